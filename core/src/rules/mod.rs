@@ -1,0 +1,357 @@
+//! The pathway rules of CONTRACT §4: a pure fold of one stream's history into its [`StreamState`],
+//! and a pure [`check`] of a proposed event against that state.
+//!
+//! No I/O and no clock: the caller passes `today` (the day in the structure's time zone when the
+//! store records the event). Events are validated against their own stream only, which is what lets
+//! the store append many streams concurrently.
+//!
+//! Corrections: the state is folded from the *effective* history (retracted events left out,
+//! replaced ones with their replacement). A correction is accepted only if the effective history it
+//! produces still satisfies every rule, replayed from the start.
+
+mod violation;
+
+use std::collections::BTreeMap;
+
+pub use violation::Violation;
+
+use crate::vocabulary::{Date, EventId, Month, Slug, Step, StepKind};
+
+/// What kind of stream this is, known from its first event.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum StreamKind {
+    #[default]
+    Empty,
+    Beneficiary,
+    Structure,
+}
+
+/// One event of a stream as it counts now (after corrections). Corrections themselves are not
+/// steps of the effective history; they only change these.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct EffectiveEvent {
+    pub id: EventId,
+    pub occurred_on: Date,
+    pub step: Step,
+    pub retracted: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct OpenEpisode {
+    pub referral: EventId,
+    pub referred_on: Date,
+    pub structure: Slug,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ContractFacts {
+    pub started_on: Date,
+    /// Ended by `contract_ended`, or closed with its episode by `exited`.
+    pub closed: bool,
+}
+
+/// The facts the rules need, folded from the effective history.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Pathway {
+    pub kind: StreamKind,
+    pub registered_on: Option<Date>,
+    pub registered_structure: Option<Slug>,
+    pub structure_slug: Option<Slug>,
+    pub open_episode: Option<OpenEpisode>,
+    pub last_referral_structure: Option<Slug>,
+    pub last_exit_on: Option<Date>,
+    pub contracts: BTreeMap<String, ContractFacts>,
+    /// Training id → closed (completed, or closed with its episode).
+    pub trainings: BTreeMap<String, bool>,
+    pub erased: bool,
+}
+
+impl Pathway {
+    /// The structure that may append to this pathway (CONTRACT §7): that of the open episode, else
+    /// of the last referral, else of the registration.
+    pub fn current_structure(&self) -> Option<&Slug> {
+        self.open_episode
+            .as_ref()
+            .map(|episode| &episode.structure)
+            .or(self.last_referral_structure.as_ref())
+            .or(self.registered_structure.as_ref())
+    }
+
+    /// Applies one effective step. Lenient by design: the checks happen before, in [`check_step`].
+    fn apply(&mut self, id: EventId, occurred_on: Date, step: &Step) {
+        match step {
+            Step::Registered(registered) => {
+                self.kind = StreamKind::Beneficiary;
+                self.registered_on = Some(occurred_on);
+                self.registered_structure = Some(registered.structure.clone());
+            }
+            Step::StructureUpdated(structure) => {
+                self.kind = StreamKind::Structure;
+                self.structure_slug = Some(structure.slug.clone());
+            }
+            Step::Referred(referred) => {
+                self.open_episode =
+                    Some(OpenEpisode { referral: id, referred_on: occurred_on, structure: referred.structure.clone() });
+                self.last_referral_structure = Some(referred.structure.clone());
+            }
+            Step::ContractStarted(started) => {
+                self.contracts.insert(started.contract_id.clone(), ContractFacts { started_on: occurred_on, closed: false });
+            }
+            Step::ContractEnded(ended) => {
+                if let Some(contract) = self.contracts.get_mut(&ended.contract_id) {
+                    contract.closed = true;
+                }
+            }
+            Step::TrainingStarted(started) => {
+                self.trainings.insert(started.training_id.clone(), false);
+            }
+            Step::TrainingCompleted(completed) => {
+                self.trainings.insert(completed.training_id.clone(), true);
+            }
+            Step::Exited(_) => {
+                self.open_episode = None;
+                self.last_exit_on = Some(occurred_on);
+                self.contracts.values_mut().for_each(|contract| contract.closed = true);
+                self.trainings.values_mut().for_each(|closed| *closed = true);
+            }
+            Step::PersonalDataErased(_) => self.erased = true,
+            Step::HoursWorked(_)
+            | Step::SkillsAssessed(_)
+            | Step::SupportProvided(_)
+            | Step::FollowUpHeld(_)
+            | Step::FollowedUpAfterExit(_)
+            | Step::Corrected(_) => {}
+        }
+    }
+}
+
+/// Everything the rules know of one stream.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct StreamState {
+    /// Number of events in the stream, corrections included: the `version` of its last event.
+    pub version: u32,
+    pub history: Vec<EffectiveEvent>,
+    pub pathway: Pathway,
+}
+
+impl StreamState {
+    /// Folds a stream's events, in version order.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = (EventId, Date, &'a Step)>) -> StreamState {
+        let mut state = StreamState::default();
+        for (id, occurred_on, step) in events {
+            state.apply(id, occurred_on, step);
+        }
+        state
+    }
+
+    /// Adds an accepted event to the state.
+    pub fn apply(&mut self, id: EventId, occurred_on: Date, step: &Step) {
+        self.version += 1;
+        match step {
+            Step::Corrected(correction) => {
+                if let Some(target) = self.history.iter_mut().find(|event| event.id == correction.corrects) {
+                    match &correction.replacement {
+                        Some(replacement) => {
+                            target.occurred_on = replacement.occurred_on;
+                            target.step = (*replacement.step).clone();
+                        }
+                        None => target.retracted = true,
+                    }
+                }
+                self.pathway = fold(&self.history);
+            }
+            _ => {
+                self.pathway.apply(id, occurred_on, step);
+                self.history.push(EffectiveEvent { id, occurred_on, step: step.clone(), retracted: false });
+            }
+        }
+    }
+
+    /// Whether an event id belongs to this stream's history (corrections excluded).
+    pub fn find(&self, id: EventId) -> Option<&EffectiveEvent> {
+        self.history.iter().find(|event| event.id == id)
+    }
+}
+
+fn fold(history: &[EffectiveEvent]) -> Pathway {
+    let mut pathway = Pathway::default();
+    for event in history.iter().filter(|event| !event.retracted) {
+        pathway.apply(event.id, event.occurred_on, &event.step);
+    }
+    pathway
+}
+
+/// Checks a proposed event against the state of its stream, on the day `today`.
+pub fn check(state: &StreamState, occurred_on: Date, step: &Step, today: Date) -> Result<(), Violation> {
+    if occurred_on > today {
+        return Err(Violation::DateInFuture { occurred_on, today });
+    }
+    match step {
+        Step::Corrected(correction) => check_correction(state, correction, today),
+        _ => check_step(&state.pathway, occurred_on, step, Some(today)),
+    }
+}
+
+fn check_correction(
+    state: &StreamState,
+    correction: &crate::vocabulary::Corrected,
+    today: Date,
+) -> Result<(), Violation> {
+    if state.pathway.kind != StreamKind::Beneficiary {
+        return Err(match state.pathway.kind {
+            StreamKind::Structure => Violation::NotAStructureStep(StepKind::Corrected),
+            _ => Violation::FirstEventMustBeRegistration(StepKind::Corrected),
+        });
+    }
+    let Some(target) = state.find(correction.corrects) else {
+        return Err(Violation::UnknownCorrectedEvent(correction.corrects));
+    };
+    if target.retracted {
+        return Err(Violation::CorrectedEventRetracted(target.id));
+    }
+    let kind = target.step.kind();
+    if matches!(kind, StepKind::PersonalDataErased | StepKind::StructureUpdated) {
+        return Err(Violation::CannotBeCorrected(kind));
+    }
+    let mut corrected = state.history.clone();
+    let index = corrected.iter().position(|event| event.id == target.id).unwrap_or_default();
+    match &correction.replacement {
+        Some(replacement) => {
+            if replacement.step.kind() != kind {
+                return Err(Violation::ReplacementTypeMismatch { expected: kind, proposed: replacement.step.kind() });
+            }
+            if replacement.occurred_on > today {
+                return Err(Violation::DateInFuture { occurred_on: replacement.occurred_on, today });
+            }
+            if let Step::Corrected(_) = *replacement.step {
+                return Err(Violation::CannotBeCorrected(StepKind::Corrected));
+            }
+            corrected[index].occurred_on = replacement.occurred_on;
+            corrected[index].step = (*replacement.step).clone();
+        }
+        None => {
+            if kind == StepKind::Registered {
+                // Without its registration a stream would be no one's: correct it, never retract it.
+                return Err(Violation::CannotBeCorrected(kind));
+            }
+            corrected[index].retracted = true;
+        }
+    }
+    // Replay the corrected history; dates were checked against "today" when each was recorded.
+    let mut pathway = Pathway::default();
+    for event in corrected.iter().filter(|event| !event.retracted) {
+        check_step(&pathway, event.occurred_on, &event.step, None)
+            .map_err(|violation| Violation::CorrectionBreaksPathway(Box::new(violation)))?;
+        pathway.apply(event.id, event.occurred_on, &event.step);
+    }
+    Ok(())
+}
+
+/// The rules for every step but corrections. `today` is `None` when replaying a history whose
+/// dates were already checked when recorded.
+fn check_step(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<Date>) -> Result<(), Violation> {
+    let kind = step.kind();
+    match (pathway.kind, step) {
+        (StreamKind::Empty, Step::Registered(_) | Step::StructureUpdated(_)) => return Ok(()),
+        (StreamKind::Empty, _) => return Err(Violation::FirstEventMustBeRegistration(kind)),
+        (StreamKind::Structure, Step::StructureUpdated(update)) => {
+            return match &pathway.structure_slug {
+                Some(existing) if *existing != update.slug => Err(Violation::StructureSlugMismatch {
+                    existing: existing.to_string(),
+                    proposed: update.slug.to_string(),
+                }),
+                _ => Ok(()),
+            };
+        }
+        (StreamKind::Structure, _) => return Err(Violation::NotAStructureStep(kind)),
+        (StreamKind::Beneficiary, Step::StructureUpdated(_)) => return Err(Violation::StructureStepInPathway),
+        (StreamKind::Beneficiary, _) => {}
+    }
+
+    match step {
+        Step::Registered(_) => Err(Violation::AlreadyRegistered),
+        Step::PersonalDataErased(_) if pathway.erased => Err(Violation::AlreadyErased),
+        Step::PersonalDataErased(_) => Ok(()),
+        Step::FollowedUpAfterExit(_) => match pathway.last_exit_on {
+            None => Err(Violation::NoEarlierExit),
+            Some(exited_on) if occurred_on < exited_on => Err(Violation::DateBeforeExit { occurred_on, exited_on }),
+            Some(_) => Ok(()),
+        },
+        Step::Referred(_) => {
+            if let Some(episode) = &pathway.open_episode {
+                return Err(Violation::EpisodeAlreadyOpen { referred_on: episode.referred_on });
+            }
+            if let Some(registered_on) = pathway.registered_on.filter(|registered_on| occurred_on < *registered_on) {
+                return Err(Violation::DateBeforeRegistration { occurred_on, registered_on });
+            }
+            if let Some(exited_on) = pathway.last_exit_on.filter(|exited_on| occurred_on < *exited_on) {
+                return Err(Violation::DateBeforeExit { occurred_on, exited_on });
+            }
+            Ok(())
+        }
+        _ => {
+            let Some(episode) = &pathway.open_episode else {
+                return Err(Violation::NoOpenEpisode(kind));
+            };
+            if occurred_on < episode.referred_on {
+                return Err(Violation::DateBeforeReferral { occurred_on, referred_on: episode.referred_on });
+            }
+            check_in_episode(pathway, occurred_on, step, today)
+        }
+    }
+}
+
+fn check_in_episode(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<Date>) -> Result<(), Violation> {
+    match step {
+        Step::ContractStarted(started) if pathway.contracts.contains_key(&started.contract_id) => {
+            Err(Violation::ContractAlreadyStarted(started.contract_id.clone()))
+        }
+        Step::ContractEnded(ended) => {
+            let contract = started_contract(pathway, &ended.contract_id)?;
+            if contract.closed {
+                return Err(Violation::ContractAlreadyEnded(ended.contract_id.clone()));
+            }
+            if occurred_on < contract.started_on {
+                return Err(Violation::DateBeforeContractStart {
+                    contract_id: ended.contract_id.clone(),
+                    occurred_on,
+                    started_on: contract.started_on,
+                });
+            }
+            Ok(())
+        }
+        Step::HoursWorked(worked) => {
+            let contract = started_contract(pathway, &worked.contract_id)?;
+            if worked.hours.is_zero() {
+                return Err(Violation::ZeroHours);
+            }
+            if worked.month < Month::from_date(contract.started_on) {
+                return Err(Violation::HoursBeforeContract {
+                    contract_id: worked.contract_id.clone(),
+                    month: worked.month,
+                    started_on: contract.started_on,
+                });
+            }
+            if today.is_some_and(|today| worked.month > today.month()) {
+                return Err(Violation::MonthInFuture { month: worked.month });
+            }
+            Ok(())
+        }
+        Step::TrainingStarted(started) if pathway.trainings.contains_key(&started.training_id) => {
+            Err(Violation::TrainingAlreadyStarted(started.training_id.clone()))
+        }
+        Step::TrainingCompleted(completed) => match pathway.trainings.get(&completed.training_id) {
+            None => Err(Violation::UnknownTraining(completed.training_id.clone())),
+            Some(true) => Err(Violation::TrainingAlreadyCompleted(completed.training_id.clone())),
+            Some(false) => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+fn started_contract<'a>(pathway: &'a Pathway, contract_id: &str) -> Result<&'a ContractFacts, Violation> {
+    pathway.contracts.get(contract_id).ok_or_else(|| Violation::UnknownContract(contract_id.to_owned()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,295 @@
+//! The steps of a pathway (CONTRACT §3): one struct per event type, gathered in [`Step`].
+//!
+//! JSON comes in through [`Step::deserialize_data`], which picks the struct from the `type` field so
+//! that an error names the field inside `data` (`prescriber.kind: unknown variant ...`). Every struct
+//! refuses unknown fields. On disk a step is its bincode encoding; variants and fields are only
+//! ever appended, with a format version bump (see `store::page`).
+
+use std::collections::BTreeMap;
+
+use bincode::{Decode, Encode};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::lists::*;
+use super::personal_data::IdentityField;
+use super::values::{Date, EventId, Hours, Month};
+use super::Slug;
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct Registered {
+    pub structure: Slug,
+    pub gender: Gender,
+    pub birth_year: u16,
+    /// Personal data. Clear when it comes in, sealed (encrypted with the beneficiary's own key) in
+    /// the store; see `personal_data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityField>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct Prescriber {
+    pub kind: PrescriberKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct Referred {
+    pub structure: Slug,
+    pub prescriber: Prescriber,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programme: Option<Programme>,
+    pub situation: Situation,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benefits: Vec<Benefit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<Qualification>,
+    /// Monthly euros (quotient familial), used for the profile bands of the activity report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_quotient: Option<u32>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct ContractStarted {
+    pub contract_id: String,
+    pub kind: ContractKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employer: Option<String>,
+    pub weekly_hours: Hours,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_end: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct ContractEnded {
+    pub contract_id: String,
+    pub reason: ContractEndReason,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct HoursWorked {
+    pub contract_id: String,
+    pub month: Month,
+    pub hours: Hours,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct SkillsAssessed {
+    pub assessor: String,
+    pub kind: AssessmentKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skills: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingStarted {
+    pub training_id: String,
+    pub title: String,
+    pub qualifying: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_hours: Option<Hours>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingCompleted {
+    pub training_id: String,
+    pub result: TrainingResult,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct SupportProvided {
+    pub domain: SupportDomain,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<SupportAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpHeld {
+    pub kind: FollowUpKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<Date>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct Exited {
+    pub destination: Destination,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct FollowedUpAfterExit {
+    pub months_after_exit: u8,
+    pub situation: SituationAfterExit,
+}
+
+/// A correction: without `replacement` the corrected event is retracted; with it, the corrected
+/// event counts as if it had been recorded with the replacement's date and data.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Encode, Decode)]
+pub struct Corrected {
+    pub corrects: EventId,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<Replacement>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Encode, Decode)]
+pub struct Replacement {
+    pub occurred_on: Date,
+    #[serde(rename = "data")]
+    pub step: Box<Step>,
+}
+
+/// How a correction arrives: the replacement's data can only be read once the type of the corrected
+/// event is known, which takes a look at the stream. `V` is the caller's raw value type.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectedInput<V> {
+    pub corrects: EventId,
+    pub reason: String,
+    #[serde(default)]
+    pub replacement: Option<ReplacementInput<V>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacementInput<V> {
+    pub occurred_on: Date,
+    pub data: V,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct PersonalDataErased {
+    pub reason: ErasureReason,
+}
+
+/// A structure's own record (CONTRACT §5 `PUT /api/structures/{slug}`), in the structure's stream.
+/// Each update states the whole structure; the latest one counts.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct StructureUpdated {
+    pub slug: Slug,
+    pub name: String,
+    pub kind: StructureKind,
+    /// Yearly hours agreed with the funder, by calendar year.
+    #[serde(default)]
+    pub agreed_hours: BTreeMap<u16, Hours>,
+}
+
+/// One step of a pathway (or of a structure's stream): the `type` and `data` of an event.
+///
+/// Written out rather than generated by `steps!`: bincode's derive does not see through macro
+/// hygiene. The order of variants is the stored tag: append only.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Encode, Decode)]
+#[serde(untagged)]
+pub enum Step {
+    Registered(Registered),
+    Referred(Referred),
+    ContractStarted(ContractStarted),
+    ContractEnded(ContractEnded),
+    HoursWorked(HoursWorked),
+    SkillsAssessed(SkillsAssessed),
+    TrainingStarted(TrainingStarted),
+    TrainingCompleted(TrainingCompleted),
+    SupportProvided(SupportProvided),
+    FollowUpHeld(FollowUpHeld),
+    Exited(Exited),
+    FollowedUpAfterExit(FollowedUpAfterExit),
+    Corrected(Corrected),
+    PersonalDataErased(PersonalDataErased),
+    StructureUpdated(StructureUpdated),
+}
+
+macro_rules! steps {
+    ($($variant:ident($data:ident) = $code:literal),+ $(,)?) => {
+        /// The `type` of an event.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, Encode, Decode)]
+        pub enum StepKind {
+            $(#[serde(rename = $code)] $variant),+
+        }
+
+        impl StepKind {
+            pub const ALL: &'static [StepKind] = &[$(StepKind::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(StepKind::$variant => $code),+
+                }
+            }
+        }
+
+        impl Step {
+            pub fn kind(&self) -> StepKind {
+                match self {
+                    $(Step::$variant(_) => StepKind::$variant),+
+                }
+            }
+
+            /// Reads the `data` of an event whose `type` is `kind`.
+            ///
+            /// A correction is read with [`CorrectedInput`] instead, because its replacement's type
+            /// is that of the corrected event.
+            pub fn deserialize_data<'de, D: Deserializer<'de>>(kind: StepKind, data: D) -> Result<Step, D::Error> {
+                match kind {
+                    $(StepKind::$variant => steps!(@read $variant $data data)),+
+                }
+            }
+        }
+    };
+    (@read Corrected $data:ident $d:ident) => {{
+        let _ = $d;
+        Err(serde::de::Error::custom("a correction's data is read with CorrectedInput"))
+    }};
+    (@read $variant:ident $data:ident $d:ident) => { $data::deserialize($d).map(Step::$variant) };
+}
+
+steps! {
+    Registered(Registered) = "registered",
+    Referred(Referred) = "referred",
+    ContractStarted(ContractStarted) = "contract_started",
+    ContractEnded(ContractEnded) = "contract_ended",
+    HoursWorked(HoursWorked) = "hours_worked",
+    SkillsAssessed(SkillsAssessed) = "skills_assessed",
+    TrainingStarted(TrainingStarted) = "training_started",
+    TrainingCompleted(TrainingCompleted) = "training_completed",
+    SupportProvided(SupportProvided) = "support_provided",
+    FollowUpHeld(FollowUpHeld) = "follow_up_held",
+    Exited(Exited) = "exited",
+    FollowedUpAfterExit(FollowedUpAfterExit) = "followed_up_after_exit",
+    Corrected(Corrected) = "corrected",
+    PersonalDataErased(PersonalDataErased) = "personal_data_erased",
+    StructureUpdated(StructureUpdated) = "structure_updated",
+}
+
+impl std::fmt::Display for StepKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for StepKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StepKind::ALL.iter().copied().find(|kind| kind.code() == s).ok_or(())
+    }
+}

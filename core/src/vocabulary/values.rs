@@ -1,0 +1,276 @@
+//! Small value types shared by every step: ids, dates, months and hours.
+//!
+//! They exist so the stored form (bincode) and the public form (JSON) of a value can differ without
+//! either leaking into the other: a date is four bytes on disk and `"2024-03-04"` on the wire, hours
+//! are integer hundredths on disk (no floats in sums) and a plain number on the wire.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bincode::de::Decoder;
+use bincode::enc::Encoder;
+use bincode::error::{DecodeError, EncodeError};
+use bincode::{Decode, Encode};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+macro_rules! uuid_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map($name)
+            }
+        }
+
+        impl Encode for $name {
+            fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+                self.0.as_bytes().encode(encoder)
+            }
+        }
+
+        impl<Context> Decode<Context> for $name {
+            fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
+                Ok($name(Uuid::from_bytes(<[u8; 16]>::decode(decoder)?)))
+            }
+        }
+        bincode::impl_borrow_decode!($name);
+    };
+}
+
+uuid_newtype!(
+    /// Identifies one event, forever. Client-supplied ids make retries idempotent.
+    EventId
+);
+uuid_newtype!(
+    /// Identifies one stream: a beneficiary, or a structure's own stream.
+    StreamId
+);
+
+impl EventId {
+    /// UUID v7: time-ordered, so ids recorded close together sort close together in the id index.
+    pub fn generate() -> Self {
+        EventId(Uuid::now_v7())
+    }
+}
+
+impl StreamId {
+    pub fn generate() -> Self {
+        StreamId(Uuid::now_v7())
+    }
+
+    /// The stream that holds a structure's own events. Derived from the slug (UUID v5) so that every
+    /// server, import and test agrees on it without a lookup table.
+    pub fn of_structure(slug: &str) -> Self {
+        const STRUCTURES: Uuid = Uuid::from_u128(0x7061_7263_6f75_7273_2d73_7472_7563_7475);
+        StreamId(Uuid::new_v5(&STRUCTURES, slug.as_bytes()))
+    }
+}
+
+/// A calendar day. Stored as days since 0001-01-01 (an `i32`), shown as `YYYY-MM-DD`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        NaiveDate::from_ymd_opt(year, month, day).map(Date)
+    }
+    pub fn year(&self) -> i32 {
+        self.0.year()
+    }
+    pub fn month(&self) -> Month {
+        Month::from_date(*self)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.format("%Y-%m-%d").fmt(f)
+    }
+}
+
+impl FromStr for Date {
+    type Err = chrono::ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Date)
+    }
+}
+
+impl Encode for Date {
+    fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+        self.0.num_days_from_ce().encode(encoder)
+    }
+}
+
+impl<Context> Decode<Context> for Date {
+    fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
+        let days = i32::decode(decoder)?;
+        NaiveDate::from_num_days_from_ce_opt(days)
+            .map(Date)
+            .ok_or(DecodeError::Other("day number out of range"))
+    }
+}
+bincode::impl_borrow_decode!(Date);
+
+/// A calendar month, `YYYY-MM`: the unit in which worked hours are reported.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Encode, Decode)]
+pub struct Month {
+    pub year: u16,
+    /// 1 to 12.
+    pub month: u8,
+}
+
+impl Month {
+    pub fn new(year: u16, month: u8) -> Option<Month> {
+        ((1..=12).contains(&month) && year >= 1).then_some(Month { year, month })
+    }
+    pub fn from_date(date: Date) -> Month {
+        // chrono guarantees 1..=12 and our dates stay within years 1..=9999 once parsed.
+        Month { year: date.0.year().clamp(1, 9999) as u16, month: date.0.month() as u8 }
+    }
+    pub fn first_day(&self) -> Date {
+        Date(NaiveDate::from_ymd_opt(self.year.into(), self.month.into(), 1).unwrap_or(NaiveDate::MIN))
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl FromStr for Month {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const EXPECTED: &str = "expected a month as YYYY-MM";
+        let (year, month) = s.split_once('-').ok_or(EXPECTED)?;
+        if year.len() != 4 || month.len() != 2 {
+            return Err(EXPECTED);
+        }
+        let year: u16 = year.parse().map_err(|_| EXPECTED)?;
+        let month: u8 = month.parse().map_err(|_| EXPECTED)?;
+        Month::new(year, month).ok_or(EXPECTED)
+    }
+}
+
+impl Serialize for Month {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Month {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A number of hours with two decimals (a full-time month is 151.67 h), kept as integer hundredths
+/// so that sums over millions of events are exact and identical on every run.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Encode, Decode)]
+pub struct Hours {
+    pub hundredths: u32,
+}
+
+impl Hours {
+    pub const fn from_hundredths(hundredths: u32) -> Hours {
+        Hours { hundredths }
+    }
+    pub const fn whole(hours: u32) -> Hours {
+        Hours { hundredths: hours * 100 }
+    }
+    pub fn is_zero(&self) -> bool {
+        self.hundredths == 0
+    }
+}
+
+impl fmt::Display for Hours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format_hundredths(u64::from(self.hundredths), f)
+    }
+}
+
+/// Writes integer hundredths as a decimal number without trailing zeros (`151.67`, `20.5`, `35`).
+pub fn format_hundredths(hundredths: u64, f: &mut impl fmt::Write) -> fmt::Result {
+    let (whole, cents) = (hundredths / 100, hundredths % 100);
+    match cents {
+        0 => write!(f, "{whole}"),
+        c if c % 10 == 0 => write!(f, "{whole}.{}", c / 10),
+        c => write!(f, "{whole}.{c:02}"),
+    }
+}
+
+impl Serialize for Hours {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Whole hours as integers; otherwise the f64 of a two-decimal value prints back the same digits.
+        if self.hundredths % 100 == 0 {
+            serializer.serialize_u32(self.hundredths / 100)
+        } else {
+            serializer.serialize_f64(f64::from(self.hundredths) / 100.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Hours {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(deserializer)?;
+        let hundredths = (value * 100.0).round();
+        if !value.is_finite() || value < 0.0 || hundredths > f64::from(u32::MAX) {
+            return Err(serde::de::Error::custom("expected a number of hours between 0 and 40 million"));
+        }
+        if ((value * 100.0) - hundredths).abs() > 1e-6 {
+            return Err(serde::de::Error::custom("hours take at most two decimals"));
+        }
+        Ok(Hours { hundredths: hundredths as u32 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_round_trip_through_json_exactly() {
+        for text in ["151.67", "20.5", "35", "0.01"] {
+            let hours: Hours = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&hours).unwrap(), text);
+            assert_eq!(hours.to_string(), text);
+        }
+        assert!(serde_json::from_str::<Hours>("1.234").is_err());
+        assert!(serde_json::from_str::<Hours>("-1").is_err());
+    }
+
+    #[test]
+    fn months_parse_strictly() {
+        assert_eq!("2024-03".parse::<Month>(), Ok(Month { year: 2024, month: 3 }));
+        for bad in ["2024-3", "2024-13", "24-03", "2024/03", "2024-00"] {
+            assert!(bad.parse::<Month>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn structure_streams_are_stable() {
+        assert_eq!(StreamId::of_structure("aci-agen"), StreamId::of_structure("aci-agen"));
+        assert_ne!(StreamId::of_structure("aci-agen"), StreamId::of_structure("ei-agen"));
+    }
+}
