@@ -95,7 +95,8 @@ impl Pathway {
                 self.last_referral_structure = Some(referred.structure.clone());
             }
             Step::ContractStarted(started) => {
-                self.contracts.insert(started.contract_id.clone(), ContractFacts { started_on: occurred_on, closed: false });
+                self.contracts
+                    .insert(started.contract_id.clone(), ContractFacts { started_on: occurred_on, closed: false });
             }
             Step::ContractEnded(ended) => {
                 if let Some(contract) = self.contracts.get_mut(&ended.contract_id) {

@@ -70,7 +70,10 @@ fn expect(history: &[Row], proposed: (&str, Step), rule: Option<&str>) {
     assert_eq!(outcome.as_ref().err().map(Violation::rule), rule, "{outcome:?}");
     if let Err(violation) = outcome {
         // Every violation explains itself in a sentence, not a code.
-        assert!(violation.to_string().len() > 20 && !violation.to_string().contains('_') || violation.to_string().contains('«'));
+        assert!(
+            violation.to_string().len() > 20 && !violation.to_string().contains('_')
+                || violation.to_string().contains('«')
+        );
     }
 }
 
@@ -91,7 +94,11 @@ fn steps_need_an_open_episode() {
     expect(&[registered(), referred("2024-02-01")], proposed(contract("2024-02-01", "c1")), None);
     expect(&[registered(), referred("2024-02-01")], proposed(referred("2024-02-03")), Some("episode_already_open"));
     let closed = [registered(), referred("2024-02-01"), exited("2024-05-01")];
-    expect(&closed, proposed(("support_provided", "2024-05-02", json!({"domain": "housing"}))), Some("no_open_episode"));
+    expect(
+        &closed,
+        proposed(("support_provided", "2024-05-02", json!({"domain": "housing"}))),
+        Some("no_open_episode"),
+    );
 }
 
 #[test]
@@ -115,7 +122,9 @@ fn dates_are_neither_in_the_future_nor_before_the_referral() {
 #[test]
 fn contracts_are_started_before_they_end_or_count_hours() {
     let history = [registered(), referred("2024-02-01"), contract("2024-02-05", "c1")];
-    let ended = |contract_id: &str| ("contract_ended", "2024-05-31", json!({"contract_id": contract_id, "reason": "end_of_term"}));
+    let ended = |contract_id: &str| {
+        ("contract_ended", "2024-05-31", json!({"contract_id": contract_id, "reason": "end_of_term"}))
+    };
     let hours = |contract_id: &str, month: &str, hours: f64| {
         ("hours_worked", "2024-05-31", json!({"contract_id": contract_id, "month": month, "hours": hours}))
     };
@@ -136,8 +145,11 @@ fn contracts_are_started_before_they_end_or_count_hours() {
 
 #[test]
 fn trainings_are_started_before_they_complete() {
-    let started = ("training_started", "2024-03-01", json!({"training_id": "t1", "title": "CACES", "qualifying": true}));
-    let completed = |training_id: &str| ("training_completed", "2024-04-01", json!({"training_id": training_id, "result": "certified"}));
+    let started =
+        ("training_started", "2024-03-01", json!({"training_id": "t1", "title": "CACES", "qualifying": true}));
+    let completed = |training_id: &str| {
+        ("training_completed", "2024-04-01", json!({"training_id": training_id, "result": "certified"}))
+    };
     let history = [registered(), referred("2024-02-01"), started.clone()];
     expect(&history, proposed(completed("t1")), None);
     expect(&history, proposed(completed("t2")), Some("unknown_training"));
@@ -158,7 +170,13 @@ fn a_follow_up_after_exit_needs_an_exit() {
 
 #[test]
 fn structure_streams_hold_structure_updates_only() {
-    let update = |slug: &str| ("structure_updated", "2024-01-01", json!({"slug": slug, "name": "ACI", "kind": "aci", "agreed_hours": {"2024": 4200}}));
+    let update = |slug: &str| {
+        (
+            "structure_updated",
+            "2024-01-01",
+            json!({"slug": slug, "name": "ACI", "kind": "aci", "agreed_hours": {"2024": 4200}}),
+        )
+    };
     let structure = [update("aci-agen")];
     expect(&structure, proposed(update("aci-agen")), None);
     expect(&structure, proposed(update("ei-agen")), Some("structure_slug_mismatch"));
@@ -185,7 +203,13 @@ fn corrections_name_a_live_event_of_the_stream_and_keep_its_type() {
     let again = check(&state, date("2024-06-02"), &correct(2, None), date(TODAY));
     assert_eq!(again.unwrap_err().rule(), "corrected_event_retracted");
     // Once retracted, the same contract id can be started again.
-    assert!(check(&state, date("2024-06-02"), &step("contract_started", json!({"contract_id": "c1", "kind": "cdd", "weekly_hours": 35})), date(TODAY)).is_ok());
+    assert!(check(
+        &state,
+        date("2024-06-02"),
+        &step("contract_started", json!({"contract_id": "c1", "kind": "cdd", "weekly_hours": 35})),
+        date(TODAY)
+    )
+    .is_ok());
 }
 
 #[test]
@@ -208,7 +232,11 @@ fn erasure_happens_once() {
 
 #[test]
 fn the_current_structure_follows_orientation() {
-    let onward = ("referred", "2024-05-02", json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}));
+    let onward = (
+        "referred",
+        "2024-05-02",
+        json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}),
+    );
     let state = state_of(&[registered()], &[]);
     assert_eq!(state.pathway.current_structure().unwrap().as_str(), "aci-agen");
     let state = state_of(&[registered(), referred("2024-02-01"), exited("2024-05-01"), onward], &[]);

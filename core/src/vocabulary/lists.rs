@@ -181,7 +181,9 @@ impl Destination {
     pub fn category(self) -> ExitCategory {
         use Destination::*;
         match self {
-            Cdi | Cdd6MonthsPlus | Interim6MonthsPlus | CivilService | BusinessCreation => ExitCategory::DurableEmployment,
+            Cdi | Cdd6MonthsPlus | Interim6MonthsPlus | CivilService | BusinessCreation => {
+                ExitCategory::DurableEmployment
+            }
             CddUnder6Months | InterimUnder6Months | SubsidisedContract => ExitCategory::TransitionEmployment,
             QualifyingTraining | OtherSiae => ExitCategory::PositiveExit,
             JobSeeking | Inactive | NoNews | Other => ExitCategory::OtherExit,

@@ -124,9 +124,7 @@ impl Encode for Date {
 impl<Context> Decode<Context> for Date {
     fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
         let days = i32::decode(decoder)?;
-        NaiveDate::from_num_days_from_ce_opt(days)
-            .map(Date)
-            .ok_or(DecodeError::Other("day number out of range"))
+        NaiveDate::from_num_days_from_ce_opt(days).map(Date).ok_or(DecodeError::Other("day number out of range"))
     }
 }
 bincode::impl_borrow_decode!(Date);
