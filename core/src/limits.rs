@@ -1,0 +1,36 @@
+//! Every limit of the store in one place, with what it costs. The constants are tied together by
+//! compile-time assertions so that changing one cannot silently break another.
+
+/// sled stores values over ~128 KiB as separate blob files that it never fsyncs
+/// (STORAGE-NOTES.md): a page must stay far below that.
+pub const SLED_BLOB_THRESHOLD_BYTES: usize = 128 * 1024;
+
+/// The largest page the writer builds. Pages are the unit of a scan, so larger pages scan faster,
+/// but a page is also what a one-event read copies.
+pub const PAGE_BYTES_MAX: usize = 48 * 1024;
+
+/// Events per page at most. 64 balances scan speed (one sled lookup per 64 events) and the cost of
+/// reading one event (walking at most 63 frames before it).
+pub const PAGE_EVENTS_MAX: usize = 64;
+
+/// The largest stored event. A request's own limits (body size, string lengths) keep real events
+/// far below; this bounds what a single frame may claim when read back.
+pub const EVENT_BYTES_MAX: usize = 16 * 1024;
+
+/// How many events one group commit takes at most. Bounds the latency of the slowest append in a
+/// batch and the tail the store re-indexes when it opens after a crash.
+pub const BATCH_EVENTS_MAX: usize = 8192;
+
+/// Events in one append request at most (all or nothing).
+pub const REQUEST_EVENTS_MAX: usize = 1000;
+
+/// Appends waiting for the writer at most; beyond, callers wait to enqueue (back pressure).
+pub const QUEUE_REQUESTS_MAX: usize = 16 * 1024;
+
+/// Streams whose rule state the writer keeps in memory; others are folded again from the log.
+pub const STREAM_CACHE_MAX: usize = 100_000;
+
+const _: () = assert!(PAGE_BYTES_MAX * 2 < SLED_BLOB_THRESHOLD_BYTES);
+const _: () = assert!(EVENT_BYTES_MAX <= PAGE_BYTES_MAX);
+const _: () = assert!(PAGE_EVENTS_MAX <= u16::MAX as usize);
+const _: () = assert!(REQUEST_EVENTS_MAX <= BATCH_EVENTS_MAX);

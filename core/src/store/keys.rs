@@ -1,0 +1,210 @@
+//! One key per beneficiary, outside the log, where deleting a key really removes its bytes.
+//!
+//! sled keeps old segments around, so a key deleted from a sled tree may stay on disk for a long
+//! time. Keys therefore live one per file (`keys/ab/<uuid>.key`): erasure overwrites the file with
+//! zeros, syncs it, unlinks it and syncs the directory. The sealed identity left in the log is then
+//! noise to everyone, while the log's hashes, which cover the ciphertext, still verify.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::vocabulary::{EventId, PersonalData, Sealed, StreamId};
+
+const KEY_BYTES: usize = 32;
+
+/// A beneficiary's key; zeroed when dropped.
+pub struct Key(Zeroizing<[u8; KEY_BYTES]>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("key store I/O at {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("the key file {0} is damaged")]
+    Damaged(PathBuf),
+    #[error("sealed personal data does not open with its beneficiary's key (damaged or moved ciphertext)")]
+    Unseal,
+    #[error("personal data could not be encoded: {0}")]
+    Encode(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyStore {
+    dir: PathBuf,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> KeyError + '_ {
+    move |source| KeyError::Io { path: path.to_owned(), source }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), KeyError> {
+    File::open(dir).and_then(|file| file.sync_all()).map_err(io_error(dir))
+}
+
+impl KeyStore {
+    pub fn open(dir: PathBuf) -> Result<KeyStore, KeyError> {
+        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        Ok(KeyStore { dir })
+    }
+
+    fn path(&self, stream: StreamId) -> PathBuf {
+        let name = stream.0.simple().to_string();
+        self.dir.join(&name[..2]).join(format!("{name}.key"))
+    }
+
+    /// The stream's key, or `None` if it never had one or it was destroyed.
+    pub fn get(&self, stream: StreamId) -> Result<Option<Key>, KeyError> {
+        let path = self.path(stream);
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(KeyError::Io { path, source: error }),
+        };
+        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
+        file.read_exact(key.as_mut()).map_err(|_| KeyError::Damaged(path.clone()))?;
+        Ok(Some(Key(key)))
+    }
+
+    /// The stream's key, created (durably, before any ciphertext depends on it) if absent. Two
+    /// callers racing for the same stream get the same key: the file is published with a hard link,
+    /// which fails if another caller published first.
+    pub fn get_or_create(&self, stream: StreamId) -> Result<Key, KeyError> {
+        if let Some(key) = self.get(stream)? {
+            return Ok(key);
+        }
+        let path = self.path(stream);
+        let dir = path.parent().unwrap_or(&self.dir).to_owned();
+        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
+        rand::rngs::OsRng.fill_bytes(key.as_mut());
+        let temporary = dir.join(format!("{}.{}.tmp", stream.0.simple(), uuid::Uuid::new_v4().simple()));
+        let written = (|| {
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+            file.write_all(key.as_ref())?;
+            file.sync_all()
+        })();
+        written.map_err(io_error(&temporary))?;
+        let linked = fs::hard_link(&temporary, &path);
+        let _ = fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => {
+                sync_dir(&dir)?;
+                Ok(Key(key))
+            }
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                self.get(stream)?.ok_or(KeyError::Damaged(path))
+            }
+            Err(error) => Err(KeyError::Io { path, source: error }),
+        }
+    }
+
+    /// Destroys the stream's key: overwritten, synced, unlinked, directory synced. Returns whether
+    /// there was a key.
+    pub fn destroy(&self, stream: StreamId) -> Result<bool, KeyError> {
+        let path = self.path(stream);
+        let mut file = match OpenOptions::new().write(true).open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(KeyError::Io { path, source: error }),
+        };
+        file.write_all(&[0u8; KEY_BYTES]).and_then(|()| file.sync_all()).map_err(io_error(&path))?;
+        drop(file);
+        fs::remove_file(&path).map_err(io_error(&path))?;
+        sync_dir(path.parent().unwrap_or(&self.dir))?;
+        Ok(true)
+    }
+}
+
+/// What the ciphertext is bound to: a sealed identity opens only in its own stream and event.
+fn associated_data(stream: StreamId, event: EventId) -> [u8; 32] {
+    let mut data = [0u8; 32];
+    data[..16].copy_from_slice(stream.as_bytes());
+    data[16..].copy_from_slice(event.as_bytes());
+    data
+}
+
+/// Seals personal data. The nonce is derived from the key, the event and the plaintext (a synthetic
+/// IV): sealing the same identity for the same event twice gives the same bytes, which is what makes
+/// a retried registration an idempotent success; a nonce never repeats for different plaintexts.
+pub fn seal(key: &Key, stream: StreamId, event: EventId, data: &PersonalData) -> Result<Sealed, KeyError> {
+    let plaintext = Zeroizing::new(
+        bincode::encode_to_vec(data, bincode::config::standard())
+            .map_err(|error| KeyError::Encode(error.to_string()))?,
+    );
+    let digest = Sha256::new()
+        .chain_update(b"parcours identity nonce v1")
+        .chain_update(key.0.as_ref())
+        .chain_update(event.as_bytes())
+        .chain_update(plaintext.as_slice())
+        .finalize();
+    let mut nonce = [0u8; 24];
+    nonce.copy_from_slice(&digest[..24]);
+    let cipher = XChaCha20Poly1305::new(key.0.as_ref().into());
+    let aad = associated_data(stream, event);
+    let ciphertext = cipher
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext.as_slice(), aad: &aad })
+        .map_err(|_| KeyError::Unseal)?;
+    Ok(Sealed { nonce, ciphertext })
+}
+
+pub fn unseal(key: &Key, stream: StreamId, event: EventId, sealed: &Sealed) -> Result<PersonalData, KeyError> {
+    let cipher = XChaCha20Poly1305::new(key.0.as_ref().into());
+    let aad = associated_data(stream, event);
+    let plaintext = Zeroizing::new(
+        cipher
+            .decrypt(XNonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
+            .map_err(|_| KeyError::Unseal)?,
+    );
+    let (data, _) =
+        bincode::decode_from_slice(plaintext.as_slice(), bincode::config::standard()).map_err(|_| KeyError::Unseal)?;
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_identity_opens_only_with_its_key_stream_and_event_and_not_after_destruction() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyStore::open(dir.path().join("keys")).unwrap();
+        let (stream, event) = (StreamId::generate(), EventId::generate());
+        let data = PersonalData {
+            first_name: Some("Zoé".into()),
+            email: Some("zoe@example.org".into()),
+            ..Default::default()
+        };
+        let key = keys.get_or_create(stream).unwrap();
+        let sealed = seal(&key, stream, event, &data).unwrap();
+        assert_eq!(sealed, seal(&key, stream, event, &data).unwrap(), "sealing is deterministic");
+        assert!(!sealed.ciphertext.windows(3).any(|w| w == b"Zo\xc3"), "no clear text in the ciphertext");
+        assert_eq!(unseal(&key, stream, event, &sealed).unwrap(), data);
+        assert!(unseal(&key, StreamId::generate(), event, &sealed).is_err());
+        assert!(unseal(&key, stream, EventId::generate(), &sealed).is_err());
+        assert_eq!(keys.get_or_create(stream).unwrap().0.as_ref(), key.0.as_ref(), "one key per stream");
+
+        assert!(keys.destroy(stream).unwrap());
+        assert!(keys.get(stream).unwrap().is_none());
+        assert!(!keys.destroy(stream).unwrap());
+        let leftover: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.is_file()).collect();
+        assert!(leftover.is_empty(), "nothing of the key is left: {leftover:?}");
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = vec![];
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            }
+            out.push(path);
+        }
+        out
+    }
+}

@@ -1,0 +1,485 @@
+//! The event store: an append-only log on sled, with group commit, durable before acknowledged.
+//!
+//! Trees (see `page` for the bytes):
+//! - `log`: pages of events keyed by the position of their first event: the single source of truth;
+//! - `streams`: (stream, version) → where the event is: derived, repaired from the log when opening;
+//! - `ids`: event id → where the event is: derived, makes retries idempotent.
+//!
+//! One writer thread owns every write (`writer`). An append is acknowledged only after sled's
+//! `flush()` **and** an `fdatasync` of sled's data file: `flush()` alone is `sync_file_range`, which
+//! survives the death of the process but not a power cut (STORAGE-NOTES.md).
+
+mod error;
+mod import;
+pub mod keys;
+pub mod page;
+mod verify;
+mod writer;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use chrono_tz::Tz;
+use tokio::sync::watch;
+
+pub use error::{AppendError, StoreError};
+pub use import::ImportReport;
+pub use page::Hash;
+pub use verify::{Problem, VerifyReport};
+
+use crate::limits::{QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
+use crate::vocabulary::{
+    Actor, Envelope, EventId, IdentityField, NewEvent, PersonalData, Sealed, Step, StreamId, Timestamp,
+};
+use keys::KeyStore;
+use page::{decode_record, frames, position_from_key, position_key};
+
+/// How a store is opened.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// The time zone that decides what "today" is for the rule "not after the day it is recorded".
+    pub timezone: Tz,
+    /// sled's page cache, in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { timezone: chrono_tz::Europe::Paris, cache_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// What a successful append returns (CONTRACT §5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The stream's version after the append (that of its last event).
+    pub version: u32,
+    /// The position of the last event appended.
+    pub position: u64,
+    pub ids: Vec<EventId>,
+    /// True when every event was already stored with the same content: nothing new was written.
+    pub replayed: bool,
+}
+
+/// Where an event lies: the key of its page and its index within the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Location {
+    page: u64,
+    index: u16,
+}
+
+impl Location {
+    fn to_bytes(self) -> [u8; 10] {
+        let mut bytes = [0u8; 10];
+        bytes[..8].copy_from_slice(&self.page.to_be_bytes());
+        bytes[8..].copy_from_slice(&self.index.to_be_bytes());
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Location> {
+        let bytes: &[u8; 10] = bytes.get(..10)?.try_into().ok()?;
+        let page = u64::from_be_bytes(bytes[..8].try_into().ok()?);
+        let index = u16::from_be_bytes(bytes[8..].try_into().ok()?);
+        Some(Location { page, index })
+    }
+}
+
+fn stream_key(stream: StreamId, version: u32) -> [u8; 20] {
+    let mut key = [0u8; 20];
+    key[..16].copy_from_slice(stream.as_bytes());
+    key[16..].copy_from_slice(&version.to_be_bytes());
+    key
+}
+
+/// The sled handles shared by the writer and the readers.
+#[derive(Clone)]
+pub(crate) struct Trees {
+    db: sled::Db,
+    log: sled::Tree,
+    streams: sled::Tree,
+    ids: sled::Tree,
+}
+
+impl Trees {
+    fn damaged(page: u64, detail: impl ToString) -> StoreError {
+        StoreError::Damaged { page, detail: detail.to_string() }
+    }
+
+    /// Reads the raw record at a location.
+    fn record_at(&self, location: Location) -> Result<(sled::IVec, std::ops::Range<usize>), StoreError> {
+        let page = self
+            .log
+            .get(position_key(location.page))?
+            .ok_or_else(|| Trees::damaged(location.page, "an index points to a missing page"))?;
+        let range = {
+            let frames = frames(&page).map_err(|damage| Trees::damaged(location.page, damage))?;
+            let record = frames
+                .nth_record(location.index.into())
+                .map_err(|damage| Trees::damaged(location.page, damage))?
+                .ok_or_else(|| Trees::damaged(location.page, "an index points past the end of a page"))?;
+            let start = record.as_ptr() as usize - page.as_ptr() as usize;
+            start..start + record.len()
+        };
+        Ok((page, range))
+    }
+
+    fn envelope_at(&self, location: Location) -> Result<Envelope, StoreError> {
+        let (page, range) = self.record_at(location)?;
+        decode_record(&page[range]).map_err(|error| Trees::damaged(location.page, error))
+    }
+
+    fn stream_locations(&self, stream: StreamId) -> Result<Vec<Location>, StoreError> {
+        self.streams
+            .scan_prefix(stream.as_bytes())
+            .values()
+            .map(|value| {
+                let value = value?;
+                Location::from_bytes(&value).ok_or_else(|| Trees::damaged(0, "malformed stream index entry"))
+            })
+            .collect()
+    }
+
+    fn read_stream(&self, stream: StreamId) -> Result<Vec<Envelope>, StoreError> {
+        let mut envelopes = Vec::new();
+        let mut current: Option<(u64, sled::IVec)> = None;
+        for location in self.stream_locations(stream)? {
+            // Consecutive events of a stream often share a page: fetch it once.
+            if current.as_ref().map(|(key, _)| *key) != Some(location.page) {
+                let page = self
+                    .log
+                    .get(position_key(location.page))?
+                    .ok_or_else(|| Trees::damaged(location.page, "an index points to a missing page"))?;
+                current = Some((location.page, page));
+            }
+            let Some((_, page)) = &current else { continue };
+            let record = frames(page)
+                .and_then(|frames| frames.nth_record(location.index.into()))
+                .map_err(|damage| Trees::damaged(location.page, damage))?
+                .ok_or_else(|| Trees::damaged(location.page, "an index points past the end of a page"))?;
+            envelopes.push(decode_record(record).map_err(|error| Trees::damaged(location.page, error))?);
+        }
+        Ok(envelopes)
+    }
+
+    fn location_of_id(&self, id: EventId) -> Result<Option<Location>, StoreError> {
+        let Some(value) = self.ids.get(id.as_bytes())? else { return Ok(None) };
+        Location::from_bytes(&value[8..]).map(Some).ok_or_else(|| Trees::damaged(0, "malformed id index entry"))
+    }
+
+    /// The last page: its key and its decoded events.
+    fn last_page(&self) -> Result<Option<(u64, Vec<(Envelope, Hash)>)>, StoreError> {
+        let Some((key, page)) = self.log.last()? else { return Ok(None) };
+        let first = position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
+        let events = decode_page(first, &page)?;
+        Ok(Some((first, events)))
+    }
+}
+
+fn decode_page(first: u64, page: &[u8]) -> Result<Vec<(Envelope, Hash)>, StoreError> {
+    let frames = frames(page).map_err(|damage| Trees::damaged(first, damage))?;
+    frames
+        .map(|record| {
+            let record = record.map_err(|damage| Trees::damaged(first, damage))?;
+            let envelope = decode_record(record).map_err(|error| Trees::damaged(first, error))?;
+            Ok((envelope, page::hash(record)))
+        })
+        .collect()
+}
+
+/// Opens sled in `dir/log` with the options set explicitly, and the data file the writer syncs.
+fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+    let db = sled::Config::new()
+        .path(dir.join("log"))
+        .cache_capacity(options.cache_bytes)
+        .mode(sled::Mode::HighThroughput)
+        // The writer flushes and syncs every batch itself; the background flush stays as a second
+        // line, never as the durability we rely on.
+        .flush_every_ms(Some(1000))
+        .open()
+        .map_err(|error| match error {
+            sled::Error::Io(ref io) if io.to_string().contains("lock") => StoreError::Locked(dir.to_owned()),
+            other => StoreError::Sled(other),
+        })?;
+    let trees = Trees { log: db.open_tree("log")?, streams: db.open_tree("streams")?, ids: db.open_tree("ids")?, db };
+    let path = dir.join("log").join("db");
+    let data_file = File::open(&path).map_err(|source| StoreError::Io { path, source })?;
+    Ok((trees, data_file))
+}
+
+/// The head of the log: its last position and the hash of its last event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub position: u64,
+    pub hash: Hash,
+    pub recorded_at: Option<Timestamp>,
+}
+
+struct Inner {
+    trees: Trees,
+    keys: KeyStore,
+    dir: PathBuf,
+    requests: Option<SyncSender<writer::Request>>,
+    position: watch::Receiver<u64>,
+    poisoned: Arc<AtomicBool>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer finish what is queued, then stop.
+        self.requests.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The event store. Cheap to clone; every clone shares one writer.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, repairs the derived indexes from the log's tail if a
+    /// crash left them behind, and starts the writer.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        let (trees, data_file) = open_trees(dir, &options)?;
+        let keys = KeyStore::open(dir.join("keys"))?;
+        let head = writer::repair(&trees, &data_file)?;
+        let (position_sender, position) = watch::channel(head.position);
+        let (requests, receiver) = sync_channel(QUEUE_REQUESTS_MAX);
+        let poisoned = Arc::new(AtomicBool::new(false));
+        let writer =
+            writer::Writer::new(trees.clone(), data_file, head, options.timezone, position_sender, poisoned.clone());
+        let writer = std::thread::Builder::new()
+            .name("parcours-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                trees,
+                keys,
+                dir: dir.to_owned(),
+                requests: Some(requests),
+                position,
+                poisoned,
+                writer: Some(writer),
+            }),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Appends events to one stream, all or nothing, and returns once they are durable.
+    ///
+    /// `expected_version` (when given) must equal the stream's current version. Events whose ids
+    /// are already stored with the same content make the call an idempotent success.
+    pub fn append(
+        &self,
+        stream: StreamId,
+        expected_version: Option<u32>,
+        events: Vec<NewEvent>,
+        actor: Actor,
+    ) -> Result<Appended, AppendError> {
+        let (request, reply) = self.prepare(stream, expected_version, events, actor)?;
+        self.submit(request)?;
+        reply.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`Store::append`] for async callers. Sealing personal data may create a key file (two
+    /// fsyncs); callers on a runtime with few threads may prefer `spawn_blocking` + `append`.
+    pub async fn append_async(
+        &self,
+        stream: StreamId,
+        expected_version: Option<u32>,
+        events: Vec<NewEvent>,
+        actor: Actor,
+    ) -> Result<Appended, AppendError> {
+        let (request, reply) = self.prepare(stream, expected_version, events, actor)?;
+        self.submit(request)?;
+        reply.await.map_err(|_| StoreError::Closed)?
+    }
+
+    fn submit(&self, request: writer::Request) -> Result<(), StoreError> {
+        if self.inner.poisoned.load(Ordering::Acquire) {
+            return Err(StoreError::Poisoned);
+        }
+        let requests = self.inner.requests.as_ref().ok_or(StoreError::Closed)?;
+        requests.send(request).map_err(|_| StoreError::Closed)
+    }
+
+    /// Checks what can be checked without the stream's state, gives every event an id and seals
+    /// personal data, off the writer's thread.
+    fn prepare(
+        &self,
+        stream: StreamId,
+        expected_version: Option<u32>,
+        mut events: Vec<NewEvent>,
+        actor: Actor,
+    ) -> Result<(writer::Request, oneshot::Receiver<Result<Appended, AppendError>>), AppendError> {
+        if events.is_empty() {
+            return Err(AppendError::NoEvents);
+        }
+        if events.len() > REQUEST_EVENTS_MAX {
+            return Err(AppendError::TooManyEvents { count: events.len(), max: REQUEST_EVENTS_MAX });
+        }
+        for (index, event) in events.iter_mut().enumerate() {
+            let id = *event.id.get_or_insert_with(EventId::generate);
+            let is_registration = matches!(event.step, Step::Registered(_));
+            let registered = match &mut event.step {
+                Step::Registered(registered) => registered,
+                Step::Corrected(correction) => match correction.replacement.as_mut().map(|r| r.step.as_mut()) {
+                    Some(Step::Registered(registered)) => registered,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let Some(IdentityField::Clear(data)) = &registered.identity else { continue };
+            let key = if is_registration {
+                self.inner.keys.get_or_create(stream).map_err(StoreError::from)?
+            } else {
+                self.inner.keys.get(stream).map_err(StoreError::from)?.ok_or(AppendError::IdentityErased { index })?
+            };
+            let sealed = keys::seal(&key, stream, id, data).map_err(StoreError::from)?;
+            registered.identity = Some(IdentityField::Sealed(sealed));
+        }
+        let (reply, receiver) = oneshot::channel();
+        Ok((writer::Request { stream, expected_version, events, actor, reply }, receiver))
+    }
+
+    /// One stream in version order; with `as_of`, only the events recorded at or before it.
+    pub fn read_stream(&self, stream: StreamId, as_of: Option<Timestamp>) -> Result<Vec<Envelope>, StoreError> {
+        let mut events = self.inner.trees.read_stream(stream)?;
+        if let Some(as_of) = as_of {
+            // recorded_at never decreases along the log, hence along a stream.
+            let kept = events.partition_point(|event| event.recorded_at <= as_of);
+            events.truncate(kept);
+        }
+        Ok(events)
+    }
+
+    /// The event with this id, if stored.
+    pub fn read_event(&self, id: EventId) -> Result<Option<Envelope>, StoreError> {
+        match self.inner.trees.location_of_id(id)? {
+            Some(location) => self.inner.trees.envelope_at(location).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The log in order from position `after + 1`, at most `limit` events.
+    pub fn read_log(&self, after: u64, limit: usize) -> Result<Vec<Envelope>, StoreError> {
+        let mut events = Vec::with_capacity(limit.min(4096));
+        for page in self.pages_from(after + 1) {
+            let (_, page) = page?;
+            for envelope in page {
+                if envelope.position > after {
+                    if events.len() == limit {
+                        return Ok(events);
+                    }
+                    events.push(envelope);
+                }
+            }
+            if events.len() == limit {
+                break;
+            }
+        }
+        Ok(events)
+    }
+
+    /// The pages of the log from the one holding `position`, decoded. The unit of a fast scan.
+    pub fn pages_from(&self, position: u64) -> impl Iterator<Item = Result<(u64, Vec<Envelope>), StoreError>> + '_ {
+        let log = &self.inner.trees.log;
+        let start = log
+            .range(..=position_key(position.max(1)))
+            .next_back()
+            .and_then(|entry| entry.ok())
+            .and_then(|(key, _)| position_from_key(&key))
+            .unwrap_or(1);
+        log.range(position_key(start)..).map(|entry| {
+            let (key, page) = entry?;
+            let first = position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
+            let frames = frames(&page).map_err(|damage| Trees::damaged(first, damage))?;
+            let events = frames
+                .map(|record| {
+                    let record = record.map_err(|damage| Trees::damaged(first, damage))?;
+                    decode_record(record).map_err(|error| Trees::damaged(first, error))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((first, events))
+        })
+    }
+
+    /// The last durable position (0 for an empty log).
+    pub fn last_position(&self) -> u64 {
+        *self.inner.position.borrow()
+    }
+
+    /// Wakes its holder whenever new positions are durable; the value is the last durable position.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.position.clone()
+    }
+
+    /// The head of the log as stored now.
+    pub fn head(&self) -> Result<Head, StoreError> {
+        Ok(match self.inner.trees.last_page()? {
+            Some((_, events)) => match events.last() {
+                Some((envelope, hash)) => {
+                    Head { position: envelope.position, hash: *hash, recorded_at: Some(envelope.recorded_at) }
+                }
+                None => Head { position: 0, hash: [0; 32], recorded_at: None },
+            },
+            None => Head { position: 0, hash: [0; 32], recorded_at: None },
+        })
+    }
+
+    /// Opens a sealed identity: `Ok(None)` when the beneficiary's key was destroyed (erased).
+    pub fn unseal(
+        &self,
+        stream: StreamId,
+        event: EventId,
+        sealed: &Sealed,
+    ) -> Result<Option<PersonalData>, StoreError> {
+        match self.inner.keys.get(stream)? {
+            Some(key) => Ok(Some(keys::unseal(&key, stream, event, sealed)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Destroys a beneficiary's key, making every sealed identity of the stream unreadable for
+    /// good. The caller records the erasure (`personal_data_erased`) first.
+    pub fn destroy_key(&self, stream: StreamId) -> Result<bool, StoreError> {
+        Ok(self.inner.keys.destroy(stream)?)
+    }
+
+    /// Checks the whole log: pages, checksums, positions, both hash chains and the indexes.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        verify::verify(&self.inner.trees)
+    }
+
+    /// Restores an exported log into the empty store in `dir`, with the same positions, ids and
+    /// hashes. Done before the store is opened for writing, so no writer holds a stale head.
+    pub fn import(
+        dir: &Path,
+        options: StoreOptions,
+        envelopes: impl Iterator<Item = Result<Envelope, StoreError>>,
+    ) -> Result<ImportReport, StoreError> {
+        let (trees, data_file) = open_trees(dir, &options)?;
+        import::import(&trees, &data_file, envelopes)
+    }
+
+    /// Disk bytes used by sled.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.trees.db.size_on_disk()?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

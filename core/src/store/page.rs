@@ -1,0 +1,190 @@
+//! The stored format: pages of framed events. This is the only module that knows the bytes.
+//!
+//! ```text
+//! log tree:  key = first position of the page (u64, big-endian)  →  page
+//! page:      [format: u8 = PAGE_FORMAT][count: u16 LE] frame × count
+//! frame:     [format: u8 = RECORD_FORMAT][len: u32 LE][crc32(record): u32 LE][record: len bytes]
+//! record:    bincode 2 (standard config) of `Envelope`
+//! ```
+//! An event's hash is SHA-256 of its record bytes; each record holds the hash of the previous event
+//! of the log and of its stream, so both chains cover everything stored, ciphertext included.
+//!
+//! The format changes only with a version bump and a golden file that proves old bytes still read
+//! (`core/tests/golden`).
+
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+use crate::limits::{EVENT_BYTES_MAX, PAGE_EVENTS_MAX};
+use crate::vocabulary::Envelope;
+
+pub const PAGE_FORMAT: u8 = 1;
+pub const RECORD_FORMAT: u8 = 1;
+const PAGE_HEADER: usize = 3;
+const FRAME_HEADER: usize = 9;
+
+pub type Hash = [u8; 32];
+
+fn config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+pub fn encode_record(envelope: &Envelope) -> Result<Vec<u8>, StoreError> {
+    bincode::encode_to_vec(envelope, config()).map_err(|error| StoreError::Encode(error.to_string()))
+}
+
+pub fn decode_record(bytes: &[u8]) -> Result<Envelope, bincode::error::DecodeError> {
+    let (envelope, read) = bincode::decode_from_slice(bytes, config())?;
+    if read != bytes.len() {
+        return Err(bincode::error::DecodeError::Other("trailing bytes after the record"));
+    }
+    Ok(envelope)
+}
+
+pub fn hash(record: &[u8]) -> Hash {
+    Sha256::digest(record).into()
+}
+
+/// Builds one page from encoded records.
+pub struct PageBuilder {
+    bytes: Vec<u8>,
+    count: u16,
+}
+
+impl PageBuilder {
+    pub fn new() -> PageBuilder {
+        let mut bytes = Vec::with_capacity(4096);
+        bytes.extend_from_slice(&[PAGE_FORMAT, 0, 0]);
+        PageBuilder { bytes, count: 0 }
+    }
+
+    pub fn len_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn count(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Bytes a record takes in a page.
+    pub fn framed_len(record: &[u8]) -> usize {
+        FRAME_HEADER + record.len()
+    }
+
+    pub fn push(&mut self, record: &[u8]) {
+        assert!(record.len() <= EVENT_BYTES_MAX && self.count() < PAGE_EVENTS_MAX, "page limits checked by the writer");
+        self.bytes.push(RECORD_FORMAT);
+        self.bytes.extend_from_slice(&(record.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&crc32fast::hash(record).to_le_bytes());
+        self.bytes.extend_from_slice(record);
+        self.count += 1;
+        self.bytes[1..3].copy_from_slice(&self.count.to_le_bytes());
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Why a page's bytes cannot be read: each names what is wrong, for `parcours verify`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageDamage {
+    #[error("page shorter than its header")]
+    Truncated,
+    #[error("unknown page format {0}")]
+    PageFormat(u8),
+    #[error("frame {index}: unknown record format {format}")]
+    RecordFormat { index: usize, format: u8 },
+    #[error("frame {index}: length runs past the end of the page")]
+    FrameOverrun { index: usize },
+    #[error("frame {index}: checksum mismatch")]
+    Checksum { index: usize },
+    #[error("{0} bytes after the last frame")]
+    TrailingBytes(usize),
+}
+
+/// Iterates over the records of a page, checking format and checksum of each frame.
+pub struct Frames<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    index: usize,
+    count: usize,
+}
+
+pub fn frames(page: &[u8]) -> Result<Frames<'_>, PageDamage> {
+    if page.len() < PAGE_HEADER {
+        return Err(PageDamage::Truncated);
+    }
+    if page[0] != PAGE_FORMAT {
+        return Err(PageDamage::PageFormat(page[0]));
+    }
+    let count = u16::from_le_bytes([page[1], page[2]]) as usize;
+    Ok(Frames { bytes: page, offset: PAGE_HEADER, index: 0, count })
+}
+
+impl<'a> Frames<'a> {
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The next record without checking its checksum: for seeking to one event within a page.
+    fn next_unchecked(&mut self) -> Option<Result<(&'a [u8], u32), PageDamage>> {
+        if self.index == self.count {
+            return (self.offset != self.bytes.len())
+                .then(|| Err(PageDamage::TrailingBytes(self.bytes.len() - self.offset)));
+        }
+        let index = self.index;
+        let header = self.bytes.get(self.offset..self.offset + FRAME_HEADER);
+        let Some(header) = header else { return Some(Err(PageDamage::FrameOverrun { index })) };
+        if header[0] != RECORD_FORMAT {
+            return Some(Err(PageDamage::RecordFormat { index, format: header[0] }));
+        }
+        let len = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        let crc = u32::from_le_bytes([header[5], header[6], header[7], header[8]]);
+        let start = self.offset + FRAME_HEADER;
+        let Some(record) = self.bytes.get(start..start + len) else {
+            return Some(Err(PageDamage::FrameOverrun { index }));
+        };
+        self.offset = start + len;
+        self.index += 1;
+        Some(Ok((record, crc)))
+    }
+
+    /// The `index`-th record of the page, checked.
+    pub fn nth_record(mut self, index: usize) -> Result<Option<&'a [u8]>, PageDamage> {
+        for _ in 0..index {
+            match self.next_unchecked() {
+                Some(Ok(_)) => {}
+                Some(Err(damage)) => return Err(damage),
+                None => return Ok(None),
+            }
+        }
+        match self.next() {
+            Some(result) => result.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<&'a [u8], PageDamage>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let index = self.index;
+        Some(self.next_unchecked()?.and_then(|(record, crc)| {
+            if crc32fast::hash(record) == crc {
+                Ok(record)
+            } else {
+                Err(PageDamage::Checksum { index })
+            }
+        }))
+    }
+}
+
+pub fn position_key(position: u64) -> [u8; 8] {
+    position.to_be_bytes()
+}
+
+pub fn position_from_key(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}

@@ -1,0 +1,279 @@
+//! The store as its callers see it, plus the crash-repair path seen from inside.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::*;
+use crate::vocabulary::{Date, StepKind};
+
+fn step(kind: &str, data: serde_json::Value) -> Step {
+    Step::deserialize_data(kind.parse::<StepKind>().unwrap(), data).unwrap()
+}
+
+fn event(on: &str, kind: &str, data: serde_json::Value) -> NewEvent {
+    NewEvent { id: None, occurred_on: on.parse::<Date>().unwrap(), step: step(kind, data) }
+}
+
+fn registration(name: &str) -> NewEvent {
+    event(
+        "2024-01-02",
+        "registered",
+        json!({"structure": "aci-agen", "gender": "female", "birth_year": 1990,
+               "identity": {"first_name": name, "email": format!("{name}@example.org")}}),
+    )
+}
+
+fn referral(on: &str) -> NewEvent {
+    event(
+        on,
+        "referred",
+        json!({"structure": "aci-agen", "prescriber": {"kind": "france_travail"}, "situation": "unemployed"}),
+    )
+}
+
+fn open(dir: &Path) -> Store {
+    Store::open(dir, StoreOptions::default()).unwrap()
+}
+
+fn actor() -> Actor {
+    Actor("test".into())
+}
+
+#[test]
+fn appends_read_back_in_order_with_gap_free_versions_and_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (a, b) = (StreamId::generate(), StreamId::generate());
+    let first = store.append(a, Some(0), vec![registration("Alice"), referral("2024-01-03")], actor()).unwrap();
+    assert_eq!((first.version, first.position, first.replayed), (2, 2, false));
+    let second = store.append(b, None, vec![registration("Bob")], actor()).unwrap();
+    assert_eq!((second.version, second.position), (1, 3));
+    let third = store.append(a, Some(2), vec![referral("2024-01-04")], actor());
+    assert!(
+        matches!(third, Err(AppendError::Rule { index: 0, ref violation }) if violation.rule() == "episode_already_open")
+    );
+
+    let stream = store.read_stream(a, None).unwrap();
+    assert_eq!(stream.iter().map(|e| (e.version, e.position)).collect::<Vec<_>>(), vec![(1, 1), (2, 2)]);
+    assert_eq!(stream[0].recorded_by, actor());
+    let log = store.read_log(0, 10).unwrap();
+    assert_eq!(log.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(store.read_log(1, 1).unwrap()[0].position, 2);
+    assert_eq!(store.last_position(), 3);
+    let report = store.verify().unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!((report.events, report.streams), (3, 2));
+    assert_eq!(report.head_hash, store.head().unwrap().hash);
+}
+
+#[test]
+fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    store.append(stream, None, vec![registration("Alice")], actor()).unwrap();
+    let conflict = store.append(stream, Some(0), vec![referral("2024-01-03")], actor());
+    assert!(matches!(conflict, Err(AppendError::VersionConflict { expected: 0, actual: 1 })));
+    assert_eq!(store.last_position(), 1);
+}
+
+#[test]
+fn a_retry_with_the_same_ids_is_idempotent_and_other_content_is_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    let mut events = vec![registration("Alice"), referral("2024-01-03")];
+    for (n, event) in events.iter_mut().enumerate() {
+        event.id = Some(EventId(uuid::Uuid::from_u128(n as u128 + 100)));
+    }
+    let original = store.append(stream, Some(0), events.clone(), actor()).unwrap();
+    let retry = store.append(stream, Some(0), events.clone(), actor()).unwrap();
+    assert!(retry.replayed);
+    assert_eq!((retry.version, retry.position, &retry.ids), (original.version, original.position, &original.ids));
+    assert_eq!(store.last_position(), 2, "a retry stores nothing");
+
+    let mut changed = events.clone();
+    changed[1].occurred_on = "2024-01-05".parse().unwrap();
+    assert!(matches!(store.append(stream, None, changed, actor()), Err(AppendError::DuplicateId(_))));
+    let mut twice = vec![referral("2024-01-03"), referral("2024-01-03")];
+    twice[0].id = Some(EventId(uuid::Uuid::from_u128(7)));
+    twice[1].id = twice[0].id;
+    assert!(matches!(store.append(StreamId::generate(), None, twice, actor()), Err(AppendError::DuplicateId(_))));
+    assert_eq!(store.last_position(), 2);
+}
+
+#[test]
+fn a_refused_event_in_a_request_refuses_the_whole_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    let refused = store.append(stream, None, vec![registration("Alice"), referral("2023-01-01")], actor());
+    assert!(matches!(refused, Err(AppendError::Rule { index: 1, .. })), "{refused:?}");
+    assert_eq!(store.last_position(), 0);
+    assert!(store.read_stream(stream, None).unwrap().is_empty());
+    assert!(matches!(store.append(stream, None, vec![], actor()), Err(AppendError::NoEvents)));
+}
+
+#[test]
+fn concurrent_writers_get_a_gap_free_log_that_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let acknowledged: Vec<Appended> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let store = store.clone();
+                scope.spawn(move || {
+                    let stream = StreamId::generate();
+                    let mut acks = vec![store.append(stream, Some(0), vec![registration("W")], actor()).unwrap()];
+                    for month in 1..=9 {
+                        let on = format!("2024-0{month}-10");
+                        let ack = if month % 2 == 1 {
+                            store.append(stream, None, vec![referral(&on)], actor())
+                        } else {
+                            store.append(
+                                stream,
+                                None,
+                                vec![event(&on, "exited", json!({"destination": "cdi"}))],
+                                actor(),
+                            )
+                        };
+                        acks.push(ack.unwrap());
+                    }
+                    acks
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(acknowledged.len(), 160);
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(store.last_position(), 160);
+    let positions: Vec<u64> = store.read_log(0, 1000).unwrap().iter().map(|e| e.position).collect();
+    assert_eq!(positions, (1..=160).collect::<Vec<_>>());
+    for ack in &acknowledged {
+        let stored = store.read_event(ack.ids[0]).unwrap().unwrap();
+        assert_eq!((stored.position, stored.version), (ack.position, ack.version));
+    }
+    assert!(store.verify().unwrap().is_intact());
+    // The chain continues across the reopen.
+    store.append(StreamId::generate(), None, vec![registration("After")], actor()).unwrap();
+    assert!(store.verify().unwrap().is_intact());
+}
+
+#[test]
+fn as_of_keeps_what_was_recorded_by_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    store.append(stream, None, vec![registration("Alice")], actor()).unwrap();
+    let first = store.read_stream(stream, None).unwrap()[0].recorded_at;
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store.append(stream, None, vec![referral("2024-01-03")], actor()).unwrap();
+    assert_eq!(store.read_stream(stream, Some(first)).unwrap().len(), 1);
+    assert_eq!(store.read_stream(stream, None).unwrap().len(), 2);
+}
+
+#[test]
+fn personal_data_is_sealed_on_disk_and_gone_once_its_key_is_destroyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    store.append(stream, None, vec![registration("Canarybird")], actor()).unwrap();
+    let registered = &store.read_stream(stream, None).unwrap()[0];
+    let Step::Registered(data) = &registered.step else { panic!("not a registration") };
+    let Some(IdentityField::Sealed(sealed)) = &data.identity else { panic!("identity not sealed") };
+    let opened = store.unseal(stream, registered.id, sealed).unwrap().unwrap();
+    assert_eq!(opened.first_name.as_deref(), Some("Canarybird"));
+    drop(store);
+    assert!(!contains(dir.path(), b"Canarybird"), "the name is in clear on disk");
+
+    let store = open(dir.path());
+    assert!(store.destroy_key(stream).unwrap());
+    assert_eq!(store.unseal(stream, registered.id, sealed).unwrap(), None);
+    assert!(store.verify().unwrap().is_intact(), "erasure leaves the chain intact");
+}
+
+fn contains(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|entry| {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            contains(&path, needle)
+        } else {
+            std::fs::read(&path).unwrap().windows(needle.len()).any(|w| w == needle)
+        }
+    })
+}
+
+#[test]
+fn opening_repairs_indexes_lost_in_a_crash_between_log_and_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    let ack = store.append(stream, None, vec![registration("Alice"), referral("2024-01-03")], actor()).unwrap();
+    // What a crash after the page write and before the index writes leaves behind.
+    store.inner.trees.ids.remove(ack.ids[1].as_bytes()).unwrap();
+    store.inner.trees.streams.remove(stream_key(stream, 2)).unwrap();
+    assert!(!store.verify().unwrap().is_intact());
+    drop(store);
+    let store = open(dir.path());
+    assert!(store.verify().unwrap().is_intact());
+    assert_eq!(store.read_stream(stream, None).unwrap().len(), 2);
+    // The rule state is folded from the repaired index: the episode is open.
+    let again = store.append(stream, None, vec![referral("2024-01-04")], actor());
+    assert!(matches!(again, Err(AppendError::Rule { .. })));
+}
+
+#[test]
+fn verify_names_the_first_damaged_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    for name in ["A", "B", "C"] {
+        store.append(StreamId::generate(), None, vec![registration(name)], actor()).unwrap();
+    }
+    let log = &store.inner.trees.log;
+    let (key, page) = log.iter().next().unwrap().unwrap();
+    let mut bytes = page.to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55; // inside the last frame of the first page
+    log.insert(key, bytes).unwrap();
+    let report = store.verify().unwrap();
+    assert!(!report.is_intact());
+    assert!(report.problems[0].what.contains("checksum"), "{:?}", report.problems);
+}
+
+#[test]
+fn a_second_open_of_the_same_directory_says_it_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = open(dir.path());
+    match Store::open(dir.path(), StoreOptions::default()) {
+        Err(StoreError::Locked(path)) => assert_eq!(path, dir.path()),
+        Err(other) => panic!("unclear error: {other}"),
+        Ok(_) => panic!("opened twice"),
+    }
+}
+
+#[test]
+fn an_export_imports_into_an_empty_store_with_the_same_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    for name in ["A", "B"] {
+        let stream = StreamId::generate();
+        store.append(stream, None, vec![registration(name), referral("2024-02-01")], actor()).unwrap();
+    }
+    let exported = store.read_log(0, 100).unwrap();
+    let head = store.head().unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let report = Store::import(copy.path(), StoreOptions::default(), exported.clone().into_iter().map(Ok)).unwrap();
+    assert_eq!((report.events, report.head_hash), (4, head.hash));
+    let restored = open(copy.path());
+    assert_eq!(restored.read_log(0, 100).unwrap(), exported);
+    assert!(restored.verify().unwrap().is_intact());
+
+    let mut tampered = exported.clone();
+    tampered.swap(1, 2);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = Store::import(elsewhere.path(), StoreOptions::default(), tampered.into_iter().map(Ok));
+    assert!(matches!(refused, Err(StoreError::Import { position: 2, .. })), "{refused:?}");
+}

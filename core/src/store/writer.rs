@@ -1,0 +1,365 @@
+//! The one writer: group commit at the disk's own pace.
+//!
+//! It takes every append waiting at that moment, checks each against its stream's state (appends
+//! to one stream within a batch see each other), writes the accepted events as pages, flushes and
+//! fdatasyncs once, and only then answers all of them. Durable throughput thus grows with
+//! concurrency instead of being one fsync per event.
+//!
+//! A write failure poisons the writer: the in-memory state may no longer match the disk, so every
+//! later append is refused until the store is opened again (which repairs the indexes from the log).
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use lru::LruCache;
+use tokio::sync::watch;
+
+use super::page::{self, Hash, PageBuilder};
+use super::{stream_key, AppendError, Appended, Head, Location, StoreError, Trees};
+use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
+use crate::rules::{self, StreamState};
+use crate::vocabulary::{Actor, Date, Envelope, EventId, NewEvent, StreamId, Timestamp};
+
+pub(crate) struct Request {
+    pub stream: StreamId,
+    pub expected_version: Option<u32>,
+    /// Every event has an id and sealed personal data by now (`Store::prepare`).
+    pub events: Vec<NewEvent>,
+    pub actor: Actor,
+    pub reply: oneshot::Sender<Result<Appended, AppendError>>,
+}
+
+/// What the writer keeps per stream: the rule state and the hash of the stream's last event.
+#[derive(Clone)]
+struct StreamTip {
+    state: StreamState,
+    last_hash: Hash,
+}
+
+pub(crate) struct Writer {
+    trees: Trees,
+    data_file: File,
+    head: Head,
+    timezone: Tz,
+    position: watch::Sender<u64>,
+    poisoned: Arc<AtomicBool>,
+    cache: LruCache<StreamId, StreamTip>,
+}
+
+/// An accepted event waiting for its batch to be written.
+struct Pending {
+    envelope: Envelope,
+    record: Vec<u8>,
+}
+
+impl Writer {
+    pub fn new(
+        trees: Trees,
+        data_file: File,
+        head: Head,
+        timezone: Tz,
+        position: watch::Sender<u64>,
+        poisoned: Arc<AtomicBool>,
+    ) -> Writer {
+        let capacity = NonZeroUsize::new(STREAM_CACHE_MAX).unwrap_or(NonZeroUsize::MIN);
+        Writer { trees, data_file, head, timezone, position, poisoned, cache: LruCache::new(capacity) }
+    }
+
+    pub fn run(mut self, requests: Receiver<Request>) {
+        while let Ok(first) = requests.recv() {
+            let mut batch = vec![first];
+            let mut events = batch[0].events.len();
+            while events < BATCH_EVENTS_MAX {
+                match requests.try_recv() {
+                    Ok(request) => {
+                        events += request.events.len();
+                        batch.push(request);
+                    }
+                    Err(_) => break,
+                }
+            }
+            if self.poisoned.load(Ordering::Acquire) {
+                for request in batch {
+                    let _ = request.reply.send(Err(StoreError::Poisoned.into()));
+                }
+                continue;
+            }
+            self.commit(batch);
+        }
+    }
+
+    fn tip(&mut self, working: &mut HashMap<StreamId, StreamTip>, stream: StreamId) -> Result<StreamTip, StoreError> {
+        if let Some(tip) = working.get(&stream) {
+            return Ok(tip.clone());
+        }
+        if let Some(tip) = self.cache.get(&stream) {
+            return Ok(tip.clone());
+        }
+        let locations = self.trees.stream_locations(stream)?;
+        let mut events = Vec::with_capacity(locations.len());
+        let mut last_hash = [0u8; 32];
+        for location in locations {
+            let (page, range) = self.trees.record_at(location)?;
+            let record = &page[range];
+            last_hash = page::hash(record);
+            events.push(page::decode_record(record).map_err(|error| Trees::damaged(location.page, error))?);
+        }
+        let state = StreamState::from_events(events.iter().map(|e| (e.id, e.occurred_on, &e.step)));
+        Ok(StreamTip { state, last_hash })
+    }
+
+    fn commit(&mut self, batch: Vec<Request>) {
+        let recorded_at = Timestamp::now().max(self.head.recorded_at.unwrap_or(Timestamp::now()));
+        let today = Date(recorded_at.0.with_timezone(&self.timezone).date_naive());
+        let mut working: HashMap<StreamId, StreamTip> = HashMap::new();
+        let mut batch_ids: HashMap<EventId, (StreamId, usize)> = HashMap::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut head = self.head;
+
+        for request in batch {
+            let outcome =
+                self.accept(&request, recorded_at, today, &mut head, &mut working, &mut batch_ids, &mut pending);
+            replies.push((request.reply, outcome));
+        }
+
+        if !pending.is_empty() {
+            if let Err(error) = self.write(&pending) {
+                tracing::error!(%error, "write failed; the store refuses appends until reopened");
+                self.poisoned.store(true, Ordering::Release);
+                for (reply, outcome) in replies {
+                    let _ = reply.send(outcome.and(Err(AppendError::Store(StoreError::Poisoned))));
+                }
+                return;
+            }
+            self.head = head;
+            for (stream, tip) in working {
+                self.cache.put(stream, tip);
+            }
+            self.position.send_replace(head.position);
+        }
+        for (reply, outcome) in replies {
+            let _ = reply.send(outcome);
+        }
+    }
+
+    /// Checks one request against the batch's view of its stream and, if accepted, adds its events
+    /// to `pending`. Nothing of a refused request stays in the batch.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        request: &Request,
+        recorded_at: Timestamp,
+        today: Date,
+        head: &mut Head,
+        working: &mut HashMap<StreamId, StreamTip>,
+        batch_ids: &mut HashMap<EventId, (StreamId, usize)>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<Appended, AppendError> {
+        if let Some(replayed) = self.replay(request, batch_ids, pending)? {
+            return Ok(replayed);
+        }
+        let start = pending.len();
+        let result = self.accept_new(request, recorded_at, today, head, working, pending);
+        match &result {
+            Ok(_) => {
+                for (offset, event) in pending[start..].iter().enumerate() {
+                    batch_ids.insert(event.envelope.id, (request.stream, start + offset));
+                }
+            }
+            Err(_) => pending.truncate(start),
+        }
+        result
+    }
+
+    fn accept_new(
+        &mut self,
+        request: &Request,
+        recorded_at: Timestamp,
+        today: Date,
+        head: &mut Head,
+        working: &mut HashMap<StreamId, StreamTip>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<Appended, AppendError> {
+        let mut tip = self.tip(working, request.stream)?;
+        if let Some(expected) = request.expected_version {
+            if expected != tip.state.version {
+                return Err(AppendError::VersionConflict { expected, actual: tip.state.version });
+            }
+        }
+        let mut ids = Vec::with_capacity(request.events.len());
+        let mut next = *head;
+        for (index, event) in request.events.iter().enumerate() {
+            rules::check(&tip.state, event.occurred_on, &event.step, today)
+                .map_err(|violation| AppendError::Rule { index, violation })?;
+            let id = event.id.unwrap_or_else(EventId::generate);
+            tip.state.apply(id, event.occurred_on, &event.step);
+            next.position += 1;
+            let envelope = Envelope {
+                id,
+                stream: request.stream,
+                version: tip.state.version,
+                position: next.position,
+                occurred_on: event.occurred_on,
+                recorded_at,
+                recorded_by: request.actor.clone(),
+                step: event.step.clone(),
+                prev_hash: next.hash,
+                stream_prev_hash: tip.last_hash,
+            };
+            let record = page::encode_record(&envelope)?;
+            if record.len() > EVENT_BYTES_MAX {
+                return Err(AppendError::EventTooLarge { index, bytes: record.len(), max: EVENT_BYTES_MAX });
+            }
+            next.hash = page::hash(&record);
+            next.recorded_at = Some(recorded_at);
+            tip.last_hash = next.hash;
+            ids.push(id);
+            pending.push(Pending { envelope, record });
+        }
+        let appended = Appended { version: tip.state.version, position: next.position, ids, replayed: false };
+        *head = next;
+        working.insert(request.stream, tip);
+        Ok(appended)
+    }
+
+    /// A retry: every id already stored (or accepted earlier in this batch) with the same content
+    /// is an idempotent success; any stored id with other content is a `duplicate_id`.
+    fn replay(
+        &self,
+        request: &Request,
+        batch_ids: &HashMap<EventId, (StreamId, usize)>,
+        pending: &[Pending],
+    ) -> Result<Option<Appended>, AppendError> {
+        let mut seen = HashSet::with_capacity(request.events.len());
+        let mut stored = Vec::new();
+        for event in &request.events {
+            let Some(id) = event.id else { continue };
+            if !seen.insert(id) {
+                return Err(AppendError::DuplicateId(id));
+            }
+            let existing = match batch_ids.get(&id) {
+                Some((_, index)) => Some(pending[*index].envelope.clone()),
+                None => match self.trees.location_of_id(id)? {
+                    Some(location) => Some(self.trees.envelope_at(location)?),
+                    None => None,
+                },
+            };
+            if let Some(existing) = existing {
+                let same = existing.stream == request.stream
+                    && existing.occurred_on == event.occurred_on
+                    && existing.step == event.step;
+                if !same {
+                    return Err(AppendError::DuplicateId(id));
+                }
+                stored.push(existing);
+            }
+        }
+        if stored.is_empty() {
+            return Ok(None);
+        }
+        if stored.len() != request.events.len() {
+            // Part of the request is stored, part is new: not a retry of one request.
+            return Err(AppendError::DuplicateId(stored[0].id));
+        }
+        let last = &stored[stored.len() - 1];
+        Ok(Some(Appended {
+            version: last.version,
+            position: last.position,
+            ids: stored.iter().map(|e| e.id).collect(),
+            replayed: true,
+        }))
+    }
+
+    /// Writes pages, then the derived indexes, then flushes and syncs: one durability point.
+    fn write(&self, pending: &[Pending]) -> Result<(), StoreError> {
+        let mut locations = Vec::with_capacity(pending.len());
+        let mut builder = PageBuilder::new();
+        let mut page_key = pending[0].envelope.position;
+        for event in pending {
+            let full = builder.count() == PAGE_EVENTS_MAX
+                || builder.len_bytes() + PageBuilder::framed_len(&event.record) > PAGE_BYTES_MAX;
+            if full && builder.count() > 0 {
+                let page = std::mem::replace(&mut builder, PageBuilder::new()).finish();
+                self.trees.log.insert(page::position_key(page_key), page)?;
+                page_key = event.envelope.position;
+            }
+            locations.push(Location { page: page_key, index: builder.count() as u16 });
+            builder.push(&event.record);
+        }
+        self.trees.log.insert(page::position_key(page_key), builder.finish())?;
+        for (event, location) in pending.iter().zip(&locations) {
+            index(&self.trees, &event.envelope, *location)?;
+        }
+        sync(&self.trees, &self.data_file)
+    }
+}
+
+/// Writes the index entries of one event.
+fn index(trees: &Trees, envelope: &Envelope, location: Location) -> Result<(), StoreError> {
+    trees.streams.insert(stream_key(envelope.stream, envelope.version), &location.to_bytes())?;
+    let mut id_value = [0u8; 18];
+    id_value[..8].copy_from_slice(&envelope.position.to_be_bytes());
+    id_value[8..].copy_from_slice(&location.to_bytes());
+    trees.ids.insert(envelope.id.as_bytes(), &id_value)?;
+    Ok(())
+}
+
+/// sled's flush, then an fdatasync of its data file: the durability point of the store.
+pub(crate) fn sync(trees: &Trees, data_file: &File) -> Result<(), StoreError> {
+    trees.db.flush()?;
+    data_file.sync_data().map_err(|source| StoreError::Io { path: "log/db".into(), source })
+}
+
+/// Finds the head of the log and re-indexes its tail. Only the last batch can have been written
+/// without its indexes (a crash before the flush), and a batch holds at most `BATCH_EVENTS_MAX`
+/// events, so checking that many events from the end suffices.
+pub(crate) fn repair(trees: &Trees, data_file: &File) -> Result<Head, StoreError> {
+    let Some((_, last_events)) = trees.last_page()? else {
+        return Ok(Head { position: 0, hash: [0; 32], recorded_at: None });
+    };
+    let head = match last_events.last() {
+        Some((envelope, hash)) => {
+            Head { position: envelope.position, hash: *hash, recorded_at: Some(envelope.recorded_at) }
+        }
+        None => return Err(Trees::damaged(0, "the last page holds no event")),
+    };
+    let from = head.position.saturating_sub(BATCH_EVENTS_MAX as u64).max(1);
+    let mut repaired = 0usize;
+    let mut expected = None;
+    let log = &trees.log;
+    let start = log
+        .range(..=page::position_key(from))
+        .next_back()
+        .transpose()?
+        .and_then(|(key, _)| page::position_from_key(&key))
+        .unwrap_or(1);
+    for entry in log.range(page::position_key(start)..) {
+        let (key, bytes) = entry?;
+        let first = page::position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
+        if expected.is_some_and(|expected| expected != first) {
+            return Err(Trees::damaged(first, format!("gap in the log: expected a page at {expected:?}")));
+        }
+        let events = super::decode_page(first, &bytes)?;
+        for (slot, (envelope, _)) in events.iter().enumerate() {
+            let location = Location { page: first, index: slot as u16 };
+            let indexed = trees.ids.get(envelope.id.as_bytes())?.is_some()
+                && trees.streams.get(stream_key(envelope.stream, envelope.version))?.is_some();
+            if !indexed {
+                index(trees, envelope, location)?;
+                repaired += 1;
+            }
+        }
+        expected = Some(first + events.len() as u64);
+    }
+    if repaired > 0 {
+        tracing::warn!(repaired, "re-indexed events written just before a crash");
+        sync(trees, data_file)?;
+    }
+    Ok(head)
+}
