@@ -1,0 +1,142 @@
+//! Format stability: a page of events encoded with format 1 is kept in the repo and must decode
+//! forever, to the same events. Today's encoder must also produce the same bytes; if it does not,
+//! the stored format changed: bump `PAGE_FORMAT`/`RECORD_FORMAT`, keep a decoder for the old
+//! version and add a golden file for the new one. `UPDATE_GOLDEN=1` rewrites the file (only for a
+//! new format version, never to make this test pass).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use parcours_core::store::page::{decode_record, encode_record, frames, hash, PageBuilder, PAGE_FORMAT, RECORD_FORMAT};
+use parcours_core::vocabulary::*;
+use uuid::Uuid;
+
+fn golden_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/page-v1.bin")
+}
+
+fn date(text: &str) -> Date {
+    text.parse().unwrap()
+}
+
+/// One event of every type, with every optional field set somewhere.
+fn events() -> Vec<Envelope> {
+    let stream = StreamId(Uuid::from_u128(0x0193_c9a2_0000_7000_8000_0000_0000_0001));
+    let structure = Slug::new("menage-service-agen").unwrap();
+    let steps = vec![
+        Step::Registered(Registered {
+            structure: structure.clone(),
+            gender: Gender::Female,
+            birth_year: 1987,
+            identity: Some(IdentityField::Sealed(Sealed { nonce: [7; 24], ciphertext: vec![1, 2, 3, 250] })),
+        }),
+        Step::Referred(Referred {
+            structure: structure.clone(),
+            prescriber: Prescriber { kind: PrescriberKind::FranceTravail, name: Some("France Travail Agen".into()) },
+            programme: Some(Programme::Ai),
+            situation: Situation::LongTermUnemployed,
+            benefits: vec![Benefit::Rsa, Benefit::Other],
+            qualification: Some(Qualification::CapBep),
+            family_quotient: Some(540),
+        }),
+        Step::ContractStarted(ContractStarted {
+            contract_id: "c-1".into(),
+            kind: ContractKind::Cddi,
+            employer: Some("Ménage Service".into()),
+            weekly_hours: Hours::from_hundredths(2650),
+            planned_end: Some(date("2024-09-03")),
+            job: Some("agent d'entretien".into()),
+        }),
+        Step::HoursWorked(HoursWorked {
+            contract_id: "c-1".into(),
+            month: Month::new(2024, 3).unwrap(),
+            hours: Hours::from_hundredths(11475),
+        }),
+        Step::SkillsAssessed(SkillsAssessed {
+            assessor: "AFPA".into(),
+            kind: AssessmentKind::BilanDeCompetences,
+            skills: vec!["entretien".into(), "autonomie".into()],
+            summary: Some("projet: aide à domicile".into()),
+        }),
+        Step::TrainingStarted(TrainingStarted {
+            training_id: "t-1".into(),
+            title: "Titre ADVF".into(),
+            qualifying: true,
+            certification: Some("RNCP".into()),
+            planned_hours: Some(Hours::whole(400)),
+        }),
+        Step::TrainingCompleted(TrainingCompleted { training_id: "t-1".into(), result: TrainingResult::Certified }),
+        Step::SupportProvided(SupportProvided {
+            domain: SupportDomain::Housing,
+            action: Some(SupportAction::Orientation),
+            partner: Some("Action Logement".into()),
+        }),
+        Step::FollowUpHeld(FollowUpHeld { kind: FollowUpKind::Committee, next_due: Some(date("2024-05-02")) }),
+        Step::ContractEnded(ContractEnded { contract_id: "c-1".into(), reason: ContractEndReason::EndOfTerm }),
+        Step::Corrected(Corrected {
+            corrects: EventId(Uuid::from_u128(9)),
+            reason: "mauvaise date".into(),
+            replacement: Some(Replacement {
+                occurred_on: date("2024-04-01"),
+                step: Box::new(Step::FollowUpHeld(FollowUpHeld { kind: FollowUpKind::Individual, next_due: None })),
+            }),
+        }),
+        Step::Exited(Exited { destination: Destination::Cdd6MonthsPlus }),
+        Step::FollowedUpAfterExit(FollowedUpAfterExit {
+            months_after_exit: 6,
+            situation: SituationAfterExit::Employed,
+        }),
+        Step::PersonalDataErased(PersonalDataErased { reason: ErasureReason::Retention }),
+        Step::StructureUpdated(StructureUpdated {
+            slug: structure,
+            name: "Ménage Service Agen".into(),
+            kind: StructureKind::Ai,
+            agreed_hours: BTreeMap::from([(2024, Hours::whole(4200))]),
+        }),
+    ];
+    let mut prev_hash = [0u8; 32];
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let n = index as u64 + 1;
+            let envelope = Envelope {
+                id: EventId(Uuid::from_u128(u128::from(n))),
+                stream,
+                version: n as u32,
+                position: n,
+                occurred_on: date("2024-03-04"),
+                recorded_at: Timestamp::from_millis(1_709_630_000_123 + n as i64).unwrap(),
+                recorded_by: Actor("tok_0193c9a2".into()),
+                step,
+                prev_hash,
+                stream_prev_hash: prev_hash,
+            };
+            prev_hash = hash(&encode_record(&envelope).unwrap());
+            envelope
+        })
+        .collect()
+}
+
+fn encode_page(events: &[Envelope]) -> Vec<u8> {
+    let mut page = PageBuilder::new();
+    for event in events {
+        page.push(&encode_record(event).unwrap());
+    }
+    page.finish()
+}
+
+#[test]
+fn format_1_pages_still_decode_to_the_same_events() {
+    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 1), "new format: add a golden file for it, keep this one");
+    let expected = events();
+    assert_eq!(expected.len(), StepKind::ALL.len(), "the golden page holds one event of every type");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(golden_path(), encode_page(&expected)).unwrap();
+    }
+    let stored = std::fs::read(golden_path()).expect("golden file core/tests/golden/page-v1.bin");
+    let decoded: Vec<Envelope> =
+        frames(&stored).unwrap().map(|record| decode_record(record.unwrap()).unwrap()).collect();
+    assert_eq!(decoded, expected);
+    assert_eq!(encode_page(&expected), stored, "today's encoder changed the stored bytes without a version bump");
+}
