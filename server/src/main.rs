@@ -1,1 +1,27 @@
-fn main() {}
+//! `parcours`: the server and the command line, one binary (CONTRACT §6).
+
+mod api;
+mod cli;
+mod commands;
+mod json;
+mod serve;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PARCOURS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("parcours: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

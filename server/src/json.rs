@@ -1,0 +1,374 @@
+//! The JSON forms of events (CONTRACT §2, §5): parsing what clients send, rendering what they read,
+//! and the export line that restores a store byte for byte.
+//!
+//! Parsing goes through `serde_path_to_error` so that an error names the field
+//! (`events[0].data.prescriber.kind: unknown variant ...`).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use base64::Engine;
+use parcours_core::rules::Violation;
+use parcours_core::store::{AppendError, Store, StoreError};
+use parcours_core::vocabulary::{
+    Actor, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, Replacement, Sealed, Step, StepKind,
+    StreamId, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Why a body could not be read: the path of the field and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    pub message: String,
+}
+
+impl ParseError {
+    fn at(prefix: &str, error: serde_path_to_error::Error<serde_json::Error>) -> ParseError {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if matches!(inner.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof) {
+            return ParseError { message: format!("malformed JSON: {inner}") };
+        }
+        let path = match (prefix.is_empty(), path == ".") {
+            (true, true) => String::new(),
+            (true, false) => format!("{path}: "),
+            (false, true) => format!("{prefix}: "),
+            (false, false) => format!("{prefix}.{path}: "),
+        };
+        ParseError { message: format!("{path}{}", strip_position(&inner.to_string())) }
+    }
+}
+
+/// serde_json appends "at line 1 column 42", which means nothing once the path is given.
+fn strip_position(message: &str) -> &str {
+    message.find(" at line ").map_or(message, |cut| &message[..cut])
+}
+
+/// Deserializes `value` as `T`, naming the failing field under `prefix`.
+pub fn from_value<T: serde::de::DeserializeOwned>(prefix: &str, value: Value) -> Result<T, ParseError> {
+    serde_path_to_error::deserialize(value).map_err(|error| ParseError::at(prefix, error))
+}
+
+/// Deserializes a request body, naming the failing field.
+pub fn from_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(deserializer).map_err(|error| ParseError::at("", error))?;
+    Ok(value)
+}
+
+/// One event as a client proposes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub id: Option<EventId>,
+    #[serde(rename = "type")]
+    pub kind: StepKind,
+    pub occurred_on: Date,
+    pub data: Value,
+}
+
+/// Turns proposed events into steps. A correction's replacement is read with the type of the
+/// event it corrects, found earlier in the same request or in the store; if there is none, the
+/// append is refused with the rule that names it.
+pub fn parse_events(store: &Store, stream: StreamId, inputs: Vec<EventInput>) -> Result<Vec<NewEvent>, InputError> {
+    let mut kinds: HashMap<EventId, StepKind> = HashMap::new();
+    let mut events = Vec::with_capacity(inputs.len());
+    for (index, input) in inputs.into_iter().enumerate() {
+        let prefix = format!("events[{index}].data");
+        let step = if input.kind == StepKind::Corrected {
+            let correction: CorrectedInput<Value> = from_value(&prefix, input.data)?;
+            let replacement = match correction.replacement {
+                None => None,
+                Some(replacement) => {
+                    let kind = match kinds.get(&correction.corrects) {
+                        Some(kind) => *kind,
+                        None => match store.read_event(correction.corrects)? {
+                            Some(target) if target.stream == stream => target.step.kind(),
+                            _ => {
+                                let violation = Violation::UnknownCorrectedEvent(correction.corrects);
+                                return Err(InputError::Append(AppendError::Rule { index, violation }));
+                            }
+                        },
+                    };
+                    let step = step_from_value(&format!("{prefix}.replacement.data"), kind, replacement.data)?;
+                    Some(Replacement { occurred_on: replacement.occurred_on, step: Box::new(step) })
+                }
+            };
+            Step::Corrected(parcours_core::vocabulary::Corrected {
+                corrects: correction.corrects,
+                reason: correction.reason,
+                replacement,
+            })
+        } else {
+            step_from_value(&prefix, input.kind, input.data)?
+        };
+        if let Some(id) = input.id {
+            kinds.insert(id, step.kind());
+        }
+        events.push(NewEvent { id: input.id, occurred_on: input.occurred_on, step });
+    }
+    Ok(events)
+}
+
+/// Reads the `data` of an event of type `kind`, naming the failing field under `prefix`.
+pub fn step_from_value(prefix: &str, kind: StepKind, value: Value) -> Result<Step, ParseError> {
+    let mut track = serde_path_to_error::Track::new();
+    let deserializer = serde_path_to_error::Deserializer::new(value, &mut track);
+    Step::deserialize_data(kind, deserializer)
+        .map_err(|error| ParseError::at(prefix, serde_path_to_error::Error::new(track.path(), error)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Append(#[from] AppendError),
+}
+
+impl From<StoreError> for InputError {
+    fn from(error: StoreError) -> Self {
+        InputError::Append(AppendError::Store(error))
+    }
+}
+
+/// One stream as `GET /api/beneficiaries/{id}/events` and `parcours history` give it.
+#[derive(Serialize)]
+pub struct StreamJson<'a> {
+    pub beneficiary: StreamId,
+    pub version: u32,
+    pub events: Vec<EventJson<'a>>,
+}
+
+/// A page of the whole log (`GET /api/events`).
+#[derive(Serialize)]
+pub struct LogJson<'a> {
+    pub events: Vec<EventJson<'a>>,
+    pub last_position: u64,
+}
+
+/// What a reader may see of personal data.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Identity {
+    /// Open sealed identities (admins, auditors, the beneficiary's coordinators).
+    Open,
+    /// Leave them out (`null`).
+    Hidden,
+}
+
+/// An event as read back (CONTRACT §2), optionally with what an export needs to restore it.
+#[derive(Serialize)]
+pub struct EventJson<'a> {
+    pub id: EventId,
+    pub beneficiary: StreamId,
+    pub version: u32,
+    pub position: u64,
+    #[serde(rename = "type")]
+    pub kind: StepKind,
+    pub occurred_on: Date,
+    pub recorded_at: Timestamp,
+    pub recorded_by: &'a Actor,
+    pub data: DataJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_prev_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed_identity: Option<SealedJson>,
+}
+
+#[derive(Serialize)]
+pub struct DataJson<'a> {
+    #[serde(flatten)]
+    step: Cow<'a, Step>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    identity_erased: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedJson {
+    nonce: String,
+    ciphertext: String,
+}
+
+fn sealed_identity_mut(step: &mut Step) -> Option<&mut Option<IdentityField>> {
+    match step {
+        Step::Registered(registered) => Some(&mut registered.identity),
+        Step::Corrected(correction) => match correction.replacement.as_mut().map(|r| r.step.as_mut()) {
+            Some(Step::Registered(registered)) => Some(&mut registered.identity),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn sealed_identity(step: &Step) -> Option<&Sealed> {
+    let registered = match step {
+        Step::Registered(registered) => registered,
+        Step::Corrected(correction) => match correction.replacement.as_ref().map(|r| r.step.as_ref()) {
+            Some(Step::Registered(registered)) => registered,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    match &registered.identity {
+        Some(IdentityField::Sealed(sealed)) => Some(sealed),
+        _ => None,
+    }
+}
+
+/// The public form of an event. Sealed identities are opened when `identity` allows it; an
+/// identity whose key was destroyed reads `null` with `"identity_erased": true`.
+pub fn event_json<'a>(store: &Store, envelope: &'a Envelope, identity: Identity) -> Result<EventJson<'a>, StoreError> {
+    let mut step = Cow::Borrowed(&envelope.step);
+    let mut identity_erased = false;
+    if let Some(sealed) = sealed_identity(&envelope.step) {
+        let opened = match identity {
+            Identity::Open => store.unseal(envelope.stream, envelope.id, sealed)?,
+            Identity::Hidden => None,
+        };
+        identity_erased = identity == Identity::Open && opened.is_none();
+        if let Some(slot) = sealed_identity_mut(step.to_mut()) {
+            *slot = opened.map(IdentityField::Clear);
+        }
+        if identity_erased {
+            // `null` rather than absent: the field existed and was erased.
+            if let Some(slot) = sealed_identity_mut(step.to_mut()) {
+                *slot = Some(IdentityField::Sealed(Sealed { nonce: [0; 24], ciphertext: Vec::new() }));
+            }
+        }
+    }
+    Ok(EventJson {
+        id: envelope.id,
+        beneficiary: envelope.stream,
+        version: envelope.version,
+        position: envelope.position,
+        kind: envelope.step.kind(),
+        occurred_on: envelope.occurred_on,
+        recorded_at: envelope.recorded_at,
+        recorded_by: &envelope.recorded_by,
+        data: DataJson { step, identity_erased },
+        prev_hash: None,
+        stream_prev_hash: None,
+        sealed_identity: None,
+    })
+}
+
+/// The export form: the public fields, the hashes, and the sealed identity as stored (never in
+/// clear), so that `import` rebuilds the very same bytes and chain head.
+pub fn export_json(envelope: &Envelope) -> EventJson<'_> {
+    let mut step = Cow::Borrowed(&envelope.step);
+    let sealed = sealed_identity(&envelope.step).map(|sealed| SealedJson {
+        nonce: hex::encode(sealed.nonce),
+        ciphertext: base64::engine::general_purpose::STANDARD.encode(&sealed.ciphertext),
+    });
+    if sealed.is_some() {
+        if let Some(slot) = sealed_identity_mut(step.to_mut()) {
+            *slot = None;
+        }
+    }
+    EventJson {
+        id: envelope.id,
+        beneficiary: envelope.stream,
+        version: envelope.version,
+        position: envelope.position,
+        kind: envelope.step.kind(),
+        occurred_on: envelope.occurred_on,
+        recorded_at: envelope.recorded_at,
+        recorded_by: &envelope.recorded_by,
+        data: DataJson { step, identity_erased: false },
+        prev_hash: Some(hex::encode(envelope.prev_hash)),
+        stream_prev_hash: Some(hex::encode(envelope.stream_prev_hash)),
+        sealed_identity: sealed,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportLine {
+    id: EventId,
+    beneficiary: StreamId,
+    version: u32,
+    position: u64,
+    #[serde(rename = "type")]
+    kind: StepKind,
+    occurred_on: Date,
+    recorded_at: Timestamp,
+    recorded_by: Actor,
+    data: Value,
+    prev_hash: String,
+    stream_prev_hash: String,
+    sealed_identity: Option<SealedJson>,
+}
+
+/// Reads export lines back into envelopes. `kinds` remembers the type of every event read so far,
+/// for the replacements of corrections.
+pub struct ExportReader {
+    kinds: HashMap<EventId, StepKind>,
+}
+
+impl ExportReader {
+    pub fn new() -> ExportReader {
+        ExportReader { kinds: HashMap::new() }
+    }
+
+    pub fn read(&mut self, line: &str) -> Result<Envelope, ParseError> {
+        let line: ExportLine = from_body(line.as_bytes())?;
+        let step = if line.kind == StepKind::Corrected {
+            let correction: CorrectedInput<Value> = from_value("data", line.data)?;
+            let replacement = match correction.replacement {
+                None => None,
+                Some(replacement) => {
+                    let kind = self.kinds.get(&correction.corrects).copied().ok_or_else(|| ParseError {
+                        message: format!("data.corrects: event {} is not earlier in the export", correction.corrects),
+                    })?;
+                    let step = step_from_value("data.replacement.data", kind, replacement.data)?;
+                    Some(Replacement { occurred_on: replacement.occurred_on, step: Box::new(step) })
+                }
+            };
+            Step::Corrected(parcours_core::vocabulary::Corrected {
+                corrects: correction.corrects,
+                reason: correction.reason,
+                replacement,
+            })
+        } else {
+            step_from_value("data", line.kind, line.data)?
+        };
+        let mut step = step;
+        if let Some(sealed) = line.sealed_identity {
+            let nonce = hex::decode(&sealed.nonce)
+                .ok()
+                .and_then(|bytes| <[u8; 24]>::try_from(bytes).ok())
+                .ok_or_else(|| ParseError { message: "sealed_identity.nonce: expected 24 bytes in hex".into() })?;
+            let ciphertext = base64::engine::general_purpose::STANDARD
+                .decode(&sealed.ciphertext)
+                .map_err(|_| ParseError { message: "sealed_identity.ciphertext: expected base64".into() })?;
+            let slot = sealed_identity_mut(&mut step)
+                .ok_or_else(|| ParseError { message: "sealed_identity: only a registration carries one".into() })?;
+            *slot = Some(IdentityField::Sealed(Sealed { nonce, ciphertext }));
+        }
+        self.kinds.insert(line.id, step.kind());
+        Ok(Envelope {
+            id: line.id,
+            stream: line.beneficiary,
+            version: line.version,
+            position: line.position,
+            occurred_on: line.occurred_on,
+            recorded_at: line.recorded_at,
+            recorded_by: line.recorded_by,
+            step,
+            prev_hash: parse_hash("prev_hash", &line.prev_hash)?,
+            stream_prev_hash: parse_hash("stream_prev_hash", &line.stream_prev_hash)?,
+        })
+    }
+}
+
+fn parse_hash(field: &str, text: &str) -> Result<[u8; 32], ParseError> {
+    hex::decode(text)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| ParseError { message: format!("{field}: expected a SHA-256 in hex") })
+}
