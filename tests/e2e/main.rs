@@ -1,1 +1,21 @@
+//! End-to-end tests: the real `parcours` binary, over HTTP and on the command line.
+//! One test binary with modules (matklad, "Delete Cargo Integration Tests").
 
+mod cli;
+mod crash;
+mod log_api;
+
+use std::path::Path;
+
+pub fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_parcours"))
+}
+
+/// Today in Paris, as the server sees it; steps dated relative to it stay valid whenever the tests run.
+pub fn days_ago(days: i64) -> String {
+    (chrono_today() - chrono::Duration::days(days)).format("%Y-%m-%d").to_string()
+}
+
+fn chrono_today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}

@@ -39,7 +39,10 @@ pub(crate) fn import(
             return Err(refuse(format!("expected position {position}, found {}", envelope.position)));
         }
         if envelope.prev_hash != prev_hash {
-            return Err(refuse("the hash chain is broken here (changed, missing or reordered event)".into()));
+            return Err(refuse(format!(
+                "the hash chain breaks here: the event at position {} was changed, or events are missing or reordered",
+                position - 1
+            )));
         }
         let (version, stream_hash) = streams.get(&envelope.stream).copied().unwrap_or((0, [0; 32]));
         if envelope.version != version + 1 || envelope.stream_prev_hash != stream_hash {
