@@ -3,6 +3,7 @@
 //! Nothing here knows HTTP or runs an async runtime; the store's writer is a plain thread and its
 //! callers may block on it or `await` it.
 
+pub mod demo;
 pub mod limits;
 pub mod rules;
 pub mod store;

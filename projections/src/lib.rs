@@ -1,1 +1,44 @@
+//! The projections of Parcours: pure folds over the log, and the runner that keeps them live.
 //!
+//! Data flow: the store's log → [`Projections::apply`] (one pass, in log order, every projection
+//! at once) → queries ([`Projections::dashboard`], [`Projections::outcomes`],
+//! [`Projections::entries`], [`Projections::pathway`]) → the server's JSON, CSV and pages. The
+//! audit trail and the time-travel questions ([`audit`]) are pure functions of one stream.
+//!
+//! Invariants, as absences: projections read the log only through core's reading API (never sled);
+//! they keep no personal data (the `identity` of a registration is never copied); outputs never
+//! depend on hash-map order; no floats in any count, sum or rate (see [`ratio`]).
+
+mod age_band;
+pub mod audit;
+mod beneficiary;
+mod dashboard;
+mod entries;
+mod fact;
+mod hours;
+mod outcomes;
+mod pathway;
+mod period;
+mod projections;
+pub mod ratio;
+mod structures;
+mod summary;
+
+pub use age_band::AgeBand;
+pub use dashboard::{
+    ContractEnding, Dashboard, DashboardLists, FollowUpOverdue, CONTRACTS_ENDING_WITHIN_DAYS,
+    FOLLOW_UP_OVERDUE_AFTER_DAYS,
+};
+pub use entries::{AgeBandGenderRow, Entries, EntriesQuery, GenderRow, SituationGenderRow};
+pub use hours::TotalHours;
+pub use outcomes::{GroupBy, GroupKey, OutcomeCounts, OutcomeGroup, OutcomeQuery, Outcomes};
+pub use pathway::{
+    ContractState, EpisodeState, ExitState, FollowUpAfterExitState, FollowUpState, PathwayState, RegistrationState,
+    TrainingState,
+};
+pub use period::{Period, PeriodError};
+pub use projections::{ApplyError, Projections};
+pub use structures::StructureRecord;
+
+#[cfg(test)]
+mod tests;

@@ -58,7 +58,9 @@ async fn history_export_import_and_verify_work_on_a_stopped_store() {
     let original = run(bin(), &["verify", "--data", data]);
     let restored = run(bin(), &["verify", "--data", copy.to_str().unwrap()]);
     assert!(original.status.success() && restored.status.success());
-    let head = |output: &std::process::Output| String::from_utf8_lossy(&output.stdout).split("chain head ").nth(1).map(str::to_owned);
+    let head = |output: &std::process::Output| {
+        String::from_utf8_lossy(&output.stdout).split("chain head ").nth(1).map(str::to_owned)
+    };
     assert_eq!(head(&original), head(&restored), "same chain head after import");
     let again = run(bin(), &["export", "--data", copy.to_str().unwrap()]);
     assert_eq!(String::from_utf8(again.stdout).unwrap(), text, "export → import → export is the identity");
@@ -74,7 +76,11 @@ async fn history_export_import_and_verify_work_on_a_stopped_store() {
     let elsewhere = dir.path().join("elsewhere");
     let refused = run(bin(), &["import", file.to_str().unwrap(), "--data", elsewhere.to_str().unwrap()]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("position 3"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("position 3"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
 
 #[test]

@@ -37,7 +37,9 @@ async fn writer(client: Client, acknowledged: Acknowledged, writer: usize, round
     let mut pending: Vec<Value> = start;
     while Instant::now() < stop {
         let events: Vec<Value> = if pending.is_empty() {
-            vec![json!({"type": "hours_worked", "occurred_on": days_ago(1), "data": {"contract_id": "c1", "month": month, "hours": 7.5}})]
+            vec![
+                json!({"type": "hours_worked", "occurred_on": days_ago(1), "data": {"contract_id": "c1", "month": month, "hours": 7.5}}),
+            ]
         } else {
             std::mem::take(&mut pending)
         };
@@ -94,9 +96,8 @@ pub async fn crash_rounds(rounds: usize) -> (u64, u64) {
         // Kill at a moment that varies from round to round, mid-load.
         let load = Duration::from_millis(150 + (round as u64 * 37) % 400);
         let stop = Instant::now() + load + Duration::from_secs(5);
-        let tasks: Vec<_> = (0..WRITERS)
-            .map(|w| tokio::spawn(writer(client.clone(), acknowledged.clone(), w, round, stop)))
-            .collect();
+        let tasks: Vec<_> =
+            (0..WRITERS).map(|w| tokio::spawn(writer(client.clone(), acknowledged.clone(), w, round, stop))).collect();
         tokio::time::sleep(load).await;
         server.kill9();
         for task in tasks {

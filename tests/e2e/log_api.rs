@@ -64,10 +64,13 @@ async fn the_readme_tour_records_a_whole_pathway_and_reads_it_back() {
     assert_eq!(then.body["events"].as_array().unwrap().len(), 1, "{}", then.text);
 
     let log = client.get("/api/events?after=2&limit=3").await;
-    let positions: Vec<u64> = log.body["events"].as_array().unwrap().iter().map(|e| e["position"].as_u64().unwrap()).collect();
+    let positions: Vec<u64> =
+        log.body["events"].as_array().unwrap().iter().map(|e| e["position"].as_u64().unwrap()).collect();
     assert_eq!(positions, [3, 4, 5]);
     assert_eq!(log.body["last_position"], 5);
-    assert!(log.body["events"][0]["data"].get("identity").is_none() || log.body["events"][0]["data"]["identity"].is_null());
+    assert!(
+        log.body["events"][0]["data"].get("identity").is_none() || log.body["events"][0]["data"]["identity"].is_null()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,7 @@
 //! `flush()` **and** an `fdatasync` of sled's data file: `flush()` alone is `sync_file_range`, which
 //! survives the death of the process but not a power cut (STORAGE-NOTES.md).
 
+pub mod access;
 mod error;
 mod import;
 pub mod keys;
@@ -102,6 +103,14 @@ pub(crate) struct Trees {
     log: sled::Tree,
     streams: sled::Tree,
     ids: sled::Tree,
+    /// Token id → `TokenRecord` (see `access`).
+    tokens: sled::Tree,
+    /// SHA-256 of a token → token id.
+    token_hashes: sled::Tree,
+    /// Token id → `Revocation`.
+    revocations: sled::Tree,
+    /// (beneficiary, sequence) → `AccessEntry`.
+    access: sled::Tree,
 }
 
 impl Trees {
@@ -205,7 +214,16 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
             sled::Error::Io(ref io) if io.to_string().contains("lock") => StoreError::Locked(dir.to_owned()),
             other => StoreError::Sled(other),
         })?;
-    let trees = Trees { log: db.open_tree("log")?, streams: db.open_tree("streams")?, ids: db.open_tree("ids")?, db };
+    let trees = Trees {
+        log: db.open_tree("log")?,
+        streams: db.open_tree("streams")?,
+        ids: db.open_tree("ids")?,
+        tokens: db.open_tree("tokens")?,
+        token_hashes: db.open_tree("token_hashes")?,
+        revocations: db.open_tree("revocations")?,
+        access: db.open_tree("access")?,
+        db,
+    };
     let path = dir.join("log").join("db");
     let data_file = File::open(&path).map_err(|source| StoreError::Io { path, source })?;
     Ok((trees, data_file))
@@ -221,6 +239,8 @@ pub struct Head {
 
 struct Inner {
     trees: Trees,
+    /// sled's data file, for the syncs made outside the writer.
+    data_file: File,
     keys: KeyStore,
     dir: PathBuf,
     requests: Option<SyncSender<writer::Request>>,
@@ -252,11 +272,13 @@ impl Store {
         let (trees, data_file) = open_trees(dir, &options)?;
         let keys = KeyStore::open(dir.join("keys"))?;
         let head = writer::repair(&trees, &data_file)?;
+        let writer_file =
+            data_file.try_clone().map_err(|source| StoreError::Io { path: dir.join("log").join("db"), source })?;
         let (position_sender, position) = watch::channel(head.position);
         let (requests, receiver) = sync_channel(QUEUE_REQUESTS_MAX);
         let poisoned = Arc::new(AtomicBool::new(false));
         let writer =
-            writer::Writer::new(trees.clone(), data_file, head, options.timezone, position_sender, poisoned.clone());
+            writer::Writer::new(trees.clone(), writer_file, head, options.timezone, position_sender, poisoned.clone());
         let writer = std::thread::Builder::new()
             .name("parcours-writer".into())
             .spawn(move || writer.run(receiver))
@@ -264,6 +286,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 trees,
+                data_file,
                 keys,
                 dir: dir.to_owned(),
                 requests: Some(requests),
@@ -473,6 +496,48 @@ impl Store {
     ) -> Result<ImportReport, StoreError> {
         let (trees, data_file) = open_trees(dir, &options)?;
         import::import(&trees, &data_file, envelopes)
+    }
+
+    /// Issues a token and returns it with its record; the token is shown once and never stored.
+    pub fn issue_token(
+        &self,
+        role: access::Role,
+        structures: Vec<crate::vocabulary::Slug>,
+        label: Option<String>,
+        by: Actor,
+    ) -> Result<(access::TokenRecord, String), StoreError> {
+        let issued = self.inner.trees.issue_token(role, structures, label, by)?;
+        self.sync()?;
+        Ok(issued)
+    }
+
+    /// Revokes a token for good; `false` if no such token.
+    pub fn revoke_token(&self, id: &str, by: Actor) -> Result<bool, StoreError> {
+        let revoked = self.inner.trees.revoke_token(id, by)?;
+        self.sync()?;
+        Ok(revoked)
+    }
+
+    pub fn tokens(&self) -> Result<Vec<(access::TokenRecord, Option<access::Revocation>)>, StoreError> {
+        self.inner.trees.tokens()
+    }
+
+    /// The live (not revoked) token with this value, if any.
+    pub fn authenticate(&self, token: &str) -> Result<Option<access::TokenRecord>, StoreError> {
+        self.inner.trees.authenticate(token)
+    }
+
+    pub fn record_access(&self, entry: &access::AccessEntry) -> Result<(), StoreError> {
+        self.inner.trees.record_access(entry)
+    }
+
+    pub fn access_log(&self, beneficiary: StreamId) -> Result<Vec<access::AccessEntry>, StoreError> {
+        self.inner.trees.access_log(beneficiary)
+    }
+
+    /// Flushes and syncs outside a group commit (token changes).
+    fn sync(&self) -> Result<(), StoreError> {
+        writer::sync(&self.inner.trees, &self.inner.data_file)
     }
 
     /// Disk bytes used by sled.

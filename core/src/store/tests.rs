@@ -277,3 +277,37 @@ fn an_export_imports_into_an_empty_store_with_the_same_head() {
     let refused = Store::import(elsewhere.path(), StoreOptions::default(), tampered.into_iter().map(Ok));
     assert!(matches!(refused, Err(StoreError::Import { position: 2, .. })), "{refused:?}");
 }
+
+#[test]
+fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
+    use access::{AccessEntry, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let structures = vec![crate::vocabulary::Slug::new("aci-agen").unwrap()];
+    let (record, token) =
+        store.issue_token(Role::Coordinator, structures.clone(), Some("Agnès".into()), actor()).unwrap();
+    assert!(token.starts_with("prc_") && token.len() == 4 + 64);
+    assert_eq!(store.authenticate(&token).unwrap().unwrap().structures, structures);
+    assert!(store.authenticate("prc_0000").unwrap().is_none());
+    assert!(store.authenticate(&token.replace("prc_", "xyz_")).unwrap().is_none());
+
+    let stream = StreamId::generate();
+    let entry = AccessEntry {
+        at: Timestamp::now(),
+        actor: Actor(record.id.clone()),
+        beneficiary: stream,
+        what: "history".into(),
+    };
+    store.record_access(&entry).unwrap();
+    store.record_access(&AccessEntry { beneficiary: StreamId::generate(), ..entry.clone() }).unwrap();
+    assert_eq!(store.access_log(stream).unwrap(), vec![entry]);
+
+    assert!(store.revoke_token(&record.id, actor()).unwrap());
+    assert!(store.authenticate(&token).unwrap().is_none(), "a revoked token no longer opens anything");
+    assert!(!store.revoke_token("tok_unknown", actor()).unwrap());
+    let listed = store.tokens().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].1.is_some());
+    drop(store);
+    assert!(!contains(dir.path(), token.as_bytes()), "the token itself is never stored");
+}

@@ -1,0 +1,100 @@
+//! One beneficiary as the projections keep it: the effective history in compact form, the names it
+//! refers to, and its [`Summary`].
+//!
+//! Ordinary steps extend the history and the summary in O(1). A correction edits the history in
+//! place (a retracted fact is removed, a replaced one takes its replacement's date and data, at its
+//! original place in version order, as the rules do) and the summary is folded again: corrections
+//! are rare, so their O(history) cost buys an O(1) path for everything else.
+
+use parcours_core::vocabulary::{Corrected, Date, Envelope, Step, StreamId};
+
+use crate::fact::{Fact, Names, Recorded};
+use crate::structures::Interner;
+use crate::summary::{Effect, Summary};
+
+#[derive(Clone, Debug)]
+pub(crate) struct Beneficiary {
+    pub stream: StreamId,
+    /// Events of the stream applied so far, corrections included: its version.
+    pub version: u32,
+    pub history: Vec<Recorded>,
+    pub names: Names,
+    pub summary: Summary,
+}
+
+impl Beneficiary {
+    pub(crate) fn new(stream: StreamId) -> Beneficiary {
+        Beneficiary { stream, version: 0, history: Vec::new(), names: Names::default(), summary: Summary::default() }
+    }
+
+    /// Folds a stream's events (in version order) on their own, for questions about one history.
+    pub(crate) fn from_events<'a>(
+        stream: StreamId,
+        events: impl IntoIterator<Item = &'a Envelope>,
+        structures: &mut Interner,
+    ) -> Beneficiary {
+        let mut beneficiary = Beneficiary::new(stream);
+        for envelope in events {
+            beneficiary.version = envelope.version;
+            match &envelope.step {
+                Step::Corrected(correction) => {
+                    if beneficiary.correct(correction, structures) {
+                        beneficiary.refold(|_| {});
+                    }
+                }
+                step => {
+                    beneficiary.push(envelope, step, structures);
+                }
+            }
+        }
+        beneficiary
+    }
+
+    /// Adds an ordinary step (not a correction) and returns its effect on the shared indexes.
+    pub(crate) fn push(&mut self, envelope: &Envelope, step: &Step, structures: &mut Interner) -> Effect {
+        let Some(fact) = Fact::of(step, structures, &mut self.names) else {
+            return Effect::None;
+        };
+        let recorded = Recorded { id: envelope.id, occurred_on: envelope.occurred_on, fact };
+        self.history.push(recorded);
+        self.summary.apply(&recorded)
+    }
+
+    /// Applies a correction to the history; returns whether anything changed. The caller folds the
+    /// summary again ([`Beneficiary::refold`]) after withdrawing the old effects.
+    ///
+    /// A correction naming an unknown or already retracted event, or whose replacement is not a
+    /// fact, changes nothing: the rules refuse those before they are stored.
+    pub(crate) fn correct(&mut self, correction: &Corrected, structures: &mut Interner) -> bool {
+        let Some(index) = self.history.iter().position(|recorded| recorded.id == correction.corrects) else {
+            return false;
+        };
+        match &correction.replacement {
+            None => {
+                self.history.remove(index);
+            }
+            Some(replacement) => {
+                let Some(fact) = Fact::of(&replacement.step, structures, &mut self.names) else {
+                    return false;
+                };
+                self.history[index] = Recorded { id: correction.corrects, occurred_on: replacement.occurred_on, fact };
+            }
+        }
+        true
+    }
+
+    /// Folds the summary again from the history, handing each effect to `visit`.
+    pub(crate) fn refold(&mut self, visit: impl FnMut(Effect)) {
+        self.summary = Summary::fold(&self.history, visit);
+    }
+
+    /// Hands every effect of the current history to `visit`, leaving the summary as it is.
+    pub(crate) fn replay(&self, visit: impl FnMut(Effect)) {
+        Summary::fold(&self.history, visit);
+    }
+
+    /// The summary of the facts that had occurred by `day` (effective dates, corrections applied).
+    pub(crate) fn summary_on(&self, day: Date) -> Summary {
+        Summary::fold(self.history.iter().filter(|recorded| recorded.occurred_on <= day), |_| {})
+    }
+}

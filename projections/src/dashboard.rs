@@ -1,0 +1,142 @@
+//! The coordinator dashboard of one structure (`GET /api/dashboard?structure=S`, CONTRACT §5):
+//! the figures and, behind each, the people it counts, so the page can say who waits.
+//!
+//! A beneficiary counts for the structure of their open episode. The figures depend on `today`, so
+//! they are computed at query time from the structure's open episodes (an index kept by the fold)
+//! and its monthly hours (summed by the fold): the cost is that of the structure, not of the log.
+//!
+//! Definitions:
+//! - `active_episodes`: open episodes; `in_contract`: those with at least one open contract;
+//!   `waiting_for_contract`: those with none.
+//! - `contracts_ending_within_30_days`: open contracts whose planned end is in [today, today + 30].
+//! - `follow_ups_overdue`: open episodes whose last contact is more than 21 days old, the last
+//!   contact being the latest `follow_up_held` of the episode, or its referral when none was held
+//!   yet (a person referred a week ago is not overdue; one referred 22 days ago and never met is).
+//!   Overdue when last contact < today − 21 days.
+//! - `hours_this_month` / `hours_this_year`: hours worked for months of today's month / year, in
+//!   episodes of the structure (hours count where they were recorded, even after the person left).
+//! - `agreed_hours_this_year`: from the structure's latest `structure_updated`; `null` if none.
+
+use chrono::Days;
+use parcours_core::vocabulary::{Date, Month, Slug, StreamId};
+use serde::Serialize;
+
+use crate::hours::TotalHours;
+use crate::projections::Projections;
+
+/// How long without contact before a follow-up is overdue.
+pub const FOLLOW_UP_OVERDUE_AFTER_DAYS: u64 = 21;
+/// How far ahead the dashboard looks for contracts ending.
+pub const CONTRACTS_ENDING_WITHIN_DAYS: u64 = 30;
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Dashboard {
+    pub structure: Slug,
+    pub today: Date,
+    pub active_episodes: u64,
+    pub in_contract: u64,
+    pub waiting_for_contract: u64,
+    pub contracts_ending_within_30_days: u64,
+    pub follow_ups_overdue: u64,
+    pub hours_this_month: TotalHours,
+    pub hours_this_year: TotalHours,
+    pub agreed_hours_this_year: Option<TotalHours>,
+    pub lists: DashboardLists,
+}
+
+/// The people behind each figure, sorted by beneficiary id (then contract id).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize)]
+pub struct DashboardLists {
+    pub active_episodes: Vec<StreamId>,
+    pub in_contract: Vec<StreamId>,
+    pub waiting_for_contract: Vec<StreamId>,
+    pub contracts_ending_within_30_days: Vec<ContractEnding>,
+    pub follow_ups_overdue: Vec<FollowUpOverdue>,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize)]
+pub struct ContractEnding {
+    pub beneficiary: StreamId,
+    pub contract_id: String,
+    pub planned_end: Date,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize)]
+pub struct FollowUpOverdue {
+    pub beneficiary: StreamId,
+    /// The last follow-up of the episode, or its referral if none was held.
+    pub last_contact: Date,
+}
+
+impl Projections {
+    pub fn dashboard(&self, structure: &Slug, today: Date) -> Dashboard {
+        let mut lists = DashboardLists::default();
+        let ix = self.structures.find(structure);
+        let active = ix.and_then(|ix| self.indexes.active.get(ix.index()));
+        let horizon = today.0.checked_add_days(Days::new(CONTRACTS_ENDING_WITHIN_DAYS)).map(Date);
+        let overdue_before = today.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date);
+        for &beneficiary_ix in active.into_iter().flatten() {
+            let beneficiary = self.beneficiary(beneficiary_ix);
+            let summary = &beneficiary.summary;
+            let Some(episode) = summary.open_episode() else { continue };
+            let stream = beneficiary.stream;
+            lists.active_episodes.push(stream);
+            if summary.open_contracts.is_empty() {
+                lists.waiting_for_contract.push(stream);
+            } else {
+                lists.in_contract.push(stream);
+            }
+            for contract in &summary.open_contracts {
+                if let Some(planned_end) = contract.planned_end {
+                    if today <= planned_end && horizon.is_none_or(|horizon| planned_end <= horizon) {
+                        lists.contracts_ending_within_30_days.push(ContractEnding {
+                            beneficiary: stream,
+                            contract_id: beneficiary.names.get(contract.contract).to_owned(),
+                            planned_end,
+                        });
+                    }
+                }
+            }
+            let last_contact =
+                summary.last_follow_up.map_or(episode.referred_on, |f| f.held_on.max(episode.referred_on));
+            if overdue_before.is_some_and(|overdue_before| last_contact < overdue_before) {
+                lists.follow_ups_overdue.push(FollowUpOverdue { beneficiary: stream, last_contact });
+            }
+        }
+        lists.active_episodes.sort();
+        lists.in_contract.sort();
+        lists.waiting_for_contract.sort();
+        lists.contracts_ending_within_30_days.sort();
+        lists.follow_ups_overdue.sort();
+
+        let hours = ix.and_then(|ix| self.indexes.hours.get(ix.index()));
+        let month = today.month();
+        let hours_this_month = hours.and_then(|hours| hours.get(&month)).copied().unwrap_or_default();
+        let mut hours_this_year = TotalHours::default();
+        let year = month.year;
+        if let (Some(hours), Some(january), Some(december)) = (hours, Month::new(year, 1), Month::new(year, 12)) {
+            for total in hours.range(january..=december).map(|(_, total)| total) {
+                hours_this_year.hundredths += total.hundredths;
+            }
+        }
+        let agreed_hours_this_year = self
+            .records
+            .get(structure)
+            .and_then(|record| record.agreed_hours.get(&year))
+            .map(|hours| TotalHours::from(*hours));
+
+        Dashboard {
+            structure: structure.clone(),
+            today,
+            active_episodes: lists.active_episodes.len() as u64,
+            in_contract: lists.in_contract.len() as u64,
+            waiting_for_contract: lists.waiting_for_contract.len() as u64,
+            contracts_ending_within_30_days: lists.contracts_ending_within_30_days.len() as u64,
+            follow_ups_overdue: lists.follow_ups_overdue.len() as u64,
+            hours_this_month,
+            hours_this_year,
+            agreed_hours_this_year,
+            lists,
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The compact form in which projections keep a beneficiary's effective history.
+//!
+//! Corrections can reach back to any event of a stream, so each beneficiary keeps its history to
+//! fold it again when one arrives. At ten million events that history must stay small: a [`Fact`]
+//! keeps only what some projection reads (closed-list values, dates, hours), interns structure
+//! slugs globally and contract and training ids per beneficiary, and drops free text (employer,
+//! job, prescriber name, summaries, partners) and personal data (`identity`) altogether.
+
+use parcours_core::vocabulary::{
+    AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, EventId, FollowUpKind, Gender, Hours,
+    Month, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, Step, SupportAction, SupportDomain,
+    TrainingResult,
+};
+
+use crate::structures::{Interner, StructureIx};
+
+/// One effective event: retracted events are removed, replaced ones hold their replacement.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Recorded {
+    pub id: EventId,
+    pub occurred_on: Date,
+    pub fact: Fact,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Fact {
+    Registered { structure: StructureIx, gender: Gender, birth_year: u16 },
+    Referred(Referral),
+    ContractStarted { contract: NameIx, kind: ContractKind, weekly_hours: Hours, planned_end: Option<Date> },
+    ContractEnded { contract: NameIx, reason: ContractEndReason },
+    HoursWorked { contract: NameIx, month: Month, hours: Hours },
+    SkillsAssessed { kind: AssessmentKind },
+    TrainingStarted { training: NameIx, title: NameIx, qualifying: bool },
+    TrainingCompleted { training: NameIx, result: TrainingResult },
+    SupportProvided { domain: SupportDomain, action: Option<SupportAction> },
+    FollowUpHeld { kind: FollowUpKind, next_due: Option<Date> },
+    Exited { destination: Destination },
+    FollowedUpAfterExit { months_after_exit: u8, situation: SituationAfterExit },
+    PersonalDataErased,
+}
+
+/// What a referral says about the episode it opens (the prescriber's name is left out).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Referral {
+    pub structure: StructureIx,
+    pub prescriber: PrescriberKind,
+    pub programme: Option<Programme>,
+    pub situation: Situation,
+    pub benefits: Benefits,
+    pub qualification: Option<Qualification>,
+    pub family_quotient: Option<u32>,
+}
+
+/// A set of benefits in one byte.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub(crate) struct Benefits(u8);
+
+impl Benefits {
+    fn bit(benefit: Benefit) -> u8 {
+        let index = Benefit::ALL.iter().position(|b| *b == benefit).unwrap_or_default();
+        1 << index
+    }
+
+    pub(crate) fn to_vec(self) -> Vec<Benefit> {
+        Benefit::ALL.iter().copied().filter(|benefit| self.0 & Benefits::bit(*benefit) != 0).collect()
+    }
+}
+
+impl FromIterator<Benefit> for Benefits {
+    fn from_iter<I: IntoIterator<Item = Benefit>>(benefits: I) -> Benefits {
+        Benefits(benefits.into_iter().fold(0, |bits, benefit| bits | Benefits::bit(benefit)))
+    }
+}
+
+const _: () = assert!(Benefit::ALL.len() <= 8, "Benefits keeps one bit per benefit in a u8");
+
+/// The index of a contract id, training id or training title in its beneficiary's [`Names`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct NameIx(u32);
+
+/// The few strings a beneficiary's facts refer to. A stream names a handful of contracts and
+/// trainings, so a linear search beats a map and costs no allocation per `hours_worked`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Names(Vec<Box<str>>);
+
+impl Names {
+    pub(crate) fn intern(&mut self, text: &str) -> NameIx {
+        // A stream holds fewer than 2^32 events, hence fewer names.
+        match self.0.iter().position(|name| &**name == text) {
+            Some(index) => NameIx(index as u32),
+            None => {
+                self.0.push(text.into());
+                NameIx((self.0.len() - 1) as u32)
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, ix: NameIx) -> &str {
+        self.0.get(ix.0 as usize).map_or("", |name| name)
+    }
+}
+
+impl Fact {
+    /// The fact a step states; `None` for steps that are not facts of a pathway (corrections, which
+    /// change facts, and structure updates, which belong to a structure's stream).
+    pub(crate) fn of(step: &Step, structures: &mut Interner, names: &mut Names) -> Option<Fact> {
+        Some(match step {
+            Step::Registered(registered) => Fact::Registered {
+                structure: structures.intern(&registered.structure),
+                gender: registered.gender,
+                birth_year: registered.birth_year,
+            },
+            Step::Referred(referred) => Fact::Referred(Referral {
+                structure: structures.intern(&referred.structure),
+                prescriber: referred.prescriber.kind,
+                programme: referred.programme,
+                situation: referred.situation,
+                benefits: referred.benefits.iter().copied().collect(),
+                qualification: referred.qualification,
+                family_quotient: referred.family_quotient,
+            }),
+            Step::ContractStarted(started) => Fact::ContractStarted {
+                contract: names.intern(&started.contract_id),
+                kind: started.kind,
+                weekly_hours: started.weekly_hours,
+                planned_end: started.planned_end,
+            },
+            Step::ContractEnded(ended) => {
+                Fact::ContractEnded { contract: names.intern(&ended.contract_id), reason: ended.reason }
+            }
+            Step::HoursWorked(worked) => Fact::HoursWorked {
+                contract: names.intern(&worked.contract_id),
+                month: worked.month,
+                hours: worked.hours,
+            },
+            Step::SkillsAssessed(assessed) => Fact::SkillsAssessed { kind: assessed.kind },
+            Step::TrainingStarted(started) => Fact::TrainingStarted {
+                training: names.intern(&started.training_id),
+                title: names.intern(&started.title),
+                qualifying: started.qualifying,
+            },
+            Step::TrainingCompleted(completed) => {
+                Fact::TrainingCompleted { training: names.intern(&completed.training_id), result: completed.result }
+            }
+            Step::SupportProvided(support) => Fact::SupportProvided { domain: support.domain, action: support.action },
+            Step::FollowUpHeld(follow_up) => Fact::FollowUpHeld { kind: follow_up.kind, next_due: follow_up.next_due },
+            Step::Exited(exited) => Fact::Exited { destination: exited.destination },
+            Step::FollowedUpAfterExit(follow_up) => Fact::FollowedUpAfterExit {
+                months_after_exit: follow_up.months_after_exit,
+                situation: follow_up.situation,
+            },
+            Step::PersonalDataErased(_) => Fact::PersonalDataErased,
+            Step::Corrected(_) | Step::StructureUpdated(_) => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_stay_small() {
+        // Ten million of these must fit, with their beneficiaries, in 2 GiB.
+        assert!(std::mem::size_of::<Recorded>() <= 48, "{}", std::mem::size_of::<Recorded>());
+    }
+
+    #[test]
+    fn benefits_round_trip() {
+        for benefits in [vec![], vec![Benefit::Rsa], vec![Benefit::Ass, Benefit::Other], Benefit::ALL.to_vec()] {
+            assert_eq!(benefits.iter().copied().collect::<Benefits>().to_vec(), benefits);
+        }
+    }
+}

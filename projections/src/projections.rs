@@ -1,0 +1,214 @@
+//! [`Projections`]: every projection in one pass over the log.
+//!
+//! Per beneficiary, a [`Beneficiary`] (compact effective history + summary). Across beneficiaries,
+//! a few indexes that the queries read without scanning everyone:
+//! - the beneficiaries with an open episode, by structure (dashboards);
+//! - hours worked by structure and month (dashboards);
+//! - referrals and exits by date (entries and outcome statistics over a period).
+//!
+//! Every index is a sum of per-beneficiary effects ([`Effect`]): an ordinary step adds its effect;
+//! a correction withdraws all of its beneficiary's effects, edits the history, folds it again and
+//! adds the new effects. Hence a projection followed live equals one rebuilt from scratch, which the
+//! property test in `tests::live_and_rebuilt` checks.
+//!
+//! Deterministic by construction: beneficiaries are numbered in order of first appearance in the
+//! log; indexes are ordered maps; every list in an output is sorted before it is returned.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use parcours_core::vocabulary::{Envelope, Month, Slug, Step, StreamId};
+use thiserror::Error;
+
+use crate::beneficiary::Beneficiary;
+use crate::hours::TotalHours;
+use crate::pathway::PathwayState;
+use crate::structures::{Interner, StructureIx, StructureRecord};
+use crate::summary::Effect;
+
+/// A beneficiary's number in [`Projections::beneficiaries`].
+pub(crate) type BeneficiaryIx = u32;
+
+/// An episode in the date indexes: (date, beneficiary, episode index in its summary).
+pub(crate) type EpisodeKey = (parcours_core::vocabulary::Date, BeneficiaryIx, u32);
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ApplyError {
+    /// Envelopes must come in log order, each exactly once: a gap or a repeat would make every
+    /// figure wrong, so it stops the fold instead.
+    #[error("projections expected the event at position {expected} of the log, got position {found}")]
+    OutOfOrder { expected: u64, found: u64 },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Projections {
+    applied: u64,
+    pub(crate) structures: Interner,
+    pub(crate) records: BTreeMap<Slug, StructureRecord>,
+    streams: HashMap<StreamId, BeneficiaryIx>,
+    pub(crate) beneficiaries: Vec<Beneficiary>,
+    pub(crate) indexes: Indexes,
+}
+
+/// The cross-beneficiary indexes; see the module comment.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Indexes {
+    /// By structure index: beneficiaries whose open episode is in that structure.
+    pub active: Vec<BTreeSet<BeneficiaryIx>>,
+    /// By structure index: hours worked by month.
+    pub hours: Vec<BTreeMap<Month, TotalHours>>,
+    pub referrals: BTreeSet<EpisodeKey>,
+    pub exits: BTreeSet<EpisodeKey>,
+}
+
+/// Whether an effect is added or withdrawn.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Sign {
+    Add,
+    Withdraw,
+}
+
+impl Indexes {
+    fn structure_slot(&mut self, structure: StructureIx) {
+        let needed = structure.index() + 1;
+        if self.active.len() < needed {
+            self.active.resize_with(needed, BTreeSet::new);
+            self.hours.resize_with(needed, BTreeMap::new);
+        }
+    }
+
+    fn record(&mut self, beneficiary: BeneficiaryIx, effect: Effect, sign: Sign) {
+        match effect {
+            Effect::None => {}
+            Effect::Referred { episode, referred_on, structure } => {
+                self.structure_slot(structure);
+                match sign {
+                    Sign::Add => {
+                        self.referrals.insert((referred_on, beneficiary, episode));
+                        self.active[structure.index()].insert(beneficiary);
+                    }
+                    Sign::Withdraw => {
+                        self.referrals.remove(&(referred_on, beneficiary, episode));
+                    }
+                }
+            }
+            Effect::Exited { episode, exited_on, structure } => {
+                self.structure_slot(structure);
+                match sign {
+                    Sign::Add => {
+                        self.exits.insert((exited_on, beneficiary, episode));
+                        self.active[structure.index()].remove(&beneficiary);
+                    }
+                    Sign::Withdraw => {
+                        self.exits.remove(&(exited_on, beneficiary, episode));
+                    }
+                }
+            }
+            Effect::HoursWorked { structure, month, hours } => {
+                self.structure_slot(structure);
+                let total = self.hours[structure.index()].entry(month).or_default();
+                match sign {
+                    Sign::Add => *total += hours,
+                    Sign::Withdraw => {
+                        total.hundredths = total.hundredths.saturating_sub(u64::from(hours.hundredths));
+                        if total.hundredths == 0 {
+                            self.hours[structure.index()].remove(&month);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Projections {
+    pub fn new() -> Projections {
+        Projections::default()
+    }
+
+    /// The position of the last event applied (0 before any).
+    pub fn applied_position(&self) -> u64 {
+        self.applied
+    }
+
+    /// Applies the next event of the log. O(1) for every step but corrections, which fold their
+    /// beneficiary's history again.
+    pub fn apply(&mut self, envelope: &Envelope) -> Result<(), ApplyError> {
+        let expected = self.applied + 1;
+        if envelope.position != expected {
+            return Err(ApplyError::OutOfOrder { expected, found: envelope.position });
+        }
+        self.applied = envelope.position;
+        if let Step::StructureUpdated(update) = &envelope.step {
+            // Each update states the whole structure; the latest in the log counts.
+            self.structures.intern(&update.slug);
+            self.records.insert(update.slug.clone(), StructureRecord::from(update));
+            return Ok(());
+        }
+        let ix = self.beneficiary_ix(envelope.stream);
+        let beneficiary = &mut self.beneficiaries[ix as usize];
+        beneficiary.version = envelope.version;
+        match &envelope.step {
+            Step::Corrected(correction) => {
+                let indexes = &mut self.indexes;
+                beneficiary.replay(|effect| indexes.record(ix, effect, Sign::Withdraw));
+                if let Some(structure) = beneficiary.summary.open_episode().map(|episode| episode.facts.structure) {
+                    indexes.active[structure.index()].remove(&ix);
+                }
+                beneficiary.correct(correction, &mut self.structures);
+                beneficiary.refold(|effect| indexes.record(ix, effect, Sign::Add));
+            }
+            step => {
+                let effect = beneficiary.push(envelope, step, &mut self.structures);
+                self.indexes.record(ix, effect, Sign::Add);
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies events in log order; stops at the first one out of order.
+    pub fn apply_all<'a>(&mut self, envelopes: impl IntoIterator<Item = &'a Envelope>) -> Result<(), ApplyError> {
+        envelopes.into_iter().try_for_each(|envelope| self.apply(envelope))
+    }
+
+    fn beneficiary_ix(&mut self, stream: StreamId) -> BeneficiaryIx {
+        let next = self.beneficiaries.len() as BeneficiaryIx;
+        let ix = *self.streams.entry(stream).or_insert(next);
+        if ix == next {
+            self.beneficiaries.push(Beneficiary::new(stream));
+        }
+        ix
+    }
+
+    pub(crate) fn beneficiary(&self, ix: BeneficiaryIx) -> &Beneficiary {
+        &self.beneficiaries[ix as usize]
+    }
+
+    /// The current state of one pathway (`GET /api/beneficiaries/{id}`); `None` for a stream that
+    /// holds no registration (unknown, or a structure's stream).
+    pub fn pathway(&self, stream: StreamId) -> Option<PathwayState> {
+        let beneficiary = self.beneficiary(*self.streams.get(&stream)?);
+        PathwayState::of(beneficiary, &beneficiary.summary, &self.structures)
+    }
+
+    /// Every structure recorded with `structure_updated`, by slug.
+    pub fn structures(&self) -> impl Iterator<Item = &StructureRecord> {
+        self.records.values()
+    }
+
+    pub fn structure(&self, slug: &Slug) -> Option<&StructureRecord> {
+        self.records.get(slug)
+    }
+
+    /// Number of beneficiaries (streams other than structures') seen so far.
+    pub fn beneficiary_count(&self) -> usize {
+        self.beneficiaries.len()
+    }
+
+    /// Gives back spare capacity after a rebuild, when histories stop growing in bulk.
+    pub fn shrink_to_fit(&mut self) {
+        for beneficiary in &mut self.beneficiaries {
+            beneficiary.history.shrink_to_fit();
+        }
+        self.beneficiaries.shrink_to_fit();
+    }
+}

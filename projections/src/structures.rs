@@ -1,0 +1,68 @@
+//! Structure slugs, interned: every referral names a structure, and a 4-byte index per fact costs
+//! far less than a string per fact at ten million events.
+//!
+//! Also the structures' own records (`structure_updated`), which carry the agreed hours.
+
+use std::collections::{BTreeMap, HashMap};
+
+use parcours_core::vocabulary::{Hours, Slug, StructureKind, StructureUpdated};
+use serde::Serialize;
+
+/// The index of an interned slug. Indexes follow first appearance in the log, so they are the same
+/// for the same log; outputs still sort by slug, never by index.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub(crate) struct StructureIx(u32);
+
+impl StructureIx {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Interner {
+    slugs: Vec<Slug>,
+    index: HashMap<Slug, StructureIx>,
+}
+
+impl Interner {
+    pub(crate) fn intern(&mut self, slug: &Slug) -> StructureIx {
+        if let Some(ix) = self.index.get(slug) {
+            return *ix;
+        }
+        // A log holds fewer than 2^32 events, hence fewer distinct slugs.
+        let ix = StructureIx(self.slugs.len() as u32);
+        self.slugs.push(slug.clone());
+        self.index.insert(slug.clone(), ix);
+        ix
+    }
+
+    pub(crate) fn find(&self, slug: &Slug) -> Option<StructureIx> {
+        self.index.get(slug).copied()
+    }
+
+    pub(crate) fn slug(&self, ix: StructureIx) -> &Slug {
+        &self.slugs[ix.index()]
+    }
+}
+
+/// A structure as its latest `structure_updated` event states it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct StructureRecord {
+    pub slug: Slug,
+    pub name: String,
+    pub kind: StructureKind,
+    /// Yearly hours agreed with the funder, by calendar year.
+    pub agreed_hours: BTreeMap<u16, Hours>,
+}
+
+impl From<&StructureUpdated> for StructureRecord {
+    fn from(update: &StructureUpdated) -> StructureRecord {
+        StructureRecord {
+            slug: update.slug.clone(),
+            name: update.name.clone(),
+            kind: update.kind,
+            agreed_hours: update.agreed_hours.clone(),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Tests as data: hand-built histories (checked against the rules as they are built) in, figures
+//! counted by hand out; and a property test that live and rebuilt projections agree.
+
+mod audit;
+mod corrections;
+mod dashboard;
+mod entries;
+mod live_and_rebuilt;
+mod log;
+mod outcomes;
+mod people;
