@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The admin token every test server accepts (`PARCOURS_ADMIN_TOKEN`).
+pub const ADMIN_TOKEN: &str = "prc_test_admin_token_for_the_end_to_end_tests_only";
+
 /// A running `parcours serve`. Killed when dropped.
 pub struct Server {
     child: Child,
@@ -30,6 +33,7 @@ impl Server {
             .arg(data)
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
+            .env("PARCOURS_ADMIN_TOKEN", ADMIN_TOKEN)
             .envs(env.iter().copied())
             .env("PARCOURS_LOG", "warn")
             .stdout(Stdio::piped())
@@ -55,6 +59,16 @@ impl Server {
             }
         };
         Server { child, url, data: data.to_owned(), bin: bin.to_owned() }
+    }
+
+    /// A client that acts as the environment's admin.
+    pub fn admin(&self) -> Client {
+        Client::new(&self.url).with_token(ADMIN_TOKEN)
+    }
+
+    /// A client without credential.
+    pub fn anonymous(&self) -> Client {
+        Client::new(&self.url)
     }
 
     pub fn pid(&self) -> u32 {

@@ -89,14 +89,8 @@ pub struct CorrectionLink {
 /// registration's replacement.
 fn without_identity(step: &Step) -> Step {
     let mut step = step.clone();
-    match &mut step {
-        Step::Registered(registered) => registered.identity = None,
-        Step::Corrected(correction) => {
-            if let Some(Step::Registered(registered)) = correction.replacement.as_mut().map(|r| r.step.as_mut()) {
-                registered.identity = None;
-            }
-        }
-        _ => {}
+    if let Some(registered) = step.registration_mut() {
+        registered.identity = None;
     }
     step
 }

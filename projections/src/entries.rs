@@ -12,6 +12,8 @@ use parcours_core::vocabulary::{Date, Gender, Situation, Slug};
 use serde::Serialize;
 
 use crate::age_band::AgeBand;
+use crate::disclosure::Table;
+use crate::outcomes::Published;
 use crate::period::Period;
 use crate::projections::Projections;
 use crate::ratio::{Percent, Ratio};
@@ -28,33 +30,62 @@ pub struct Entries {
     pub from: Date,
     pub to: Date,
     pub structure: Option<Slug>,
-    pub participants: u64,
+    pub participants: Published,
+    /// Whether `participants` was withheld (evaluators' outputs, see `disclosure`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
     pub by_gender: Vec<GenderRow>,
     pub by_situation_and_gender: Vec<SituationGenderRow>,
     pub by_age_band_and_gender: Vec<AgeBandGenderRow>,
 }
 
+/// A row's count and share as published: `null` both when withheld.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+pub struct Cell {
+    pub count: Published,
+    pub share: Published,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
+}
+
+impl Cell {
+    fn new(count: u64, share: Percent) -> Cell {
+        Cell { count: Published::Count(count), share: Published::Rate(Some(share)), suppressed: false }
+    }
+
+    fn value(&self) -> u64 {
+        match self.count {
+            Published::Count(count) => count,
+            Published::Rate(_) | Published::Withheld => 0,
+        }
+    }
+
+    fn withhold(&mut self) {
+        *self = Cell { count: Published::Withheld, share: Published::Withheld, suppressed: true };
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct GenderRow {
     pub gender: Gender,
-    pub count: u64,
-    pub share: Percent,
+    #[serde(flatten)]
+    pub cell: Cell,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct SituationGenderRow {
     pub situation: Situation,
     pub gender: Gender,
-    pub count: u64,
-    pub share: Percent,
+    #[serde(flatten)]
+    pub cell: Cell,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct AgeBandGenderRow {
     pub age_band: AgeBand,
     pub gender: Gender,
-    pub count: u64,
-    pub share: Percent,
+    #[serde(flatten)]
+    pub cell: Cell,
 }
 
 /// Position of a value in its closed list, for counting in arrays.
@@ -107,18 +138,21 @@ impl Projections {
             from: period.from,
             to: period.to,
             structure: query.structure.clone(),
-            participants,
+            participants: Published::Count(participants),
+            suppressed: false,
             by_gender: cells(&by_gender)
                 .into_iter()
-                .map(|(_, gender, count, share)| GenderRow { gender: Gender::ALL[gender], count, share })
+                .map(|(_, gender, count, share)| GenderRow {
+                    gender: Gender::ALL[gender],
+                    cell: Cell::new(count, share),
+                })
                 .collect(),
             by_situation_and_gender: cells(&by_situation)
                 .into_iter()
                 .map(|(situation, gender, count, share)| SituationGenderRow {
                     situation: Situation::ALL[situation],
                     gender: Gender::ALL[gender],
-                    count,
-                    share,
+                    cell: Cell::new(count, share),
                 })
                 .collect(),
             by_age_band_and_gender: cells(&by_age_band)
@@ -126,8 +160,7 @@ impl Projections {
                 .map(|(band, gender, count, share)| AgeBandGenderRow {
                     age_band: AgeBand::ALL[band],
                     gender: Gender::ALL[gender],
-                    count,
-                    share,
+                    cell: Cell::new(count, share),
                 })
                 .collect(),
         }
@@ -135,21 +168,100 @@ impl Projections {
 }
 
 impl Entries {
+    /// Withholds small cells and their complements (CONTRACT §7), for evaluators. Cells absent
+    /// from the rows are known zeros and stay in the equations as such.
+    pub fn withhold_small_cells(&mut self, threshold: u64) {
+        let mut table = Table::default();
+        let participants = table.cell(match self.participants {
+            Published::Count(count) => count,
+            Published::Rate(_) | Published::Withheld => 0,
+        });
+        let genders: Vec<usize> = Gender::ALL
+            .iter()
+            .map(|gender| {
+                table.cell(self.by_gender.iter().find(|row| row.gender == *gender).map_or(0, |row| row.cell.value()))
+            })
+            .collect();
+        table.sum(participants, &genders);
+        let situations: Vec<Vec<usize>> = Situation::ALL
+            .iter()
+            .map(|situation| {
+                Gender::ALL
+                    .iter()
+                    .map(|gender| {
+                        let row = self
+                            .by_situation_and_gender
+                            .iter()
+                            .find(|row| row.situation == *situation && row.gender == *gender);
+                        table.cell(row.map_or(0, |row| row.cell.value()))
+                    })
+                    .collect()
+            })
+            .collect();
+        let bands: Vec<Vec<usize>> = AgeBand::ALL
+            .iter()
+            .map(|band| {
+                Gender::ALL
+                    .iter()
+                    .map(|gender| {
+                        let row = self
+                            .by_age_band_and_gender
+                            .iter()
+                            .find(|row| row.age_band == *band && row.gender == *gender);
+                        table.cell(row.map_or(0, |row| row.cell.value()))
+                    })
+                    .collect()
+            })
+            .collect();
+        for (column, &gender) in genders.iter().enumerate() {
+            table.sum(gender, &situations.iter().map(|cells| cells[column]).collect::<Vec<_>>());
+            table.sum(gender, &bands.iter().map(|cells| cells[column]).collect::<Vec<_>>());
+        }
+        let withheld = table.suppress(threshold);
+        if withheld[participants] {
+            self.participants = Published::Withheld;
+            self.suppressed = true;
+        }
+        let gender_ix = |gender: Gender| index_of(Gender::ALL, &gender);
+        for row in &mut self.by_gender {
+            if withheld[genders[gender_ix(row.gender)]] {
+                row.cell.withhold();
+            }
+        }
+        for row in &mut self.by_situation_and_gender {
+            if withheld[situations[index_of(Situation::ALL, &row.situation)][gender_ix(row.gender)]] {
+                row.cell.withhold();
+            }
+        }
+        for row in &mut self.by_age_band_and_gender {
+            if withheld[bands[index_of(AgeBand::ALL, &row.age_band)][gender_ix(row.gender)]] {
+                row.cell.withhold();
+            }
+        }
+    }
+
     /// CSV with a header row: one row per cell of the three tables, `table` naming which; the
-    /// columns a table does not use are empty. The first row gives the participants.
+    /// columns a table does not use are empty, as are withheld cells. The first row gives the
+    /// participants.
     pub fn to_csv(&self) -> String {
         let mut csv = String::from("table,situation,age_band,gender,count,share\n");
         let _ = writeln!(csv, "participants,,,,{},", self.participants);
         for row in &self.by_gender {
-            let _ = writeln!(csv, "by_gender,,,{},{},{}", row.gender, row.count, row.share);
+            let _ = writeln!(csv, "by_gender,,,{},{},{}", row.gender, row.cell.count, row.cell.share);
         }
         for row in &self.by_situation_and_gender {
-            let _ =
-                writeln!(csv, "by_situation_and_gender,{},,{},{},{}", row.situation, row.gender, row.count, row.share);
+            let _ = writeln!(
+                csv,
+                "by_situation_and_gender,{},,{},{},{}",
+                row.situation, row.gender, row.cell.count, row.cell.share
+            );
         }
         for row in &self.by_age_band_and_gender {
-            let _ =
-                writeln!(csv, "by_age_band_and_gender,,{},{},{},{}", row.age_band, row.gender, row.count, row.share);
+            let _ = writeln!(
+                csv,
+                "by_age_band_and_gender,,{},{},{},{}",
+                row.age_band, row.gender, row.cell.count, row.cell.share
+            );
         }
         csv
     }

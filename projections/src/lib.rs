@@ -13,14 +13,17 @@ mod age_band;
 pub mod audit;
 mod beneficiary;
 mod dashboard;
+mod disclosure;
 mod entries;
 mod fact;
 mod hours;
 mod outcomes;
 mod pathway;
+mod people;
 mod period;
 mod projections;
 pub mod ratio;
+mod runner;
 mod structures;
 mod summary;
 
@@ -29,15 +32,19 @@ pub use dashboard::{
     ContractEnding, Dashboard, DashboardLists, FollowUpOverdue, CONTRACTS_ENDING_WITHIN_DAYS,
     FOLLOW_UP_OVERDUE_AFTER_DAYS,
 };
-pub use entries::{AgeBandGenderRow, Entries, EntriesQuery, GenderRow, SituationGenderRow};
+pub use entries::{AgeBandGenderRow, Cell, Entries, EntriesQuery, GenderRow, SituationGenderRow};
 pub use hours::TotalHours;
-pub use outcomes::{GroupBy, GroupKey, OutcomeCounts, OutcomeGroup, OutcomeQuery, Outcomes};
+pub use outcomes::{
+    GroupBy, GroupKey, OutcomeCounts, OutcomeField, OutcomeGroup, OutcomeQuery, Outcomes, Published, Withheld,
+};
 pub use pathway::{
     ContractState, EpisodeState, ExitState, FollowUpAfterExitState, FollowUpState, PathwayState, RegistrationState,
     TrainingState,
 };
+pub use people::{PeopleQuery, PersonRow, PersonStatus};
 pub use period::{Period, PeriodError};
 pub use projections::{ApplyError, Projections};
+pub use runner::{rebuild, Live, RunnerError};
 pub use structures::StructureRecord;
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use parcours_core::vocabulary::{ExitCategory, Gender, PrescriberKind, Situation,
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::age_band::AgeBand;
+use crate::disclosure::Table;
 use crate::period::Period;
 use crate::projections::Projections;
 use crate::ratio::{Percent, Ratio};
@@ -146,7 +147,7 @@ impl Serialize for GroupKey {
     }
 }
 
-#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct OutcomeCounts {
     pub exits: u64,
     pub durable_employment: u64,
@@ -160,6 +161,111 @@ pub struct OutcomeCounts {
     pub followed_up_at_six_months: u64,
     pub employed_at_six_months: u64,
     pub employed_at_six_months_share: Option<Percent>,
+    /// Cells withheld to protect people (evaluators' outputs, see `disclosure`): zeroed here, and
+    /// shown as `null` with `"suppressed": true`.
+    pub withheld: Withheld,
+}
+
+/// The cells of an [`OutcomeCounts`], in the order of its JSON fields and CSV columns.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OutcomeField {
+    Exits,
+    DurableEmployment,
+    TransitionEmployment,
+    PositiveExits,
+    OtherExits,
+    NeutralExits,
+    DynamicExits,
+    DynamicExitRate,
+    Reenrolled,
+    FollowedUpAtSixMonths,
+    EmployedAtSixMonths,
+    EmployedAtSixMonthsShare,
+}
+
+impl OutcomeField {
+    pub const ALL: [OutcomeField; 12] = [
+        OutcomeField::Exits,
+        OutcomeField::DurableEmployment,
+        OutcomeField::TransitionEmployment,
+        OutcomeField::PositiveExits,
+        OutcomeField::OtherExits,
+        OutcomeField::NeutralExits,
+        OutcomeField::DynamicExits,
+        OutcomeField::DynamicExitRate,
+        OutcomeField::Reenrolled,
+        OutcomeField::FollowedUpAtSixMonths,
+        OutcomeField::EmployedAtSixMonths,
+        OutcomeField::EmployedAtSixMonthsShare,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OutcomeField::Exits => "exits",
+            OutcomeField::DurableEmployment => "durable_employment",
+            OutcomeField::TransitionEmployment => "transition_employment",
+            OutcomeField::PositiveExits => "positive_exits",
+            OutcomeField::OtherExits => "other_exits",
+            OutcomeField::NeutralExits => "neutral_exits",
+            OutcomeField::DynamicExits => "dynamic_exits",
+            OutcomeField::DynamicExitRate => "dynamic_exit_rate",
+            OutcomeField::Reenrolled => "reenrolled",
+            OutcomeField::FollowedUpAtSixMonths => "followed_up_at_six_months",
+            OutcomeField::EmployedAtSixMonths => "employed_at_six_months",
+            OutcomeField::EmployedAtSixMonthsShare => "employed_at_six_months_share",
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// A set of withheld cells of one object.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Withheld(u16);
+
+impl Withheld {
+    pub fn contains(self, field: OutcomeField) -> bool {
+        self.0 & field.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    fn insert(&mut self, field: OutcomeField) {
+        self.0 |= field.bit();
+    }
+}
+
+/// A cell as published: a count, a rate, or nothing (no denominator, or withheld).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Published {
+    Count(u64),
+    Rate(Option<Percent>),
+    Withheld,
+}
+
+impl Serialize for Published {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Published::Count(count) => serializer.serialize_u64(*count),
+            Published::Rate(rate) => rate.serialize(serializer),
+            Published::Withheld => serializer.serialize_none(),
+        }
+    }
+}
+
+impl fmt::Display for Published {
+    /// As a CSV cell: a rate without denominator and a withheld cell are empty.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Published::Count(count) => write!(f, "{count}"),
+            Published::Rate(Some(rate)) => write!(f, "{rate}"),
+            Published::Rate(None) | Published::Withheld => Ok(()),
+        }
+    }
 }
 
 impl OutcomeCounts {
@@ -170,6 +276,43 @@ impl OutcomeCounts {
 
     pub fn employed_at_six_months_ratio(&self) -> Ratio {
         Ratio::new(self.employed_at_six_months, self.followed_up_at_six_months)
+    }
+
+    fn count_mut(&mut self, field: OutcomeField) -> Option<&mut u64> {
+        Some(match field {
+            OutcomeField::Exits => &mut self.exits,
+            OutcomeField::DurableEmployment => &mut self.durable_employment,
+            OutcomeField::TransitionEmployment => &mut self.transition_employment,
+            OutcomeField::PositiveExits => &mut self.positive_exits,
+            OutcomeField::OtherExits => &mut self.other_exits,
+            OutcomeField::NeutralExits => &mut self.neutral_exits,
+            OutcomeField::DynamicExits => &mut self.dynamic_exits,
+            OutcomeField::Reenrolled => &mut self.reenrolled,
+            OutcomeField::FollowedUpAtSixMonths => &mut self.followed_up_at_six_months,
+            OutcomeField::EmployedAtSixMonths => &mut self.employed_at_six_months,
+            OutcomeField::DynamicExitRate | OutcomeField::EmployedAtSixMonthsShare => return None,
+        })
+    }
+
+    /// A cell as published.
+    pub fn get(&self, field: OutcomeField) -> Published {
+        if self.withheld.contains(field) {
+            return Published::Withheld;
+        }
+        match field {
+            OutcomeField::DynamicExitRate => Published::Rate(self.dynamic_exit_rate),
+            OutcomeField::EmployedAtSixMonthsShare => Published::Rate(self.employed_at_six_months_share),
+            OutcomeField::Exits => Published::Count(self.exits),
+            OutcomeField::DurableEmployment => Published::Count(self.durable_employment),
+            OutcomeField::TransitionEmployment => Published::Count(self.transition_employment),
+            OutcomeField::PositiveExits => Published::Count(self.positive_exits),
+            OutcomeField::OtherExits => Published::Count(self.other_exits),
+            OutcomeField::NeutralExits => Published::Count(self.neutral_exits),
+            OutcomeField::DynamicExits => Published::Count(self.dynamic_exits),
+            OutcomeField::Reenrolled => Published::Count(self.reenrolled),
+            OutcomeField::FollowedUpAtSixMonths => Published::Count(self.followed_up_at_six_months),
+            OutcomeField::EmployedAtSixMonths => Published::Count(self.employed_at_six_months),
+        }
     }
 
     fn count(&mut self, exit: &ExitFacts) {
@@ -196,33 +339,106 @@ impl OutcomeCounts {
         self
     }
 
+    /// Withholds a count (zeroing it), and the rates it enters.
+    fn withhold(&mut self, field: OutcomeField) {
+        if let Some(value) = self.count_mut(field) {
+            *value = 0;
+        }
+        self.withheld.insert(field);
+        match field {
+            OutcomeField::DynamicExits | OutcomeField::Exits | OutcomeField::NeutralExits => {
+                self.dynamic_exit_rate = None;
+                self.withheld.insert(OutcomeField::DynamicExitRate);
+            }
+            OutcomeField::FollowedUpAtSixMonths | OutcomeField::EmployedAtSixMonths => {
+                self.employed_at_six_months_share = None;
+                self.withheld.insert(OutcomeField::EmployedAtSixMonthsShare);
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds this object's cells and its own equations to a disclosure table.
+    fn cells(&self, table: &mut Table) -> [Option<usize>; 12] {
+        let mut cells = [None; 12];
+        for (index, field) in OutcomeField::ALL.into_iter().enumerate() {
+            if let Published::Count(value) = self.get(field) {
+                cells[index] = Some(table.cell(value));
+            }
+        }
+        let cell = |field: OutcomeField| cells[field as usize];
+        let categories = [
+            OutcomeField::DurableEmployment,
+            OutcomeField::TransitionEmployment,
+            OutcomeField::PositiveExits,
+            OutcomeField::OtherExits,
+            OutcomeField::NeutralExits,
+        ];
+        if let (Some(exits), Some(parts)) = (cell(OutcomeField::Exits), categories.map(cell).into_iter().collect()) {
+            table.sum(exits, &parts as &Vec<usize>);
+        }
+        if let (Some(dynamic), Some(parts)) =
+            (cell(OutcomeField::DynamicExits), categories[..3].iter().map(|&field| cell(field)).collect())
+        {
+            table.sum(dynamic, &parts as &Vec<usize>);
+        }
+        cells
+    }
+
     pub const CSV_HEADER: &'static str = "exits,durable_employment,transition_employment,positive_exits,other_exits,\
         neutral_exits,dynamic_exits,dynamic_exit_rate,reenrolled,followed_up_at_six_months,employed_at_six_months,\
         employed_at_six_months_share";
 
     /// The counts as one CSV row (no line end), in the order of [`OutcomeCounts::CSV_HEADER`]; a
-    /// rate without denominator is an empty cell.
+    /// rate without denominator and a withheld cell are empty.
     pub fn csv_row(&self) -> String {
-        let percent = |p: Option<Percent>| p.map(|p| p.to_string()).unwrap_or_default();
-        format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
-            self.exits,
-            self.durable_employment,
-            self.transition_employment,
-            self.positive_exits,
-            self.other_exits,
-            self.neutral_exits,
-            self.dynamic_exits,
-            percent(self.dynamic_exit_rate),
-            self.reenrolled,
-            self.followed_up_at_six_months,
-            self.employed_at_six_months,
-            percent(self.employed_at_six_months_share),
-        )
+        OutcomeField::ALL.iter().map(|&field| self.get(field).to_string()).collect::<Vec<_>>().join(",")
+    }
+}
+
+impl Serialize for OutcomeCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for field in OutcomeField::ALL {
+            map.serialize_entry(field.code(), &self.get(field))?;
+        }
+        if !self.withheld.is_empty() {
+            map.serialize_entry("suppressed", &true)?;
+        }
+        map.end()
     }
 }
 
 impl Outcomes {
+    /// Withholds small cells and their complements (CONTRACT §7), for evaluators.
+    pub fn withhold_small_cells(&mut self, threshold: u64) {
+        let mut table = Table::default();
+        let total = self.counts.cells(&mut table);
+        let groups: Vec<[Option<usize>; 12]> =
+            self.groups.iter().flatten().map(|group| group.counts.cells(&mut table)).collect();
+        if !groups.is_empty() {
+            // Every exit belongs to exactly one group: each total is the sum of its groups.
+            for (column, &total) in total.iter().enumerate() {
+                if let (Some(total), Some(parts)) =
+                    (total, groups.iter().map(|cells| cells[column]).collect::<Option<Vec<usize>>>())
+                {
+                    table.sum(total, &parts);
+                }
+            }
+        }
+        let withheld = table.suppress(threshold);
+        let objects = std::iter::once((&mut self.counts, total))
+            .chain(self.groups.iter_mut().flatten().map(|group| &mut group.counts).zip(groups));
+        for (counts, cells) in objects {
+            for (field, cell) in OutcomeField::ALL.into_iter().zip(cells) {
+                if cell.is_some_and(|cell| withheld[cell]) {
+                    counts.withhold(field);
+                }
+            }
+        }
+    }
+
     /// CSV with a header row: one row of totals, or with `by` one row per group, keyed by a first
     /// column named after `by`.
     pub fn to_csv(&self) -> String {

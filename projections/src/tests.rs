@@ -4,6 +4,7 @@
 mod audit;
 mod corrections;
 mod dashboard;
+mod disclosure;
 mod entries;
 mod live_and_rebuilt;
 mod log;

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(name = "parcours", version, about = "Parcours: an event-sourced tracker of integration pathways")]
@@ -34,6 +34,13 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Outcome or entry statistics, as the API gives them.
+    Stats(StatsArgs),
+    /// Rebuilds every projection from the log, with a progress bar, and says how long it took.
+    Rebuild {
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Writes the whole log as JSON lines, in order, to standard output.
     Export {
         #[command(flatten)]
@@ -51,6 +58,11 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Creates, lists and revokes access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -60,10 +72,83 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "PARCOURS_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Fills an empty store with a realistic demo.
+    /// Fills an empty store with a realistic demo, and prints a token for each role.
     #[arg(long)]
     pub demo: bool,
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "PARCOURS_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+    /// In evaluators' outputs, counts below this are withheld (CONTRACT §7).
+    #[arg(long, env = "PARCOURS_SMALL_CELLS", default_value_t = 5)]
+    pub small_cells: u64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StatsKind {
+    Outcomes,
+    Entries,
+}
+
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Json,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    pub kind: StatsKind,
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// Last day of the period, included.
+    #[arg(long)]
+    pub to: String,
+    #[arg(long)]
+    pub structure: Option<String>,
+    /// Groups outcomes by gender, age_band, situation, structure or prescriber.
+    #[arg(long)]
+    pub by: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub data: DataDir,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Coordinator,
+    Auditor,
+    Evaluator,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Creates a token and prints it once (only its hash is stored).
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A structure of a coordinator (repeat for several).
+        #[arg(long = "structure")]
+        structures: Vec<String>,
+        /// Who or what the token is for.
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Lists the tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Revokes a token for good.
+    Revoke {
+        /// The token's id (`tok_…`).
+        id: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
 }

@@ -1,15 +1,23 @@
-//! The commands of CONTRACT §6 that work on the store directly. They fail with a clear message
-//! when a server holds the store.
+//! The commands of CONTRACT §6. Those that open the store directly fail with a clear message when
+//! a server holds it.
 
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context;
+use parcours_core::store::access::Role;
 use parcours_core::store::{Store, StoreError, StoreOptions};
-use parcours_core::vocabulary::StreamId;
+use parcours_core::vocabulary::{Actor, Date, Slug, StreamId};
+use parcours_projections::{rebuild, EntriesQuery, GroupBy, OutcomeQuery, Period};
 
-use crate::cli::{Cli, Command};
+use crate::api::admin::check_token_request;
+use crate::cli::{Cli, Command, OutputFormat, RoleArg, StatsArgs, StatsKind, TokenCommand};
 use crate::json::{self, Identity};
+
+/// Who the command line acts as, in `recorded_by` and `created_by`: whoever can open the data
+/// directory holds every right over it.
+const CLI_ACTOR: &str = "cli";
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -35,6 +43,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .collect::<Result<Vec<_>, _>>()?;
             let body = json::StreamJson { beneficiary: stream, version: events.len() as u32, events: rendered };
             println!("{}", serde_json::to_string_pretty(&body)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats(args) => stats(args),
+        Command::Rebuild { data } => {
+            let store = open(&data.path)?;
+            let total = store.last_position();
+            let bar = indicatif::ProgressBar::new(total).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} events, {per_sec}, {eta} left")
+                    .context("the progress bar's template")?,
+            );
+            let started = Instant::now();
+            let projections = rebuild(&store, |position| bar.set_position(position))?;
+            bar.finish_and_clear();
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "rebuilt every projection from {} events ({} beneficiaries, {} structures) in {seconds:.2} s: {:.0} events/s",
+                projections.applied_position(),
+                projections.beneficiary_count(),
+                projections.structures().count(),
+                projections.applied_position() as f64 / seconds.max(1e-9)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { data } => {
@@ -94,9 +123,107 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
+        Command::Token { command } => token(command),
     }
 }
 
 fn open(path: &std::path::Path) -> anyhow::Result<Store> {
     Ok(Store::open(path, StoreOptions::default())?)
+}
+
+fn date(flag: &str, text: &str) -> anyhow::Result<Date> {
+    text.parse().map_err(|_| anyhow::anyhow!("{flag}: `{text}` is not a date (YYYY-MM-DD)"))
+}
+
+fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
+    let period = Period::new(date("--from", &args.from)?, date("--to", &args.to)?)?;
+    let structure = args
+        .structure
+        .as_deref()
+        .map(|text| Slug::new(text).map_err(|message| anyhow::anyhow!("--structure: {message}")))
+        .transpose()?;
+    let by = args
+        .by
+        .as_deref()
+        .map(|text| text.parse::<GroupBy>().map_err(|message| anyhow::anyhow!("--by: {message}")))
+        .transpose()?;
+    let store = open(&args.data.path)?;
+    let projections = rebuild(&store, |_| {})?;
+    let output = match args.kind {
+        StatsKind::Outcomes => {
+            let outcomes =
+                projections.outcomes(&OutcomeQuery { period, structure, by, sensitive_prescribers_as_other: false });
+            match args.format {
+                OutputFormat::Json => serde_json::to_string(&outcomes)? + "\n",
+                OutputFormat::Csv => outcomes.to_csv(),
+            }
+        }
+        StatsKind::Entries => {
+            if by.is_some() {
+                anyhow::bail!("--by: entries are always by situation × gender and age band × gender");
+            }
+            let entries = projections.entries(&EntriesQuery { period, structure });
+            match args.format {
+                OutputFormat::Json => serde_json::to_string(&entries)? + "\n",
+                OutputFormat::Csv => entries.to_csv(),
+            }
+        }
+    };
+    print!("{output}");
+    Ok(ExitCode::SUCCESS)
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Coordinator => Role::Coordinator,
+            RoleArg::Auditor => Role::Auditor,
+            RoleArg::Evaluator => Role::Evaluator,
+        }
+    }
+}
+
+fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Create { role, structures, label, data } => {
+            let role = Role::from(role);
+            let structures = structures
+                .iter()
+                .map(|text| Slug::new(text).map_err(|message| anyhow::anyhow!("--structure {text}: {message}")))
+                .collect::<anyhow::Result<Vec<Slug>>>()?;
+            check_token_request(role, &structures, label.as_deref()).map_err(|message| anyhow::anyhow!(message))?;
+            let store = open(&data.path)?;
+            let (record, token) = store.issue_token(role, structures, label, Actor(CLI_ACTOR.into()))?;
+            eprintln!("token {} for the role {} (shown once; keep it secret):", record.id, role.code());
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::List { data } => {
+            let store = open(&data.path)?;
+            for (record, revocation) in store.tokens()? {
+                let structures: Vec<&str> = record.structures.iter().map(Slug::as_str).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\tcreated {} by {}{}",
+                    record.id,
+                    record.role.code(),
+                    structures.join(","),
+                    record.label.as_deref().unwrap_or("-"),
+                    record.created_at,
+                    record.created_by,
+                    revocation.map(|revocation| format!("\trevoked {}", revocation.at)).unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Revoke { id, data } => {
+            let store = open(&data.path)?;
+            if store.revoke_token(&id, Actor(CLI_ACTOR.into()))? {
+                println!("revoked {id}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                anyhow::bail!("no token {id} in {}", data.path.display())
+            }
+        }
+    }
 }

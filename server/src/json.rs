@@ -11,8 +11,8 @@ use base64::Engine;
 use parcours_core::rules::Violation;
 use parcours_core::store::{AppendError, Store, StoreError};
 use parcours_core::vocabulary::{
-    Actor, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, Replacement, Sealed, Step, StepKind,
-    StreamId, Timestamp,
+    Actor, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, PersonalData, Replacement, Sealed, Step,
+    StepKind, StreamId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -195,26 +195,11 @@ pub struct SealedJson {
 }
 
 fn sealed_identity_mut(step: &mut Step) -> Option<&mut Option<IdentityField>> {
-    match step {
-        Step::Registered(registered) => Some(&mut registered.identity),
-        Step::Corrected(correction) => match correction.replacement.as_mut().map(|r| r.step.as_mut()) {
-            Some(Step::Registered(registered)) => Some(&mut registered.identity),
-            _ => None,
-        },
-        _ => None,
-    }
+    step.registration_mut().map(|registered| &mut registered.identity)
 }
 
 fn sealed_identity(step: &Step) -> Option<&Sealed> {
-    let registered = match step {
-        Step::Registered(registered) => registered,
-        Step::Corrected(correction) => match correction.replacement.as_ref().map(|r| r.step.as_ref()) {
-            Some(Step::Registered(registered)) => registered,
-            _ => return None,
-        },
-        _ => return None,
-    };
-    match &registered.identity {
+    match &step.registration()?.identity {
         Some(IdentityField::Sealed(sealed)) => Some(sealed),
         _ => None,
     }
@@ -371,4 +356,24 @@ fn parse_hash(field: &str, text: &str) -> Result<[u8; 32], ParseError> {
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
         .ok_or_else(|| ParseError { message: format!("{field}: expected a SHA-256 in hex") })
+}
+
+/// The identity a person has now: that of their registration, or of the last correction that
+/// replaced it. `None` when none was recorded or it was erased (its key destroyed).
+pub fn current_identity(store: &Store, events: &[Envelope]) -> Result<Option<PersonalData>, StoreError> {
+    let Some(registration) = events.first().filter(|event| event.step.kind() == StepKind::Registered) else {
+        return Ok(None);
+    };
+    let mut carrier = Some(registration);
+    for envelope in events {
+        if let Step::Corrected(correction) = &envelope.step {
+            if correction.corrects == registration.id && correction.replacement.is_some() {
+                carrier = Some(envelope);
+            }
+        }
+    }
+    match carrier.and_then(|envelope| sealed_identity(&envelope.step).map(|sealed| (envelope, sealed))) {
+        Some((envelope, sealed)) => store.unseal(envelope.stream, envelope.id, sealed),
+        None => Ok(None),
+    }
 }

@@ -1,15 +1,9 @@
 //! `parcours`: the server and the command line, one binary (CONTRACT §6).
 
-mod api;
-mod cli;
-mod commands;
-mod json;
-mod serve;
-
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = parcours_server::cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PARCOURS_LOG")
@@ -17,7 +11,7 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match commands::run(cli) {
+    match parcours_server::run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("parcours: {error:#}");

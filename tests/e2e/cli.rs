@@ -26,7 +26,7 @@ async fn history_export_import_and_verify_work_on_a_stopped_store() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(bin(), &data, &[]);
-    let client = Client::new(&server.url);
+    let client = server.admin();
     let id = fill(&client).await;
     fill(&client).await;
 

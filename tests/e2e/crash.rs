@@ -91,7 +91,7 @@ pub async fn crash_rounds(rounds: usize) -> (u64, u64) {
     let mut total = 0;
     for round in 0..rounds {
         let server = Server::start(bin(), &data, &[]);
-        let client = Client::new(&server.url);
+        let client = server.admin();
         total = check_after_restart(&client, &acknowledged.lock().unwrap().clone()).await;
         // Kill at a moment that varies from round to round, mid-load.
         let load = Duration::from_millis(150 + (round as u64 * 37) % 400);
@@ -105,7 +105,7 @@ pub async fn crash_rounds(rounds: usize) -> (u64, u64) {
         }
     }
     let server = Server::start(bin(), &data, &[]);
-    let client = Client::new(&server.url);
+    let client = server.admin();
     let acknowledged = acknowledged.lock().unwrap().clone();
     total = total.max(check_after_restart(&client, &acknowledged).await);
     assert!(server.terminate().success());

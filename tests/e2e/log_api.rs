@@ -25,7 +25,7 @@ async fn last_position(client: &Client) -> u64 {
 async fn the_readme_tour_records_a_whole_pathway_and_reads_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(bin(), dir.path(), &[]);
-    let client = Client::new(&server.url);
+    let client = server.admin();
 
     let created = client.post("/api/beneficiaries", &registration()).await;
     assert_eq!(created.status, 201, "{}", created.text);
@@ -77,7 +77,7 @@ async fn the_readme_tour_records_a_whole_pathway_and_reads_it_back() {
 async fn every_bad_request_gets_its_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(bin(), dir.path(), &["--body-limit", "65536"]);
-    let client = Client::new(&server.url);
+    let client = server.admin();
     let id = client.post("/api/beneficiaries", &registration()).await.body["id"].as_str().unwrap().to_owned();
     let events = format!("/api/beneficiaries/{id}/events");
     let with_id = |event_id: &str, mut event: Value| {
@@ -168,7 +168,7 @@ async fn every_bad_request_gets_its_error_and_writes_nothing() {
 async fn sigterm_stops_the_server_gracefully_and_keeps_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(bin(), dir.path(), &[]);
-    let client = Client::new(&server.url);
+    let client = server.admin();
     for _ in 0..20 {
         assert_eq!(client.post("/api/beneficiaries", &registration()).await.status, 201);
     }

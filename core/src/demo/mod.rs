@@ -28,7 +28,8 @@ mod tables;
 use std::collections::binary_heap::PeekMut;
 use std::collections::BinaryHeap;
 
-use crate::vocabulary::{Date, NewEvent, Slug, StreamId, StructureKind};
+use crate::store::Seeded;
+use crate::vocabulary::{Actor, Date, NewEvent, Slug, StreamId, StructureKind, Timestamp};
 use dice::Dice;
 use plan::{Person, World};
 use tables::{KindProfile, SCALED_KINDS, TOWNS};
@@ -69,6 +70,25 @@ impl DemoConfig {
     /// The events, in recording order, each with the stream it is appended to.
     pub fn events(&self) -> DemoEvents {
         DemoEvents { world: World::new(self), next_structure: 0, next_person: 0, active: BinaryHeap::new() }
+    }
+
+    /// The events as if recorded when they happened (at nine in Paris on their day, a millisecond
+    /// apart), for [`crate::store::Store::seed`]; never later than `now`. The audit trail and the
+    /// `as_of` questions of a demo then have a history to show.
+    pub fn seeded(&self, now: Timestamp) -> impl Iterator<Item = Seeded> {
+        let mut last: Option<Timestamp> = None;
+        self.events().map(move |(stream, event)| {
+            let nine = event
+                .occurred_on
+                .0
+                .and_hms_opt(9, 0, 0)
+                .and_then(|time| time.and_local_timezone(chrono_tz::Europe::Paris).earliest())
+                .map_or(now, |time| Timestamp(time.with_timezone(&chrono::Utc)));
+            let next = last.and_then(|last| Timestamp::from_millis(last.millis() + 1)).unwrap_or(nine);
+            let recorded_at = nine.max(next).min(now.max(next));
+            last = Some(recorded_at);
+            Seeded { stream, event, recorded_at, recorded_by: Actor(DEMO_ACTOR.into()) }
+        })
     }
 
     /// The day the history starts (the structures' records are dated on it).

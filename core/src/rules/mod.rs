@@ -11,7 +11,7 @@
 
 mod violation;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use violation::Violation;
 
@@ -64,6 +64,9 @@ pub struct Pathway {
     /// Training id → closed (completed, or closed with its episode).
     pub trainings: BTreeMap<String, bool>,
     pub erased: bool,
+    /// Every structure the person was registered in or referred to: whose coordinators may read
+    /// the stream (CONTRACT §7).
+    pub structures: BTreeSet<Slug>,
 }
 
 impl Pathway {
@@ -84,6 +87,7 @@ impl Pathway {
                 self.kind = StreamKind::Beneficiary;
                 self.registered_on = Some(occurred_on);
                 self.registered_structure = Some(registered.structure.clone());
+                self.structures.insert(registered.structure.clone());
             }
             Step::StructureUpdated(structure) => {
                 self.kind = StreamKind::Structure;
@@ -93,6 +97,7 @@ impl Pathway {
                 self.open_episode =
                     Some(OpenEpisode { referral: id, referred_on: occurred_on, structure: referred.structure.clone() });
                 self.last_referral_structure = Some(referred.structure.clone());
+                self.structures.insert(referred.structure.clone());
             }
             Step::ContractStarted(started) => {
                 self.contracts

@@ -241,4 +241,6 @@ fn the_current_structure_follows_orientation() {
     assert_eq!(state.pathway.current_structure().unwrap().as_str(), "aci-agen");
     let state = state_of(&[registered(), referred("2024-02-01"), exited("2024-05-01"), onward], &[]);
     assert_eq!(state.pathway.current_structure().unwrap().as_str(), "ei-agen");
+    let structures: Vec<&str> = state.pathway.structures.iter().map(Slug::as_str).collect();
+    assert_eq!(structures, ["aci-agen", "ei-agen"], "whoever followed the person may read the stream");
 }

@@ -151,6 +151,14 @@ impl Trees {
         self.tokens.get(&id)?.map(|value| decode(&value)).transpose()
     }
 
+    /// The live (not revoked) token with this id: a session made with a token ends with it.
+    pub(crate) fn live_token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        if self.revocations.get(id.as_bytes())?.is_some() {
+            return Ok(None);
+        }
+        self.tokens.get(id.as_bytes())?.map(|value| decode(&value)).transpose()
+    }
+
     pub(crate) fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError> {
         let mut key = [0u8; 24];
         key[..16].copy_from_slice(entry.beneficiary.as_bytes());

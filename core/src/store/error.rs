@@ -48,6 +48,8 @@ pub enum AppendError {
     TooManyEvents { count: usize, max: usize },
     #[error("event {index} takes {bytes} bytes once encoded; the limit is {max}")]
     EventTooLarge { index: usize, bytes: usize, max: usize },
+    #[error("this credential may not append to this stream")]
+    Forbidden,
     #[error("event {index} carries personal data for a beneficiary whose personal data was erased")]
     IdentityErased { index: usize },
     #[error(transparent)]

@@ -32,6 +32,8 @@ pub enum KeyError {
     Unseal,
     #[error("personal data could not be encoded: {0}")]
     Encode(String),
+    #[error("this beneficiary's personal data was erased: no new personal data can be sealed for them")]
+    Erased,
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +60,12 @@ impl KeyStore {
         self.dir.join(&name[..2]).join(format!("{name}.key"))
     }
 
+    /// The mark left by an erasure, so that no key is ever created again for that stream: a new
+    /// key would not open the old ciphertext, and new personal data would undo the erasure.
+    fn tombstone(&self, stream: StreamId) -> PathBuf {
+        self.path(stream).with_extension("erased")
+    }
+
     /// The stream's key, or `None` if it never had one or it was destroyed.
     pub fn get(&self, stream: StreamId) -> Result<Option<Key>, KeyError> {
         let path = self.path(stream);
@@ -77,6 +85,9 @@ impl KeyStore {
     pub fn get_or_create(&self, stream: StreamId) -> Result<Key, KeyError> {
         if let Some(key) = self.get(stream)? {
             return Ok(key);
+        }
+        if self.tombstone(stream).exists() {
+            return Err(KeyError::Erased);
         }
         let path = self.path(stream);
         let dir = path.parent().unwrap_or(&self.dir).to_owned();
@@ -104,13 +115,20 @@ impl KeyStore {
         }
     }
 
-    /// Destroys the stream's key: overwritten, synced, unlinked, directory synced. Returns whether
-    /// there was a key.
+    /// Destroys the stream's key: a tombstone is left first (see [`KeyStore::tombstone`]), then the
+    /// key is overwritten, synced, unlinked, and the directory synced. Returns whether there was a key.
     pub fn destroy(&self, stream: StreamId) -> Result<bool, KeyError> {
         let path = self.path(stream);
+        let dir = path.parent().unwrap_or(&self.dir).to_owned();
+        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let tombstone = self.tombstone(stream);
+        File::create(&tombstone).and_then(|file| file.sync_all()).map_err(io_error(&tombstone))?;
         let mut file = match OpenOptions::new().write(true).open(&path) {
             Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                sync_dir(&dir)?;
+                return Ok(false);
+            }
             Err(error) => return Err(KeyError::Io { path, source: error }),
         };
         file.write_all(&[0u8; KEY_BYTES]).and_then(|()| file.sync_all()).map_err(io_error(&path))?;
@@ -192,8 +210,10 @@ mod tests {
         assert!(keys.destroy(stream).unwrap());
         assert!(keys.get(stream).unwrap().is_none());
         assert!(!keys.destroy(stream).unwrap());
-        let leftover: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.is_file()).collect();
+        let leftover: Vec<_> =
+            walk(dir.path()).into_iter().filter(|p| p.is_file() && p.extension() != Some("erased".as_ref())).collect();
         assert!(leftover.is_empty(), "nothing of the key is left: {leftover:?}");
+        assert!(matches!(keys.get_or_create(stream), Err(KeyError::Erased)), "no new key after an erasure");
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -10,8 +10,8 @@
 //! survives the death of the process but not a power cut (STORAGE-NOTES.md).
 
 pub mod access;
+mod bulk;
 mod error;
-mod import;
 pub mod keys;
 pub mod page;
 mod verify;
@@ -27,8 +27,8 @@ use std::thread::JoinHandle;
 use chrono_tz::Tz;
 use tokio::sync::watch;
 
+pub use bulk::{ImportReport, Seeded};
 pub use error::{AppendError, StoreError};
-pub use import::ImportReport;
 pub use page::Hash;
 pub use verify::{Problem, VerifyReport};
 
@@ -51,6 +51,30 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions { timezone: chrono_tz::Europe::Paris, cache_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// Who appends, and to which streams they may append. The writer checks the scope against the
+/// stream's state at the moment it appends, so no concurrent orientation can slip between a check
+/// and the write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Author {
+    pub actor: Actor,
+    pub scope: WriteScope,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteScope {
+    /// Any stream (admins, the system's own writers).
+    Everything,
+    /// Only streams whose current structure (CONTRACT §7) is one of these; a new stream only if its
+    /// registration names one of these.
+    Structures(Vec<crate::vocabulary::Slug>),
+}
+
+impl From<Actor> for Author {
+    fn from(actor: Actor) -> Author {
+        Author { actor, scope: WriteScope::Everything }
     }
 }
 
@@ -229,6 +253,16 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
     Ok((trees, data_file))
 }
 
+/// Seals the clear identity a step carries (a registration, or the replacement of one) with the
+/// stream's key, created on first use. Refused once the stream's personal data was erased.
+fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step) -> Result<(), keys::KeyError> {
+    let Some(registered) = step.registration_mut() else { return Ok(()) };
+    let Some(IdentityField::Clear(data)) = &registered.identity else { return Ok(()) };
+    let key = keys.get_or_create(stream)?;
+    registered.identity = Some(IdentityField::Sealed(keys::seal(&key, stream, id, data)?));
+    Ok(())
+}
+
 /// The head of the log: its last position and the hash of its last event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -310,9 +344,9 @@ impl Store {
         stream: StreamId,
         expected_version: Option<u32>,
         events: Vec<NewEvent>,
-        actor: Actor,
+        author: impl Into<Author>,
     ) -> Result<Appended, AppendError> {
-        let (request, reply) = self.prepare(stream, expected_version, events, actor)?;
+        let (request, reply) = self.prepare(stream, expected_version, events, author.into())?;
         self.submit(request)?;
         reply.recv().map_err(|_| StoreError::Closed)?
     }
@@ -324,9 +358,9 @@ impl Store {
         stream: StreamId,
         expected_version: Option<u32>,
         events: Vec<NewEvent>,
-        actor: Actor,
+        author: impl Into<Author>,
     ) -> Result<Appended, AppendError> {
-        let (request, reply) = self.prepare(stream, expected_version, events, actor)?;
+        let (request, reply) = self.prepare(stream, expected_version, events, author.into())?;
         self.submit(request)?;
         reply.await.map_err(|_| StoreError::Closed)?
     }
@@ -346,7 +380,7 @@ impl Store {
         stream: StreamId,
         expected_version: Option<u32>,
         mut events: Vec<NewEvent>,
-        actor: Actor,
+        author: Author,
     ) -> Result<(writer::Request, oneshot::Receiver<Result<Appended, AppendError>>), AppendError> {
         if events.is_empty() {
             return Err(AppendError::NoEvents);
@@ -356,26 +390,13 @@ impl Store {
         }
         for (index, event) in events.iter_mut().enumerate() {
             let id = *event.id.get_or_insert_with(EventId::generate);
-            let is_registration = matches!(event.step, Step::Registered(_));
-            let registered = match &mut event.step {
-                Step::Registered(registered) => registered,
-                Step::Corrected(correction) => match correction.replacement.as_mut().map(|r| r.step.as_mut()) {
-                    Some(Step::Registered(registered)) => registered,
-                    _ => continue,
-                },
-                _ => continue,
-            };
-            let Some(IdentityField::Clear(data)) = &registered.identity else { continue };
-            let key = if is_registration {
-                self.inner.keys.get_or_create(stream).map_err(StoreError::from)?
-            } else {
-                self.inner.keys.get(stream).map_err(StoreError::from)?.ok_or(AppendError::IdentityErased { index })?
-            };
-            let sealed = keys::seal(&key, stream, id, data).map_err(StoreError::from)?;
-            registered.identity = Some(IdentityField::Sealed(sealed));
+            seal_identity(&self.inner.keys, stream, id, &mut event.step).map_err(|error| match error {
+                keys::KeyError::Erased => AppendError::IdentityErased { index },
+                other => AppendError::Store(other.into()),
+            })?;
         }
         let (reply, receiver) = oneshot::channel();
-        Ok((writer::Request { stream, expected_version, events, actor, reply }, receiver))
+        Ok((writer::Request { stream, expected_version, events, author, reply }, receiver))
     }
 
     /// One stream in version order; with `as_of`, only the events recorded at or before it.
@@ -495,7 +516,19 @@ impl Store {
         envelopes: impl Iterator<Item = Result<Envelope, StoreError>>,
     ) -> Result<ImportReport, StoreError> {
         let (trees, data_file) = open_trees(dir, &options)?;
-        import::import(&trees, &data_file, envelopes)
+        bulk::import(&trees, &data_file, envelopes)
+    }
+
+    /// Fills the empty store in `dir` with events recorded in the past (the demo, benchmark logs),
+    /// each checked against the rules on the day it was recorded; see [`Seeded`].
+    pub fn seed(
+        dir: &Path,
+        options: StoreOptions,
+        events: impl Iterator<Item = Seeded>,
+    ) -> Result<ImportReport, StoreError> {
+        let (trees, data_file) = open_trees(dir, &options)?;
+        let keys = KeyStore::open(dir.join("keys"))?;
+        bulk::seed(&trees, &data_file, &keys, options.timezone, events)
     }
 
     /// Issues a token and returns it with its record; the token is shown once and never stored.
@@ -525,6 +558,11 @@ impl Store {
     /// The live (not revoked) token with this value, if any.
     pub fn authenticate(&self, token: &str) -> Result<Option<access::TokenRecord>, StoreError> {
         self.inner.trees.authenticate(token)
+    }
+
+    /// The live (not revoked) token with this id, if any.
+    pub fn live_token(&self, id: &str) -> Result<Option<access::TokenRecord>, StoreError> {
+        self.inner.trees.live_token(id)
     }
 
     pub fn record_access(&self, entry: &access::AccessEntry) -> Result<(), StoreError> {

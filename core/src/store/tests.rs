@@ -311,3 +311,32 @@ fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
     drop(store);
     assert!(!contains(dir.path(), token.as_bytes()), "the token itself is never stored");
 }
+
+#[test]
+fn a_scoped_author_appends_only_to_the_streams_its_structures_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let scoped = |slug: &str| Author {
+        actor: Actor("coordinator".into()),
+        scope: WriteScope::Structures(vec![crate::vocabulary::Slug::new(slug).unwrap()]),
+    };
+    let stream = StreamId::generate();
+    let refused = store.append(stream, None, vec![registration("Ines")], scoped("ei-agen"));
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "a registration in another structure: {refused:?}");
+    let refused = store.append(StreamId::generate(), None, vec![referral("2024-01-03")], scoped("aci-agen"));
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "an unknown stream is no one's: {refused:?}");
+    store.append(stream, None, vec![registration("Ines")], scoped("aci-agen")).unwrap();
+
+    // Exit from aci-agen and referral onward to ei-agen, by aci-agen, in one request.
+    let onward = event(
+        "2024-02-01",
+        "referred",
+        json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}),
+    );
+    let exit = event("2024-01-31", "exited", json!({"destination": "other_siae"}));
+    store.append(stream, None, vec![referral("2024-01-03"), exit, onward], scoped("aci-agen")).unwrap();
+    let follow_up = || event("2024-02-02", "follow_up_held", json!({"kind": "individual"}));
+    assert!(matches!(store.append(stream, None, vec![follow_up()], scoped("aci-agen")), Err(AppendError::Forbidden)));
+    store.append(stream, None, vec![follow_up()], scoped("ei-agen")).unwrap();
+    assert_eq!(store.read_stream(stream, None).unwrap().len(), 5, "refused appends wrote nothing");
+}

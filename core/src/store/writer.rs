@@ -20,17 +20,17 @@ use lru::LruCache;
 use tokio::sync::watch;
 
 use super::page::{self, Hash, PageBuilder};
-use super::{stream_key, AppendError, Appended, Head, Location, StoreError, Trees};
+use super::{stream_key, AppendError, Appended, Author, Head, Location, StoreError, Trees, WriteScope};
 use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
 use crate::rules::{self, StreamState};
-use crate::vocabulary::{Actor, Date, Envelope, EventId, NewEvent, StreamId, Timestamp};
+use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StreamId, Timestamp};
 
 pub(crate) struct Request {
     pub stream: StreamId,
     pub expected_version: Option<u32>,
     /// Every event has an id and sealed personal data by now (`Store::prepare`).
     pub events: Vec<NewEvent>,
-    pub actor: Actor,
+    pub author: Author,
     pub reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
 
@@ -187,6 +187,18 @@ impl Writer {
         pending: &mut Vec<Pending>,
     ) -> Result<Appended, AppendError> {
         let mut tip = self.tip(working, request.stream)?;
+        if let WriteScope::Structures(allowed) = &request.author.scope {
+            // The structure that holds the person now; for a new stream, that of its registration.
+            let holder = tip.state.pathway.current_structure().or_else(|| match request.events.first() {
+                Some(NewEvent { step: Step::Registered(registered), .. }) if tip.state.version == 0 => {
+                    Some(&registered.structure)
+                }
+                _ => None,
+            });
+            if !holder.is_some_and(|holder| allowed.contains(holder)) {
+                return Err(AppendError::Forbidden);
+            }
+        }
         if let Some(expected) = request.expected_version {
             if expected != tip.state.version {
                 return Err(AppendError::VersionConflict { expected, actual: tip.state.version });
@@ -207,7 +219,7 @@ impl Writer {
                 position: next.position,
                 occurred_on: event.occurred_on,
                 recorded_at,
-                recorded_by: request.actor.clone(),
+                recorded_by: request.author.actor.clone(),
                 step: event.step.clone(),
                 prev_hash: next.hash,
                 stream_prev_hash: tip.last_hash,
@@ -301,7 +313,7 @@ impl Writer {
 }
 
 /// Writes the index entries of one event.
-fn index(trees: &Trees, envelope: &Envelope, location: Location) -> Result<(), StoreError> {
+pub(crate) fn index(trees: &Trees, envelope: &Envelope, location: Location) -> Result<(), StoreError> {
     trees.streams.insert(stream_key(envelope.stream, envelope.version), &location.to_bytes())?;
     let mut id_value = [0u8; 18];
     id_value[..8].copy_from_slice(&envelope.position.to_be_bytes());

@@ -281,6 +281,32 @@ steps! {
     StructureUpdated(StructureUpdated) = "structure_updated",
 }
 
+impl Step {
+    /// The registration this step states, directly or as the replacement of a corrected one: the
+    /// steps that may carry personal data.
+    pub fn registration(&self) -> Option<&Registered> {
+        match self {
+            Step::Registered(registered) => Some(registered),
+            Step::Corrected(Corrected { replacement: Some(replacement), .. }) => match replacement.step.as_ref() {
+                Step::Registered(registered) => Some(registered),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn registration_mut(&mut self) -> Option<&mut Registered> {
+        match self {
+            Step::Registered(registered) => Some(registered),
+            Step::Corrected(Corrected { replacement: Some(replacement), .. }) => match replacement.step.as_mut() {
+                Step::Registered(registered) => Some(registered),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for StepKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())

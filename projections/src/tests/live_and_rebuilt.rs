@@ -22,7 +22,7 @@ const STRUCTURES: &[&str] = &["aci-agen", "ai-nerac", "ei-marmande"];
 const PEOPLE: u128 = 6;
 
 #[derive(Clone, Debug)]
-struct Action {
+pub(super) struct Action {
     op: u8,
     who: u8,
     a: u8,
@@ -30,7 +30,7 @@ struct Action {
     days: u8,
 }
 
-fn actions() -> impl Strategy<Value = Vec<Action>> {
+pub(super) fn actions() -> impl Strategy<Value = Vec<Action>> {
     actions_of(1..300)
 }
 
@@ -88,7 +88,7 @@ fn replacement(target: &EffectiveEvent, action: &Action) -> Replacement {
 }
 
 /// Turns actions into a valid log, recorded from 2023-01-02 over about two years.
-fn history(actions: &[Action]) -> Log {
+pub(super) fn history(actions: &[Action]) -> Log {
     let mut log = Log::new("2023-01-02T09:00:00Z");
     let mut registered = [false; PEOPLE as usize];
     for action in actions {

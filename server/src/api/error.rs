@@ -18,6 +18,12 @@ pub enum ApiError {
     InvalidRequest(String),
     NotFound(String),
     PayloadTooLarge(String),
+    /// 401: no credential, or one that is unknown, malformed or revoked.
+    Unauthorized,
+    /// 403: a credential outside its rights; never says whether what was asked for exists.
+    Forbidden,
+    /// 503: the server cannot answer now (projections rebuilding, store closed); retry later.
+    Unavailable(String),
     Append(AppendError),
     Store(StoreError),
 }
@@ -31,6 +37,13 @@ impl ApiError {
 impl From<ParseError> for ApiError {
     fn from(error: ParseError) -> Self {
         ApiError::InvalidRequest(error.message)
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    /// Writing an answer cannot fail on our own types; if it ever does, it is a server error.
+    fn from(error: serde_json::Error) -> Self {
+        ApiError::Store(StoreError::Encode(error.to_string()))
     }
 }
 
@@ -73,6 +86,18 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge(message) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, body("payload_too_large", message, json!({})))
             }
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                body("unauthorized", "a valid credential is needed: Authorization: Bearer <token>".into(), json!({})),
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                body("forbidden", "this credential does not give access to this".into(), json!({})),
+            ),
+            ApiError::Unavailable(message) => {
+                let response = (StatusCode::SERVICE_UNAVAILABLE, Json(body("unavailable", message, json!({}))));
+                return ([(axum::http::header::RETRY_AFTER, "1")], response).into_response();
+            }
             ApiError::Append(error) => return append_error(error),
             ApiError::Store(error) => return store_error(error),
         };
@@ -100,6 +125,7 @@ fn append_error(error: AppendError) -> Response {
                 json!({ "rule": "identity_erased", "index": index }),
             ),
         ),
+        AppendError::Forbidden => return ApiError::Forbidden.into_response(),
         AppendError::NoEvents => (StatusCode::BAD_REQUEST, body("invalid_request", message, json!({}))),
         AppendError::TooManyEvents { .. } | AppendError::EventTooLarge { .. } => {
             (StatusCode::PAYLOAD_TOO_LARGE, body("payload_too_large", message, json!({})))

@@ -1,31 +1,131 @@
-//! The HTTP API (CONTRACT §5). `router(state)` builds the whole application, so tests can drive it
-//! in process and the binary serves the same thing.
+//! The HTTP API (CONTRACT §5). [`router`] builds the whole application, so tests can drive it in
+//! process and the binary serves the same thing.
 
+pub mod admin;
 mod error;
-mod log;
+mod figures;
+pub mod log;
+mod people;
+mod structures;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use axum::Router;
-use parcours_core::store::Store;
+use parcours_core::store::access::AccessEntry;
+use parcours_core::vocabulary::{StreamId, Timestamp};
+use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use log::parse_as_of;
 
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-}
+use crate::access::{self, Caller};
+use crate::state::AppState;
 
-pub fn router(state: AppState, body_limit: usize) -> Router {
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.body_limit;
     Router::new()
         .route("/healthz", get(log::healthz))
-        .route("/api/beneficiaries", post(log::register))
+        .route("/api/beneficiaries", post(log::register).get(people::list))
+        .route("/api/beneficiaries/{id}", get(people::pathway))
         .route("/api/beneficiaries/{id}/events", post(log::append_events).get(log::read_stream))
+        .route("/api/beneficiaries/{id}/audit", get(people::audit))
+        .route("/api/beneficiaries/{id}/erase", post(admin::erase))
         .route("/api/events", get(log::read_log))
+        .route("/api/dashboard", get(figures::dashboard))
+        .route("/api/stats/outcomes", get(figures::outcomes))
+        .route("/api/stats/entries", get(figures::entries))
+        .route("/api/structures", get(structures::list))
+        .route("/api/structures/{slug}", put(structures::put))
+        .route("/api/access-log", get(admin::access_log))
+        .route("/api/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/api/tokens/{id}", axum::routing::delete(admin::revoke_token))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Runs blocking work (the store, the projections' fold) off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ApiError::Unavailable("the request could not be completed".into()))?
+}
+
+pub fn json_response(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+pub fn csv_response(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+}
+
+/// Records that the caller read a beneficiary's history or identity (CONTRACT §7).
+pub fn record_access(state: &AppState, caller: &Caller, beneficiary: StreamId, what: &str) -> Result<(), ApiError> {
+    let entry = AccessEntry { at: Timestamp::now(), actor: caller.actor.clone(), beneficiary, what: what.to_owned() };
+    Ok(state.store.record_access(&entry)?)
+}
+
+/// A query string read with our errors: an unknown parameter or a bad value is a 400 naming it.
+pub struct QueryOf<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryOf<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection: QueryRejection| ApiError::InvalidRequest(rejection.body_text()))?;
+        Ok(QueryOf(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::access::policy::RULES;
+
+    /// Every route of the router has its access rule, and every rule its route: read from the
+    /// source of `router`, so a route added without a rule fails here before it fails closed.
+    #[test]
+    fn every_route_has_an_access_rule() {
+        let source = include_str!("mod.rs");
+        let start = source.find("Router::new()").unwrap_or(0);
+        let end = source[start..].find(".route_layer").map_or(source.len(), |end| start + end);
+        let mut routes = Vec::new();
+        for line in source[start..end].lines().map(str::trim).filter(|line| line.starts_with(".route(\"")) {
+            let path = line.trim_start_matches(".route(\"").split('"').next().unwrap_or_default();
+            for method in ["get", "post", "put", "delete"] {
+                let needle = format!("{method}(");
+                if line.contains(&format!(" {needle}"))
+                    || line.contains(&format!(".{needle}"))
+                    || line.contains(&format!("::{needle}"))
+                {
+                    routes.push((method.to_uppercase(), path.to_owned()));
+                }
+            }
+        }
+        assert!(routes.len() > 10, "the router was read: {routes:?}");
+        for (method, path) in &routes {
+            assert!(
+                RULES.iter().any(|rule| rule.method == method && rule.path == path),
+                "{method} {path} has no access rule"
+            );
+        }
+        for rule in RULES.iter().filter(|rule| !rule.is_page()) {
+            assert!(
+                routes.iter().any(|(method, path)| method == rule.method && path == rule.path),
+                "the rule for {} {} names no route",
+                rule.method,
+                rule.path
+            );
+        }
+    }
 }

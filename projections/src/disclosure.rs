@@ -1,0 +1,179 @@
+//! Small-cell suppression with complementary suppression, for the outputs evaluators see
+//! (CONTRACT §7): a count from 1 to `threshold − 1` is withheld, and then as many other cells as it
+//! takes so that no withheld cell can be recomputed from the cells shown and the sums that tie them
+//! (a group's exits are the sum of its categories; a total is the sum of its groups).
+//!
+//! The guarantee is linear: a withheld cell is never determined by the system of equations of the
+//! output once the shown cells are known. Checking it exactly is cheap at these sizes (a few
+//! hundred cells), so the algorithm checks it rather than relying on a rule of thumb such as "two
+//! withheld cells per row and per column", which a chain of rows and columns can defeat.
+//!
+//! Complements are the smallest non-zero cells shown in an equation that holds the exposed cell:
+//! withholding them loses the least, and a non-zero complement cannot be bounded to one value.
+
+/// Counts tied by linear equations (each: Σ coefficient × cell = 0).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Table {
+    values: Vec<u64>,
+    equations: Vec<Vec<(usize, i64)>>,
+}
+
+impl Table {
+    /// Adds a cell; returns its index.
+    pub(crate) fn cell(&mut self, value: u64) -> usize {
+        self.values.push(value);
+        self.values.len() - 1
+    }
+
+    /// `total = Σ parts`.
+    pub(crate) fn sum(&mut self, total: usize, parts: &[usize]) {
+        let mut equation = vec![(total, 1)];
+        equation.extend(parts.iter().map(|&part| (part, -1)));
+        self.equations.push(equation);
+    }
+
+    /// Which cells to withhold.
+    pub(crate) fn suppress(&self, threshold: u64) -> Vec<bool> {
+        let mut withheld: Vec<bool> = self.values.iter().map(|&value| value > 0 && value < threshold).collect();
+        while let Some(&exposed) = self.determined(&withheld).first() {
+            match self.complement(exposed, &withheld) {
+                Some(cell) => withheld[cell] = true,
+                // Every cell tied to a withheld one is withheld: nothing is left to determine it.
+                None => break,
+            }
+        }
+        withheld
+    }
+
+    /// The cell to withhold next so that `exposed` stops being determined: the smallest shown cell
+    /// (non-zero first) of an equation that holds a withheld cell and, withheld too, leaves
+    /// `exposed` undetermined; failing one, the smallest such cell, which leaves fewer cells shown
+    /// around the withheld ones.
+    fn complement(&self, exposed: usize, withheld: &[bool]) -> Option<usize> {
+        let mut candidates: Vec<usize> = self
+            .equations
+            .iter()
+            .filter(|equation| equation.iter().any(|&(cell, _)| withheld[cell]))
+            .flat_map(|equation| equation.iter().map(|&(cell, _)| cell))
+            .filter(|&cell| !withheld[cell])
+            .collect();
+        candidates.sort_by_key(|&cell| (self.values[cell] == 0, self.values[cell], cell));
+        candidates.dedup();
+        let mut trial = withheld.to_vec();
+        let protecting = candidates.iter().copied().find(|&cell| {
+            trial[cell] = true;
+            let protects = !self.determined(&trial).contains(&exposed);
+            trial[cell] = false;
+            protects
+        });
+        protecting.or(candidates.first().copied())
+    }
+
+    /// The withheld cells that the equations determine from the shown cells.
+    fn determined(&self, withheld: &[bool]) -> Vec<usize> {
+        let hidden: Vec<usize> = (0..self.values.len()).filter(|&cell| withheld[cell]).collect();
+        if hidden.is_empty() {
+            return Vec::new();
+        }
+        let column = |cell: usize| hidden.binary_search(&cell).ok();
+        let mut rows: Vec<Vec<i128>> = self
+            .equations
+            .iter()
+            .map(|equation| {
+                let mut row = vec![0i128; hidden.len()];
+                for &(cell, coefficient) in equation {
+                    if let Some(column) = column(cell) {
+                        row[column] += i128::from(coefficient);
+                    }
+                }
+                row
+            })
+            .filter(|row| row.iter().any(|&value| value != 0))
+            .collect();
+        let pivots = reduce(&mut rows);
+        // A pivot column is determined when its row names no other (free) column.
+        pivots
+            .into_iter()
+            .filter(|&(row, column)| rows[row].iter().enumerate().all(|(other, &value)| other == column || value == 0))
+            .map(|(_, column)| hidden[column])
+            .collect()
+    }
+}
+
+/// Reduced row echelon form over the integers (each row kept primitive), returning the pivots as
+/// (row, column).
+fn reduce(rows: &mut [Vec<i128>]) -> Vec<(usize, usize)> {
+    let columns = rows.first().map_or(0, Vec::len);
+    let mut pivots = Vec::new();
+    let mut next = 0;
+    for column in 0..columns {
+        let Some(found) = (next..rows.len()).find(|&row| rows[row][column] != 0) else { continue };
+        rows.swap(next, found);
+        let pivot = rows[next].clone();
+        for (index, row) in rows.iter_mut().enumerate() {
+            if index == next || row[column] == 0 {
+                continue;
+            }
+            let factor = row[column];
+            for (value, &p) in row.iter_mut().zip(&pivot) {
+                *value = *value * pivot[column] - factor * p;
+            }
+            normalise(row);
+        }
+        pivots.push((next, column));
+        next += 1;
+    }
+    pivots
+}
+
+fn normalise(row: &mut [i128]) {
+    let divisor = row.iter().fold(0i128, |gcd, &value| gcd_of(gcd, value.abs()));
+    if divisor > 1 {
+        row.iter_mut().for_each(|value| *value /= divisor);
+    }
+}
+
+fn gcd_of(a: i128, b: i128) -> i128 {
+    if b == 0 {
+        a
+    } else {
+        gcd_of(b, a % b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_cell_takes_a_complement_in_its_row_and_its_column() {
+        // Two groups × two categories, with totals.
+        //            a    b   total
+        //  group 1   3   10    13
+        //  group 2   8    9    17
+        //  total    11   19    30
+        let mut table = Table::default();
+        let [a1, b1, t1, a2, b2, t2, a, b, t] = [3, 10, 13, 8, 9, 17, 11, 19, 30].map(|value| table.cell(value));
+        table.sum(t1, &[a1, b1]);
+        table.sum(t2, &[a2, b2]);
+        table.sum(t, &[a, b]);
+        table.sum(a, &[a1, a2]);
+        table.sum(b, &[b1, b2]);
+        table.sum(t, &[t1, t2]);
+        let withheld = table.suppress(5);
+        assert!(withheld[a1]);
+        assert!(table.determined(&withheld).is_empty());
+        // Not always the least (a 2×2 block), but close: the smallest cells go first.
+        let count = withheld.iter().filter(|&&w| w).count();
+        assert!((4..=5).contains(&count), "{withheld:?}");
+        assert!(!withheld[t], "the grand total stays: {withheld:?}");
+    }
+
+    #[test]
+    fn nothing_is_withheld_without_small_cells() {
+        let mut table = Table::default();
+        let [x, y, total] = [0, 12, 12].map(|value| table.cell(value));
+        table.sum(total, &[x, y]);
+        assert_eq!(table.suppress(5), vec![false; 3]);
+    }
+}

@@ -1,0 +1,180 @@
+//! Keeping the projections in step with the log: rebuilt from position 0, then following the log
+//! live, woken by the store whenever new positions are durable (never polling).
+//!
+//! Why a rebuild at every start rather than a stored checkpoint: the rebuild reads the log at
+//! disk-and-decode speed (BENCHMARKS.md: seconds for ten million events), while a checkpoint would
+//! be a second stored format, to version and to keep exactly in step with the log it summarises
+//! ("nothing counted twice" would then rest on writing both atomically). One source of truth,
+//! read once, cannot count anything twice.
+//!
+//! The rebuild uses both cores: one thread reads and decodes pages, the caller folds them in order.
+
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parcours_core::store::{Store, StoreError};
+use parcours_core::vocabulary::Envelope;
+use thiserror::Error;
+use tokio::sync::watch;
+
+use crate::projections::{ApplyError, Projections};
+
+/// Events read from the log per catch-up step while following: bounds how long the write lock is
+/// held, hence how long a query may wait behind a burst of appends.
+const FOLLOW_BATCH_EVENTS: usize = 4096;
+
+/// Decoded pages waiting for the folding thread during a rebuild.
+const REBUILD_QUEUE_PAGES: usize = 256;
+
+#[derive(Debug, Error)]
+pub enum RunnerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
+/// Folds the whole log from position 0. `progress` is called with the last applied position after
+/// every page.
+pub fn rebuild(store: &Store, mut progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
+    let (pages, decoded) = sync_channel::<Result<Vec<Envelope>, StoreError>>(REBUILD_QUEUE_PAGES);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for page in store.pages_from(1) {
+                let failed = page.is_err();
+                if pages.send(page.map(|(_, events)| events)).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut projections = Projections::new();
+        for events in decoded {
+            projections.apply_all(&events?)?;
+            progress(projections.applied_position());
+        }
+        projections.shrink_to_fit();
+        Ok(projections)
+    })
+}
+
+/// Applies what the log holds after `projections.applied_position()`, in batches.
+fn catch_up(store: &Store, shared: &RwLock<Projections>, applied: &watch::Sender<u64>) -> Result<(), RunnerError> {
+    loop {
+        let after = applied.borrow().to_owned();
+        let events = store.read_log(after, FOLLOW_BATCH_EVENTS)?;
+        let Some(last) = events.last().map(|event| event.position) else { return Ok(()) };
+        {
+            let mut projections = shared.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            projections.apply_all(&events)?;
+        }
+        applied.send_replace(last);
+    }
+}
+
+/// The projections of a running server: rebuilt in the background at start, then live.
+pub struct Live {
+    shared: Arc<RwLock<Projections>>,
+    applied: watch::Receiver<u64>,
+    /// Set when following stopped on an error; queries then report it instead of waiting.
+    failure: Arc<Mutex<Option<String>>>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Live {
+    /// Starts rebuilding, then following, on a thread of its own. Queries may start at once: they
+    /// wait for the position they need ([`Live::caught_up`]).
+    pub fn start(store: Store) -> std::io::Result<Live> {
+        let shared = Arc::new(RwLock::new(Projections::new()));
+        let (applied_sender, applied) = watch::channel(0);
+        let (stop, stopped) = watch::channel(false);
+        let failure = Arc::new(Mutex::new(None));
+        let thread = {
+            let (shared, failure) = (shared.clone(), failure.clone());
+            std::thread::Builder::new().name("parcours-projections".into()).spawn(move || {
+                if let Err(error) = follow(&store, &shared, &applied_sender, stopped) {
+                    tracing::error!(%error, "the projections stopped following the log");
+                    *failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error.to_string());
+                }
+            })?
+        };
+        Ok(Live { shared, applied, failure, stop, thread: Some(thread) })
+    }
+
+    /// The projections as they stand. Hold the guard briefly: the follower waits for it.
+    pub fn read(&self) -> RwLockReadGuard<'_, Projections> {
+        self.shared.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The last position applied.
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Wakes its holder whenever the projections have applied new positions.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.applied.clone()
+    }
+
+    /// Why the projections stopped following the log, if they did.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Waits until the projections have applied `position` (so a reader sees its own writes), at
+    /// most `timeout`. Returns whether they did.
+    pub async fn caught_up(&self, position: u64, timeout: Duration) -> bool {
+        let mut applied = self.applied.clone();
+        let reached = tokio::time::timeout(timeout, applied.wait_for(|applied| *applied >= position)).await;
+        matches!(reached, Ok(Ok(_)))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Rebuilds, publishes, then applies every new durable position until told to stop.
+fn follow(
+    store: &Store,
+    shared: &RwLock<Projections>,
+    applied: &watch::Sender<u64>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), RunnerError> {
+    let mut durable = store.subscribe();
+    durable.borrow_and_update();
+    let started = std::time::Instant::now();
+    let rebuilt = rebuild(store, |_| {})?;
+    let position = rebuilt.applied_position();
+    tracing::info!(
+        events = position,
+        beneficiaries = rebuilt.beneficiary_count(),
+        seconds = started.elapsed().as_secs_f64(),
+        "projections rebuilt"
+    );
+    *shared.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = rebuilt;
+    applied.send_replace(position);
+    // A current-thread runtime only to await the store's watch: it needs no I/O driver.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|source| StoreError::Io { path: "projections runtime".into(), source })?;
+    loop {
+        catch_up(store, shared, applied)?;
+        let woken = runtime.block_on(async {
+            tokio::select! {
+                changed = durable.changed() => changed.is_ok(),
+                _ = stop.wait_for(|stop| *stop) => false,
+            }
+        });
+        if !woken {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Who is calling, and what they may do (CONTRACT §7).
+//!
+//! Authentication: a bearer token (`Authorization: Bearer prc_…`), the session cookie set by the
+//! sign-in page, or the value of `PARCOURS_ADMIN_TOKEN`. Authorisation has two layers:
+//! - by route: [`policy::RULES`] gives, for every route, the roles that may call it. The middleware
+//!   [`enforce`] runs on every matched route and refuses a route that has no rule: a route whose
+//!   author forgot to declare who may call it fails closed (403), it never opens;
+//! - by person: for routes about one beneficiary, the handler asks [`Caller`] whether the caller
+//!   may read or append that stream (`may_read`, [`Caller::author`]); appends are scoped inside
+//!   the store's writer, against the stream as it is at the moment of writing.
+
+pub mod policy;
+pub mod sessions;
+
+use std::collections::BTreeSet;
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use parcours_core::store::access::{token_hash, Role, TokenRecord};
+use parcours_core::store::{Author, WriteScope};
+use parcours_core::vocabulary::{Actor, Slug};
+
+use crate::api::ApiError;
+use crate::state::AppState;
+pub use sessions::{Session, Sessions, SESSION_COOKIE};
+
+/// The actor id of the environment's admin token (`PARCOURS_ADMIN_TOKEN`), in `recorded_by`.
+pub const ENV_ADMIN_ACTOR: &str = "admin:env";
+
+/// An authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// A token's id (never the token): what `recorded_by` and the access log name.
+    pub actor: Actor,
+    pub role: Role,
+    /// The structures of a coordinator; empty for the other roles.
+    pub structures: Vec<Slug>,
+    /// Set when the caller came with the session cookie: its CSRF token.
+    pub csrf: Option<String>,
+}
+
+impl Caller {
+    pub fn from_token(record: &TokenRecord) -> Caller {
+        Caller { actor: Actor(record.id.clone()), role: record.role, structures: record.structures.clone(), csrf: None }
+    }
+
+    fn env_admin() -> Caller {
+        Caller { actor: Actor(ENV_ADMIN_ACTOR.into()), role: Role::Admin, structures: Vec::new(), csrf: None }
+    }
+
+    /// Whether the caller may read the stream of a person registered in, or referred to, these
+    /// structures. Evaluators read no stream.
+    pub fn may_read(&self, structures: &BTreeSet<Slug>) -> bool {
+        match self.role {
+            Role::Admin | Role::Auditor => true,
+            Role::Coordinator => self.structures.iter().any(|mine| structures.contains(mine)),
+            Role::Evaluator => false,
+        }
+    }
+
+    /// Whether the caller may see figures about this structure (dashboards, exact statistics).
+    pub fn may_follow(&self, structure: &Slug) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Coordinator => self.structures.contains(structure),
+            Role::Auditor | Role::Evaluator => false,
+        }
+    }
+
+    /// Who appends, with the scope the writer enforces.
+    pub fn author(&self) -> Author {
+        let scope = match self.role {
+            Role::Coordinator => WriteScope::Structures(self.structures.clone()),
+            _ => WriteScope::Everything,
+        };
+        Author { actor: self.actor.clone(), scope }
+    }
+}
+
+/// Finds the caller of a request, if any credential is valid. Unknown, malformed and revoked
+/// credentials all give `None`: the caller learns nothing from the difference.
+pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Caller>, ApiError> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let Some(token) = value.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")) else {
+            return Ok(None);
+        };
+        let token = token.trim();
+        if state.settings.admin_token_hash.is_some_and(|hash| hash == token_hash(token)) {
+            return Ok(Some(Caller::env_admin()));
+        }
+        return Ok(state.store.authenticate(token)?.map(|record| Caller::from_token(&record)));
+    }
+    let Some(session) = sessions::cookie(&parts.headers).and_then(|id| state.sessions.get(&id)) else {
+        return Ok(None);
+    };
+    let caller = if session.token_id == ENV_ADMIN_ACTOR {
+        state.settings.admin_token_hash.map(|_| Caller::env_admin())
+    } else {
+        state.store.live_token(&session.token_id)?.map(|record| Caller::from_token(&record))
+    };
+    Ok(caller.map(|caller| Caller { csrf: Some(session.csrf), ..caller }))
+}
+
+/// The route layer that every matched route goes through; see the module documentation.
+pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+    let path = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned()).unwrap_or_default();
+    let Some(rule) = policy::rule(request.method(), &path) else {
+        tracing::error!(method = %request.method(), %path, "route without an access rule: refused");
+        return Err(ApiError::Forbidden);
+    };
+    if rule.is_public() {
+        return Ok(next.run(request).await);
+    }
+    let (mut parts, body) = request.into_parts();
+    let Some(caller) = authenticate(&state, &parts)? else {
+        return Err(ApiError::Unauthorized);
+    };
+    if !rule.allows(caller.role) {
+        return Err(ApiError::Forbidden);
+    }
+    // A cookie travels with every request the browser makes: a write that came with one must
+    // also carry the page's CSRF token, in a header (scripts) or in the form's `csrf` field.
+    let mut body = body;
+    if let Some(expected) = &caller.csrf {
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = parts.headers.get("x-csrf-token").and_then(|value| value.to_str().ok());
+            if !sent.is_some_and(|sent| sessions::same_secret(sent, expected)) {
+                let bytes = sessions::form_with_csrf(&parts, body, expected).await?;
+                body = axum::body::Body::from(bytes);
+            }
+        }
+    }
+    parts.extensions.insert(caller);
+    Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// Handlers take the caller that [`enforce`] authenticated; a handler on a public route that asks
+/// for one gets 401, never an anonymous caller.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Caller>().cloned().ok_or(ApiError::Unauthorized)
+    }
+}

@@ -1,0 +1,80 @@
+//! Who may call each route: the one table of CONTRACT §7's role column, by route.
+//!
+//! A route missing here is refused to everyone (see `access::enforce`); a test checks that every
+//! route of the router has its rule, and the access matrix in `tests/` walks every cell against
+//! the real server.
+
+use axum::http::Method;
+use parcours_core::store::access::Role;
+
+/// Who may call a route: nobody needs a credential (`PUBLIC`), or one of these roles.
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub roles: Option<&'static [Role]>,
+}
+
+impl Rule {
+    pub fn is_public(&self) -> bool {
+        self.roles.is_none()
+    }
+
+    pub fn allows(&self, role: Role) -> bool {
+        self.roles.is_none_or(|roles| roles.contains(&role))
+    }
+
+    /// Whether the route is a page of the web application (sign-in redirects, French errors) rather
+    /// than a route of the API.
+    pub fn is_page(&self) -> bool {
+        !(self.path.starts_with("/api") || self.path == "/healthz" || self.path == "/metrics")
+    }
+}
+
+use Role::{Admin, Auditor, Coordinator, Evaluator};
+
+const PUBLIC: Option<&[Role]> = None;
+const EVERYONE: Option<&[Role]> = Some(&[Admin, Coordinator, Auditor, Evaluator]);
+const ADMIN: Option<&[Role]> = Some(&[Admin]);
+/// Those who may read people's streams (each handler then checks whose).
+const READERS: Option<&[Role]> = Some(&[Admin, Coordinator, Auditor]);
+/// Those who may append to people's streams (the writer then checks whose).
+const WRITERS: Option<&[Role]> = Some(&[Admin, Coordinator]);
+const FIGURES: Option<&[Role]> = Some(&[Admin, Coordinator, Auditor, Evaluator]);
+const AUDIT: Option<&[Role]> = Some(&[Admin, Auditor]);
+
+const fn allow(method: &'static str, path: &'static str, roles: Option<&'static [Role]>) -> Rule {
+    Rule { method, path, roles }
+}
+
+pub const RULES: &[Rule] = &[
+    allow("GET", "/healthz", PUBLIC),
+    // People and their streams.
+    allow("POST", "/api/beneficiaries", WRITERS),
+    allow("GET", "/api/beneficiaries", READERS),
+    allow("GET", "/api/beneficiaries/{id}", READERS),
+    allow("POST", "/api/beneficiaries/{id}/events", WRITERS),
+    allow("GET", "/api/beneficiaries/{id}/events", READERS),
+    allow("GET", "/api/beneficiaries/{id}/audit", READERS),
+    allow("POST", "/api/beneficiaries/{id}/erase", ADMIN),
+    // The whole log: every person's steps (personal data left out).
+    allow("GET", "/api/events", AUDIT),
+    // Figures.
+    allow("GET", "/api/dashboard", WRITERS),
+    allow("GET", "/api/stats/outcomes", FIGURES),
+    allow("GET", "/api/stats/entries", FIGURES),
+    allow("GET", "/api/structures", EVERYONE),
+    allow("PUT", "/api/structures/{slug}", ADMIN),
+    // Trust.
+    allow("GET", "/api/access-log", AUDIT),
+    allow("GET", "/api/tokens", ADMIN),
+    allow("POST", "/api/tokens", ADMIN),
+    allow("DELETE", "/api/tokens/{id}", ADMIN),
+];
+
+/// The rule of a route, by method and route template (`/api/beneficiaries/{id}`).
+pub fn rule(method: &Method, path: &str) -> Option<&'static Rule> {
+    // axum answers HEAD with the GET handler; it is allowed as GET is.
+    let method = if method == Method::HEAD { "GET" } else { method.as_str() };
+    RULES.iter().find(|rule| rule.path == path && rule.method == method)
+}

@@ -1,0 +1,119 @@
+//! Sessions of the web application: the sign-in page trades a token for a session cookie
+//! (HttpOnly, SameSite=Strict), whose CSRF token every form that writes must send back.
+//!
+//! Sessions live in memory: a restart signs everyone out, which costs a sign-in and keeps no
+//! session secret on disk. A session names its token's id, and the token is looked up on every
+//! request, so revoking a token ends its sessions at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::api::ApiError;
+
+pub const SESSION_COOKIE: &str = "parcours_session";
+
+/// How long a session lasts after sign-in: a working day.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// The largest form body read to find its CSRF token; forms are small.
+const FORM_BYTES_MAX: usize = 256 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub token_id: String,
+    pub csrf: String,
+    expires: Instant,
+}
+
+/// Live sessions, keyed by the SHA-256 of the cookie's value (the value itself is not kept).
+#[derive(Default)]
+pub struct Sessions {
+    sessions: Mutex<HashMap<[u8; 32], Session>>,
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn key(id: &str) -> [u8; 32] {
+    Sha256::digest(id.as_bytes()).into()
+}
+
+/// Compares two secrets without leaking, through timing, how much of them matched.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    key(a) == key(b)
+}
+
+impl Sessions {
+    /// Opens a session for a token's id; returns the cookie value.
+    pub fn open(&self, token_id: String) -> (String, Session) {
+        let id = random_secret();
+        let session = Session { token_id, csrf: random_secret(), expires: Instant::now() + SESSION_LIFETIME };
+        let mut sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        sessions.retain(|_, session| session.expires > now);
+        sessions.insert(key(&id), session.clone());
+        (id, session)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Session> {
+        let sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        sessions.get(&key(id)).filter(|session| session.expires > Instant::now()).cloned()
+    }
+
+    pub fn close(&self, id: &str) {
+        self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&key(id));
+    }
+}
+
+/// The session cookie's value, if the request has one.
+pub fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The `Set-Cookie` value that opens a session, and the one that ends it.
+pub fn set_cookie(id: &str) -> String {
+    format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", SESSION_LIFETIME.as_secs())
+}
+
+pub fn clear_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// Reads a form body and checks that its `csrf` field is the session's; gives the body back for
+/// the handler. Anything else (another content type, a missing or wrong token) is refused.
+pub async fn form_with_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Bytes, ApiError> {
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(ApiError::Forbidden);
+    }
+    let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge("le formulaire est trop volumineux".into()))?;
+    let valid = form_urlencoded::parse(&bytes).any(|(name, value)| name == "csrf" && same_secret(&value, expected));
+    if valid {
+        Ok(bytes)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}

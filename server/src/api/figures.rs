@@ -1,0 +1,138 @@
+//! Figures: the coordinator dashboard and the outcome and entry statistics, in JSON or CSV.
+//!
+//! Who sees what (CONTRACT §7): admins every figure; coordinators those of their structures,
+//! exact; auditors exact statistics (they may read every history anyway); evaluators statistics
+//! across structures with small cells withheld and sensitive prescribers counted as `other`.
+
+use axum::extract::State;
+use axum::response::Response;
+use parcours_core::store::access::Role;
+use parcours_core::vocabulary::{Date, Slug};
+use parcours_projections::{EntriesQuery, GroupBy, OutcomeQuery, Period};
+use serde::Deserialize;
+
+use super::{blocking, csv_response, json_response, ApiError, QueryOf};
+use crate::access::Caller;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardQuery {
+    structure: Option<Slug>,
+}
+
+/// The structure a coordinator's figures are about: the one asked for, which must be theirs, or
+/// their only one.
+fn structure_of(caller: &Caller, asked: Option<Slug>) -> Result<Slug, ApiError> {
+    match asked {
+        Some(structure) if caller.may_follow(&structure) => Ok(structure),
+        Some(_) => Err(ApiError::Forbidden),
+        None => match caller.structures.as_slice() {
+            [only] => Ok(only.clone()),
+            _ => Err(ApiError::InvalidRequest("structure: which structure? (structure=slug)".into())),
+        },
+    }
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryOf(query): QueryOf<DashboardQuery>,
+) -> Result<Response, ApiError> {
+    let structure = structure_of(&caller, query.structure)?;
+    state.caught_up().await?;
+    let today = state.today();
+    let body =
+        blocking(move || Ok(serde_json::to_vec(&state.projections.read().dashboard(&structure, today))?)).await?;
+    Ok(json_response(body))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    from: Option<Date>,
+    to: Option<Date>,
+    structure: Option<Slug>,
+    by: Option<GroupBy>,
+    #[serde(default)]
+    format: Format,
+}
+
+/// The period asked for; the current calendar year by default.
+pub fn period(state: &AppState, from: Option<Date>, to: Option<Date>) -> Result<Period, ApiError> {
+    let year = state.today().year();
+    let first = Date::from_ymd(year, 1, 1).ok_or_else(|| ApiError::InvalidRequest("no current year".into()))?;
+    let last = Date::from_ymd(year, 12, 31).ok_or_else(|| ApiError::InvalidRequest("no current year".into()))?;
+    Period::new(from.unwrap_or(first), to.unwrap_or(last))
+        .map_err(|error| ApiError::InvalidRequest(format!("to: {error}")))
+}
+
+/// Checks that the caller may see statistics about `structure` (all structures when `None`).
+fn check_statistics_scope(caller: &Caller, structure: Option<&Slug>) -> Result<(), ApiError> {
+    match (caller.role, structure) {
+        (Role::Coordinator, Some(structure)) if caller.may_follow(structure) => Ok(()),
+        (Role::Coordinator, _) => Err(ApiError::Forbidden),
+        (Role::Admin | Role::Auditor | Role::Evaluator, _) => Ok(()),
+    }
+}
+
+pub async fn outcomes(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryOf(query): QueryOf<StatsQuery>,
+) -> Result<Response, ApiError> {
+    let period = period(&state, query.from, query.to)?;
+    check_statistics_scope(&caller, query.structure.as_ref())?;
+    state.caught_up().await?;
+    let evaluator = caller.role == Role::Evaluator;
+    let threshold = state.settings.small_cells;
+    let request =
+        OutcomeQuery { period, structure: query.structure, by: query.by, sensitive_prescribers_as_other: evaluator };
+    let outcomes = blocking(move || Ok(state.projections.read().outcomes(&request))).await;
+    let mut outcomes = outcomes?;
+    if evaluator {
+        outcomes.withhold_small_cells(threshold);
+    }
+    Ok(match query.format {
+        Format::Json => json_response(serde_json::to_vec(&outcomes)?),
+        Format::Csv => csv_response(outcomes.to_csv()),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesParams {
+    from: Option<Date>,
+    to: Option<Date>,
+    structure: Option<Slug>,
+    #[serde(default)]
+    format: Format,
+}
+
+pub async fn entries(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryOf(query): QueryOf<EntriesParams>,
+) -> Result<Response, ApiError> {
+    let period = period(&state, query.from, query.to)?;
+    check_statistics_scope(&caller, query.structure.as_ref())?;
+    state.caught_up().await?;
+    let threshold = state.settings.small_cells;
+    let request = EntriesQuery { period, structure: query.structure };
+    let mut entries = blocking(move || Ok(state.projections.read().entries(&request))).await?;
+    if caller.role == Role::Evaluator {
+        entries.withhold_small_cells(threshold);
+    }
+    Ok(match query.format {
+        Format::Json => json_response(serde_json::to_vec(&entries)?),
+        Format::Csv => csv_response(entries.to_csv()),
+    })
+}

@@ -1,0 +1,68 @@
+//! Structures (CONTRACT §5): each recorded by an admin as `structure_updated` events in the
+//! structure's own stream; the latest states the whole structure, agreed hours included.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use parcours_core::vocabulary::{Hours, NewEvent, Slug, Step, StreamId, StructureKind, StructureUpdated};
+use serde::Deserialize;
+
+use super::error::JsonBody;
+use super::log::append;
+use super::{blocking, json_response, ApiError};
+use crate::access::Caller;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StructureBody {
+    name: String,
+    kind: StructureKind,
+    /// Yearly hours agreed with the funder, by calendar year: `{ "2025": 4200 }`.
+    #[serde(default)]
+    agreed_hours: BTreeMap<u16, Hours>,
+}
+
+/// The longest structure name accepted.
+const NAME_MAX_CHARS: usize = 200;
+
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    JsonBody(body): JsonBody<StructureBody>,
+) -> Result<Response, ApiError> {
+    let slug = Slug::new(&slug).map_err(|message| ApiError::InvalidRequest(format!("slug: {message}")))?;
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+        return Err(ApiError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
+    }
+    if let Some(year) = body.agreed_hours.keys().find(|year| !(1900..=2200).contains(*year)) {
+        return Err(ApiError::InvalidRequest(format!("agreed_hours: {year} is not a plausible year")));
+    }
+    let step = Step::StructureUpdated(StructureUpdated {
+        slug: slug.clone(),
+        name,
+        kind: body.kind,
+        agreed_hours: body.agreed_hours,
+    });
+    let event = NewEvent { id: None, occurred_on: state.today(), step };
+    let appended = append(&state, &caller, StreamId::of_structure(slug.as_str()), None, vec![event]).await?;
+    let status = if appended.version == 1 { StatusCode::CREATED } else { StatusCode::OK };
+    let body = serde_json::json!({ "slug": slug, "version": appended.version, "position": appended.position });
+    Ok((status, Json(body)).into_response())
+}
+
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
+    state.caught_up().await?;
+    let body = blocking(move || {
+        let projections = state.projections.read();
+        let structures: Vec<_> = projections.structures().collect();
+        Ok(serde_json::to_vec(&serde_json::json!({ "structures": structures }))?)
+    })
+    .await?;
+    Ok(json_response(body))
+}

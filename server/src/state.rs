@@ -1,0 +1,72 @@
+//! What every request handler shares: the store, the live projections, the sessions, the settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use parcours_core::store::Store;
+use parcours_core::vocabulary::Date;
+use parcours_projections::Live;
+
+use crate::access::Sessions;
+use crate::api::ApiError;
+
+/// Settings of a running server, fixed at start.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The time zone that decides what "today" is for dashboards (the store uses the same).
+    pub timezone: Tz,
+    /// SHA-256 of `PARCOURS_ADMIN_TOKEN`, when set.
+    pub admin_token_hash: Option<[u8; 32]>,
+    /// In evaluator outputs, counts from 1 to `small_cells - 1` are suppressed (CONTRACT §7).
+    pub small_cells: u64,
+    /// How long a query waits for the projections to reach the log's last durable position.
+    pub catch_up_timeout: Duration,
+    pub body_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timezone: chrono_tz::Europe::Paris,
+            admin_token_hash: None,
+            small_cells: 5,
+            catch_up_timeout: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub projections: Arc<Live>,
+    pub sessions: Arc<Sessions>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> std::io::Result<AppState> {
+        let projections = Arc::new(Live::start(store.clone())?);
+        Ok(AppState { store, projections, sessions: Arc::default(), settings: Arc::new(settings) })
+    }
+
+    /// Today, in the server's time zone.
+    pub fn today(&self) -> Date {
+        Date(chrono::Utc::now().with_timezone(&self.settings.timezone).date_naive())
+    }
+
+    /// Waits until the projections reflect everything durable when the request arrived, so that a
+    /// reader always sees their own writes.
+    pub async fn caught_up(&self) -> Result<(), ApiError> {
+        if let Some(failure) = self.projections.failure() {
+            return Err(ApiError::Unavailable(format!("the projections stopped: {failure}")));
+        }
+        let position = self.store.last_position();
+        if self.projections.caught_up(position, self.settings.catch_up_timeout).await {
+            Ok(())
+        } else {
+            Err(ApiError::Unavailable("the projections are still being rebuilt from the log".into()))
+        }
+    }
+}
