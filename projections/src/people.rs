@@ -72,6 +72,18 @@ pub struct PeopleQuery {
 }
 
 impl Projections {
+    /// Whether a person was registered in, or ever referred to, one of these structures: whether
+    /// their coordinators may read the stream (CONTRACT §7). `None` for a stream that is no
+    /// person's (a structure's own, or unknown).
+    pub fn reached_by(&self, stream: StreamId, structures: &[Slug]) -> Option<bool> {
+        let summary = &self.beneficiary(*self.streams.get(&stream)?).summary;
+        let registration = summary.registration?;
+        let reach: Vec<StructureIx> = structures.iter().filter_map(|slug| self.structures.find(slug)).collect();
+        let mut seen = std::iter::once(registration.structure)
+            .chain(summary.episodes.iter().map(|episode| episode.facts.structure));
+        Some(seen.any(|structure| reach.contains(&structure)))
+    }
+
     /// The people a query selects, sorted by beneficiary id.
     pub fn people(&self, query: &PeopleQuery) -> Vec<PersonRow> {
         let reach: Option<Vec<StructureIx>> =

@@ -44,7 +44,7 @@ pub struct Projections {
     applied: u64,
     pub(crate) structures: Interner,
     pub(crate) records: BTreeMap<Slug, StructureRecord>,
-    streams: HashMap<StreamId, BeneficiaryIx>,
+    pub(crate) streams: HashMap<StreamId, BeneficiaryIx>,
     pub(crate) beneficiaries: Vec<Beneficiary>,
     pub(crate) indexes: Indexes,
 }

@@ -78,6 +78,9 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "PARCOURS_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+    /// Seconds a client has to send a request's headers before its connection is closed.
+    #[arg(long, env = "PARCOURS_HEADER_TIMEOUT", default_value_t = 30)]
+    pub header_timeout_secs: u64,
     /// In evaluators' outputs, counts below this are withheld (CONTRACT §7).
     #[arg(long, env = "PARCOURS_SMALL_CELLS", default_value_t = 5)]
     pub small_cells: u64,

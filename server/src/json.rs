@@ -78,6 +78,7 @@ pub fn parse_events(store: &Store, stream: StreamId, inputs: Vec<EventInput>) ->
     for (index, input) in inputs.into_iter().enumerate() {
         let prefix = format!("events[{index}].data");
         let step = if input.kind == StepKind::Corrected {
+            check_limits(&prefix, &input.data)?;
             let correction: CorrectedInput<Value> = from_value(&prefix, input.data)?;
             let replacement = match correction.replacement {
                 None => None,
@@ -112,8 +113,44 @@ pub fn parse_events(store: &Store, stream: StreamId, inputs: Vec<EventInput>) ->
     Ok(events)
 }
 
+/// The longest text accepted in a step's data (a skills summary is the longest there is).
+pub const TEXT_CHARS_MAX: usize = 4000;
+/// The most items in a list of a step's data (skills, benefits).
+pub const LIST_ITEMS_MAX: usize = 200;
+/// The deepest nesting in a step's data; the deepest real one (a correction's replacement's
+/// prescriber) is 4.
+pub const DEPTH_MAX: usize = 8;
+
+/// Refuses data that no real step has: over-long texts, huge lists, deep nesting. These bound what
+/// one event costs to check, store and show, beyond the body limit and the encoded-event limit.
+pub fn check_limits(path: &str, value: &Value) -> Result<(), ParseError> {
+    fn walk(path: &str, value: &Value, depth: usize) -> Result<(), ParseError> {
+        if depth > DEPTH_MAX {
+            return Err(ParseError { message: format!("{path}: nested deeper than {DEPTH_MAX} levels") });
+        }
+        match value {
+            Value::String(text) if text.chars().count() > TEXT_CHARS_MAX => {
+                Err(ParseError { message: format!("{path}: longer than {TEXT_CHARS_MAX} characters") })
+            }
+            Value::Array(items) if items.len() > LIST_ITEMS_MAX => {
+                Err(ParseError { message: format!("{path}: more than {LIST_ITEMS_MAX} items") })
+            }
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(index, item)| walk(&format!("{path}[{index}]"), item, depth + 1)),
+            Value::Object(fields) => {
+                fields.iter().try_for_each(|(name, field)| walk(&format!("{path}.{name}"), field, depth + 1))
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(path, value, 0)
+}
+
 /// Reads the `data` of an event of type `kind`, naming the failing field under `prefix`.
 pub fn step_from_value(prefix: &str, kind: StepKind, value: Value) -> Result<Step, ParseError> {
+    check_limits(prefix, &value)?;
     let mut track = serde_path_to_error::Track::new();
     let deserializer = serde_path_to_error::Deserializer::new(value, &mut track);
     Step::deserialize_data(kind, deserializer)

@@ -5,7 +5,10 @@ pub mod access;
 pub mod api;
 pub mod cli;
 mod commands;
+pub mod feed;
 pub mod json;
+mod listen;
+pub mod metrics;
 mod serve;
 pub mod state;
 

@@ -1,6 +1,8 @@
 //! `parcours serve`: opens the store, serves the API, and stops gracefully on SIGTERM or Ctrl-C:
 //! in-flight requests finish, then the store's writer drains its queue and syncs before exit.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use parcours_core::demo::demo_config;
 use parcours_core::store::access::Role;
@@ -10,10 +12,13 @@ use sha2::{Digest, Sha256};
 
 use crate::api;
 use crate::cli::ServeArgs;
+use crate::listen::Listening;
+use crate::metrics::Metrics;
 use crate::state::{AppState, Settings};
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let options = StoreOptions::default();
+    let metrics = Metrics::new();
+    let options = StoreOptions { on_commit: Some(metrics.observer()), ..StoreOptions::default() };
     if args.demo {
         seed_demo(&args, &options)?;
     }
@@ -34,12 +39,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let listener =
             tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
         let address = listener.local_addr()?;
-        let state = AppState::new(store, settings).context("starting the projections")?;
+        let state = AppState::new(store, settings, metrics).context("starting the projections")?;
         tracing::info!(%address, data = %args.data.path.display(), "parcours is serving");
         // Tests and scripts read this line to learn the port when they asked for port 0.
         println!("listening on http://{address}");
+        let feed = state.feed.clone();
         let app = api::router(state);
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+        let stop = async move {
+            shutdown_signal().await;
+            // Live feeds never end on their own: tell them to, so connections can close.
+            feed.close();
+        };
+        Listening { header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)) }
+            .serve(listener, app, stop)
+            .await;
         tracing::info!("stopped accepting requests; closing the store");
         anyhow::Ok(())
     })?;

@@ -10,6 +10,8 @@ use parcours_projections::Live;
 
 use crate::access::Sessions;
 use crate::api::ApiError;
+use crate::feed::Feed;
+use crate::metrics::Metrics;
 
 /// Settings of a running server, fixed at start.
 #[derive(Clone, Debug)]
@@ -42,13 +44,18 @@ pub struct AppState {
     pub store: Store,
     pub projections: Arc<Live>,
     pub sessions: Arc<Sessions>,
+    pub feed: Arc<Feed>,
+    pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings) -> std::io::Result<AppState> {
+    /// Starts the projections and the live feed; call it within the Tokio runtime. `metrics`
+    /// should be the ones whose observer the store was opened with.
+    pub fn new(store: Store, settings: Settings, metrics: Arc<Metrics>) -> std::io::Result<AppState> {
         let projections = Arc::new(Live::start(store.clone())?);
-        Ok(AppState { store, projections, sessions: Arc::default(), settings: Arc::new(settings) })
+        let feed = Arc::new(Feed::start(store.clone()));
+        Ok(AppState { store, projections, sessions: Arc::default(), feed, metrics, settings: Arc::new(settings) })
     }
 
     /// Today, in the server's time zone.

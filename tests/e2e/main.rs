@@ -3,6 +3,8 @@
 
 mod cli;
 mod crash;
+mod hostile;
+mod live;
 mod log_api;
 
 use std::path::Path;

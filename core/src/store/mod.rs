@@ -40,17 +40,43 @@ use keys::KeyStore;
 use page::{decode_record, frames, position_from_key, position_key};
 
 /// How a store is opened.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StoreOptions {
     /// The time zone that decides what "today" is for the rule "not after the day it is recorded".
     pub timezone: Tz,
     /// sled's page cache, in bytes.
     pub cache_bytes: u64,
+    /// Told of every group commit once it is durable (for metrics); runs on the writer's thread,
+    /// so it must be quick.
+    pub on_commit: Option<CommitObserver>,
+}
+
+pub type CommitObserver = Arc<dyn Fn(&Commit) + Send + Sync>;
+
+/// One group commit, as [`StoreOptions::on_commit`] sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commit {
+    /// Append requests answered by this commit, refused ones included.
+    pub requests: usize,
+    /// Events written.
+    pub events: usize,
+    /// From taking the batch to its durability point.
+    pub duration: std::time::Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { timezone: chrono_tz::Europe::Paris, cache_bytes: 256 * 1024 * 1024 }
+        StoreOptions { timezone: chrono_tz::Europe::Paris, cache_bytes: 256 * 1024 * 1024, on_commit: None }
+    }
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("timezone", &self.timezone)
+            .field("cache_bytes", &self.cache_bytes)
+            .field("on_commit", &self.on_commit.is_some())
+            .finish()
     }
 }
 
@@ -311,8 +337,15 @@ impl Store {
         let (position_sender, position) = watch::channel(head.position);
         let (requests, receiver) = sync_channel(QUEUE_REQUESTS_MAX);
         let poisoned = Arc::new(AtomicBool::new(false));
-        let writer =
-            writer::Writer::new(trees.clone(), writer_file, head, options.timezone, position_sender, poisoned.clone());
+        let writer = writer::Writer::new(
+            trees.clone(),
+            writer_file,
+            head,
+            options.timezone,
+            position_sender,
+            poisoned.clone(),
+            options.on_commit.clone(),
+        );
         let writer = std::thread::Builder::new()
             .name("parcours-writer".into())
             .spawn(move || writer.run(receiver))

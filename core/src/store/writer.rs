@@ -20,7 +20,9 @@ use lru::LruCache;
 use tokio::sync::watch;
 
 use super::page::{self, Hash, PageBuilder};
-use super::{stream_key, AppendError, Appended, Author, Head, Location, StoreError, Trees, WriteScope};
+use super::{
+    stream_key, AppendError, Appended, Author, Commit, CommitObserver, Head, Location, StoreError, Trees, WriteScope,
+};
 use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
 use crate::rules::{self, StreamState};
 use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StreamId, Timestamp};
@@ -49,6 +51,7 @@ pub(crate) struct Writer {
     position: watch::Sender<u64>,
     poisoned: Arc<AtomicBool>,
     cache: LruCache<StreamId, StreamTip>,
+    on_commit: Option<CommitObserver>,
 }
 
 /// An accepted event waiting for its batch to be written.
@@ -65,9 +68,10 @@ impl Writer {
         timezone: Tz,
         position: watch::Sender<u64>,
         poisoned: Arc<AtomicBool>,
+        on_commit: Option<CommitObserver>,
     ) -> Writer {
         let capacity = NonZeroUsize::new(STREAM_CACHE_MAX).unwrap_or(NonZeroUsize::MIN);
-        Writer { trees, data_file, head, timezone, position, poisoned, cache: LruCache::new(capacity) }
+        Writer { trees, data_file, head, timezone, position, poisoned, cache: LruCache::new(capacity), on_commit }
     }
 
     pub fn run(mut self, requests: Receiver<Request>) {
@@ -114,6 +118,8 @@ impl Writer {
     }
 
     fn commit(&mut self, batch: Vec<Request>) {
+        let started = std::time::Instant::now();
+        let requests = batch.len();
         let recorded_at = Timestamp::now().max(self.head.recorded_at.unwrap_or(Timestamp::now()));
         let today = Date(recorded_at.0.with_timezone(&self.timezone).date_naive());
         let mut working: HashMap<StreamId, StreamTip> = HashMap::new();
@@ -142,6 +148,9 @@ impl Writer {
                 self.cache.put(stream, tip);
             }
             self.position.send_replace(head.position);
+        }
+        if let Some(observer) = &self.on_commit {
+            observer(&Commit { requests, events: pending.len(), duration: started.elapsed() });
         }
         for (reply, outcome) in replies {
             let _ = reply.send(outcome);

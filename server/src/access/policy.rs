@@ -49,6 +49,7 @@ const fn allow(method: &'static str, path: &'static str, roles: Option<&'static 
 
 pub const RULES: &[Rule] = &[
     allow("GET", "/healthz", PUBLIC),
+    allow("GET", "/metrics", ADMIN),
     // People and their streams.
     allow("POST", "/api/beneficiaries", WRITERS),
     allow("GET", "/api/beneficiaries", READERS),
@@ -59,6 +60,7 @@ pub const RULES: &[Rule] = &[
     allow("POST", "/api/beneficiaries/{id}/erase", ADMIN),
     // The whole log: every person's steps (personal data left out).
     allow("GET", "/api/events", AUDIT),
+    allow("GET", "/api/events/live", READERS),
     // Figures.
     allow("GET", "/api/dashboard", WRITERS),
     allow("GET", "/api/stats/outcomes", FIGURES),

@@ -4,6 +4,7 @@
 pub mod admin;
 mod error;
 mod figures;
+mod live;
 pub mod log;
 mod people;
 mod structures;
@@ -12,12 +13,14 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
 use parcours_core::store::access::AccessEntry;
 use parcours_core::vocabulary::{StreamId, Timestamp};
 use serde::de::DeserializeOwned;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -30,12 +33,14 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit;
     Router::new()
         .route("/healthz", get(log::healthz))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/api/beneficiaries", post(log::register).get(people::list))
         .route("/api/beneficiaries/{id}", get(people::pathway))
         .route("/api/beneficiaries/{id}/events", post(log::append_events).get(log::read_stream))
         .route("/api/beneficiaries/{id}/audit", get(people::audit))
         .route("/api/beneficiaries/{id}/erase", post(admin::erase))
         .route("/api/events", get(log::read_log))
+        .route("/api/events/live", get(live::live))
         .route("/api/dashboard", get(figures::dashboard))
         .route("/api/stats/outcomes", get(figures::outcomes))
         .route("/api/stats/entries", get(figures::entries))
@@ -45,8 +50,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tokens", get(admin::tokens).post(admin::create_token))
         .route("/api/tokens/{id}", axum::routing::delete(admin::revoke_token))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(body_limit))
+        // Answers are about people and change with every step: never cached unless a route says
+        // otherwise (static files), never sniffed into another type.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
