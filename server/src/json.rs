@@ -59,13 +59,19 @@ pub fn from_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Pars
 }
 
 /// One event as a client proposes it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
+    /// Chosen by the client for idempotent retries; generated otherwise.
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub id: Option<EventId>,
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::api::openapi::step_kind_schema)]
     pub kind: StepKind,
+    #[schema(value_type = String, format = Date)]
     pub occurred_on: Date,
+    /// The step's own fields (CONTRACT §3), by `type`.
+    #[schema(value_type = Object)]
     pub data: Value,
 }
 

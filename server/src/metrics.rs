@@ -129,6 +129,11 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Metrics", content_type = "text/plain"),
+        (status = 401, description = "no valid credential", body = crate::api::openapi::ErrorBody),
+        (status = 403, description = "not an admin", body = crate::api::openapi::ErrorBody)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let metrics = &state.metrics;
     let last = state.store.last_position();

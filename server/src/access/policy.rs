@@ -50,6 +50,7 @@ const fn allow(method: &'static str, path: &'static str, roles: Option<&'static 
 pub const RULES: &[Rule] = &[
     allow("GET", "/healthz", PUBLIC),
     allow("GET", "/metrics", ADMIN),
+    allow("GET", "/api/openapi.json", PUBLIC),
     // People and their streams.
     allow("POST", "/api/beneficiaries", WRITERS),
     allow("GET", "/api/beneficiaries", READERS),

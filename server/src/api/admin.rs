@@ -16,14 +16,19 @@ use super::{blocking, json_response, ApiError, QueryOf};
 use crate::access::Caller;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EraseBody {
+    /// request, retention or other.
+    #[schema(value_type = String)]
     reason: ErasureReason,
 }
 
 /// Erases a person's identity: records `personal_data_erased`, then destroys their key. Asking
 /// again finishes an erasure that stopped between the two.
+/// Erases a person's identity (crypto-shredding); the history still verifies.
+#[utoipa::path(post, path = "/api/beneficiaries/{id}/erase", request_body = EraseBody, params(("id" = String, Path)), tag = "trust",
+    responses((status = 201, description = "Erased"), (status = 200, description = "Was erased already"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn erase(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,9 +67,11 @@ pub async fn erase_identity(
     Ok(recorded)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AccessLogQuery {
+    /// The beneficiary's id (UUID).
     beneficiary: String,
 }
 
@@ -82,6 +89,9 @@ impl From<AccessEntry> for AccessJson {
     }
 }
 
+/// Who read a person's history or identity, and when.
+#[utoipa::path(get, path = "/api/access-log", params(AccessLogQuery), tag = "trust",
+    responses((status = 200, description = "`{ beneficiary, entries }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody)))]
 pub async fn access_log(
     State(state): State<AppState>,
     _caller: Caller,
@@ -122,6 +132,8 @@ impl TokenJson {
     }
 }
 
+/// The tokens (never the tokens themselves).
+#[utoipa::path(get, path = "/api/tokens", tag = "trust", responses((status = 200, description = "`{ tokens }`"), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody)))]
 pub async fn tokens(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
     let body = blocking(move || {
         let tokens: Vec<TokenJson> =
@@ -132,11 +144,15 @@ pub async fn tokens(State(state): State<AppState>, _caller: Caller) -> Result<Re
     Ok(json_response(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
+    /// admin, coordinator, auditor or evaluator.
+    #[schema(value_type = String)]
     role: Role,
+    /// A coordinator's structures.
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     structures: Vec<Slug>,
     label: Option<String>,
 }
@@ -159,6 +175,9 @@ pub fn check_token_request(role: Role, structures: &[Slug], label: Option<&str>)
     Ok(())
 }
 
+/// Creates a token; the answer shows it once.
+#[utoipa::path(post, path = "/api/tokens", request_body = TokenBody, tag = "trust",
+    responses((status = 201, description = "The token, shown once"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,6 +192,9 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(json)).into_response())
 }
 
+/// Revokes a token for good.
+#[utoipa::path(delete, path = "/api/tokens/{id}", params(("id" = String, Path)), tag = "trust",
+    responses((status = 204, description = "Revoked"), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,

@@ -15,9 +15,12 @@ use super::{blocking, csv_response, json_response, ApiError, QueryOf};
 use crate::access::Caller;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
+    /// The structure (a coordinator's only one by default).
+    #[param(value_type = Option<String>)]
     structure: Option<Slug>,
 }
 
@@ -34,6 +37,9 @@ fn structure_of(caller: &Caller, asked: Option<Slug>) -> Result<Slug, ApiError> 
     }
 }
 
+/// A structure's dashboard: figures and the people behind each.
+#[utoipa::path(get, path = "/api/dashboard", params(DashboardQuery), tag = "figures",
+    responses((status = 200, description = "The dashboard"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn dashboard(
     State(state): State<AppState>,
     caller: Caller,
@@ -47,7 +53,7 @@ pub async fn dashboard(
     Ok(json_response(body))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     #[default]
@@ -55,14 +61,22 @@ pub enum Format {
     Csv,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// First day (the current year's first by default).
+    #[param(value_type = Option<String>, format = Date)]
     from: Option<Date>,
+    /// Last day, included.
+    #[param(value_type = Option<String>, format = Date)]
     to: Option<Date>,
+    #[param(value_type = Option<String>)]
     structure: Option<Slug>,
+    #[param(schema_with = crate::api::openapi::group_by_schema)]
     by: Option<GroupBy>,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
@@ -84,6 +98,9 @@ fn check_statistics_scope(caller: &Caller, structure: Option<&Slug>) -> Result<(
     }
 }
 
+/// Outcome statistics: the exits of a period by category, the dynamic exit rate, re-enrolments.
+#[utoipa::path(get, path = "/api/stats/outcomes", params(StatsQuery), tag = "figures",
+    responses((status = 200, description = "JSON, or CSV with `format=csv`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn outcomes(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,16 +124,24 @@ pub async fn outcomes(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EntriesParams {
+    #[param(value_type = Option<String>, format = Date)]
     from: Option<Date>,
+    #[param(value_type = Option<String>, format = Date)]
     to: Option<Date>,
+    #[param(value_type = Option<String>)]
     structure: Option<Slug>,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
+/// Entry statistics: the referrals of a period by gender, situation and age band.
+#[utoipa::path(get, path = "/api/stats/entries", params(EntriesParams), tag = "figures",
+    responses((status = 200, description = "JSON, or CSV with `format=csv`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn entries(
     State(state): State<AppState>,
     caller: Caller,

@@ -27,12 +27,18 @@ use crate::state::AppState;
 /// How often an idle connection gets a comment, so that proxies keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LiveQuery {
+    /// Start after this position (`Last-Event-ID` wins); by default, from now on.
     after: Option<u64>,
 }
 
+/// Server-Sent Events: one message per appended event, `id:` its position.
+#[utoipa::path(get, path = "/api/events/live", params(LiveQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this position")), tag = "log",
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn live(
     State(state): State<AppState>,
     caller: Caller,

@@ -21,12 +21,16 @@ use crate::state::AppState;
 const LOG_PAGE_DEFAULT: usize = 1000;
 const LOG_PAGE_MAX: usize = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     /// The beneficiary's id, when the client chooses it (then a retry is idempotent).
+    #[schema(value_type = Option<String>, format = Uuid)]
     id: Option<StreamId>,
+    #[schema(value_type = String, format = Date)]
     occurred_on: Date,
+    /// The `data` of a `registered` event (CONTRACT §3).
+    #[schema(value_type = Object)]
     data: Value,
 }
 
@@ -37,6 +41,10 @@ struct Registered {
     position: u64,
 }
 
+/// Registers a person: the first event of their stream.
+#[utoipa::path(post, path = "/api/beneficiaries", request_body = RegisterBody, tag = "log",
+    responses((status = 201, description = "Registered: `{ id, version, position }`"),
+        (status = 200, description = "The same registration again (idempotent retry)"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 409, description = "version conflict or duplicate id", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 422, description = "a pathway rule is broken (named)", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,7 +64,7 @@ pub async fn register(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppendBody {
     expected_version: Option<u32>,
@@ -70,6 +78,11 @@ struct AppendedJson {
     ids: Vec<EventId>,
 }
 
+/// Appends steps to a person's stream, all or nothing, durable before answered.
+#[utoipa::path(post, path = "/api/beneficiaries/{id}/events", request_body = AppendBody, tag = "log",
+    params(("id" = String, Path, description = "The beneficiary's id (UUID)")),
+    responses((status = 201, description = "Appended: `{ version, position, ids }`"),
+        (status = 200, description = "The same events again (idempotent retry)"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 409, description = "version conflict or duplicate id", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 422, description = "a pathway rule is broken (named)", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn append_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -128,9 +141,11 @@ pub fn readable_stream(state: &AppState, caller: &Caller, stream: StreamId) -> R
     Ok(events)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
+    /// Keeps the events recorded at or before this time (RFC 3339).
     as_of: Option<String>,
 }
 
@@ -140,6 +155,9 @@ pub fn parse_as_of(text: &str) -> Result<parcours_core::vocabulary::Timestamp, A
         .map_err(|_| ApiError::InvalidRequest(format!("as_of: `{text}` is not an RFC 3339 time")))
 }
 
+/// One person's stream, as recorded, optionally as it was known at a time.
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/events", params(("id" = String, Path), StreamQuery), tag = "log",
+    responses((status = 200, description = "`{ beneficiary, version, events }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn read_stream(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,13 +180,19 @@ pub async fn read_stream(
     Ok(json_response(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
+    /// Events after this position (0 for the start).
     after: Option<u64>,
+    /// At most this many (1 to 10,000; 1,000 by default).
     limit: Option<usize>,
 }
 
+/// The whole log in order, personal data left out.
+#[utoipa::path(get, path = "/api/events", params(LogQuery), tag = "log",
+    responses((status = 200, description = "`{ events, last_position }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn read_log(State(state): State<AppState>, QueryOf(query): QueryOf<LogQuery>) -> Result<Response, ApiError> {
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(LOG_PAGE_DEFAULT);
@@ -189,6 +213,9 @@ pub async fn read_log(State(state): State<AppState>, QueryOf(query): QueryOf<Log
     Ok(json_response(body))
 }
 
+/// Liveness, and how far the log and the projections are.
+#[utoipa::path(get, path = "/healthz", security(()), tag = "operations",
+    responses((status = 200, description = "`{ status, last_position, projections_position }`")))]
 pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
     Json(serde_json::json!({
         "status": if state.projections.failure().is_some() { "degraded" } else { "ok" },

@@ -6,6 +6,7 @@ mod error;
 mod figures;
 mod live;
 pub mod log;
+pub mod openapi;
 mod people;
 mod structures;
 
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(log::healthz))
         .route("/metrics", get(crate::metrics::metrics))
+        .route("/api/openapi.json", get(openapi::openapi))
         .route("/api/beneficiaries", post(log::register).get(people::list))
         .route("/api/beneficiaries/{id}", get(people::pathway))
         .route("/api/beneficiaries/{id}/events", post(log::append_events).get(log::read_stream))

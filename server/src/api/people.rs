@@ -22,6 +22,9 @@ struct PathwayJson {
     identity: Option<PersonalData>,
 }
 
+/// The current state of a person's pathway, with their identity for those allowed to see it.
+#[utoipa::path(get, path = "/api/beneficiaries/{id}", params(("id" = String, Path)), tag = "people",
+    responses((status = 200, description = "The pathway's state"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn pathway(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,11 +44,14 @@ pub async fn pathway(
     Ok(json_response(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only people whose current structure is this one.
+    #[param(value_type = Option<String>)]
     structure: Option<Slug>,
+    #[param(schema_with = crate::api::openapi::person_status_schema)]
     status: Option<PersonStatus>,
     /// Part of a first or last name, any case.
     q: Option<String>,
@@ -98,6 +104,9 @@ fn name_of(state: &AppState, stream: StreamId) -> Result<Option<String>, ApiErro
     Ok(current_identity(&state.store, &events)?.and_then(|identity| identity.display_name()))
 }
 
+/// The people the caller may see, with names, filtered.
+#[utoipa::path(get, path = "/api/beneficiaries", params(ListQuery), tag = "people",
+    responses((status = 200, description = "`{ total, people }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -118,10 +127,12 @@ pub async fn list(
     Ok(json_response(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// The pathway as it stood on this date (effective dates).
+    #[param(value_type = Option<String>, format = Date)]
     on: Option<Date>,
     /// The pathway as it was known at this time (recorded times, RFC 3339).
     as_of: Option<String>,
@@ -139,6 +150,9 @@ struct AuditJson {
 
 /// The audit trail: every event as recorded, who recorded it and when, corrections linked; with
 /// `on=D` the pathway as it stood on D, with `as_of=T` as it was known at T.
+/// The audit trail: every event as recorded, corrections linked, and the time-travel questions.
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/audit", params(("id" = String, Path), AuditQuery), tag = "people",
+    responses((status = 200, description = "The audit trail"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,

@@ -16,19 +16,25 @@ use super::{blocking, json_response, ApiError};
 use crate::access::Caller;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StructureBody {
     name: String,
+    /// ai, aci, ei, etti, plie, ccas, other.
+    #[schema(value_type = String)]
     kind: StructureKind,
     /// Yearly hours agreed with the funder, by calendar year: `{ "2025": 4200 }`.
     #[serde(default)]
+    #[schema(value_type = Object)]
     agreed_hours: BTreeMap<u16, Hours>,
 }
 
 /// The longest structure name accepted.
 const NAME_MAX_CHARS: usize = 200;
 
+/// Creates or updates a structure, as an event of its own stream.
+#[utoipa::path(put, path = "/api/structures/{slug}", request_body = StructureBody, params(("slug" = String, Path)), tag = "structures",
+    responses((status = 201, description = "Created"), (status = 200, description = "Updated"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 409, description = "version conflict or duplicate id", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 422, description = "a pathway rule is broken (named)", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,6 +62,9 @@ pub async fn put(
     Ok((status, Json(body)).into_response())
 }
 
+/// The structures, as their latest records state them.
+#[utoipa::path(get, path = "/api/structures", tag = "structures",
+    responses((status = 200, description = "`{ structures }`"), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
     state.caught_up().await?;
     let body = blocking(move || {
