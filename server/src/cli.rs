@@ -29,10 +29,25 @@ pub enum Command {
         /// The beneficiary's id.
         id: String,
         /// Keeps only the events recorded at or before this time (RFC 3339).
-        #[arg(long = "as-of")]
+        #[arg(long = "as-of", conflicts_with = "verifiable")]
         as_of: Option<String>,
+        /// Prints the history with what proves it (signed), for `parcours verify-export`.
+        #[arg(long)]
+        verifiable: bool,
         #[command(flatten)]
         data: DataDir,
+    },
+    /// Checks one exported history offline: exit 0 when intact, 1 naming the first changed,
+    /// missing or reordered event.
+    VerifyExport {
+        /// A file written by `parcours history ID --verifiable` or `GET /api/beneficiaries/{id}/export`.
+        file: PathBuf,
+        /// The server's public key (hex) the auditor expects; `parcours verify` prints it.
+        #[arg(long)]
+        public_key: Option<String>,
+        /// Also checks that this store holds these very events (the store must not be in use).
+        #[arg(long = "data")]
+        data: Option<PathBuf>,
     },
     /// Outcome or entry statistics, as the API gives them.
     Stats(StatsArgs),

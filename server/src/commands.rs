@@ -22,9 +22,17 @@ const CLI_ACTOR: &str = "cli";
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => crate::serve::serve(args).map(|()| ExitCode::SUCCESS),
-        Command::History { id, as_of, data } => {
+        Command::History { id, as_of, verifiable, data } => {
             let stream: StreamId =
                 id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a beneficiary id (a UUID)"))?;
+            if verifiable {
+                let store = open(&data.path)?;
+                let history = store
+                    .verifiable_history(stream, Actor(CLI_ACTOR.into()))?
+                    .ok_or_else(|| anyhow::anyhow!("no beneficiary {stream} in {}", data.path.display()))?;
+                println!("{}", serde_json::to_string_pretty(&json::history_json(&history))?);
+                return Ok(ExitCode::SUCCESS);
+            }
             let as_of = as_of
                 .as_deref()
                 .map(|text| {
@@ -114,6 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     report.streams,
                     hex::encode(report.head_hash)
                 );
+                println!("exported histories are signed by key {}", hex::encode(store.history_key()?));
                 Ok(ExitCode::SUCCESS)
             } else {
                 println!("DAMAGED: first problem at position {}", report.problems[0].position);
@@ -124,6 +133,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Token { command } => token(command),
+        Command::VerifyExport { file, public_key, data } => {
+            verify_export(&file, public_key.as_deref(), data.as_deref())
+        }
     }
 }
 
@@ -224,6 +236,54 @@ fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
             } else {
                 anyhow::bail!("no token {id} in {}", data.path.display())
             }
+        }
+    }
+}
+
+/// `parcours verify-export`: reads only its file (and the store, when given).
+fn verify_export(
+    file: &std::path::Path,
+    public_key: Option<&str>,
+    data: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let pinned = public_key
+        .map(|text| {
+            hex::decode(text.trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| anyhow::anyhow!("--public-key: expected 32 bytes in hex"))
+        })
+        .transpose()?;
+    let history = match json::read_history(&bytes) {
+        Ok(history) => history,
+        Err(error) => {
+            println!("DAMAGED: the file is not a readable history: {error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut verdict = parcours_core::store::verifiable::check_history(&history, pinned.as_ref());
+    if verdict.is_ok() {
+        if let Some(dir) = data {
+            verdict = open(dir)?.confirm_history(&history)?;
+        }
+    }
+    match verdict {
+        Ok(()) => {
+            println!(
+                "intact: {} events of beneficiary {}, versions 1 to {}, signed by key {} on {}{}",
+                history.events.len(),
+                history.beneficiary,
+                history.stream_head.version,
+                hex::encode(history.public_key),
+                history.exported_at,
+                if data.is_some() { "; the store holds these very events" } else { "" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            println!("DAMAGED: {problem}");
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use parcours_core::rules::Violation;
+use parcours_core::store::verifiable::{Anchor, VerifiableHistory, HISTORY_FORMAT};
 use parcours_core::store::{AppendError, Store, StoreError};
 use parcours_core::vocabulary::{
     Actor, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, PersonalData, Replacement, Sealed, Step,
@@ -419,4 +420,115 @@ pub fn current_identity(store: &Store, events: &[Envelope]) -> Result<Option<Per
         Some((envelope, sealed)) => store.unseal(envelope.stream, envelope.id, sealed),
         None => Ok(None),
     }
+}
+
+/// The JSON form of a point of a hash chain.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorJson {
+    position: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    version: u32,
+    hash: String,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
+impl From<Anchor> for AnchorJson {
+    fn from(anchor: Anchor) -> AnchorJson {
+        AnchorJson { position: anchor.position, version: anchor.version, hash: hex::encode(anchor.hash) }
+    }
+}
+
+impl AnchorJson {
+    fn anchor(&self, field: &str) -> Result<Anchor, ParseError> {
+        Ok(Anchor {
+            position: self.position,
+            version: self.version,
+            hash: parse_hash(&format!("{field}.hash"), &self.hash)?,
+        })
+    }
+}
+
+/// A verifiable history (`GET /api/beneficiaries/{id}/export`, `parcours history ID --verifiable`):
+/// the events in their export form (hashes and sealed identity included, so they re-encode to the
+/// stored bytes), the two anchors and the server's signature.
+#[derive(Serialize)]
+pub struct HistoryJson<'a> {
+    format: &'static str,
+    beneficiary: StreamId,
+    exported_at: Timestamp,
+    exported_by: &'a Actor,
+    stream_head: AnchorJson,
+    chain_head: AnchorJson,
+    public_key: String,
+    signature: String,
+    events: Vec<EventJson<'a>>,
+}
+
+pub fn history_json(history: &VerifiableHistory) -> HistoryJson<'_> {
+    HistoryJson {
+        format: HISTORY_FORMAT,
+        beneficiary: history.beneficiary,
+        exported_at: history.exported_at,
+        exported_by: &history.exported_by,
+        stream_head: history.stream_head.into(),
+        chain_head: history.chain_head.into(),
+        public_key: hex::encode(history.public_key),
+        signature: hex::encode(history.signature),
+        events: history.events.iter().map(export_json).collect(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryInput {
+    format: String,
+    beneficiary: StreamId,
+    exported_at: Timestamp,
+    exported_by: Actor,
+    stream_head: AnchorJson,
+    chain_head: AnchorJson,
+    public_key: String,
+    signature: String,
+    events: Vec<Value>,
+}
+
+/// Reads a verifiable history back; what is malformed is named (which event, which field).
+pub fn read_history(bytes: &[u8]) -> Result<VerifiableHistory, ParseError> {
+    let input: HistoryInput = from_body(bytes)?;
+    if input.format != HISTORY_FORMAT {
+        return Err(ParseError { message: format!("format: expected {HISTORY_FORMAT}, found {}", input.format) });
+    }
+    let mut reader = ExportReader::new();
+    let events = input
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(index, event)| {
+            reader
+                .read(&event.to_string())
+                .map_err(|error| ParseError { message: format!("events[{index}]: {}", error.message) })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bytes_of = |field: &str, text: &str, len: usize| {
+        hex::decode(text)
+            .ok()
+            .filter(|bytes| bytes.len() == len)
+            .ok_or_else(|| ParseError { message: format!("{field}: expected {len} bytes in hex") })
+    };
+    let public_key = bytes_of("public_key", &input.public_key, 32)?;
+    let signature = bytes_of("signature", &input.signature, 64)?;
+    Ok(VerifiableHistory {
+        beneficiary: input.beneficiary,
+        exported_at: input.exported_at,
+        exported_by: input.exported_by,
+        stream_head: input.stream_head.anchor("stream_head")?,
+        chain_head: input.chain_head.anchor("chain_head")?,
+        public_key: public_key.try_into().map_err(|_| ParseError { message: "public_key".into() })?,
+        signature: signature.try_into().map_err(|_| ParseError { message: "signature".into() })?,
+        events,
+    })
 }

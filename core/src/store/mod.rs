@@ -14,6 +14,7 @@ mod bulk;
 mod error;
 pub mod keys;
 pub mod page;
+pub mod verifiable;
 mod verify;
 mod writer;
 

@@ -340,3 +340,101 @@ fn a_scoped_author_appends_only_to_the_streams_its_structures_hold() {
     store.append(stream, None, vec![follow_up()], scoped("ei-agen")).unwrap();
     assert_eq!(store.read_stream(stream, None).unwrap().len(), 5, "refused appends wrote nothing");
 }
+
+mod verifiable_histories {
+    use super::*;
+    use crate::store::verifiable::{check_history, HistoryProblem};
+
+    fn history() -> (tempfile::TempDir, Store, StreamId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let stream = StreamId::generate();
+        store.append(StreamId::generate(), None, vec![registration("Other")], actor()).unwrap();
+        store.append(stream, None, vec![registration("Lou")], actor()).unwrap();
+        for month in 1..=4 {
+            store.append(stream, None, vec![referral(&format!("2024-0{month}-10"))], actor()).ok();
+            let exit = event(&format!("2024-0{month}-20"), "exited", json!({"destination": "cdi"}));
+            store.append(stream, None, vec![exit], actor()).unwrap();
+        }
+        (dir, store, stream)
+    }
+
+    #[test]
+    fn an_intact_history_verifies_and_each_kind_of_tampering_is_named() {
+        let (_dir, store, stream) = history();
+        let history = store.verifiable_history(stream, actor()).unwrap().unwrap();
+        assert_eq!(history.events.len(), 9);
+        assert_eq!(check_history(&history, None), Ok(()));
+        assert_eq!(check_history(&history, Some(&store.history_key().unwrap())), Ok(()));
+        assert_eq!(store.confirm_history(&history).unwrap(), Ok(()));
+
+        let mut changed = history.clone();
+        changed.events[3].occurred_on = "2024-02-11".parse().unwrap();
+        assert_eq!(
+            check_history(&changed, None),
+            Err(HistoryProblem::Changed { version: 4, position: changed.events[3].position })
+        );
+        assert!(store.confirm_history(&changed).unwrap().is_err(), "the store disagrees too");
+
+        let mut last = history.clone();
+        last.events[8].recorded_by = Actor("someone else".into());
+        assert!(matches!(check_history(&last, None), Err(HistoryProblem::Changed { version: 9, .. })));
+
+        let mut removed = history.clone();
+        removed.events.remove(5);
+        assert_eq!(check_history(&removed, None), Err(HistoryProblem::Missing { expected: 6, found: 7 }));
+
+        let mut truncated = history.clone();
+        truncated.events.pop();
+        assert_eq!(check_history(&truncated, None), Err(HistoryProblem::Truncated { version: 8 }));
+
+        let mut reordered = history.clone();
+        reordered.events.swap(2, 3);
+        assert_eq!(check_history(&reordered, None), Err(HistoryProblem::Reordered { expected: 3, found: 4 }));
+
+        let mut resigned = history.clone();
+        resigned.exported_at = Timestamp::from_millis(0).unwrap();
+        assert_eq!(check_history(&resigned, None), Err(HistoryProblem::Signature));
+        assert!(matches!(check_history(&history, Some(&[7; 32])), Err(HistoryProblem::UnexpectedKey { .. })));
+    }
+
+    /// Tampering with the stored log itself, done as a forger would: re-encoding valid frames.
+    #[test]
+    fn verify_finds_changed_removed_and_reordered_events_in_the_store() {
+        let rewrite = |store: &Store, edit: &dyn Fn(&mut Vec<Envelope>)| {
+            let log = &store.inner.trees.log;
+            let (key, bytes) = log.iter().next().unwrap().unwrap();
+            let first = page::position_from_key(&key).unwrap();
+            let mut events: Vec<Envelope> = decode_page(first, &bytes).unwrap().into_iter().map(|(e, _)| e).collect();
+            edit(&mut events);
+            let mut builder = page::PageBuilder::new();
+            for event in &events {
+                builder.push(&page::encode_record(event).unwrap());
+            }
+            log.insert(key, builder.finish()).unwrap();
+        };
+        let cases: [(&str, &dyn Fn(&mut Vec<Envelope>), u64, &str); 3] = [
+            ("changed", &|events| events[2].occurred_on = "2023-12-31".parse().unwrap(), 3, "was changed"),
+            ("removed", &|events| drop(events.remove(2)), 3, "says it is at position 4"),
+            ("reordered", &|events| events.swap(1, 2), 2, "says it is at position 3"),
+        ];
+        for (what, edit, position, expected) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open(dir.path());
+            let stream = StreamId::generate();
+            let events: Vec<NewEvent> = vec![registration("Noa"), referral("2024-01-03")]
+                .into_iter()
+                .chain(
+                    (4..=6)
+                        .map(|day| event(&format!("2024-01-0{day}"), "follow_up_held", json!({"kind": "individual"}))),
+                )
+                .collect();
+            store.append(stream, None, events, actor()).unwrap();
+            rewrite(&store, edit);
+            let report = store.verify().unwrap();
+            assert!(!report.is_intact(), "{what}");
+            assert_eq!(report.problems[0].position, position, "{what}: {:?}", report.problems);
+            assert!(report.problems[0].what.contains(expected), "{what}: {:?}", report.problems);
+        }
+    }
+}

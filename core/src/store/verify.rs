@@ -83,7 +83,12 @@ pub(crate) fn verify(trees: &Trees) -> Result<VerifyReport, StoreError> {
                 report.problem(position, format!("the event says it is at position {}", envelope.position));
             }
             if envelope.prev_hash != prev_hash {
-                report.problem(position, "the hash chain is broken: previous hash does not match the previous event");
+                // The event before no longer hashes to what this one recorded: it is the one that
+                // changed (or this one's record of it was).
+                report.problem(
+                    position.saturating_sub(1).max(1),
+                    format!("the event was changed: the hash chain breaks between it and position {position}"),
+                );
             }
             let (version, stream_hash) = streams.get(&envelope.stream).copied().unwrap_or((0, [0; 32]));
             if envelope.version != version + 1 {

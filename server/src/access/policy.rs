@@ -58,6 +58,7 @@ pub const RULES: &[Rule] = &[
     allow("POST", "/api/beneficiaries/{id}/events", WRITERS),
     allow("GET", "/api/beneficiaries/{id}/events", READERS),
     allow("GET", "/api/beneficiaries/{id}/audit", READERS),
+    allow("GET", "/api/beneficiaries/{id}/export", READERS),
     allow("POST", "/api/beneficiaries/{id}/erase", ADMIN),
     // The whole log: every person's steps (personal data left out).
     allow("GET", "/api/events", AUDIT),

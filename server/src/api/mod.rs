@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/beneficiaries/{id}", get(people::pathway))
         .route("/api/beneficiaries/{id}/events", post(log::append_events).get(log::read_stream))
         .route("/api/beneficiaries/{id}/audit", get(people::audit))
+        .route("/api/beneficiaries/{id}/export", get(people::export))
         .route("/api/beneficiaries/{id}/erase", post(admin::erase))
         .route("/api/events", get(log::read_log))
         .route("/api/events/live", get(live::live))

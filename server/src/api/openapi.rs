@@ -30,6 +30,7 @@ use parcours_projections::{GroupBy, PersonStatus};
         super::log::append_events,
         super::log::read_stream,
         super::people::audit,
+        super::people::export,
         super::admin::erase,
         super::log::read_log,
         super::live::live,

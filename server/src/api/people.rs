@@ -175,3 +175,29 @@ pub async fn audit(
     .await?;
     Ok(json_response(body))
 }
+
+/// One history with what proves it, for `parcours verify-export` offline.
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/export", params(("id" = String, Path)), tag = "people",
+    responses((status = 200, description = "A verifiable history (format parcours-history-1)"),
+        (status = 400, description = "malformed request", body = super::openapi::ErrorBody),
+        (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
+        (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody),
+        (status = 404, description = "not found", body = super::openapi::ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stream = beneficiary_id(&id)?;
+    let body = blocking(move || {
+        readable_stream(&state, &caller, stream)?;
+        record_access(&state, &caller, stream, "export")?;
+        let history = state
+            .store
+            .verifiable_history(stream, caller.actor.clone())?
+            .ok_or_else(|| ApiError::not_found(format!("no beneficiary {stream}")))?;
+        Ok(serde_json::to_vec(&crate::json::history_json(&history))?)
+    })
+    .await?;
+    Ok(json_response(body))
+}
