@@ -160,6 +160,26 @@ impl Client {
         answer(request.send().await.expect("POST answered")).await
     }
 
+    /// PUT with a JSON body; the status only.
+    pub async fn put_status(&self, path: &str, body: &Value) -> u16 {
+        self.status("PUT", path, Some(body)).await
+    }
+
+    pub async fn delete_status(&self, path: &str) -> u16 {
+        self.status("DELETE", path, None).await
+    }
+
+    /// Any method, an optional JSON body; the status only (the body is not awaited, so a live
+    /// feed's answer returns at once).
+    pub async fn status(&self, method: &str, path: &str, body: Option<&Value>) -> u16 {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("answered").status().as_u16()
+    }
+
     /// POST that reports transport failures instead of panicking (for crash tests).
     pub async fn try_post(&self, path: &str, body: &Value) -> Result<Answer, reqwest::Error> {
         let response = self.request(reqwest::Method::POST, path).json(body).send().await?;

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `parcours` binary, over HTTP and on the command line.
 //! One test binary with modules (matklad, "Delete Cargo Integration Tests").
 
+mod access;
 mod cli;
 mod crash;
 mod hostile;

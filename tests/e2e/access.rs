@@ -1,0 +1,155 @@
+//! The access matrix (CONTRACT §7) as data: `data/access-matrix.txt` gives, for each role, route
+//! and whose data, the expected status; this test walks every cell against the real server, and
+//! checks that every route the OpenAPI document describes has a cell for every role.
+
+use std::collections::{BTreeSet, HashMap};
+
+use parcours_tests::{Client, Server, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+use crate::{bin, days_ago};
+
+const MATRIX: &str = include_str!("data/access-matrix.txt");
+const ROLES: [&str; 5] = ["admin", "coordinator", "auditor", "evaluator", "anonymous"];
+
+struct Cell<'a> {
+    line: usize,
+    role: &'a str,
+    method: &'a str,
+    path: &'a str,
+    body: &'a str,
+    status: u16,
+}
+
+fn cells() -> Vec<Cell<'static>> {
+    MATRIX
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|(index, line)| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(fields.len(), 5, "line {}: {line}", index + 1);
+            Cell {
+                line: index + 1,
+                role: fields[0],
+                method: fields[1],
+                path: fields[2],
+                body: fields[3],
+                status: fields[4].parse().unwrap_or_else(|_| panic!("line {}: status", index + 1)),
+            }
+        })
+        .collect()
+}
+
+/// The route template a cell's path stands for, as the OpenAPI document names it.
+fn route(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let mut parts: Vec<String> = path.split('/').map(str::to_owned).collect();
+    for index in 1..parts.len() {
+        let previous = parts[index - 1].clone();
+        match previous.as_str() {
+            "beneficiaries" | "tokens" => parts[index] = "{id}".into(),
+            "structures" => parts[index] = "{slug}".into(),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+async fn person(admin: &Client, structure: &str) -> String {
+    let created = admin
+        .post(
+            "/api/beneficiaries",
+            &json!({"occurred_on": days_ago(30), "data": {"structure": structure,
+            "gender": "male", "birth_year": 1988, "identity": {"first_name": "Matrice"}}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let referral = json!({"events": [{"type": "referred", "occurred_on": days_ago(29), "data": {"structure": structure,
+        "prescriber": {"kind": "france_travail"}, "situation": "unemployed"}}]});
+    assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &referral).await.status, 201);
+    id
+}
+
+async fn token(admin: &Client, role: &str, structures: &[&str]) -> (String, String) {
+    let created = admin.post("/api/tokens", &json!({"role": role, "structures": structures})).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    (created.body["id"].as_str().unwrap().to_owned(), created.body["token"].as_str().unwrap().to_owned())
+}
+
+fn body(name: &str) -> Option<Value> {
+    Some(match name {
+        "-" => return None,
+        "register_own" | "register_other" => {
+            let structure = if name == "register_own" { "aci-agen" } else { "ei-marmande" };
+            json!({"occurred_on": days_ago(3), "data": {"structure": structure, "gender": "female", "birth_year": 1999}})
+        }
+        "follow_up" => {
+            json!({"events": [{"type": "follow_up_held", "occurred_on": days_ago(1), "data": {"kind": "individual"}}]})
+        }
+        "erase" => json!({"reason": "request"}),
+        "structure" => json!({"name": "Structure", "kind": "aci", "agreed_hours": {"2025": 4200}}),
+        "token" => json!({"role": "evaluator"}),
+        other => panic!("no body named {other}"),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_cell_of_the_access_matrix_holds_against_the_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    assert_eq!(admin.put_status("/api/structures/aci-agen", &body("structure").unwrap()).await, 201);
+    let own = person(&admin, "aci-agen").await;
+    let other = person(&admin, "ei-marmande").await;
+    let mut clients: HashMap<&str, Client> = HashMap::new();
+    clients.insert("admin", Client::new(&server.url).with_token(ADMIN_TOKEN));
+    clients.insert("anonymous", Client::new(&server.url));
+    for (role, structures) in [("coordinator", &["aci-agen"][..]), ("auditor", &[]), ("evaluator", &[])] {
+        let (_, secret) = token(&admin, role, structures).await;
+        clients.insert(role, Client::new(&server.url).with_token(&secret));
+    }
+    let (revoked_id, revoked) = token(&admin, "coordinator", &["aci-agen"]).await;
+    assert_eq!(admin.delete_status(&format!("/api/tokens/{revoked_id}")).await, 204);
+    clients.insert("revoked", Client::new(&server.url).with_token(&revoked));
+
+    let mut failures = Vec::new();
+    let cells = cells();
+    for cell in &cells {
+        let mut path = cell.path.replace("{own}", &own).replace("{other}", &other);
+        path = path.replace("{missing}", "00000000-0000-7000-8000-00000000dead");
+        if path.contains("{spare}") {
+            path = path.replace("{spare}", &person(&admin, "aci-agen").await);
+        }
+        if path.contains("{token}") {
+            path = path.replace("{token}", &token(&admin, "evaluator", &[]).await.0);
+        }
+        let client = &clients[cell.role];
+        let status = client.status(cell.method, &path, body(cell.body).as_ref()).await;
+        if status != cell.status {
+            failures.push(format!(
+                "line {}: {} {} {path} gave {status}, expected {}",
+                cell.line, cell.role, cell.method, cell.status
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cells fail:\n{}", failures.len(), cells.len(), failures.join("\n"));
+
+    // Every described route has a cell for every role.
+    let document = admin.get("/api/openapi.json").await.body;
+    let mut missing = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            for role in ROLES {
+                let covered = cells.iter().any(|cell| {
+                    cell.role == role && cell.method.eq_ignore_ascii_case(method) && route(cell.path) == *path
+                });
+                if !covered {
+                    missing.insert(format!("{role} {} {path}", method.to_uppercase()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "routes without a cell:\n{}", missing.into_iter().collect::<Vec<_>>().join("\n"));
+}
