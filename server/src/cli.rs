@@ -73,6 +73,18 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Saves the whole log of a running server (admin token), checking its hash chain as it goes.
+    Backup {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        server: String,
+        /// The file to write (JSON lines, as `parcours export`); restore with `parcours import`.
+        #[arg(long)]
+        to: PathBuf,
+        /// An admin token.
+        #[arg(long, env = "PARCOURS_TOKEN", hide_env_values = true)]
+        token: String,
+    },
     /// Creates, lists and revokes access tokens.
     Token {
         #[command(subcommand)]

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api;
+mod backup;
 pub mod cli;
 mod commands;
 pub mod feed;

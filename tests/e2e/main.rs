@@ -2,6 +2,7 @@
 //! One test binary with modules (matklad, "Delete Cargo Integration Tests").
 
 mod access;
+mod backup;
 mod cli;
 mod crash;
 mod hostile;

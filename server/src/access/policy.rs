@@ -63,6 +63,7 @@ pub const RULES: &[Rule] = &[
     // The whole log: every person's steps (personal data left out).
     allow("GET", "/api/events", AUDIT),
     allow("GET", "/api/events/live", READERS),
+    allow("GET", "/api/export", ADMIN),
     // Figures.
     allow("GET", "/api/dashboard", WRITERS),
     allow("GET", "/api/stats/outcomes", FIGURES),

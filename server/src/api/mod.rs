@@ -2,6 +2,7 @@
 //! process and the binary serves the same thing.
 
 pub mod admin;
+pub mod backup;
 mod error;
 mod figures;
 mod live;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/beneficiaries/{id}/erase", post(admin::erase))
         .route("/api/events", get(log::read_log))
         .route("/api/events/live", get(live::live))
+        .route("/api/export", get(backup::export))
         .route("/api/dashboard", get(figures::dashboard))
         .route("/api/stats/outcomes", get(figures::outcomes))
         .route("/api/stats/entries", get(figures::entries))

@@ -34,6 +34,7 @@ use parcours_projections::{GroupBy, PersonStatus};
         super::admin::erase,
         super::log::read_log,
         super::live::live,
+        super::backup::export,
         super::figures::dashboard,
         super::figures::outcomes,
         super::figures::entries,
