@@ -27,6 +27,16 @@ impl Server {
     }
 
     pub fn start_with_env(bin: &Path, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::spawn(bin, data, args, env, Stdio::inherit())
+    }
+
+    /// Starts a server whose logs (at debug level) go to `log`, for tests that read them.
+    pub fn start_logged(bin: &Path, data: &Path, args: &[&str], log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("the log file");
+        Server::spawn(bin, data, args, &[("PARCOURS_LOG", "debug")], Stdio::from(file))
+    }
+
+    fn spawn(bin: &Path, data: &Path, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut child = Command::new(bin)
             .arg("serve")
             .arg("--data")
@@ -34,10 +44,10 @@ impl Server {
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .env("PARCOURS_ADMIN_TOKEN", ADMIN_TOKEN)
-            .envs(env.iter().copied())
             .env("PARCOURS_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the parcours binary starts");
         let stdout = child.stdout.take().expect("piped stdout");

@@ -85,6 +85,17 @@ pub enum Command {
         #[arg(long, env = "PARCOURS_TOKEN", hide_env_values = true)]
         token: String,
     },
+    /// Lists the people with nothing recorded for a while; erases their identities with --apply.
+    Retention {
+        /// How long without any event, e.g. 24months (the CNIL's reference for social support).
+        #[arg(long, env = "PARCOURS_RETENTION", default_value = "24months")]
+        inactive_for: crate::retention::Period,
+        /// Erases the identities listed (otherwise only lists them).
+        #[arg(long)]
+        apply: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Creates, lists and revokes access tokens.
     Token {
         #[command(subcommand)]

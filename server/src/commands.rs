@@ -133,6 +133,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Token { command } => token(command),
+        Command::Retention { inactive_for, apply, data } => {
+            crate::retention::retention(&data.path, inactive_for, apply)
+        }
         Command::Backup { server, to, token } => crate::backup::backup(&server, &to, &token),
         Command::VerifyExport { file, public_key, data } => {
             verify_export(&file, public_key.as_deref(), data.as_deref())

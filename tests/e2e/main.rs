@@ -5,6 +5,7 @@ mod access;
 mod backup;
 mod cli;
 mod crash;
+mod erasure;
 mod hostile;
 mod live;
 mod log_api;

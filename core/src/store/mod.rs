@@ -532,9 +532,29 @@ impl Store {
     }
 
     /// Destroys a beneficiary's key, making every sealed identity of the stream unreadable for
-    /// good. The caller records the erasure (`personal_data_erased`) first.
+    /// good. [`Store::erase_identity`] records the erasure first.
     pub fn destroy_key(&self, stream: StreamId) -> Result<bool, StoreError> {
         Ok(self.inner.keys.destroy(stream)?)
+    }
+
+    /// Erases a person's identity (CONTRACT §7): records `personal_data_erased` on `today`, then
+    /// destroys their key. Returns whether this call recorded the erasure; asking again after an
+    /// erasure that stopped between the two finishes it.
+    pub fn erase_identity(
+        &self,
+        stream: StreamId,
+        reason: crate::vocabulary::ErasureReason,
+        today: crate::vocabulary::Date,
+        author: impl Into<Author>,
+    ) -> Result<bool, AppendError> {
+        let step = Step::PersonalDataErased(crate::vocabulary::PersonalDataErased { reason });
+        let recorded = match self.append(stream, None, vec![NewEvent { id: None, occurred_on: today, step }], author) {
+            Ok(_) => true,
+            Err(AppendError::Rule { violation: crate::rules::Violation::AlreadyErased, .. }) => false,
+            Err(error) => return Err(error),
+        };
+        self.destroy_key(stream)?;
+        Ok(recorded)
     }
 
     /// Checks the whole log: pages, checksums, positions, both hash chains and the indexes.

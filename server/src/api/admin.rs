@@ -4,14 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::rules::Violation;
 use parcours_core::store::access::{AccessEntry, Revocation, Role, TokenRecord};
-use parcours_core::store::AppendError;
-use parcours_core::vocabulary::{Actor, ErasureReason, NewEvent, PersonalDataErased, Slug, Step, StreamId, Timestamp};
+use parcours_core::vocabulary::{Actor, ErasureReason, Slug, StreamId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::error::JsonBody;
-use super::log::{append, beneficiary_id, readable_stream};
+use super::log::{beneficiary_id, readable_stream};
 use super::{blocking, json_response, ApiError, QueryOf};
 use crate::access::Caller;
 use crate::state::AppState;
@@ -48,23 +46,12 @@ pub async fn erase_identity(
     stream: StreamId,
     reason: ErasureReason,
 ) -> Result<bool, ApiError> {
-    {
-        let (state, caller) = (state.clone(), caller.clone());
-        blocking(move || readable_stream(&state, &caller, stream).map(drop)).await?;
-    }
-    let event = NewEvent {
-        id: None,
-        occurred_on: state.today(),
-        step: Step::PersonalDataErased(PersonalDataErased { reason }),
-    };
-    let recorded = match append(state, caller, stream, None, vec![event]).await {
-        Ok(_) => true,
-        Err(ApiError::Append(AppendError::Rule { violation: Violation::AlreadyErased, .. })) => false,
-        Err(error) => return Err(error),
-    };
-    let store = state.store.clone();
-    blocking(move || Ok(store.destroy_key(stream)?)).await?;
-    Ok(recorded)
+    let (state, caller) = (state.clone(), caller.clone());
+    blocking(move || {
+        readable_stream(&state, &caller, stream)?;
+        Ok(state.store.erase_identity(stream, reason, state.today(), caller.author())?)
+    })
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
