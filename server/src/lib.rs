@@ -8,5 +8,6 @@ mod commands;
 pub mod json;
 mod serve;
 pub mod state;
+mod web;
 
 pub use commands::run;

@@ -38,8 +38,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%address, data = %args.data.path.display(), "parcours is serving");
         // Tests and scripts read this line to learn the port when they asked for port 0.
         println!("listening on http://{address}");
-        let app = api::router(state);
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+        let app = api::router(state.clone());
+        let stop = async move {
+            shutdown_signal().await;
+            state.begin_stopping();
+        };
+        axum::serve(listener, app).with_graceful_shutdown(stop).await.context("serving")?;
         tracing::info!("stopped accepting requests; closing the store");
         anyhow::Ok(())
     })?;

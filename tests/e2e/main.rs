@@ -1,9 +1,11 @@
 //! End-to-end tests: the real `parcours` binary, over HTTP and on the command line.
 //! One test binary with modules (matklad, "Delete Cargo Integration Tests").
 
+mod browser;
 mod cli;
 mod crash;
 mod log_api;
+mod web;
 
 use std::path::Path;
 

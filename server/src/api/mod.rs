@@ -3,9 +3,9 @@
 
 pub mod admin;
 mod error;
-mod figures;
+pub mod figures;
 pub mod log;
-mod people;
+pub mod people;
 mod structures;
 
 use axum::extract::rejection::QueryRejection;
@@ -45,10 +45,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tokens", get(admin::tokens).post(admin::create_token))
         .route("/api/tokens/{id}", axum::routing::delete(admin::revoke_token))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .merge(crate::web::router(state.clone()))
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Unknown addresses: the API's JSON error under `/api`, a French page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found("no such route").into_response()
+    } else {
+        crate::web::not_found().await
+    }
 }
 
 /// Runs blocking work (the store, the projections' fold) off the async workers.
