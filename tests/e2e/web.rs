@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::bin;
+use crate::{bin, days_ago};
 
 const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -152,6 +152,53 @@ async fn pages_need_a_session_refuse_in_french_and_carry_their_security_headers(
     let refused = coordinator.post(&format!("/beneficiaires/{id}/etapes"), &bad).await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("id=\"contract_started-weekly_hours-erreur\">Ce champ est obligatoire.</p>"));
+    // A referral through its form, then its correction through the correction page's form: the
+    // person's page shows the correction beside the step, and the pathway counts the new values.
+    let referred_on = days_ago(3);
+    let referral = [
+        ("csrf", csrf.as_str()),
+        ("type", "referred"),
+        ("occurred_on", referred_on.as_str()),
+        ("structure", "jardins-du-gravier"),
+        ("prescriber.kind", "plie"),
+        ("situation", "inactive"),
+    ];
+    let recorded = coordinator.post(&format!("/beneficiaires/{id}/etapes"), &referral).await;
+    assert_eq!(
+        (recorded.status, header(&recorded, LOCATION.as_str())),
+        (303, &*format!("/beneficiaires/{id}?enregistre=referred"))
+    );
+    let history = server.admin().get(&format!("/api/beneficiaries/{id}/events")).await;
+    let referral_id = history.body["events"][1]["id"].as_str().expect("the referral's id").to_owned();
+    let correction_page = coordinator.get(&format!("/beneficiaires/{id}/corriger/{referral_id}")).await;
+    assert_eq!(correction_page.status, 200);
+    check_page("correction", &correction_page);
+    assert!(correction_page.body.contains("<option value=\"inactive\" selected>"), "the form starts from the step");
+    let no_reason =
+        [("csrf", csrf.as_str()), ("type", "corrected"), ("corrects", referral_id.as_str()), ("mode", "annuler")];
+    let refused = coordinator.post(&format!("/beneficiaires/{id}/etapes"), &no_reason).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("id=\"annuler-reason-erreur\">Ce champ est obligatoire.</p>"));
+    let replacement: Vec<(&str, &str)> = referral
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "type" && *name != "situation")
+        .chain([
+            ("type", "corrected"),
+            ("corrects", referral_id.as_str()),
+            ("mode", "remplacer"),
+            ("reason", "Situation mal saisie"),
+            ("situation", "long_term_unemployed"),
+        ])
+        .collect();
+    let corrected = coordinator.post(&format!("/beneficiaires/{id}/etapes"), &replacement).await;
+    assert_eq!(corrected.status, 303, "{}", corrected.body);
+    let fiche = coordinator.get(&format!("/beneficiaires/{id}")).await;
+    assert!(fiche.body.contains("aria-label=\"Corrections de cette étape\""));
+    assert!(fiche.body.contains("Situation mal saisie") && fiche.body.contains("Demandeur d'emploi de longue durée"));
+    let state = server.admin().get(&format!("/api/beneficiaries/{id}")).await;
+    assert_eq!(state.body["episodes"][0]["situation"], "long_term_unemployed");
+
     // The API's CSV takes the session cookie for a GET.
     let csv = coordinator.get("/api/stats/entries?structure=jardins-du-gravier&format=csv").await;
     assert_eq!(csv.status, 200);

@@ -121,7 +121,8 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
     if rule.is_public() {
         return next.run(request).await;
     }
-    let uri = request.uri().clone();
+    // Where a page sends back to after sign-in: itself, if it can be opened again (a GET).
+    let uri = if request.method() == Method::GET { request.uri().clone() } else { axum::http::Uri::from_static("/") };
     match admit(&state, rule, request).await {
         Ok(request) => next.run(request).await,
         Err(refusal) if rule.is_page() => crate::web::refused(refusal, &uri),

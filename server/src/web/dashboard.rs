@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use parcours_core::store::access::Role;
 use parcours_core::vocabulary::{Date, Slug, StreamId};
+use parcours_projections::ratio::Ratio;
 use parcours_projections::{Dashboard, CONTRACTS_ENDING_WITHIN_DAYS, FOLLOW_UP_OVERDUE_AFTER_DAYS};
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -160,7 +161,7 @@ async fn figures_of(state: &AppState, caller: &Caller, structure: Slug) -> Resul
             Ok(Listed { beneficiary, name: name_of(&state, beneficiary)? })
         };
         // The referral that opened each waiting person's episode: how long they have waited.
-        let waiting = dashboard
+        let mut waiting = dashboard
             .lists
             .waiting_for_contract
             .iter()
@@ -173,18 +174,22 @@ async fn figures_of(state: &AppState, caller: &Caller, structure: Slug) -> Resul
                 Ok((listed(beneficiary)?, since))
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
-        let ending = dashboard
+        let mut ending = dashboard
             .lists
             .contracts_ending_within_30_days
             .iter()
             .map(|ending| Ok((listed(ending.beneficiary)?, ending)))
             .collect::<Result<Vec<_>, ApiError>>()?;
-        let overdue = dashboard
+        let mut overdue = dashboard
             .lists
             .follow_ups_overdue
             .iter()
             .map(|overdue| Ok((listed(overdue.beneficiary)?, overdue.last_contact)))
             .collect::<Result<Vec<_>, ApiError>>()?;
+        // Who has waited longest, whose contract ends first, who was met longest ago: first.
+        waiting.sort_by_key(|(_, since)| *since);
+        ending.sort_by_key(|(_, ending)| ending.planned_end);
+        overdue.sort_by_key(|(_, last_contact)| *last_contact);
         Ok(render(&dashboard, &waiting, &ending, &overdue))
     })
     .await?;
@@ -216,7 +221,12 @@ fn render(
                 dd data-chiffre="hours_this_year" {
                     (labels::hours(dashboard.hours_this_year))
                     @if let Some(agreed) = agreed {
-                        span.sur { " sur " (labels::hours(agreed)) " conventionnées" }
+                        span.sur {
+                            " sur " (labels::hours(agreed)) " conventionnées"
+                            @if let Some(share) = Ratio::new(dashboard.hours_this_year.hundredths, agreed.hundredths).percent() {
+                                " (" (labels::percent(share)) ")"
+                            }
+                        }
                         meter min="0" max=(agreed.hundredths) value=(dashboard.hours_this_year.hundredths)
                             aria-label="Part des heures conventionnées réalisée" {}
                     } @else {

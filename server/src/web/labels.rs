@@ -262,14 +262,29 @@ pub fn time(at: Timestamp, timezone: Tz) -> String {
     format!("{:02}/{:02}/{} à {}", local.day(), local.month(), local.year(), local.format("%H:%M"))
 }
 
-/// A number of hours with a decimal comma, as French readers write it: 151,67 h.
+/// A number of hours as French readers write it, decimal comma and spaced thousands: 2 177,58 h.
 pub fn hours(hours: impl std::fmt::Display) -> String {
-    format!("{} h", hours.to_string().replace('.', ","))
+    let text = hours.to_string();
+    let (whole, decimals) =
+        text.split_once('.').map_or((text.as_str(), None), |(whole, decimals)| (whole, Some(decimals)));
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            // A narrow no-break space, as French typography separates thousands.
+            grouped.push('\u{202f}');
+        }
+        grouped.push(digit);
+    }
+    // A no-break space before the unit keeps it on the number's line.
+    match decimals {
+        Some(decimals) => format!("{grouped},{decimals}\u{a0}h"),
+        None => format!("{grouped}\u{a0}h"),
+    }
 }
 
 /// A percentage with a decimal comma: 47,6 %.
 pub fn percent(percent: impl std::fmt::Display) -> String {
-    format!("{} %", percent.to_string().replace('.', ","))
+    format!("{}\u{a0}%", percent.to_string().replace('.', ","))
 }
 
 #[cfg(test)]
@@ -316,7 +331,9 @@ mod tests {
         let day = Date::from_ymd(2024, 3, 4).unwrap();
         assert_eq!(date(day), "04/03/2024");
         assert_eq!(month(day.month()), "mars 2024");
-        assert_eq!(hours("151.67"), "151,67 h");
-        assert_eq!(percent("47.6"), "47,6 %");
+        assert_eq!(hours("151.67"), "151,67\u{a0}h");
+        assert_eq!(hours("22640.4"), "22\u{202f}640,4\u{a0}h");
+        assert_eq!(hours("1234567"), "1\u{202f}234\u{202f}567\u{a0}h");
+        assert_eq!(percent("47.6"), "47,6\u{a0}%");
     }
 }

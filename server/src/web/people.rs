@@ -76,6 +76,9 @@ async fn render(
         let filter = structure.clone();
         blocking(move || people_for(&state, &caller, filter, status_filter, search.as_deref())).await?
     };
+    // By name, as a person looks someone up; those without one after.
+    let mut people = people;
+    people.sort_by_cached_key(|person| (person.name.is_none(), person.name.as_deref().map(str::to_lowercase)));
     let structures = known_structures(state, caller);
     let page_number = query.page.unwrap_or(1).max(1);
     let pages = people.len().div_ceil(PAGE_ROWS).max(1);
@@ -121,7 +124,7 @@ async fn render(
         }
         @if !people.is_empty() {
             div.tableau {
-                table {
+                table.cartes {
                     thead {
                         tr {
                             th scope="col" { "Personne" }
@@ -163,11 +166,11 @@ fn row(person: &PersonJson) -> Markup {
                     }
                 }
             }
-            td { (row.current_structure) }
-            td { (row.status.label()) }
-            td { (row.referred_on.map(labels::date).unwrap_or_default()) }
-            td { (row.gender.label()) }
-            td { (row.birth_year) }
+            td data-colonne="Structure actuelle" { (row.current_structure) }
+            td data-colonne="Situation" { (row.status.label()) }
+            td data-colonne="Orientée le" { (row.referred_on.map(labels::date).unwrap_or_default()) }
+            td data-colonne="Genre" { (row.gender.label()) }
+            td data-colonne="Née en" { (row.birth_year) }
         }
     }
 }

@@ -290,7 +290,7 @@ fn summary(person: &Person) -> Markup {
     }
 }
 
-/// The history as recorded, oldest first; each correction shown beside the step it corrects.
+/// The history as recorded, the latest first; each correction shown beside the step it corrects.
 fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
     let writer = matches!(caller.role, Role::Admin | Role::Coordinator);
     let by_id: BTreeMap<EventId, &AuditEntry> = person.trail.events.iter().map(|entry| (entry.id, entry)).collect();
@@ -299,12 +299,12 @@ fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
         section #historique aria-labelledby="titre-historique" {
             h2 #titre-historique { "Historique" }
             p.discret {
-                "Chaque étape telle qu'elle a été enregistrée, de la plus ancienne à la plus récente : la date où elle "
-                "a eu lieu, celle de sa saisie et qui l'a saisie. Une étape n'est jamais modifiée : une correction "
+                "Chaque étape telle qu'elle a été enregistrée, la dernière saisie en premier : la date où elle a eu "
+                "lieu, celle de sa saisie et qui l'a saisie. Une étape n'est jamais modifiée : une correction "
                 "s'ajoute à côté d'elle."
             }
-            ol.historique {
-                @for entry in &person.trail.events {
+            ol.historique reversed {
+                @for entry in person.trail.events.iter().rev() {
                     li.evenement.annule[entry.status == Some(EventStatus::Retracted)]
                         .remplace[entry.status == Some(EventStatus::Replaced)] #(format!("e-{}", entry.id)) {
                         div.evenement-corps {

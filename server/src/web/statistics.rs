@@ -208,7 +208,7 @@ fn rates(id: &str, title: &str, outcomes: &Outcomes, csv: &str, file: &str) -> M
             @if bars.is_empty() {
                 p { "Aucune sortie sur la période." }
             } @else {
-                (charts::bars(&format!("graphique-{id}"), title, &bars, 1000))
+                (charts::bars(&format!("graphique-{id}"), "Sorties dynamiques, en pourcentage des sorties non neutres", &bars, 1000))
             }
             (download(csv, file, "ces taux"))
         }
