@@ -9,6 +9,7 @@
 //! Without Chromium or chromedriver the test fails in CI (`CI=true`) and is skipped loudly
 //! elsewhere: `apt-get install chromium chromium-driver` (Debian) brings both.
 
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -57,7 +58,9 @@ impl Driver {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "the browser tests need chromium and chromedriver in CI (apt-get install chromium chromium-driver)"
             );
-            eprintln!(
+            // Straight to stderr: `eprintln!` would be captured by the test harness, and unseen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n*** SKIPPED: browser tests need chromium and chromedriver \
                  (apt-get install chromium chromium-driver, or set CHROMIUM and CHROMEDRIVER) ***\n"
             );

@@ -148,12 +148,21 @@ fn render(
     status: StatusCode,
 ) -> Html {
     let writer = matches!(caller.role, Role::Admin | Role::Coordinator);
+    // The writer's own rule (CONTRACT §7): a coordinator appends for the people their structures
+    // hold now; those who moved on stay readable.
+    let holds = caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure);
     let main = html! {
         @if let Some(kind) = recorded {
             div.confirmation role="status" { p { "Étape enregistrée : " (kind.label()) "." } }
         }
         (summary(person))
-        @if writer {
+        @if writer && !holds {
+            p.alerte {
+                "Cette personne est suivie aujourd'hui par " (person.pathway.current_structure)
+                " : vous pouvez consulter son parcours, pas y enregistrer d'étape."
+            }
+        }
+        @if writer && holds {
             section #enregistrer aria-labelledby="titre-enregistrer" {
                 h2 #titre-enregistrer { "Enregistrer une étape" }
                 p.discret { "Ouvrez l'étape à enregistrer. Les champs marqués « obligatoire » doivent être remplis." }
@@ -292,7 +301,7 @@ fn summary(person: &Person) -> Markup {
 
 /// The history as recorded, the latest first; each correction shown beside the step it corrects.
 fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
-    let writer = matches!(caller.role, Role::Admin | Role::Coordinator);
+    let writer = caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure);
     let by_id: BTreeMap<EventId, &AuditEntry> = person.trail.events.iter().map(|entry| (entry.id, entry)).collect();
     let timezone = state.settings.timezone;
     html! {

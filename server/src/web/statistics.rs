@@ -190,9 +190,13 @@ fn rates(id: &str, title: &str, outcomes: &Outcomes, csv: &str, file: &str) -> M
                 GroupKey::AgeBand(band) => band.label().to_owned(),
                 other => other.value().to_owned(),
             };
-            let exits = shown(group.counts.get(OutcomeField::Exits));
+            let exits = match group.counts.get(OutcomeField::Exits) {
+                Published::Count(1) => "1 sortie".to_owned(),
+                Published::Count(count) => format!("{count} sorties"),
+                _ => "effectif masqué".to_owned(),
+            };
             Bar {
-                label: format!("{label} ({exits} sorties)"),
+                label: format!("{label} ({exits})"),
                 length: match rate {
                     Published::Rate(Some(rate)) => Some(rate.tenths()),
                     _ => None,
