@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use parcours_core::store::Store;
 use parcours_core::vocabulary::StreamId;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 
 use crate::json::{event_json, Identity};
 
@@ -37,15 +37,13 @@ pub struct LiveEvent {
 pub struct Feed {
     sender: broadcast::Sender<Arc<Vec<LiveEvent>>>,
     clients: Arc<AtomicUsize>,
-    /// Set when the server stops: every live connection ends.
-    closing: watch::Sender<bool>,
 }
 
 impl Feed {
     /// Starts the task that follows the store; it stops when the store's writer does.
     pub fn start(store: Store) -> Feed {
         let (sender, _) = broadcast::channel(LIVE_BUFFER_BATCHES);
-        let feed = Feed { sender: sender.clone(), clients: Arc::default(), closing: watch::channel(false).0 };
+        let feed = Feed { sender: sender.clone(), clients: Arc::default() };
         tokio::spawn(async move {
             let mut durable = store.subscribe();
             let mut after = *durable.borrow_and_update();
@@ -79,16 +77,6 @@ impl Feed {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<LiveEvent>>> {
         self.sender.subscribe()
-    }
-
-    /// Tells every live connection to end (the server is stopping).
-    pub fn close(&self) {
-        self.closing.send_replace(true);
-    }
-
-    /// Completes once the server is stopping.
-    pub fn closing(&self) -> watch::Receiver<bool> {
-        self.closing.subscribe()
     }
 
     /// Counts a client in, unless there are too many; the guard counts it out.

@@ -13,5 +13,6 @@ pub mod metrics;
 mod retention;
 mod serve;
 pub mod state;
+mod web;
 
 pub use commands::run;

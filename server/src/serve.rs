@@ -43,12 +43,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%address, data = %args.data.path.display(), "parcours is serving");
         // Tests and scripts read this line to learn the port when they asked for port 0.
         println!("listening on http://{address}");
-        let feed = state.feed.clone();
-        let app = api::router(state);
+        let app = api::router(state.clone());
         let stop = async move {
             shutdown_signal().await;
-            // Live feeds never end on their own: tell them to, so connections can close.
-            feed.close();
+            // Streamed answers (live feeds, dashboards) never end on their own: tell them to.
+            state.begin_stopping();
         };
         Listening { header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)) }
             .serve(listener, app, stop)

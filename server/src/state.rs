@@ -47,6 +47,9 @@ pub struct AppState {
     pub feed: Arc<Feed>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
+    /// Turns true when the server begins to stop: streamed answers (server-sent events) end on it,
+    /// or the graceful shutdown would wait for them forever.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -55,7 +58,28 @@ impl AppState {
     pub fn new(store: Store, settings: Settings, metrics: Arc<Metrics>) -> std::io::Result<AppState> {
         let projections = Arc::new(Live::start(store.clone())?);
         let feed = Arc::new(Feed::start(store.clone()));
-        Ok(AppState { store, projections, sessions: Arc::default(), feed, metrics, settings: Arc::new(settings) })
+        let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
+        Ok(AppState {
+            store,
+            projections,
+            sessions: Arc::default(),
+            feed,
+            metrics,
+            settings: Arc::new(settings),
+            stopping,
+        })
+    }
+
+    /// Tells streamed answers to end: the server is stopping.
+    pub fn begin_stopping(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once the server begins to stop.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.subscribe();
+        // An error means the sender is gone, which only happens once the state itself is.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
     }
 
     /// Today, in the server's time zone.

@@ -59,7 +59,8 @@ async fn history_export_import_and_verify_work_on_a_stopped_store() {
     let restored = run(bin(), &["verify", "--data", copy.to_str().unwrap()]);
     assert!(original.status.success() && restored.status.success());
     let head = |output: &std::process::Output| {
-        String::from_utf8_lossy(&output.stdout).split("chain head ").nth(1).map(str::to_owned)
+        let said = String::from_utf8_lossy(&output.stdout).into_owned();
+        said.split("chain head ").nth(1).and_then(|rest| rest.lines().next()).map(str::to_owned)
     };
     assert_eq!(head(&original), head(&restored), "same chain head after import");
     let again = run(bin(), &["export", "--data", copy.to_str().unwrap()]);

@@ -3,6 +3,7 @@
 
 mod access;
 mod backup;
+mod browser;
 mod cli;
 mod crash;
 mod erasure;
@@ -10,6 +11,7 @@ mod hostile;
 mod live;
 mod log_api;
 mod verifiable;
+mod web;
 
 use std::path::Path;
 

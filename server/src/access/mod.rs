@@ -18,7 +18,7 @@ use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use parcours_core::store::access::{token_hash, Role, TokenRecord};
 use parcours_core::store::{Author, WriteScope};
 use parcours_core::vocabulary::{Actor, Slug};
@@ -87,11 +87,7 @@ pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Caller>, A
         let Some(token) = value.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")) else {
             return Ok(None);
         };
-        let token = token.trim();
-        if state.settings.admin_token_hash.is_some_and(|hash| hash == token_hash(token)) {
-            return Ok(Some(Caller::env_admin()));
-        }
-        return Ok(state.store.authenticate(token)?.map(|record| Caller::from_token(&record)));
+        return token_caller(state, token);
     }
     let Some(session) = sessions::cookie(&parts.headers).and_then(|id| state.sessions.get(&id)) else {
         return Ok(None);
@@ -104,18 +100,41 @@ pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Caller>, A
     Ok(caller.map(|caller| Caller { csrf: Some(session.csrf), ..caller }))
 }
 
-/// The route layer that every matched route goes through; see the module documentation.
-pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+/// The caller a token stands for (the environment's admin token included), if it is valid. The
+/// sign-in page opens a session for `caller.actor`, the token's id.
+pub fn token_caller(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
+    let token = token.trim();
+    if state.settings.admin_token_hash.is_some_and(|hash| hash == token_hash(token)) {
+        return Ok(Some(Caller::env_admin()));
+    }
+    Ok(state.store.authenticate(token)?.map(|record| Caller::from_token(&record)))
+}
+
+/// The route layer that every matched route goes through; see the module documentation. Pages
+/// are refused the web's way (`crate::web::refused`): a sign-in redirect or a French page.
+pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned()).unwrap_or_default();
     let Some(rule) = policy::rule(request.method(), &path) else {
         tracing::error!(method = %request.method(), %path, "route without an access rule: refused");
-        return Err(ApiError::Forbidden);
+        return ApiError::Forbidden.into_response();
     };
     if rule.is_public() {
-        return Ok(next.run(request).await);
+        return next.run(request).await;
     }
+    // Where a page sends back to after sign-in: itself, if it can be opened again (a GET).
+    let uri = if request.method() == Method::GET { request.uri().clone() } else { axum::http::Uri::from_static("/") };
+    match admit(&state, rule, request).await {
+        Ok(request) => next.run(request).await,
+        Err(refusal) if rule.is_page() => crate::web::refused(refusal, &uri),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Authenticates the request and checks the rule and, for cookie writes, the CSRF token; gives the
+/// request back with its [`Caller`].
+async fn admit(state: &AppState, rule: &policy::Rule, request: Request) -> Result<Request, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let Some(caller) = authenticate(&state, &parts)? else {
+    let Some(caller) = authenticate(state, &parts)? else {
         return Err(ApiError::Unauthorized);
     };
     if !rule.allows(caller.role) {
@@ -134,7 +153,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         }
     }
     parts.extensions.insert(caller);
-    Ok(next.run(Request::from_parts(parts, body)).await)
+    Ok(Request::from_parts(parts, body))
 }
 
 /// Handlers take the caller that [`enforce`] authenticated; a handler on a public route that asks

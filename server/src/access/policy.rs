@@ -75,6 +75,21 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/tokens", ADMIN),
     allow("POST", "/api/tokens", ADMIN),
     allow("DELETE", "/api/tokens/{id}", ADMIN),
+    // The web application (`crate::web`), with the rights of the API routes it shows.
+    allow("GET", "/static/{file}", PUBLIC),
+    allow("GET", "/connexion", PUBLIC),
+    allow("POST", "/connexion", PUBLIC),
+    allow("POST", "/deconnexion", EVERYONE),
+    allow("GET", "/", EVERYONE),
+    allow("GET", "/tableau-de-bord", WRITERS),
+    allow("GET", "/tableau-de-bord/chiffres", WRITERS),
+    allow("GET", "/tableau-de-bord/flux", WRITERS),
+    allow("GET", "/beneficiaires", READERS),
+    allow("POST", "/beneficiaires", WRITERS),
+    allow("GET", "/beneficiaires/{id}", READERS),
+    allow("POST", "/beneficiaires/{id}/etapes", WRITERS),
+    allow("GET", "/beneficiaires/{id}/corriger/{event}", WRITERS),
+    allow("GET", "/statistiques", FIGURES),
 ];
 
 /// The rule of a route, by method and route template (`/api/beneficiaries/{id}`).

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::Response;
 use parcours_core::store::access::Role;
 use parcours_core::vocabulary::{Date, Slug};
-use parcours_projections::{EntriesQuery, GroupBy, OutcomeQuery, Period};
+use parcours_projections::{Dashboard, Entries, EntriesQuery, GroupBy, OutcomeQuery, Outcomes, Period};
 use serde::Deserialize;
 
 use super::{blocking, csv_response, json_response, ApiError, QueryOf};
@@ -26,7 +26,7 @@ pub struct DashboardQuery {
 
 /// The structure a coordinator's figures are about: the one asked for, which must be theirs, or
 /// their only one.
-fn structure_of(caller: &Caller, asked: Option<Slug>) -> Result<Slug, ApiError> {
+pub fn structure_of(caller: &Caller, asked: Option<Slug>) -> Result<Slug, ApiError> {
     match asked {
         Some(structure) if caller.may_follow(&structure) => Ok(structure),
         Some(_) => Err(ApiError::Forbidden),
@@ -45,12 +45,17 @@ pub async fn dashboard(
     caller: Caller,
     QueryOf(query): QueryOf<DashboardQuery>,
 ) -> Result<Response, ApiError> {
-    let structure = structure_of(&caller, query.structure)?;
+    let dashboard = dashboard_for(&state, &caller, query.structure).await?;
+    Ok(json_response(serde_json::to_vec(&dashboard)?))
+}
+
+/// The dashboard of a structure the caller follows, once the projections hold every durable step.
+pub async fn dashboard_for(state: &AppState, caller: &Caller, structure: Option<Slug>) -> Result<Dashboard, ApiError> {
+    let structure = structure_of(caller, structure)?;
     state.caught_up().await?;
     let today = state.today();
-    let body =
-        blocking(move || Ok(serde_json::to_vec(&state.projections.read().dashboard(&structure, today))?)).await?;
-    Ok(json_response(body))
+    let state = state.clone();
+    blocking(move || Ok(state.projections.read().dashboard(&structure, today))).await
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -107,21 +112,32 @@ pub async fn outcomes(
     QueryOf(query): QueryOf<StatsQuery>,
 ) -> Result<Response, ApiError> {
     let period = period(&state, query.from, query.to)?;
-    check_statistics_scope(&caller, query.structure.as_ref())?;
-    state.caught_up().await?;
-    let evaluator = caller.role == Role::Evaluator;
-    let threshold = state.settings.small_cells;
-    let request =
-        OutcomeQuery { period, structure: query.structure, by: query.by, sensitive_prescribers_as_other: evaluator };
-    let outcomes = blocking(move || Ok(state.projections.read().outcomes(&request))).await;
-    let mut outcomes = outcomes?;
-    if evaluator {
-        outcomes.withhold_small_cells(threshold);
-    }
+    let outcomes = outcome_figures(&state, &caller, period, query.structure, query.by).await?;
     Ok(match query.format {
         Format::Json => json_response(serde_json::to_vec(&outcomes)?),
         Format::Csv => csv_response(outcomes.to_csv()),
     })
+}
+
+/// The outcome statistics the caller may see: exact, or with small cells withheld for evaluators.
+pub async fn outcome_figures(
+    state: &AppState,
+    caller: &Caller,
+    period: Period,
+    structure: Option<Slug>,
+    by: Option<GroupBy>,
+) -> Result<Outcomes, ApiError> {
+    check_statistics_scope(caller, structure.as_ref())?;
+    state.caught_up().await?;
+    let evaluator = caller.role == Role::Evaluator;
+    let threshold = state.settings.small_cells;
+    let request = OutcomeQuery { period, structure, by, sensitive_prescribers_as_other: evaluator };
+    let state = state.clone();
+    let mut outcomes = blocking(move || Ok(state.projections.read().outcomes(&request))).await?;
+    if evaluator {
+        outcomes.withhold_small_cells(threshold);
+    }
+    Ok(outcomes)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -148,16 +164,28 @@ pub async fn entries(
     QueryOf(query): QueryOf<EntriesParams>,
 ) -> Result<Response, ApiError> {
     let period = period(&state, query.from, query.to)?;
-    check_statistics_scope(&caller, query.structure.as_ref())?;
-    state.caught_up().await?;
-    let threshold = state.settings.small_cells;
-    let request = EntriesQuery { period, structure: query.structure };
-    let mut entries = blocking(move || Ok(state.projections.read().entries(&request))).await?;
-    if caller.role == Role::Evaluator {
-        entries.withhold_small_cells(threshold);
-    }
+    let entries = entry_figures(&state, &caller, period, query.structure).await?;
     Ok(match query.format {
         Format::Json => json_response(serde_json::to_vec(&entries)?),
         Format::Csv => csv_response(entries.to_csv()),
     })
+}
+
+/// The entry statistics the caller may see: exact, or with small cells withheld for evaluators.
+pub async fn entry_figures(
+    state: &AppState,
+    caller: &Caller,
+    period: Period,
+    structure: Option<Slug>,
+) -> Result<Entries, ApiError> {
+    check_statistics_scope(caller, structure.as_ref())?;
+    state.caught_up().await?;
+    let threshold = state.settings.small_cells;
+    let request = EntriesQuery { period, structure };
+    let state = state.clone();
+    let mut entries = blocking(move || Ok(state.projections.read().entries(&request))).await?;
+    if caller.role == Role::Evaluator {
+        entries.withhold_small_cells(threshold);
+    }
+    Ok(entries)
 }

@@ -74,11 +74,9 @@ fn events(
         let _guard = guard;
         let mut cursor = after;
         let mut live = None;
-        let mut closing = state.feed.closing();
+        let stopped = state.stopped();
+        tokio::pin!(stopped);
         loop {
-            if *closing.borrow_and_update() {
-                return;
-            }
             // Catch up from the store.
             while cursor < state.store.last_position() {
                 let batch = {
@@ -101,7 +99,7 @@ fn events(
             };
             let received = tokio::select! {
                 received = receiver.recv() => received,
-                _ = closing.changed() => return,
+                () = &mut stopped => return,
             };
             match received {
                 Ok(batch) => {

@@ -50,18 +50,23 @@ pub async fn register(
     caller: Caller,
     JsonBody(body): JsonBody<RegisterBody>,
 ) -> Result<Response, ApiError> {
-    let step = json::step_from_value("data", StepKind::Registered, body.data)?;
-    // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
-    // same registration is an idempotent success rather than `already_registered`.
-    let (stream, event_id) = match body.id {
-        Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
-        None => (StreamId::generate(), None),
-    };
-    let event = NewEvent { id: event_id, occurred_on: body.occurred_on, step };
+    let (stream, event) = registration(body.id, body.occurred_on, body.data)?;
     let appended = append(&state, &caller, stream, None, vec![event]).await?;
     let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(Registered { id: stream, version: appended.version, position: appended.position }))
         .into_response())
+}
+
+/// The first event of a new beneficiary's stream, from the `data` of a `registered` event.
+pub fn registration(id: Option<StreamId>, occurred_on: Date, data: Value) -> Result<(StreamId, NewEvent), ApiError> {
+    let step = json::step_from_value("data", StepKind::Registered, data)?;
+    // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
+    // same registration is an idempotent success rather than `already_registered`.
+    let (stream, event_id) = match id {
+        Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
+        None => (StreamId::generate(), None),
+    };
+    Ok((stream, NewEvent { id: event_id, occurred_on, step }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -90,8 +95,23 @@ pub async fn append_events(
     JsonBody(body): JsonBody<AppendBody>,
 ) -> Result<Response, ApiError> {
     let stream = beneficiary_id(&id)?;
+    let appended = append_inputs(&state, &caller, stream, body.expected_version, body.events).await?;
+    let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let body = AppendedJson { version: appended.version, position: appended.position, ids: appended.ids };
+    Ok((status, Json(body)).into_response())
+}
+
+/// Appends the steps of a person's pathway as a client proposes them (the API's JSON, the web's
+/// forms): read as the API reads them, then appended as the caller.
+pub async fn append_inputs(
+    state: &AppState,
+    caller: &Caller,
+    stream: StreamId,
+    expected_version: Option<u32>,
+    inputs: Vec<EventInput>,
+) -> Result<parcours_core::store::Appended, ApiError> {
     let store = state.store.clone();
-    let events = blocking(move || Ok(json::parse_events(&store, stream, body.events)?)).await?;
+    let events = blocking(move || Ok(json::parse_events(&store, stream, inputs)?)).await?;
     // Structures are recorded by an admin in their own streams (PUT /api/structures/{slug}).
     if let Some(index) = events.iter().position(|event| matches!(event.step, Step::StructureUpdated(_))) {
         let violation = Violation::StructureStepInPathway;
@@ -101,10 +121,7 @@ pub async fn append_events(
     if caller.role != Role::Admin && events.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_))) {
         return Err(ApiError::Forbidden);
     }
-    let appended = append(&state, &caller, stream, body.expected_version, events).await?;
-    let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    let body = AppendedJson { version: appended.version, position: appended.position, ids: appended.ids };
-    Ok((status, Json(body)).into_response())
+    append(state, caller, stream, expected_version, events).await
 }
 
 /// Appends as the caller, with the scope the writer enforces.

@@ -4,11 +4,11 @@
 pub mod admin;
 pub mod backup;
 mod error;
-mod figures;
+pub mod figures;
 mod live;
 pub mod log;
 pub mod openapi;
-mod people;
+pub mod people;
 mod structures;
 
 use axum::extract::rejection::QueryRejection;
@@ -56,7 +56,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tokens/{id}", axum::routing::delete(admin::revoke_token))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .merge(crate::web::router(state.clone()))
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         // Answers are about people and change with every step: never cached unless a route says
         // otherwise (static files), never sniffed into another type.
@@ -64,6 +65,15 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Unknown addresses: the API's JSON error under `/api`, a French page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found("no such route").into_response()
+    } else {
+        crate::web::not_found().await
+    }
 }
 
 /// Runs blocking work (the store, the projections' fold) off the async workers.

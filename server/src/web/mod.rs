@@ -1,0 +1,163 @@
+//! The web application (CONTRACT §5 `GET /`): French pages rendered on the server, for the people
+//! who use Parcours every day, on top of the very functions the API answers with.
+//!
+//! - Pages are HTML written with maud; one file per page, the frame in `layout`, forms in `forms`
+//!   (fields as data) and `steps` (the form of each step), French words in `labels`.
+//! - The stylesheet and the one script are static files built into the binary (`assets`); pages
+//!   carry no inline script or style, so their Content-Security-Policy forbids both.
+//! - Access: every route goes through `access::enforce` with its rule in `access::policy::RULES`,
+//!   like the API's; a refused page redirects to the sign-in page or says why in French
+//!   ([`refused`]). Forms that write carry the session's CSRF token, which `enforce` checks.
+//! - Writes go through `api::log` with the signed-in caller, so the writer's scope check applies.
+
+mod assets;
+mod charts;
+mod dashboard;
+mod forms;
+mod labels;
+mod layout;
+mod people;
+mod person;
+mod sign_in;
+mod statistics;
+mod steps;
+
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use parcours_core::store::access::Role;
+use parcours_core::store::AppendError;
+
+use crate::access::{self, Caller};
+use crate::api::ApiError;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/{file}", get(assets::serve))
+        .route("/connexion", get(sign_in::form).post(sign_in::sign_in))
+        .route("/deconnexion", post(sign_in::sign_out))
+        .route("/tableau-de-bord", get(dashboard::page))
+        .route("/tableau-de-bord/chiffres", get(dashboard::figures))
+        .route("/tableau-de-bord/flux", get(dashboard::changes))
+        .route("/beneficiaires", get(people::list).post(people::register))
+        .route("/beneficiaires/{id}", get(person::page))
+        .route("/beneficiaires/{id}/etapes", post(person::record))
+        .route("/beneficiaires/{id}/corriger/{event}", get(person::correction))
+        .route("/statistiques", get(statistics::page))
+        .route_layer(axum::middleware::from_fn_with_state(state, access::enforce))
+}
+
+/// Each role starts where its work is.
+async fn home(caller: Caller) -> Redirect {
+    Redirect::to(match caller.role {
+        Role::Admin | Role::Coordinator => "/tableau-de-bord",
+        Role::Auditor => "/beneficiaires",
+        Role::Evaluator => "/statistiques",
+    })
+}
+
+/// How a page answers an error: in French, never with the API's JSON.
+pub struct PageError(ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError(error)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        refused(self.0, &Uri::from_static("/"))
+    }
+}
+
+/// A page refused or failed: without a session, to the sign-in page (and back to `uri` after);
+/// otherwise a French page that says why, without saying whether what was asked for exists.
+pub fn refused(error: ApiError, uri: &Uri) -> Response {
+    use layout::problem;
+    match error {
+        ApiError::Unauthorized => {
+            let back = uri.path_and_query().map_or("/", |path| path.as_str());
+            let target: String = form_urlencoded::Serializer::new(String::new()).append_pair("suite", back).finish();
+            Redirect::to(&format!("/connexion?{target}")).into_response()
+        }
+        ApiError::Forbidden => problem(
+            StatusCode::FORBIDDEN,
+            "Accès refusé",
+            "Votre accès ne permet pas d'ouvrir cette page, ou le formulaire envoyé a expiré : rechargez la page \
+             et recommencez.",
+        ),
+        ApiError::NotFound(_) => {
+            problem(StatusCode::NOT_FOUND, "Page introuvable", "Cette page n'existe pas, ou plus.")
+        }
+        ApiError::InvalidRequest(_) => problem(
+            StatusCode::BAD_REQUEST,
+            "Demande incorrecte",
+            "L'adresse de cette page contient une valeur incorrecte.",
+        ),
+        ApiError::PayloadTooLarge(_) => problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Formulaire trop volumineux",
+            "Le formulaire envoyé dépasse la taille acceptée : raccourcissez les textes saisis.",
+        ),
+        ApiError::Unavailable(_) => {
+            let mut response = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service momentanément indisponible",
+                "Le serveur prépare ses données : réessayez dans quelques secondes.",
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            response
+        }
+        ApiError::Append(AppendError::Forbidden) => refused(ApiError::Forbidden, uri),
+        error @ (ApiError::Append(_) | ApiError::Store(_)) => {
+            // The cause is logged by the API's own answer to it, never shown.
+            let status = error.into_response().status();
+            problem(status, "Erreur du serveur", "Une erreur est survenue de notre côté ; elle a été enregistrée.")
+        }
+    }
+}
+
+/// The answer to an address that is no page.
+pub async fn not_found() -> Response {
+    refused(ApiError::not_found("no such page"), &Uri::from_static("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::access::policy::RULES;
+
+    /// Every route of the web router has its access rule and every page rule its route, read from
+    /// the source of `router` as `api`'s own test does.
+    #[test]
+    fn every_page_has_an_access_rule() {
+        let source = include_str!("mod.rs");
+        let start = source.find("Router::new()").unwrap_or(0);
+        let end = source[start..].find(".route_layer").map_or(source.len(), |end| start + end);
+        let mut routes = Vec::new();
+        for line in source[start..end].lines().map(str::trim).filter(|line| line.starts_with(".route(\"")) {
+            let path = line.trim_start_matches(".route(\"").split('"').next().unwrap_or_default();
+            for method in ["get", "post"] {
+                if line.contains(&format!(" {method}(")) || line.contains(&format!(".{method}(")) {
+                    routes.push((method.to_uppercase(), path.to_owned()));
+                }
+            }
+        }
+        assert!(routes.len() > 10, "the router was read: {routes:?}");
+        for (method, path) in &routes {
+            let rule = RULES.iter().find(|rule| rule.method == method && rule.path == path);
+            assert!(rule.is_some_and(|rule| rule.is_page()), "{method} {path} has no page rule");
+        }
+        for rule in RULES.iter().filter(|rule| rule.is_page()) {
+            assert!(
+                routes.iter().any(|(method, path)| method == rule.method && path == rule.path),
+                "the rule for {} {} names no page",
+                rule.method,
+                rule.path
+            );
+        }
+    }
+}

@@ -1,0 +1,677 @@
+//! Fiche bénéficiaire: one person's pathway as it stands (`audit::state_now`), their history as
+//! recorded (`audit::audit_trail`: who recorded what and when, corrections beside what they
+//! correct), and the forms that record each step of CONTRACT §3, corrections included.
+//!
+//! Forms post to `/beneficiaires/{id}/etapes`; the step is read by the API's parser and appended
+//! with `api::log::append_inputs` as the signed-in caller. A refused step comes back with the form
+//! open, the values kept and the error in French next to its field.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use parcours_core::store::access::Role;
+use parcours_core::vocabulary::{Envelope, EventId, PersonalData, Step, StepKind, StreamId};
+use parcours_projections::audit::{audit_trail, state_now, AuditEntry, AuditTrail, CorrectionEffect, EventStatus};
+use parcours_projections::PathwayState;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::forms::{self, Errors, Values};
+use super::labels::{self, Labelled};
+use super::layout::{document, Html, Section};
+use super::people::known_structures;
+use super::steps::{self, Suggestions, RECORDED};
+use super::PageError;
+use crate::access::{Caller, ENV_ADMIN_ACTOR};
+use crate::api::log::{append_inputs, beneficiary_id, readable_stream};
+use crate::api::{blocking, record_access, ApiError};
+use crate::json::{current_identity, event_json, EventInput, Identity};
+use crate::state::AppState;
+
+/// Everything the page of one person shows, read from their stream alone.
+struct Person {
+    stream: StreamId,
+    events: Vec<Envelope>,
+    identity: Option<PersonalData>,
+    pathway: PathwayState,
+    trail: AuditTrail,
+    /// Who recorded: the label of each token, by its id.
+    actors: BTreeMap<String, String>,
+    /// Known structures, for the forms.
+    structures: Vec<String>,
+}
+
+async fn load(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Person, ApiError> {
+    let (state, caller) = (state.clone(), caller.clone());
+    blocking(move || {
+        let events = readable_stream(&state, &caller, stream)?;
+        record_access(&state, &caller, stream, "fiche")?;
+        let missing = || ApiError::not_found(format!("no beneficiary {stream}"));
+        let pathway = state_now(&events).ok_or_else(missing)?;
+        let trail = audit_trail(&events).ok_or_else(missing)?;
+        let identity = current_identity(&state.store, &events)?;
+        let actors =
+            state.store.tokens()?.into_iter().filter_map(|(record, _)| Some((record.id, record.label?))).collect();
+        let structures = known_structures(&state, &caller);
+        Ok(Person { stream, events, identity, pathway, trail, actors, structures })
+    })
+    .await
+}
+
+impl Person {
+    fn name(&self) -> String {
+        match (self.identity.as_ref().and_then(PersonalData::display_name), self.pathway.identity_erased) {
+            (Some(name), _) => name,
+            (None, true) => "Données personnelles effacées".into(),
+            (None, false) => "Personne sans nom enregistré".into(),
+        }
+    }
+
+    fn actor(&self, actor: &str) -> String {
+        match self.actors.get(actor) {
+            Some(label) => format!("{label} ({actor})"),
+            None if actor == ENV_ADMIN_ACTOR => "l'administration (jeton du serveur)".into(),
+            None => actor.to_owned(),
+        }
+    }
+
+    fn suggestions(&self) -> Suggestions {
+        Suggestions {
+            structures: self.structures.clone(),
+            open_contracts: self.pathway.open_contracts.iter().map(|c| c.contract_id.clone()).collect(),
+            open_trainings: self.pathway.open_trainings.iter().map(|t| t.training_id.clone()).collect(),
+        }
+    }
+
+    /// What each step's form starts with: today, the person's structure, fresh references.
+    fn starting_values(&self, state: &AppState, kind: StepKind) -> Values {
+        let mut values = Values::default();
+        values.set("occurred_on", state.today().to_string());
+        values.set("id", EventId::generate().to_string());
+        let count = |kind: StepKind| self.events.iter().filter(|event| event.step.kind() == kind).count();
+        match kind {
+            StepKind::Referred => values.set("structure", self.pathway.current_structure.to_string()),
+            StepKind::ContractStarted => values.set("contract_id", format!("contrat-{}", count(kind) + 1)),
+            StepKind::TrainingStarted => values.set("training_id", format!("formation-{}", count(kind) + 1)),
+            StepKind::FollowedUpAfterExit => values.set("months_after_exit", "6"),
+            _ => {}
+        }
+        if let [only] = self.pathway.open_contracts.as_slice() {
+            if matches!(kind, StepKind::ContractEnded | StepKind::HoursWorked) {
+                values.set("contract_id", only.contract_id.clone());
+            }
+        }
+        if let [only] = self.pathway.open_trainings.as_slice() {
+            if kind == StepKind::TrainingCompleted {
+                values.set("training_id", only.training_id.clone());
+            }
+        }
+        values
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    /// The step just recorded, to confirm it.
+    enregistre: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html, PageError> {
+    let stream = beneficiary_id(&id)?;
+    let person = load(&state, &caller, stream).await?;
+    let recorded = query.enregistre.as_deref().and_then(StepKind::from_code);
+    Ok(render(&state, &caller, &person, recorded, None, StatusCode::OK))
+}
+
+/// A form sent back with its values and errors.
+struct Failed {
+    kind: StepKind,
+    values: Values,
+    errors: Errors,
+}
+
+fn render(
+    state: &AppState,
+    caller: &Caller,
+    person: &Person,
+    recorded: Option<StepKind>,
+    failed: Option<&Failed>,
+    status: StatusCode,
+) -> Html {
+    let writer = matches!(caller.role, Role::Admin | Role::Coordinator);
+    // The writer's own rule (CONTRACT §7): a coordinator appends for the people their structures
+    // hold now; those who moved on stay readable.
+    let holds = caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure);
+    let main = html! {
+        @if let Some(kind) = recorded {
+            div.confirmation role="status" { p { "Étape enregistrée : " (kind.label()) "." } }
+        }
+        (summary(person))
+        @if writer && !holds {
+            p.alerte {
+                "Cette personne est suivie aujourd'hui par " (person.pathway.current_structure)
+                " : vous pouvez consulter son parcours, pas y enregistrer d'étape."
+            }
+        }
+        @if writer && holds {
+            section #enregistrer aria-labelledby="titre-enregistrer" {
+                h2 #titre-enregistrer { "Enregistrer une étape" }
+                p.discret { "Ouvrez l'étape à enregistrer. Les champs marqués « obligatoire » doivent être remplis." }
+                @for kind in RECORDED {
+                    @let failed = failed.filter(|failed| failed.kind == kind);
+                    @let values = failed.map_or_else(|| person.starting_values(state, kind), |failed| failed.values.clone());
+                    @let errors = failed.map(|failed| failed.errors.clone()).unwrap_or_default();
+                    (step_form(caller, person, kind, &values, &errors, failed.is_some()))
+                }
+            }
+        }
+        (history(state, caller, person))
+    };
+    Html(status, document(Some(caller), Section::People, &person.name(), main))
+}
+
+fn step_form(caller: &Caller, person: &Person, kind: StepKind, values: &Values, errors: &Errors, open: bool) -> Markup {
+    let form = kind.code();
+    let fields: Vec<forms::Field> =
+        std::iter::once(steps::date_field(kind)).chain(steps::fields(kind, &person.suggestions())).collect();
+    html! {
+        details.etape #(format!("etape-{form}")) open[open] {
+            summary { (kind.label()) }
+            form.formulaire method="post" action=(format!("/beneficiaires/{}/etapes", person.stream)) novalidate {
+                (forms::csrf(caller.csrf.as_deref()))
+                input type="hidden" name="type" value=(form);
+                input type="hidden" name="id" value=(values.get("id"));
+                (forms::general_errors(errors))
+                (forms::fields(form, &fields, values, errors))
+                button type="submit" { "Enregistrer : " (kind.label()) }
+            }
+        }
+    }
+}
+
+/// The pathway as it stands: who the person is, their episode, contracts, trainings, follow-up.
+fn summary(person: &Person) -> Markup {
+    let pathway = &person.pathway;
+    let registration = &pathway.registration;
+    let episode = pathway.episodes.last().filter(|_| pathway.in_episode);
+    let identity = person.identity.clone().unwrap_or_default();
+    let optional = |value: Option<String>| value.unwrap_or_else(|| "—".into());
+    html! {
+        div.fiche {
+            section aria-labelledby="titre-personne" {
+                h2 #titre-personne { "La personne" }
+                dl.faits {
+                    @if pathway.identity_erased {
+                        dt { "Données personnelles" } dd { "Effacées" }
+                    } @else {
+                        dt { "Prénom" } dd { (optional(identity.first_name)) }
+                        dt { "Nom" } dd { (optional(identity.last_name)) }
+                        dt { "Date de naissance" } dd { (optional(identity.birth_date.map(labels::date))) }
+                        dt { "Téléphone" } dd { (optional(identity.phone)) }
+                        dt { "Courriel" } dd { (optional(identity.email)) }
+                        dt { "Adresse" } dd { (optional(identity.address)) }
+                    }
+                    dt { "Genre" } dd { (registration.gender.label()) }
+                    dt { "Année de naissance" } dd { (registration.birth_year) }
+                    dt { "Inscrite le" } dd { (labels::date(registration.registered_on)) " à " (registration.structure) }
+                    dt { "Structure actuelle" } dd { (pathway.current_structure) }
+                }
+            }
+            section aria-labelledby="titre-parcours" {
+                h2 #titre-parcours { "Parcours en cours" }
+                @match episode {
+                    None => p { "Aucun parcours en cours." },
+                    Some(episode) => dl.faits {
+                        dt { "Orientée le" } dd { (labels::date(episode.referred_on)) " vers " (episode.structure) }
+                        dt { "Prescripteur" } dd { (episode.prescriber.label()) }
+                        dt { "Situation à l'entrée" } dd { (episode.situation.label()) }
+                        @if let Some(programme) = episode.programme { dt { "Dispositif" } dd { (programme.label()) } }
+                        @if !episode.benefits.is_empty() {
+                            dt { "Minima sociaux" }
+                            dd { (episode.benefits.iter().map(|benefit| benefit.label()).collect::<Vec<_>>().join(", ")) }
+                        }
+                        @if let Some(qualification) = episode.qualification {
+                            dt { "Niveau de diplôme" } dd { (qualification.label()) }
+                        }
+                    },
+                }
+                h3 { "Contrats en cours" }
+                @if pathway.open_contracts.is_empty() {
+                    p { "Aucun contrat en cours." }
+                } @else {
+                    ul {
+                        @for contract in &pathway.open_contracts {
+                            li {
+                                (contract.kind.label()) " « " (contract.contract_id) " », "
+                                (labels::hours(contract.weekly_hours)) " par semaine, depuis le " (labels::date(contract.started_on))
+                                @if let Some(end) = contract.planned_end { ", fin prévue le " (labels::date(end)) }
+                            }
+                        }
+                    }
+                }
+                h3 { "Formations en cours" }
+                @if pathway.open_trainings.is_empty() {
+                    p { "Aucune formation en cours." }
+                } @else {
+                    ul {
+                        @for training in &pathway.open_trainings {
+                            li {
+                                (training.title) " (« " (training.training_id) " »"
+                                @if training.qualifying { ", qualifiante" }
+                                "), depuis le " (labels::date(training.started_on))
+                            }
+                        }
+                    }
+                }
+                h3 { "Dernier suivi" }
+                @match &pathway.last_follow_up {
+                    None => p { "Aucun entretien de suivi." },
+                    Some(follow_up) => p {
+                        (follow_up.kind.label()) " le " (labels::date(follow_up.held_on))
+                        @if let Some(next) = follow_up.next_due { " ; prochain prévu le " (labels::date(next)) }
+                        "."
+                    },
+                }
+            }
+            @if !pathway.exits.is_empty() {
+                section aria-labelledby="titre-sorties" {
+                    h2 #titre-sorties { "Sorties" }
+                    ul {
+                        @for exit in &pathway.exits {
+                            li {
+                                (labels::date(exit.exited_on)) " : " (exit.destination.label())
+                                " (" (exit.category.label()) ")"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The history as recorded, the latest first; each correction shown beside the step it corrects.
+fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
+    let writer = caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure);
+    let by_id: BTreeMap<EventId, &AuditEntry> = person.trail.events.iter().map(|entry| (entry.id, entry)).collect();
+    let timezone = state.settings.timezone;
+    html! {
+        section #historique aria-labelledby="titre-historique" {
+            h2 #titre-historique { "Historique" }
+            p.discret {
+                "Chaque étape telle qu'elle a été enregistrée, la dernière saisie en premier : la date où elle a eu "
+                "lieu, celle de sa saisie et qui l'a saisie. Une étape n'est jamais modifiée : une correction "
+                "s'ajoute à côté d'elle."
+            }
+            ol.historique reversed {
+                @for entry in person.trail.events.iter().rev() {
+                    li.evenement.annule[entry.status == Some(EventStatus::Retracted)]
+                        .remplace[entry.status == Some(EventStatus::Replaced)] #(format!("e-{}", entry.id)) {
+                        div.evenement-corps {
+                            h3 {
+                                (entry.kind.label())
+                                @match entry.status {
+                                    Some(EventStatus::Retracted) => span.etiquette { "annulée" },
+                                    Some(EventStatus::Replaced) => span.etiquette { "corrigée" },
+                                    _ => {},
+                                }
+                            }
+                            p.dates {
+                                "Survenue le " (labels::date(entry.occurred_on))
+                                " · saisie le " (labels::time(entry.recorded_at, timezone))
+                                " par " (person.actor(&entry.recorded_by.0))
+                            }
+                            @if let Some(target) = entry.corrects.and_then(|target| by_id.get(&target.event)) {
+                                p {
+                                    @match entry.corrects.map(|target| target.effect) {
+                                        Some(CorrectionEffect::Retracted) => "Annule ",
+                                        _ => "Corrige ",
+                                    }
+                                    a href=(format!("#e-{}", target.id)) {
+                                        "l'étape « " (target.kind.label()) " » du " (labels::date(target.occurred_on))
+                                    }
+                                    "."
+                                }
+                            }
+                            (facts(&entry.data))
+                            @if writer && correctable(entry) {
+                                p { a href=(format!("/beneficiaires/{}/corriger/{}", person.stream, entry.id)) {
+                                    "Corriger cette étape" span.visuellement-cache { " (" (entry.kind.label()) " du " (labels::date(entry.occurred_on)) ")" }
+                                } }
+                            }
+                        }
+                        @if !entry.corrected_by.is_empty() {
+                            aside.corrections aria-label="Corrections de cette étape" {
+                                @for link in &entry.corrected_by {
+                                    @let correction = by_id.get(&link.correction);
+                                    div.correction {
+                                        p {
+                                            strong { @match link.effect { CorrectionEffect::Replaced => "Corrigée", CorrectionEffect::Retracted => "Annulée" } }
+                                            " le " (labels::time(link.recorded_at, timezone)) " par " (person.actor(&link.recorded_by.0))
+                                        }
+                                        @if let Some(correction) = correction { (facts(&correction.data)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a step may still be corrected (CONTRACT §4): not a correction, not already retracted.
+fn correctable(entry: &AuditEntry) -> bool {
+    entry.corrects.is_none()
+        && entry.status != Some(EventStatus::Retracted)
+        && !matches!(entry.kind, StepKind::Corrected | StepKind::PersonalDataErased | StepKind::StructureUpdated)
+}
+
+/// What a step says, in French.
+fn facts(step: &Step) -> Markup {
+    let yes_no = |yes: bool| if yes { "oui" } else { "non" };
+    let mut items: Vec<(&str, String)> = Vec::new();
+    let mut add = |label: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            items.push((label, value));
+        }
+    };
+    let mut replacement = None;
+    match step {
+        Step::Registered(registered) => {
+            add("Structure", Some(registered.structure.to_string()));
+            add("Genre", Some(registered.gender.label().into()));
+            add("Année de naissance", Some(registered.birth_year.to_string()));
+        }
+        Step::Referred(referred) => {
+            add("Structure", Some(referred.structure.to_string()));
+            let prescriber = match &referred.prescriber.name {
+                Some(name) => format!("{} ({name})", referred.prescriber.kind.label()),
+                None => referred.prescriber.kind.label().into(),
+            };
+            add("Prescripteur", Some(prescriber));
+            add("Situation à l'entrée", Some(referred.situation.label().into()));
+            add("Dispositif", referred.programme.map(|programme| programme.label().into()));
+            let benefits: Vec<&str> = referred.benefits.iter().map(|benefit| benefit.label()).collect();
+            add("Minima sociaux", (!benefits.is_empty()).then(|| benefits.join(", ")));
+            add("Niveau de diplôme", referred.qualification.map(|qualification| qualification.label().into()));
+            add("Quotient familial", referred.family_quotient.map(|euros| format!("{euros} € par mois")));
+        }
+        Step::ContractStarted(contract) => {
+            add("Contrat", Some(contract.contract_id.clone()));
+            add("Type", Some(contract.kind.label().into()));
+            add("Heures par semaine", Some(labels::hours(contract.weekly_hours)));
+            add("Employeur", contract.employer.clone());
+            add("Poste", contract.job.clone());
+            add("Fin prévue", contract.planned_end.map(labels::date));
+        }
+        Step::ContractEnded(ended) => {
+            add("Contrat", Some(ended.contract_id.clone()));
+            add("Motif", Some(ended.reason.label().into()));
+        }
+        Step::HoursWorked(worked) => {
+            add("Contrat", Some(worked.contract_id.clone()));
+            add("Mois", Some(labels::month(worked.month)));
+            add("Heures", Some(labels::hours(worked.hours)));
+        }
+        Step::SkillsAssessed(assessed) => {
+            add("Évaluateur", Some(assessed.assessor.clone()));
+            add("Type", Some(assessed.kind.label().into()));
+            add("Compétences", (!assessed.skills.is_empty()).then(|| assessed.skills.join(", ")));
+            add("Synthèse", assessed.summary.clone());
+        }
+        Step::TrainingStarted(training) => {
+            add("Formation", Some(training.training_id.clone()));
+            add("Intitulé", Some(training.title.clone()));
+            add("Qualifiante", Some(yes_no(training.qualifying).into()));
+            add("Certification", training.certification.clone());
+            add("Durée prévue", training.planned_hours.map(labels::hours));
+        }
+        Step::TrainingCompleted(completed) => {
+            add("Formation", Some(completed.training_id.clone()));
+            add("Résultat", Some(completed.result.label().into()));
+        }
+        Step::SupportProvided(support) => {
+            add("Domaine", Some(support.domain.label().into()));
+            add("Action", support.action.map(|action| action.label().into()));
+            add("Partenaire", support.partner.clone());
+        }
+        Step::FollowUpHeld(follow_up) => {
+            add("Type", Some(follow_up.kind.label().into()));
+            add("Prochain suivi prévu", follow_up.next_due.map(labels::date));
+        }
+        Step::Exited(exited) => {
+            let destination = exited.destination;
+            add("Situation à la sortie", Some(format!("{} ({})", destination.label(), destination.category().label())));
+        }
+        Step::FollowedUpAfterExit(after) => {
+            add("Mois après la sortie", Some(after.months_after_exit.to_string()));
+            add("Situation", Some(after.situation.label().into()));
+        }
+        Step::Corrected(correction) => {
+            add("Motif", Some(correction.reason.clone()));
+            replacement = correction.replacement.as_ref();
+        }
+        Step::PersonalDataErased(erased) => add("Motif", Some(erased.reason.label().into())),
+        Step::StructureUpdated(structure) => add("Structure", Some(structure.name.clone())),
+    }
+    html! {
+        @if !items.is_empty() {
+            dl.faits { @for (label, value) in &items { dt { (label) } dd { (value) } } }
+        }
+        @if let Some(replacement) = replacement {
+            p { "Désormais : survenue le " (labels::date(replacement.occurred_on)) "." }
+            (facts(&replacement.step))
+        }
+    }
+}
+
+pub async fn record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let stream = beneficiary_id(&id)?;
+    let values = Values::parse(&body);
+    let Some(kind) =
+        StepKind::from_code(values.get("type")).filter(|kind| RECORDED.contains(kind) || *kind == StepKind::Corrected)
+    else {
+        return Err(ApiError::InvalidRequest("type".into()).into());
+    };
+    if kind == StepKind::Corrected {
+        return record_correction(&state, &caller, stream, values).await;
+    }
+    let fields = steps::fields(kind, &Suggestions::default());
+    let mut errors = Errors::default();
+    let occurred_on = forms::read_date(&values, "occurred_on", &mut errors);
+    let data = forms::read(&fields, &values, &mut errors);
+    if let (Some(occurred_on), true) = (occurred_on, errors.is_empty()) {
+        let input = EventInput { id: values.get("id").parse().ok(), kind, occurred_on, data };
+        match append_inputs(&state, &caller, stream, None, vec![input]).await {
+            Ok(_) => {
+                let target = format!("/beneficiaires/{stream}?enregistre={}", kind.code());
+                return Ok(Redirect::to(&target).into_response());
+            }
+            Err(error) => {
+                let names: Vec<&str> = std::iter::once("occurred_on").chain(fields.iter().map(|f| f.name)).collect();
+                forms::refusal(error, &names, &mut errors)?;
+            }
+        }
+    }
+    let person = load(&state, &caller, stream).await?;
+    let failed = Failed { kind, values, errors };
+    Ok(render(&state, &caller, &person, None, Some(&failed), StatusCode::UNPROCESSABLE_ENTITY).into_response())
+}
+
+/// The two ways to correct a step, as the correction page's forms name them.
+const RETRACT: &str = "annuler";
+const REPLACE: &str = "remplacer";
+
+/// The step a correction is about, as it counts now: its own date and data, or those of its last
+/// replacement; with the identity opened, for a registration.
+fn effective(state: &AppState, person: &Person, target: &Envelope) -> Result<(String, Value), ApiError> {
+    let mut current = (target.occurred_on.to_string(), None);
+    for envelope in &person.events {
+        if let Step::Corrected(correction) = &envelope.step {
+            if let (true, Some(replacement)) = (correction.corrects == target.id, &correction.replacement) {
+                current = (replacement.occurred_on.to_string(), Some(envelope));
+            }
+        }
+    }
+    let carrier = current.1.unwrap_or(target);
+    let rendered = serde_json::to_value(event_json(&state.store, carrier, Identity::Open)?)?;
+    let data = match current.1 {
+        Some(_) => rendered["data"]["replacement"]["data"].clone(),
+        None => rendered["data"].clone(),
+    };
+    Ok((current.0, data))
+}
+
+pub async fn correction(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, event)): Path<(String, String)>,
+) -> Result<Html, PageError> {
+    let stream = beneficiary_id(&id)?;
+    let event: EventId = event.parse().map_err(|_| ApiError::not_found("no such event"))?;
+    let person = load(&state, &caller, stream).await?;
+    correction_page(&state, &caller, &person, event, None, StatusCode::OK)
+}
+
+fn correction_page(
+    state: &AppState,
+    caller: &Caller,
+    person: &Person,
+    event: EventId,
+    failed: Option<(&str, &Values, &Errors)>,
+    status: StatusCode,
+) -> Result<Html, PageError> {
+    let not_found = || ApiError::not_found("no such event");
+    let target = person.events.iter().find(|envelope| envelope.id == event).ok_or_else(not_found)?;
+    let entry = person.trail.events.iter().find(|entry| entry.id == event).ok_or_else(not_found)?;
+    let kind = target.step.kind();
+    let (occurred_on, data) = effective(state, person, target)?;
+    let mut replace_values = Values::from_data(&data);
+    replace_values.set("occurred_on", occurred_on);
+    let mut retract_values = Values::default();
+    for values in [&mut replace_values, &mut retract_values] {
+        values.set("id", EventId::generate().to_string());
+    }
+    let (mut retract_errors, mut replace_errors) = (Errors::default(), Errors::default());
+    match failed {
+        Some((RETRACT, values, errors)) => (retract_values, retract_errors) = (values.clone(), errors.clone()),
+        Some((_, values, errors)) => (replace_values, replace_errors) = (values.clone(), errors.clone()),
+        None => {}
+    }
+    let fields: Vec<forms::Field> =
+        std::iter::once(steps::date_field(kind)).chain(steps::fields(kind, &person.suggestions())).collect();
+    let reason = forms::Field::new("reason", "Motif de la correction", forms::Input::text())
+        .required()
+        .hint("Ce qui était inexact : il reste dans l'historique.");
+    let action = format!("/beneficiaires/{}/etapes", person.stream);
+    let hidden = |mode: &str, values: &Values| {
+        html! {
+            (forms::csrf(caller.csrf.as_deref()))
+            input type="hidden" name="type" value="corrected";
+            input type="hidden" name="corrects" value=(event);
+            input type="hidden" name="mode" value=(mode);
+            input type="hidden" name="id" value=(values.get("id"));
+        }
+    };
+    let main = html! {
+        p { a href=(format!("/beneficiaires/{}#e-{event}", person.stream)) { "Retour à la fiche de " (person.name()) } }
+        section.evenement aria-labelledby="titre-etape" {
+            h2 #titre-etape { "L'étape à corriger" }
+            p.dates {
+                "Survenue le " (labels::date(entry.occurred_on)) " · saisie le "
+                (labels::time(entry.recorded_at, state.settings.timezone)) " par " (person.actor(&entry.recorded_by.0))
+            }
+            (facts(&entry.data))
+        }
+        @if !correctable(entry) {
+            p.alerte { "Cette étape ne peut plus être corrigée." }
+        } @else {
+            @if kind != StepKind::Registered {
+                section aria-labelledby="titre-annuler" {
+                    h2 #titre-annuler { "Annuler cette étape" }
+                    p { "L'étape ne comptera plus, comme si elle n'avait pas eu lieu ; elle reste visible dans l'historique." }
+                    form.formulaire method="post" action=(action) novalidate {
+                        (hidden(RETRACT, &retract_values))
+                        (forms::general_errors(&retract_errors))
+                        (forms::fields(RETRACT, std::slice::from_ref(&reason), &retract_values, &retract_errors))
+                        button type="submit" { "Annuler l'étape" }
+                    }
+                }
+            }
+            section aria-labelledby="titre-remplacer" {
+                h2 #titre-remplacer { "Remplacer par des valeurs justes" }
+                p { "L'étape comptera avec ces valeurs ; l'original reste visible dans l'historique." }
+                form.formulaire method="post" action=(action) novalidate {
+                    (hidden(REPLACE, &replace_values))
+                    (forms::general_errors(&replace_errors))
+                    (forms::fields(REPLACE, std::slice::from_ref(&reason), &replace_values, &replace_errors))
+                    (forms::fields(REPLACE, &fields, &replace_values, &replace_errors))
+                    button type="submit" { "Enregistrer la correction" }
+                }
+            }
+        }
+    };
+    let title = format!("Corriger : {} — {}", kind.label(), person.name());
+    Ok(Html(status, document(Some(caller), Section::People, &title, main)))
+}
+
+async fn record_correction(
+    state: &AppState,
+    caller: &Caller,
+    stream: StreamId,
+    values: Values,
+) -> Result<Response, PageError> {
+    let event: EventId = values.get("corrects").parse().map_err(|_| ApiError::InvalidRequest("corrects".into()))?;
+    let mode = if values.get("mode") == RETRACT { RETRACT } else { REPLACE };
+    // A refused correction changes nothing: the page shown again is the person as read here.
+    let person = load(state, caller, stream).await?;
+    let target = person.events.iter().find(|envelope| envelope.id == event);
+    let kind = target.map(|target| target.step.kind()).ok_or_else(|| ApiError::not_found("no such event"))?;
+    let mut errors = Errors::default();
+    let reason = forms::Field::new("reason", "Motif", forms::Input::text()).required();
+    let mut data = forms::read(std::slice::from_ref(&reason), &values, &mut errors);
+    data["corrects"] = json!(event);
+    let fields = steps::fields(kind, &Suggestions::default());
+    if mode == REPLACE {
+        let occurred_on = forms::read_date(&values, "occurred_on", &mut errors);
+        let replacement = forms::read(&fields, &values, &mut errors);
+        data["replacement"] = json!({ "occurred_on": occurred_on, "data": replacement });
+    }
+    if errors.is_empty() {
+        let input = EventInput {
+            id: values.get("id").parse().ok(),
+            kind: StepKind::Corrected,
+            occurred_on: state.today(),
+            data,
+        };
+        match append_inputs(state, caller, stream, None, vec![input]).await {
+            Ok(_) => {
+                let target = format!("/beneficiaires/{stream}?enregistre=corrected#e-{event}");
+                return Ok(Redirect::to(&target).into_response());
+            }
+            Err(error) => {
+                let names: Vec<&str> =
+                    ["reason", "occurred_on"].into_iter().chain(fields.iter().map(|field| field.name)).collect();
+                forms::refusal(error, &names, &mut errors)?;
+            }
+        }
+    }
+    let failed = Some((mode, &values, &errors));
+    Ok(correction_page(state, caller, &person, event, failed, StatusCode::UNPROCESSABLE_ENTITY)?.into_response())
+}
