@@ -30,6 +30,10 @@ pub(crate) struct Request {
     pub expected_version: Option<u32>,
     /// Every event has an id and sealed personal data by now (`Store::prepare`).
     pub events: Vec<NewEvent>,
+    /// Whether any id came from the caller. Ids the store generated (UUID v7, 74 random bits)
+    /// cannot be stored already, so a request without the caller's ids is no retry and skips the
+    /// index look-ups of `Writer::replay`: one sled `get` per event on the writer's thread.
+    pub caller_ids: bool,
     pub author: Author,
     pub reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
@@ -173,8 +177,10 @@ impl Writer {
         batch_ids: &mut HashMap<EventId, (StreamId, usize)>,
         pending: &mut Vec<Pending>,
     ) -> Result<Appended, AppendError> {
-        if let Some(replayed) = self.replay(request, batch_ids, pending)? {
-            return Ok(replayed);
+        if request.caller_ids {
+            if let Some(replayed) = self.replay(request, batch_ids, pending)? {
+                return Ok(replayed);
+            }
         }
         let start = pending.len();
         let result = self.accept_new(request, recorded_at, today, head, working, pending);
