@@ -422,6 +422,7 @@ impl Store {
         if events.len() > REQUEST_EVENTS_MAX {
             return Err(AppendError::TooManyEvents { count: events.len(), max: REQUEST_EVENTS_MAX });
         }
+        let caller_ids = events.iter().any(|event| event.id.is_some());
         for (index, event) in events.iter_mut().enumerate() {
             let id = *event.id.get_or_insert_with(EventId::generate);
             seal_identity(&self.inner.keys, stream, id, &mut event.step).map_err(|error| match error {
@@ -430,7 +431,7 @@ impl Store {
             })?;
         }
         let (reply, receiver) = oneshot::channel();
-        Ok((writer::Request { stream, expected_version, events, author, reply }, receiver))
+        Ok((writer::Request { stream, expected_version, events, caller_ids, author, reply }, receiver))
     }
 
     /// One stream in version order; with `as_of`, only the events recorded at or before it.

@@ -116,6 +116,35 @@ fn a_refused_event_in_a_request_refuses_the_whole_request() {
 }
 
 #[test]
+fn a_refused_request_leaves_a_known_stream_as_it_was() {
+    // The writer keeps each stream's rule state between appends and hands it to the request it
+    // checks: a refusal, wherever it happens in the request, must not leave its events behind.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    store.append(stream, Some(0), vec![registration("Alice"), referral("2024-01-03")], actor()).unwrap();
+    let contract = |on: &str, employer: String| {
+        event(
+            on,
+            "contract_started",
+            json!({"contract_id": "c1", "kind": "cddi", "weekly_hours": 26, "employer": employer}),
+        )
+    };
+    // The first event passes, the second breaks a rule (a second referral in an open episode).
+    let refused = store.append(stream, None, vec![contract("2024-01-08", "A".into()), referral("2024-01-09")], actor());
+    assert!(matches!(refused, Err(AppendError::Rule { index: 1, .. })), "{refused:?}");
+    // One event that passes the rules but is too large to store.
+    let refused = store.append(stream, None, vec![contract("2024-01-08", "B".repeat(20_000))], actor());
+    assert!(matches!(refused, Err(AppendError::EventTooLarge { index: 0, .. })), "{refused:?}");
+
+    let accepted = store.append(stream, Some(2), vec![contract("2024-01-08", "C".into())], actor()).unwrap();
+    assert_eq!((accepted.version, accepted.position), (3, 3));
+    let versions: Vec<u32> = store.read_stream(stream, None).unwrap().iter().map(|e| e.version).collect();
+    assert_eq!(versions, vec![1, 2, 3]);
+    assert!(store.verify().unwrap().is_intact());
+}
+
+#[test]
 fn concurrent_writers_get_a_gap_free_log_that_survives_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

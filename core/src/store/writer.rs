@@ -32,6 +32,10 @@ pub(crate) struct Request {
     pub expected_version: Option<u32>,
     /// Every event has an id and sealed personal data by now (`Store::prepare`).
     pub events: Vec<NewEvent>,
+    /// Whether any id came from the caller. Ids the store generated (UUID v7, 74 random bits)
+    /// cannot be stored already, so a request without the caller's ids is no retry and skips the
+    /// index look-ups of `Writer::replay`: one sled `get` per event on the writer's thread.
+    pub caller_ids: bool,
     pub author: Author,
     pub reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
@@ -97,12 +101,20 @@ impl Writer {
         }
     }
 
-    fn tip(&mut self, working: &mut HashMap<StreamId, StreamTip>, stream: StreamId) -> Result<StreamTip, StoreError> {
-        if let Some(tip) = working.get(&stream) {
-            return Ok(tip.clone());
+    /// Takes the stream's tip out of the batch's working set or the cache, or folds it from the
+    /// log. Taken, not copied: a long stream's state (its whole history, which corrections replay)
+    /// costs more to clone and drop than the rest of an append's work on the writer's thread.
+    /// Whoever takes a tip puts it back into `working`; `commit` returns `working` to the cache.
+    fn take_tip(
+        &mut self,
+        working: &mut HashMap<StreamId, StreamTip>,
+        stream: StreamId,
+    ) -> Result<StreamTip, StoreError> {
+        if let Some(tip) = working.remove(&stream) {
+            return Ok(tip);
         }
-        if let Some(tip) = self.cache.get(&stream) {
-            return Ok(tip.clone());
+        if let Some(tip) = self.cache.pop(&stream) {
+            return Ok(tip);
         }
         let locations = self.trees.stream_locations(stream)?;
         let mut events = Vec::with_capacity(locations.len());
@@ -124,7 +136,7 @@ impl Writer {
         let today = Date(recorded_at.0.with_timezone(&self.timezone).date_naive());
         let mut working: HashMap<StreamId, StreamTip> = HashMap::new();
         let mut batch_ids: HashMap<EventId, (StreamId, usize)> = HashMap::new();
-        let mut pending: Vec<Pending> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
         let mut head = self.head;
 
@@ -144,9 +156,13 @@ impl Writer {
                 return;
             }
             self.head = head;
-            for (stream, tip) in working {
-                self.cache.put(stream, tip);
-            }
+        }
+        // Every tip taken from the cache is in `working` (changed or not); after a failed write
+        // they are dropped with it, and the poisoned store folds them again once reopened.
+        for (stream, tip) in working {
+            self.cache.put(stream, tip);
+        }
+        if !pending.is_empty() {
             self.position.send_replace(head.position);
         }
         if let Some(observer) = &self.on_commit {
@@ -170,8 +186,10 @@ impl Writer {
         batch_ids: &mut HashMap<EventId, (StreamId, usize)>,
         pending: &mut Vec<Pending>,
     ) -> Result<Appended, AppendError> {
-        if let Some(replayed) = self.replay(request, batch_ids, pending)? {
-            return Ok(replayed);
+        if request.caller_ids {
+            if let Some(replayed) = self.replay(request, batch_ids, pending)? {
+                return Ok(replayed);
+            }
         }
         let start = pending.len();
         let result = self.accept_new(request, recorded_at, today, head, working, pending);
@@ -195,7 +213,31 @@ impl Writer {
         working: &mut HashMap<StreamId, StreamTip>,
         pending: &mut Vec<Pending>,
     ) -> Result<Appended, AppendError> {
-        let mut tip = self.tip(working, request.stream)?;
+        let mut tip = self.take_tip(working, request.stream)?;
+        // A refused request must leave its stream's tip as it was. `extend` changes the tip of a
+        // one-event request only once nothing can fail any more; a longer request may be refused
+        // after its first events were applied, so it keeps a copy to go back to.
+        let before = (request.events.len() > 1).then(|| tip.clone());
+        let result = Writer::extend(request, &mut tip, recorded_at, today, head, pending);
+        if let (Err(_), Some(before)) = (&result, before) {
+            tip = before;
+        }
+        working.insert(request.stream, tip);
+        result
+    }
+
+    /// Checks a request's events against its stream's tip and, if all pass, adds them to
+    /// `pending`, moves the tip and the head past them and returns what the caller hears. On
+    /// refusal `head` is untouched, and so is `tip` for a request of one event: each event is
+    /// checked, encoded and measured before it is applied.
+    fn extend(
+        request: &Request,
+        tip: &mut StreamTip,
+        recorded_at: Timestamp,
+        today: Date,
+        head: &mut Head,
+        pending: &mut Vec<Pending>,
+    ) -> Result<Appended, AppendError> {
         if let WriteScope::Structures(allowed) = &request.author.scope {
             // The structure that holds the person now; for a new stream, that of its registration.
             let holder = tip.state.pathway.current_structure().or_else(|| match request.events.first() {
@@ -219,13 +261,12 @@ impl Writer {
             rules::check(&tip.state, event.occurred_on, &event.step, today)
                 .map_err(|violation| AppendError::Rule { index, violation })?;
             let id = event.id.unwrap_or_else(EventId::generate);
-            tip.state.apply(id, event.occurred_on, &event.step);
-            next.position += 1;
             let envelope = Envelope {
                 id,
                 stream: request.stream,
-                version: tip.state.version,
-                position: next.position,
+                // `apply` below makes this the stream's version.
+                version: tip.state.version + 1,
+                position: next.position + 1,
                 occurred_on: event.occurred_on,
                 recorded_at,
                 recorded_by: request.author.actor.clone(),
@@ -237,6 +278,9 @@ impl Writer {
             if record.len() > EVENT_BYTES_MAX {
                 return Err(AppendError::EventTooLarge { index, bytes: record.len(), max: EVENT_BYTES_MAX });
             }
+            tip.state.apply(id, event.occurred_on, &event.step);
+            debug_assert_eq!(tip.state.version, envelope.version);
+            next.position += 1;
             next.hash = page::hash(&record);
             next.recorded_at = Some(recorded_at);
             tip.last_hash = next.hash;
@@ -245,7 +289,6 @@ impl Writer {
         }
         let appended = Appended { version: tip.state.version, position: next.position, ids, replayed: false };
         *head = next;
-        working.insert(request.stream, tip);
         Ok(appended)
     }
 
