@@ -9,6 +9,7 @@ pub mod feed;
 pub mod json;
 mod listen;
 pub mod metrics;
+pub mod report_html;
 mod serve;
 pub mod state;
 

@@ -93,7 +93,7 @@ pub fn people_for(
     Ok(people)
 }
 
-fn name_of(state: &AppState, stream: StreamId) -> Result<Option<String>, ApiError> {
+pub(crate) fn name_of(state: &AppState, stream: StreamId) -> Result<Option<String>, ApiError> {
     let events = state.store.read_stream(stream, None)?;
     Ok(current_identity(&state.store, &events)?.and_then(|identity| identity.display_name()))
 }
