@@ -6,6 +6,7 @@ mod crash;
 mod hostile;
 mod live;
 mod log_api;
+mod reports;
 
 use std::path::Path;
 

@@ -566,3 +566,52 @@ fn evaluators_see_no_small_cell_and_no_lone_withheld_cell() {
     assert_eq!(json["support"]["suppressed"], true);
     assert_eq!(json["people"]["followed"], 30, "large counts stay");
 }
+
+/// The demo of `parcours serve --demo`, recorded in a store and rebuilt twice, as two starts of
+/// the server would.
+fn demo() -> (Projections, Projections, Vec<String>) {
+    use parcours_core::demo::demo_config;
+    use parcours_core::store::{Store, StoreOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let config = demo_config(date("2025-06-30"));
+    let now = parcours_core::vocabulary::Timestamp::now();
+    Store::seed(dir.path(), StoreOptions::default(), config.seeded(now)).unwrap();
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    let first = crate::rebuild(&store, |_| {}).unwrap();
+    let second = crate::rebuild(&store, |_| {}).unwrap();
+    (first, second, config.structures.iter().map(|structure| structure.slug.as_str().to_owned()).collect())
+}
+
+#[test]
+fn on_the_demo_every_list_is_its_figure_and_every_report_is_worth_printing() {
+    let (projections, again, structures) = demo();
+    for structure in &structures {
+        let report = report(&projections, &[structure], "2024-01-01", "2024-12-31");
+        let json = checked(&report);
+        let count = |pointer: &str| json.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
+        // Something in every section, as a structure's real year has.
+        for pointer in [
+            "/people/followed",
+            "/people/entered",
+            "/people/exited",
+            "/follow_up/individual_meetings",
+            "/support/actions",
+            "/support/oriented",
+            "/outcomes/followed_up_at_six_months",
+            "/profile/by_family_quotient/0/count",
+        ] {
+            assert!(count(pointer) > 0, "{structure}: {pointer} in {json}");
+        }
+        assert!(count("/follow_up/committees_held") >= 5, "{structure}: committees");
+        assert!(json["hours"]["agreed"].as_f64().is_some_and(|agreed| agreed > 0.0), "{structure}: agreed hours");
+        // The same log gives the same bytes, rebuilt or not.
+        let twice = again.activity_report(&query(&[structure], "2024-01-01", "2024-12-31")).unwrap();
+        assert_eq!(serde_json::to_string(&twice).unwrap(), serde_json::to_string(&report).unwrap());
+        assert_eq!(twice.to_csv(), report.to_csv());
+    }
+    // The structure of the demo's coordinator meets every three weeks: 17 or 18 times a year.
+    let gravier = report(&projections, &["jardins-du-gravier"], "2024-01-01", "2024-12-31");
+    assert!((17..=18).contains(&gravier.lists.count("follow_up.committees_held")));
+    let all: Vec<&str> = structures.iter().map(String::as_str).collect();
+    checked(&report(&projections, &all, "2024-01-01", "2024-12-31"));
+}

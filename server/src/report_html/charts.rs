@@ -114,9 +114,12 @@ fn count_of(published: Published) -> Option<u64> {
     }
 }
 
-/// Entries by age band, one bar per gender present.
-pub fn entries_by_age_band(figures: &Figures) -> String {
+/// Entries by age band, one bar per gender present; `None` when no count can be drawn.
+pub fn entries_by_age_band(figures: &Figures) -> Option<String> {
     let rows = &figures.profile.by_age_band_and_gender;
+    if !rows.iter().any(|row| count_of(row.cell.count).is_some_and(|count| count > 0)) {
+        return None;
+    }
     let genders: Vec<Gender> =
         Gender::ALL.iter().copied().filter(|g| rows.iter().any(|row| row.gender == *g)).collect();
     let max = rows.iter().filter_map(|row| count_of(row.cell.count)).max().unwrap_or(0);
@@ -162,16 +165,20 @@ pub fn entries_by_age_band(figures: &Figures) -> String {
         .collect();
     legend(&mut svg, plot.left, 14.0, &entries);
     svg.push_str("</svg>");
-    svg
+    Some(svg)
 }
 
-/// Hours worked by month (bars) against the agreed pace (a twelfth of the year, as a line).
-pub fn hours_by_month(figures: &Figures) -> String {
+/// Hours worked by month (bars) against the agreed pace (a twelfth of the year, as a line);
+/// `None` when no month's hours can be drawn.
+pub fn hours_by_month(figures: &Figures) -> Option<String> {
     let months = &figures.hours.by_month;
     let hundredths = |shown: &Shown<parcours_projections::TotalHours>| match shown {
         Shown::Value(hours) => Some(hours.hundredths),
         Shown::Withheld => None,
     };
+    if !months.iter().any(|row| hundredths(&row.worked).is_some_and(|worked| worked > 0)) {
+        return None;
+    }
     let max = months
         .iter()
         .flat_map(|row| [hundredths(&row.worked), row.agreed.map(|hours| hours.hundredths)])
@@ -228,14 +235,17 @@ pub fn hours_by_month(figures: &Figures) -> String {
         &[(WORKED, "Heures travaillées"), (AGREED, "Heures conventionnées (douzième de l'année)")],
     );
     svg.push_str("</svg>");
-    svg
+    Some(svg)
 }
 
-/// Exits by official category, as horizontal bars.
-pub fn exits_by_category(figures: &Figures) -> String {
+/// Exits by official category, as horizontal bars; `None` when no exit can be drawn.
+pub fn exits_by_category(figures: &Figures) -> Option<String> {
     let counts = &figures.outcomes.counts;
     let categories = CATEGORIES;
     let values: Vec<Option<u64>> = categories.iter().map(|(field, _)| count_of(counts.get(*field))).collect();
+    if !values.iter().any(|value| value.is_some_and(|count| count > 0)) {
+        return None;
+    }
     let max = values.iter().flatten().copied().max().unwrap_or(0);
     let row_height = 30.0;
     let height = (categories.len() as f64 * row_height + 40.0) as u32;
@@ -257,7 +267,7 @@ pub fn exits_by_category(figures: &Figures) -> String {
     }
     line(&mut svg, (left, 10.0), (left, 10.0 + row_height * categories.len() as f64), INK, 1.0);
     svg.push_str("</svg>");
-    svg
+    Some(svg)
 }
 
 #[cfg(test)]

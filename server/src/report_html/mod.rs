@@ -293,13 +293,7 @@ impl Scope<'_> {
         out.push_str("<table class=\"figures\">\n<tbody>\n");
         for (id, label, definition) in rows {
             let definition = definition.map(|key| self.definition(key)).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "<tr><th scope=\"row\">{}{definition}</th>{}{}</tr>",
-                escape(label),
-                self.value(id),
-                self.share(id)
-            );
+            let _ = writeln!(out, "<tr><th scope=\"row\">{}{definition}</th>{}</tr>", escape(label), self.value(id));
         }
         out.push_str("</tbody>\n</table>\n");
     }
@@ -342,6 +336,18 @@ impl Scope<'_> {
         }
         out.push_str("</tbody>\n</table>\n");
         out.push_str(&self.definition(definition));
+    }
+}
+
+/// A chart with its caption, or why there is none.
+fn chart(out: &mut String, svg: Option<String>, caption: &str) {
+    match svg {
+        Some(svg) => {
+            let _ = writeln!(out, "<figure class=\"chart\">{svg}<figcaption>{}</figcaption></figure>", escape(caption));
+        }
+        None => {
+            out.push_str("<p class=\"empty\">Pas de graphique : rien à montrer, ou seulement des cases masquées.</p>\n")
+        }
     }
 }
 
@@ -396,9 +402,12 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         out,
         &[fixed("hours.worked"), fixed("hours.agreed"), fixed("hours.worked_share_of_agreed"), fixed("hours.people")],
     );
-    if !figures.hours.by_month.is_empty() {
-        let _ = write!(out, "<figure class=\"chart\">{}<figcaption>Heures travaillées chaque mois (barres) face au rythme conventionné (douzième des heures conventionnées de l'année, en pointillés).</figcaption></figure>\n", charts::hours_by_month(figures));
-    }
+    chart(
+        out,
+        charts::hours_by_month(figures),
+        "Heures travaillées chaque mois (barres) face au rythme conventionné (douzième des heures conventionnées \
+         de l'année, en pointillés).",
+    );
     let rows: Vec<(Vec<String>, Vec<String>)> = figures
         .hours
         .by_month
@@ -452,9 +461,11 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
 
     scope.heading(out, "profil", "Profil des entrées");
     scope.figures(out, &[fixed("profile.entries")]);
-    if !figures.profile.by_age_band_and_gender.is_empty() {
-        let _ = write!(out, "<figure class=\"chart\">{}<figcaption>Entrées de la période par tranche d'âge à l'orientation et genre.</figcaption></figure>\n", charts::entries_by_age_band(figures));
-    }
+    chart(
+        out,
+        charts::entries_by_age_band(figures),
+        "Entrées de la période par tranche d'âge à l'orientation et genre.",
+    );
     let counted = |id: String| vec![scope.value(&id), scope.share(&id)];
     let rows: Vec<(Vec<String>, Vec<String>)> = figures
         .profile
@@ -555,12 +566,8 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
     out.push_str("</section>\n<section class=\"part\">\n");
 
     scope.heading(out, "sorties", "Sorties");
-    let _ = write!(
-        out,
-        "<figure class=\"chart\">{}<figcaption>Sorties de la période par catégorie officielle.</figcaption></figure>\n",
-        charts::exits_by_category(figures)
-    );
     scope.figures(out, &[fixed("outcomes.exits")]);
+    chart(out, charts::exits_by_category(figures), "Sorties de la période par catégorie officielle.");
     let rows: Vec<(Vec<String>, Vec<String>)> = CATEGORIES
         .iter()
         .map(|(field, label)| (vec![(*label).to_owned()], vec![scope.value(&format!("outcomes.{}", field.code()))]))
@@ -714,23 +721,44 @@ pub fn list_page(report: &ActivityReport, question: &Question, figure: &str, row
     if let Some(text) = family.and_then(|key| report.definitions.0.text(key)) {
         let _ = writeln!(out, "<p class=\"definition\">{}</p>", escape(text));
     }
-    out.push_str("</header>\n<main>\n<table class=\"list\">\n<thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Personne</th><th scope=\"col\">Structure</th><th scope=\"col\">Jusqu'au</th><th scope=\"col\">Détail</th></tr></thead>\n<tbody>\n");
+    // Columns a list does not use are left out: an end date for episodes and contracts only, a
+    // detail where rows have one.
+    let with_until = rows.iter().any(|named| named.row.until.is_some());
+    let with_detail = rows.iter().any(|named| named.row.detail.is_some());
+    out.push_str("</header>\n<main>\n<table class=\"list\">\n<thead><tr><th scope=\"col\">Date</th>");
+    out.push_str("<th scope=\"col\">Personne</th><th scope=\"col\">Structure</th>");
+    if with_until {
+        out.push_str("<th scope=\"col\">Jusqu'au</th>");
+    }
+    if with_detail {
+        out.push_str("<th scope=\"col\">Détail</th>");
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
     for NamedRow { row, name } in rows {
         let person = match (row.beneficiary, name) {
             (Some(id), Some(name)) => format!("{}<br><span class=\"id\">{id}</span>", escape(name)),
             (Some(id), None) => format!("<span class=\"id\">{id}</span>"),
             (None, _) => "—".to_owned(),
         };
-        let until = row.until.map(labels::date).unwrap_or_default();
-        let detail = row.detail.as_ref().map(detail).unwrap_or_default();
-        let _ = writeln!(
+        let structure = report
+            .structures
+            .iter()
+            .find(|name| name.slug == row.structure)
+            .and_then(|name| name.name.as_deref())
+            .unwrap_or(row.structure.as_str());
+        let _ = write!(
             out,
-            "<tr><td>{}</td><td>{person}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{person}</td><td>{}</td>",
             escape(&labels::date(row.on)),
-            escape(row.structure.as_str()),
-            escape(&until),
-            escape(&detail)
+            escape(structure)
         );
+        if with_until {
+            let _ = write!(out, "<td>{}</td>", escape(&row.until.map(labels::date).unwrap_or_default()));
+        }
+        if with_detail {
+            let _ = write!(out, "<td>{}</td>", escape(&row.detail.as_ref().map(detail).unwrap_or_default()));
+        }
+        out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</main>\n</body>\n</html>\n");
     out
