@@ -194,6 +194,24 @@ mod tests {
     }
 
     #[test]
+    fn amounts_go_with_their_people_and_are_never_small_alone() {
+        // Hours of two groups of people and their total: 3 people worked 420 h, 12 worked 2.5 h.
+        let mut table = Table::default();
+        let [few, many, people] = [3, 12, 15].map(|value| table.cell(value));
+        let [few_hours, many_hours, hours] = [42_000, 250, 42_250].map(|value| table.amount(value));
+        table.tie(few, few_hours);
+        table.tie(many, many_hours);
+        table.tie(people, hours);
+        table.sum(people, &[few, many]);
+        table.sum(hours, &[few_hours, many_hours]);
+        let withheld = table.suppress(5);
+        assert!(withheld[few] && withheld[few_hours], "the 3 people's hours go with them");
+        assert!(withheld[many] && withheld[many_hours], "complements, else the totals give them back");
+        assert!(!withheld[people] && !withheld[hours]);
+        assert!(table.determined(&withheld).is_empty());
+    }
+
+    #[test]
     fn nothing_is_withheld_without_small_cells() {
         let mut table = Table::default();
         let [x, y, total] = [0, 12, 12].map(|value| table.cell(value));

@@ -65,13 +65,13 @@ impl Track {
             let steps = &mut track.episodes[open];
             let on = recorded.occurred_on;
             match recorded.fact {
-                Fact::ContractStarted { contract, kind, weekly_hours, planned_end } => {
-                    // As the fold: a contract already open is not started again.
-                    if !steps.contracts.iter().any(|span| span.contract == contract && span.ended_on.is_none()) {
-                        let span =
-                            ContractSpan { contract, kind, weekly_hours, started_on: on, planned_end, ended_on: None };
-                        steps.contracts.push(span);
-                    }
+                // As the fold: a contract already open is not started again.
+                Fact::ContractStarted { contract, kind, weekly_hours, planned_end }
+                    if !steps.contracts.iter().any(|span| span.contract == contract && span.ended_on.is_none()) =>
+                {
+                    let span =
+                        ContractSpan { contract, kind, weekly_hours, started_on: on, planned_end, ended_on: None };
+                    steps.contracts.push(span);
                 }
                 Fact::ContractEnded { contract, .. } => {
                     let open =

@@ -285,7 +285,7 @@ impl Scope<'_> {
             Some(slug) => format!("{id}-{}", slug.as_str()),
             None => id.to_owned(),
         };
-        let _ = write!(out, "<h{level} id=\"{}\">{}</h{level}>\n", escape(&anchor), escape(title));
+        let _ = writeln!(out, "<h{level} id=\"{}\">{}</h{level}>", escape(&anchor), escape(title));
     }
 
     /// A table of single figures, each with its definition.
