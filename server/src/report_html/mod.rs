@@ -307,7 +307,12 @@ impl Scope<'_> {
         rows: &[(Vec<String>, Vec<String>)],
         definition: &str,
     ) {
-        let _ = write!(out, "<table class=\"breakdown\">\n<caption>{}</caption>\n<thead><tr>", escape(caption));
+        // A block, so that print keeps a short table with its definition.
+        let _ = write!(
+            out,
+            "<div class=\"block\">\n<table class=\"breakdown\">\n<caption>{}</caption>\n<thead><tr>",
+            escape(caption)
+        );
         for (index, title) in header.iter().enumerate() {
             let class = if index + rows.first().map_or(0, |(_, values)| values.len()) >= header.len() {
                 " class=\"num\""
@@ -336,6 +341,7 @@ impl Scope<'_> {
         }
         out.push_str("</tbody>\n</table>\n");
         out.push_str(&self.definition(definition));
+        out.push_str("</div>\n");
     }
 }
 
