@@ -15,14 +15,32 @@
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Table {
     values: Vec<u64>,
+    /// Cells that are amounts (hours), not counts of people: never small on their own.
+    amounts: Vec<bool>,
     equations: Vec<Vec<(usize, i64)>>,
+    /// (count, amount): the amount is withheld whenever the count of people behind it is.
+    ties: Vec<(usize, usize)>,
 }
 
 impl Table {
     /// Adds a cell; returns its index.
     pub(crate) fn cell(&mut self, value: u64) -> usize {
         self.values.push(value);
+        self.amounts.push(false);
         self.values.len() - 1
+    }
+
+    /// Adds an amount (hours worked by some people): withheld only with the count of its people
+    /// ([`Table::tie`]) or as a complement.
+    pub(crate) fn amount(&mut self, value: u64) -> usize {
+        let cell = self.cell(value);
+        self.amounts[cell] = true;
+        cell
+    }
+
+    /// Withholds `amount` whenever `count` is withheld.
+    pub(crate) fn tie(&mut self, count: usize, amount: usize) {
+        self.ties.push((count, amount));
     }
 
     /// `total = Σ parts`.
@@ -34,8 +52,14 @@ impl Table {
 
     /// Which cells to withhold.
     pub(crate) fn suppress(&self, threshold: u64) -> Vec<bool> {
-        let mut withheld: Vec<bool> = self.values.iter().map(|&value| value > 0 && value < threshold).collect();
-        while let Some(&exposed) = self.determined(&withheld).first() {
+        let mut withheld: Vec<bool> = (self.values.iter().zip(&self.amounts))
+            .map(|(&value, &amount)| !amount && value > 0 && value < threshold)
+            .collect();
+        loop {
+            for &(count, amount) in &self.ties {
+                withheld[amount] |= withheld[count];
+            }
+            let Some(&exposed) = self.determined(&withheld).first() else { break };
             match self.complement(exposed, &withheld) {
                 Some(cell) => withheld[cell] = true,
                 // Every cell tied to a withheld one is withheld: nothing is left to determine it.
@@ -167,6 +191,24 @@ mod tests {
         let count = withheld.iter().filter(|&&w| w).count();
         assert!((4..=5).contains(&count), "{withheld:?}");
         assert!(!withheld[t], "the grand total stays: {withheld:?}");
+    }
+
+    #[test]
+    fn amounts_go_with_their_people_and_are_never_small_alone() {
+        // Hours of two groups of people and their total: 3 people worked 420 h, 12 worked 2.5 h.
+        let mut table = Table::default();
+        let [few, many, people] = [3, 12, 15].map(|value| table.cell(value));
+        let [few_hours, many_hours, hours] = [42_000, 250, 42_250].map(|value| table.amount(value));
+        table.tie(few, few_hours);
+        table.tie(many, many_hours);
+        table.tie(people, hours);
+        table.sum(people, &[few, many]);
+        table.sum(hours, &[few_hours, many_hours]);
+        let withheld = table.suppress(5);
+        assert!(withheld[few] && withheld[few_hours], "the 3 people's hours go with them");
+        assert!(withheld[many] && withheld[many_hours], "complements, else the totals give them back");
+        assert!(!withheld[people] && !withheld[hours]);
+        assert!(table.determined(&withheld).is_empty());
     }
 
     #[test]

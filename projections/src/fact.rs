@@ -3,8 +3,9 @@
 //! Corrections can reach back to any event of a stream, so each beneficiary keeps its history to
 //! fold it again when one arrives. At ten million events that history must stay small: a [`Fact`]
 //! keeps only what some projection reads (closed-list values, dates, hours), interns structure
-//! slugs globally and contract and training ids per beneficiary, and drops free text (employer,
-//! job, prescriber name, summaries, partners) and personal data (`identity`) altogether.
+//! slugs globally and contract and training ids (and the partners of support actions, which the
+//! activity report lists) per beneficiary, and drops other free text (employer, job, prescriber
+//! name, summaries) and personal data (`identity`) altogether.
 
 use parcours_core::vocabulary::{
     AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, EventId, FollowUpKind, Gender, Hours,
@@ -32,7 +33,7 @@ pub(crate) enum Fact {
     SkillsAssessed { kind: AssessmentKind },
     TrainingStarted { training: NameIx, title: NameIx, qualifying: bool },
     TrainingCompleted { training: NameIx, result: TrainingResult },
-    SupportProvided { domain: SupportDomain, action: Option<SupportAction> },
+    SupportProvided { domain: SupportDomain, action: Option<SupportAction>, partner: Option<NameIx> },
     FollowUpHeld { kind: FollowUpKind, next_due: Option<Date> },
     Exited { destination: Destination },
     FollowedUpAfterExit { months_after_exit: u8, situation: SituationAfterExit },
@@ -74,7 +75,7 @@ impl FromIterator<Benefit> for Benefits {
 
 const _: () = assert!(Benefit::ALL.len() <= 8, "Benefits keeps one bit per benefit in a u8");
 
-/// The index of a contract id, training id or training title in its beneficiary's [`Names`].
+/// The index of a contract id, training id, training title or partner in its beneficiary's [`Names`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct NameIx(u32);
 
@@ -142,7 +143,12 @@ impl Fact {
             Step::TrainingCompleted(completed) => {
                 Fact::TrainingCompleted { training: names.intern(&completed.training_id), result: completed.result }
             }
-            Step::SupportProvided(support) => Fact::SupportProvided { domain: support.domain, action: support.action },
+            Step::SupportProvided(support) => Fact::SupportProvided {
+                domain: support.domain,
+                action: support.action,
+                // Trimmed so that "SIAO 47" and "SIAO 47 " are one partner in the report.
+                partner: support.partner.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|p| names.intern(p)),
+            },
             Step::FollowUpHeld(follow_up) => Fact::FollowUpHeld { kind: follow_up.kind, next_due: follow_up.next_due },
             Step::Exited(exited) => Fact::Exited { destination: exited.destination },
             Step::FollowedUpAfterExit(follow_up) => Fact::FollowedUpAfterExit {

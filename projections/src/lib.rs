@@ -2,7 +2,8 @@
 //!
 //! Data flow: the store's log → [`Projections::apply`] (one pass, in log order, every projection
 //! at once) → queries ([`Projections::dashboard`], [`Projections::outcomes`],
-//! [`Projections::entries`], [`Projections::pathway`]) → the server's JSON, CSV and pages. The
+//! [`Projections::entries`], [`Projections::pathway`], [`Projections::activity_report`]) → the
+//! server's JSON, CSV and pages. The
 //! audit trail and the time-travel questions ([`audit`]) are pure functions of one stream.
 //!
 //! Invariants, as absences: projections read the log only through core's reading API (never sled);
@@ -23,6 +24,7 @@ mod people;
 mod period;
 mod projections;
 pub mod ratio;
+pub mod report;
 mod runner;
 mod structures;
 mod summary;

@@ -27,9 +27,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::age_band::AgeBand;
 use crate::disclosure::Table;
 use crate::period::Period;
-use crate::projections::Projections;
+use crate::projections::{BeneficiaryIx, Projections};
 use crate::ratio::{Percent, Ratio};
 use crate::structures::StructureIx;
+use crate::summary::{Episode, Exit, Registration};
 
 /// What outcomes (and reports) can be grouped by.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
@@ -219,6 +220,24 @@ impl OutcomeField {
     fn bit(self) -> u16 {
         1 << (self as u16)
     }
+
+    /// Whether an exit counts in this cell; `false` for the rates, which are not counts.
+    pub(crate) fn holds(self, exit: &ExitFacts) -> bool {
+        let category = exit.category;
+        match self {
+            OutcomeField::Exits => true,
+            OutcomeField::DurableEmployment => category == ExitCategory::DurableEmployment,
+            OutcomeField::TransitionEmployment => category == ExitCategory::TransitionEmployment,
+            OutcomeField::PositiveExits => category == ExitCategory::PositiveExit,
+            OutcomeField::OtherExits => category == ExitCategory::OtherExit,
+            OutcomeField::NeutralExits => category == ExitCategory::NeutralExit,
+            OutcomeField::DynamicExits => category.is_dynamic(),
+            OutcomeField::Reenrolled => exit.reenrolled,
+            OutcomeField::FollowedUpAtSixMonths => exit.six_months_after.is_some(),
+            OutcomeField::EmployedAtSixMonths => exit.six_months_after == Some(SituationAfterExit::Employed),
+            OutcomeField::DynamicExitRate | OutcomeField::EmployedAtSixMonthsShare => false,
+        }
+    }
 }
 
 /// A set of withheld cells of one object.
@@ -315,32 +334,25 @@ impl OutcomeCounts {
         }
     }
 
-    fn count(&mut self, exit: &ExitFacts) {
-        self.exits += 1;
-        match exit.category {
-            ExitCategory::DurableEmployment => self.durable_employment += 1,
-            ExitCategory::TransitionEmployment => self.transition_employment += 1,
-            ExitCategory::PositiveExit => self.positive_exits += 1,
-            ExitCategory::OtherExit => self.other_exits += 1,
-            ExitCategory::NeutralExit => self.neutral_exits += 1,
-        }
-        self.dynamic_exits += u64::from(exit.category.is_dynamic());
-        self.reenrolled += u64::from(exit.reenrolled);
-        if let Some(situation) = exit.six_months_after {
-            self.followed_up_at_six_months += 1;
-            self.employed_at_six_months += u64::from(situation == SituationAfterExit::Employed);
+    /// Counts one exit: each count that [`OutcomeField::holds`] for it goes up by one. The
+    /// activity report lists the exits behind each count with the same predicate.
+    pub(crate) fn count(&mut self, exit: &ExitFacts) {
+        for field in OutcomeField::ALL {
+            if let Some(count) = self.count_mut(field) {
+                *count += u64::from(field.holds(exit));
+            }
         }
     }
 
     /// Computes the rates once every exit is counted.
-    fn finish(mut self) -> OutcomeCounts {
+    pub(crate) fn finish(mut self) -> OutcomeCounts {
         self.dynamic_exit_rate = self.dynamic_exit_ratio().percent();
         self.employed_at_six_months_share = self.employed_at_six_months_ratio().percent();
         self
     }
 
     /// Withholds a count (zeroing it), and the rates it enters.
-    fn withhold(&mut self, field: OutcomeField) {
+    pub(crate) fn withhold(&mut self, field: OutcomeField) {
         if let Some(value) = self.count_mut(field) {
             *value = 0;
         }
@@ -359,7 +371,7 @@ impl OutcomeCounts {
     }
 
     /// Adds this object's cells and its own equations to a disclosure table.
-    fn cells(&self, table: &mut Table) -> [Option<usize>; 12] {
+    pub(crate) fn cells(&self, table: &mut Table) -> [Option<usize>; 12] {
         let mut cells = [None; 12];
         for (index, field) in OutcomeField::ALL.into_iter().enumerate() {
             if let Published::Count(value) = self.get(field) {
@@ -460,10 +472,21 @@ impl Outcomes {
 }
 
 /// What counting one exit needs.
-struct ExitFacts {
-    category: ExitCategory,
-    reenrolled: bool,
-    six_months_after: Option<SituationAfterExit>,
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ExitFacts {
+    pub category: ExitCategory,
+    pub reenrolled: bool,
+    pub six_months_after: Option<SituationAfterExit>,
+}
+
+/// An exit that the outcome statistics count: from [`Projections::exits_of`], the one selection
+/// of exits that `outcomes` counts and the activity report lists.
+pub(crate) struct CountedExit<'a> {
+    pub beneficiary: BeneficiaryIx,
+    pub registration: Registration,
+    pub episode: &'a Episode,
+    pub exit: Exit,
+    pub facts: ExitFacts,
 }
 
 /// A group key before structure indexes are turned into slugs.
@@ -477,48 +500,55 @@ enum RawKey {
 }
 
 impl Projections {
+    /// The exits whose date is in the period, in date order, of episodes in one of `structures`
+    /// (of any structure when `None`).
+    pub(crate) fn exits_of<'a>(
+        &'a self,
+        period: Period,
+        structures: Option<&'a [StructureIx]>,
+    ) -> impl Iterator<Item = CountedExit<'a>> + 'a {
+        let exits = self.indexes.exits.range((period.from, 0, 0)..=(period.to, u32::MAX, u32::MAX));
+        exits.filter_map(move |&(_, beneficiary, episode_ix)| {
+            let summary = &self.beneficiary(beneficiary).summary;
+            let registration = summary.registration?;
+            let episode = summary.episodes.get(episode_ix as usize)?;
+            let exit = episode.exit?;
+            if structures.is_some_and(|structures| !structures.contains(&episode.facts.structure)) {
+                return None;
+            }
+            let facts = ExitFacts {
+                category: exit.destination.category(),
+                reenrolled: summary.episodes.len() > episode_ix as usize + 1,
+                six_months_after: episode.six_months_after_exit(),
+            };
+            Some(CountedExit { beneficiary, registration, episode, exit, facts })
+        })
+    }
+
     pub fn outcomes(&self, query: &OutcomeQuery) -> Outcomes {
         let period = query.period;
         let structure = query.structure.as_ref().map(|slug| self.structures.find(slug));
         let mut totals = OutcomeCounts::default();
         let mut groups: BTreeMap<RawKey, OutcomeCounts> = BTreeMap::new();
         // An unknown structure has no exits.
-        if structure != Some(None) {
-            let exits = self.indexes.exits.range((period.from, 0, 0)..=(period.to, u32::MAX, u32::MAX));
-            for &(_, beneficiary_ix, episode_ix) in exits {
-                let summary = &self.beneficiary(beneficiary_ix).summary;
-                let (Some(episode), Some(registration)) =
-                    (summary.episodes.get(episode_ix as usize), summary.registration)
-                else {
-                    continue;
+        let only: Option<Vec<StructureIx>> = structure.map(|ix| ix.into_iter().collect());
+        for counted in self.exits_of(period, only.as_deref()) {
+            let (registration, episode, facts) = (counted.registration, counted.episode, counted.facts);
+            totals.count(&facts);
+            if let Some(by) = query.by {
+                let key = match by {
+                    GroupBy::Gender => RawKey::Gender(registration.gender),
+                    GroupBy::AgeBand => {
+                        RawKey::AgeBand(AgeBand::at(episode.referred_on.year(), registration.birth_year))
+                    }
+                    GroupBy::Situation => RawKey::Situation(episode.facts.situation),
+                    GroupBy::Structure => RawKey::Structure(episode.facts.structure),
+                    GroupBy::Prescriber => RawKey::Prescriber(match episode.facts.prescriber {
+                        kind if query.sensitive_prescribers_as_other && kind.is_sensitive() => PrescriberKind::Other,
+                        kind => kind,
+                    }),
                 };
-                let Some(exit) = episode.exit else { continue };
-                if structure.is_some_and(|structure| structure != Some(episode.facts.structure)) {
-                    continue;
-                }
-                let facts = ExitFacts {
-                    category: exit.destination.category(),
-                    reenrolled: summary.episodes.len() > episode_ix as usize + 1,
-                    six_months_after: episode.six_months_after_exit(),
-                };
-                totals.count(&facts);
-                if let Some(by) = query.by {
-                    let key = match by {
-                        GroupBy::Gender => RawKey::Gender(registration.gender),
-                        GroupBy::AgeBand => {
-                            RawKey::AgeBand(AgeBand::at(episode.referred_on.year(), registration.birth_year))
-                        }
-                        GroupBy::Situation => RawKey::Situation(episode.facts.situation),
-                        GroupBy::Structure => RawKey::Structure(episode.facts.structure),
-                        GroupBy::Prescriber => RawKey::Prescriber(match episode.facts.prescriber {
-                            kind if query.sensitive_prescribers_as_other && kind.is_sensitive() => {
-                                PrescriberKind::Other
-                            }
-                            kind => kind,
-                        }),
-                    };
-                    groups.entry(key).or_default().count(&facts);
-                }
+                groups.entry(key).or_default().count(&facts);
             }
         }
         let groups = query.by.map(|_| {

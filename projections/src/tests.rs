@@ -7,6 +7,7 @@ mod dashboard;
 mod disclosure;
 mod entries;
 mod live_and_rebuilt;
-mod log;
+pub(crate) mod log;
 mod outcomes;
 mod people;
+mod report;

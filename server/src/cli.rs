@@ -101,6 +101,48 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Reports a structure sends its funders.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The activity report of one or more structures, as an admin sees it through the API.
+    Activity(ActivityArgs),
+}
+
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum ReportFormatArg {
+    #[default]
+    Json,
+    Html,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct ActivityArgs {
+    /// A structure (repeat, or separate several with commas).
+    #[arg(long = "structure", required = true)]
+    pub structures: Vec<String>,
+    /// First day of the period (YYYY-MM-DD); the current calendar year by default.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of the period, included.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormatArg,
+    /// The version of the definitions (v1, ...); the latest by default.
+    #[arg(long)]
+    pub definitions: Option<String>,
+    /// Family-quotient thresholds in euros, increasing (default 700).
+    #[arg(long = "family-quotient-bands")]
+    pub family_quotient_bands: Option<String>,
+    #[command(flatten)]
+    pub data: DataDir,
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod json;
 mod listen;
 pub mod metrics;
+pub mod report_html;
 mod retention;
 mod serve;
 pub mod state;

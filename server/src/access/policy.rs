@@ -68,6 +68,11 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/dashboard", WRITERS),
     allow("GET", "/api/stats/outcomes", FIGURES),
     allow("GET", "/api/stats/entries", FIGURES),
+    // The activity report: figures for every role (each handler scopes them), the lists behind
+    // them for those who may read people's streams; see `api::reports`.
+    allow("GET", "/api/reports/activity", FIGURES),
+    allow("GET", "/api/reports/activity/list", READERS),
+    allow("GET", "/api/reports/report.css", EVERYONE),
     allow("GET", "/api/structures", EVERYONE),
     allow("PUT", "/api/structures/{slug}", ADMIN),
     // Trust.

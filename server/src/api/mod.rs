@@ -9,6 +9,7 @@ mod live;
 pub mod log;
 pub mod openapi;
 pub mod people;
+pub mod reports;
 mod structures;
 
 use axum::extract::rejection::QueryRejection;
@@ -49,6 +50,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/dashboard", get(figures::dashboard))
         .route("/api/stats/outcomes", get(figures::outcomes))
         .route("/api/stats/entries", get(figures::entries))
+        .route("/api/reports/activity", get(reports::activity))
+        .route("/api/reports/activity/list", get(reports::list))
+        .route("/api/reports/report.css", get(reports::stylesheet))
         .route("/api/structures", get(structures::list))
         .route("/api/structures/{slug}", put(structures::put))
         .route("/api/access-log", get(admin::access_log))

@@ -1,0 +1,201 @@
+//! The yearly activity report a structure sends its funders (CONTRACT §8): people followed,
+//! entered, exited; contracts and full-time equivalents at the end; hours worked against hours
+//! agreed; follow-up; the profile of the entries; support; outcomes.
+//!
+//! Data flow: [`Projections::activity_report`] finds the beneficiaries of the structures asked,
+//! walks their histories once (`track`), files every row under the figure it counts (`lists`),
+//! and reads the figures off the lists (`sections`); outcomes come from the same selection of exits
+//! as `/api/stats/outcomes`. Evaluators get small cells withheld (`withhold`). `cells` flattens the
+//! figures for CSV and pages; `definitions` says what each figure means, by version.
+//!
+//! Several structures at once (a PLIE, a network): the figures count each person once across them
+//! (a person followed by two of them is one person followed), and [`ActivityReport::by_structure`]
+//! gives each structure's own report for readers allowed exact figures.
+//!
+//! Deterministic: the same log and question give the same report, byte for byte, in every format.
+
+mod bands;
+mod cells;
+mod definitions;
+mod lists;
+mod sections;
+mod track;
+mod withhold;
+
+use std::collections::BTreeMap;
+
+use parcours_core::vocabulary::{Date, Month, Slug};
+use serde::{Serialize, Serializer};
+use thiserror::Error;
+
+pub use bands::{Band, BandsError, FamilyQuotientBands, FAMILY_QUOTIENT_CUTS_MAX};
+pub use cells::{FigureCell, Value};
+pub use definitions::DefinitionsVersion;
+pub use lists::{Detail, Lists, Row};
+pub use sections::{
+    BandRow, BenefitRow, ContractFigures, Figures, FollowUpFigures, Fte, GenderHoursRow, HoursFigures, KindRow,
+    MonthRow, OutcomeFigures, PartnerRow, PeopleFigures, ProfileFigures, Shown, SixMonthsRow, SupportFigures,
+    SupportRow, FULL_TIME_WEEKLY_HOURS,
+};
+
+use crate::hours::TotalHours;
+use crate::outcomes::OutcomeCounts;
+use crate::period::Period;
+use crate::projections::Projections;
+use crate::structures::StructureIx;
+
+/// The largest number of structures one report covers: a network's members, not a country's.
+pub const REPORT_STRUCTURES_MAX: usize = 200;
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ActivityQuery {
+    pub period: Period,
+    /// One or more, without repeats.
+    pub structures: Vec<Slug>,
+    pub definitions: DefinitionsVersion,
+    pub bands: FamilyQuotientBands,
+    /// Whether to add each structure's own report when there are several.
+    pub by_structure: bool,
+}
+
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum ReportError {
+    #[error("no structure asked")]
+    NoStructure,
+    #[error("at most {REPORT_STRUCTURES_MAX} structures in one report")]
+    TooManyStructures,
+    #[error("no structure `{0}`: it has neither a record nor anyone referred to it")]
+    UnknownStructure(Slug),
+}
+
+/// The report, as JSON, CSV and the printable page give it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct ActivityReport {
+    pub from: Date,
+    pub to: Date,
+    pub structures: Vec<StructureName>,
+    pub definitions: Definitions,
+    pub family_quotient_bands: Vec<u32>,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Each structure's own figures, when several were asked by a reader allowed exact figures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_structure: Vec<StructureReport>,
+    /// The rows behind every figure; never serialised with the report (see the list route).
+    #[serde(skip)]
+    pub lists: Lists,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct StructureName {
+    pub slug: Slug,
+    /// From the structure's record; `null` for a structure without one.
+    pub name: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct StructureReport {
+    pub structure: StructureName,
+    #[serde(flatten)]
+    pub figures: Figures,
+    #[serde(skip)]
+    pub lists: Lists,
+}
+
+/// The version the report used, and the texts of that version, by figure family.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Definitions(pub DefinitionsVersion);
+
+impl Serialize for Definitions {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let texts: BTreeMap<&str, &str> = self.0.texts().iter().copied().collect();
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("version", &self.0)?;
+        map.serialize_entry("texts", &texts)?;
+        map.end()
+    }
+}
+
+impl Projections {
+    pub fn activity_report(&self, query: &ActivityQuery) -> Result<ActivityReport, ReportError> {
+        if query.structures.is_empty() {
+            return Err(ReportError::NoStructure);
+        }
+        if query.structures.len() > REPORT_STRUCTURES_MAX {
+            return Err(ReportError::TooManyStructures);
+        }
+        let mut structures: Vec<(StructureName, StructureIx)> = Vec::with_capacity(query.structures.len());
+        for slug in &query.structures {
+            let ix = self.structures.find(slug).ok_or_else(|| ReportError::UnknownStructure(slug.clone()))?;
+            if structures.iter().all(|(_, seen)| *seen != ix) {
+                let name = self.records.get(slug).map(|record| record.name.clone());
+                structures.push((StructureName { slug: slug.clone(), name }, ix));
+            }
+        }
+        // Listed by slug, whatever the order asked: the same question, the same bytes.
+        structures.sort_by(|a, b| a.0.slug.cmp(&b.0.slug));
+        let all: Vec<StructureIx> = structures.iter().map(|(_, ix)| *ix).collect();
+        let (figures, lists) = self.figures_of(query, &all);
+        let by_structure = if query.by_structure && structures.len() > 1 {
+            structures
+                .iter()
+                .map(|(name, ix)| {
+                    let (figures, lists) = self.figures_of(query, &[*ix]);
+                    StructureReport { structure: name.clone(), figures, lists }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(ActivityReport {
+            from: query.period.from,
+            to: query.period.to,
+            structures: structures.into_iter().map(|(name, _)| name).collect(),
+            definitions: Definitions(query.definitions),
+            family_quotient_bands: query.bands.cuts().to_vec(),
+            figures,
+            by_structure,
+            lists,
+        })
+    }
+
+    fn figures_of(&self, query: &ActivityQuery, structures: &[StructureIx]) -> (Figures, Lists) {
+        let lists = lists::gather(self, query.period, structures, &query.bands);
+        let months = lists::months_of(query.period);
+        let agreed = self.agreed_by_month(structures, &months);
+        let mut outcomes = OutcomeCounts::default();
+        for exit in self.exits_of(query.period, Some(structures)) {
+            outcomes.count(&exit.facts);
+        }
+        let context =
+            sections::Context { months: &months, agreed: &agreed, bands: &query.bands, outcomes: outcomes.finish() };
+        (Figures::of(&lists, context), lists)
+    }
+
+    /// Agreed hours by month, summed over the structures whose record has an agreement for the
+    /// month's year; months no agreement covers are left out.
+    fn agreed_by_month(&self, structures: &[StructureIx], months: &[Month]) -> BTreeMap<Month, TotalHours> {
+        let mut agreed = BTreeMap::new();
+        for &ix in structures {
+            let Some(record) = self.records.get(self.structures.slug(ix)) else { continue };
+            for &month in months {
+                if let Some(&yearly) = record.agreed_hours.get(&month.year) {
+                    let total: &mut TotalHours = agreed.entry(month).or_default();
+                    total.hundredths += sections::monthly_agreed(TotalHours::from(yearly), month.month).hundredths;
+                }
+            }
+        }
+        agreed
+    }
+}
+
+impl ActivityReport {
+    /// Withholds small cells and their complements (CONTRACT §7), for evaluators; they get no
+    /// lists and no structure's own figures, only the sum over the structures asked.
+    pub fn withhold_small_cells(&mut self, threshold: u64) {
+        self.figures.withhold_small_cells(threshold);
+        self.by_structure.clear();
+        self.lists = Lists::default();
+    }
+}

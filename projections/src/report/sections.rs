@@ -1,0 +1,468 @@
+//! The sections of the activity report (CONTRACT §8), read off the lists (`report::lists`): a count
+//! is a list's length, an amount the sum of its rows, so figures and lists cannot disagree.
+//!
+//! Rows of tables list only non-empty cells, in the contract's order of each list (as
+//! `/api/stats/entries` does), partners by name; months and family-quotient bands are listed in
+//! full, zeros included, because a funder reads them as a series.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use parcours_core::vocabulary::{
+    format_hundredths, Benefit, ContractKind, Gender, Month, Situation, SituationAfterExit, SupportAction,
+    SupportDomain,
+};
+use serde::{Serialize, Serializer};
+
+use super::bands::{Band, FamilyQuotientBands};
+use super::lists::Lists;
+use crate::age_band::AgeBand;
+use crate::entries::{AgeBandGenderRow, Cell, GenderRow, SituationGenderRow};
+use crate::hours::TotalHours;
+use crate::outcomes::{OutcomeCounts, Published};
+use crate::ratio::Ratio;
+
+/// The weekly hours of one full-time job, for full-time equivalents.
+pub const FULL_TIME_WEEKLY_HOURS: u64 = 35;
+
+/// Full-time equivalents, in hundredths (rounded half up): 26 weekly hours are 0.74.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
+pub struct Fte {
+    pub hundredths: u64,
+}
+
+impl Fte {
+    pub fn of_weekly(weekly: TotalHours) -> Fte {
+        let divisor = FULL_TIME_WEEKLY_HOURS;
+        Fte { hundredths: (2 * weekly.hundredths + divisor) / (2 * divisor) }
+    }
+}
+
+impl fmt::Display for Fte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format_hundredths(self.hundredths, f)
+    }
+}
+
+impl Serialize for Fte {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // As hours: exact hundredths, printed back with the same digits.
+        TotalHours { hundredths: self.hundredths }.serialize(serializer)
+    }
+}
+
+/// An amount as published: shown, or withheld (`null`) with the count of people behind it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shown<T> {
+    Value(T),
+    Withheld,
+}
+
+impl<T: Serialize> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Value(value) => value.serialize(serializer),
+            Shown::Withheld => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Shown<T> {
+    /// As a CSV cell: a withheld amount is empty.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shown::Value(value) => value.fmt(f),
+            Shown::Withheld => Ok(()),
+        }
+    }
+}
+
+fn not(flag: &bool) -> bool {
+    !flag
+}
+
+/// The figures of one report, or of one structure of a report over several.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Figures {
+    pub people: PeopleFigures,
+    pub contracts: ContractFigures,
+    pub hours: HoursFigures,
+    pub follow_up: FollowUpFigures,
+    pub profile: ProfileFigures,
+    pub support: SupportFigures,
+    pub outcomes: OutcomeFigures,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct PeopleFigures {
+    pub followed: Published,
+    pub entered: Published,
+    pub exited: Published,
+    pub present_at_end: Published,
+    pub distinct_since_start: Published,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct ContractFigures {
+    pub on_contract_at_end: Published,
+    pub contracts_at_end: Published,
+    pub fte_at_end: Shown<Fte>,
+    pub by_kind: Vec<KindRow>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct KindRow {
+    pub kind: ContractKind,
+    pub contracts: Published,
+    pub fte: Shown<Fte>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct HoursFigures {
+    pub worked: Shown<TotalHours>,
+    /// `None` when no agreement covers the period.
+    pub agreed: Option<TotalHours>,
+    pub worked_share_of_agreed: Published,
+    /// People with hours worked in the period.
+    pub people: Published,
+    pub by_month: Vec<MonthRow>,
+    pub by_gender: Vec<GenderHoursRow>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct MonthRow {
+    pub month: Month,
+    pub people: Published,
+    pub worked: Shown<TotalHours>,
+    pub agreed: Option<TotalHours>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct GenderHoursRow {
+    pub gender: Gender,
+    pub people: Published,
+    pub hours: Shown<TotalHours>,
+    pub share: Published,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct FollowUpFigures {
+    pub committees_held: Published,
+    pub individual_meetings: Published,
+    pub overdue_at_end: Published,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct ProfileFigures {
+    pub entries: Published,
+    pub by_gender: Vec<GenderRow>,
+    pub by_situation_and_gender: Vec<SituationGenderRow>,
+    pub by_age_band_and_gender: Vec<AgeBandGenderRow>,
+    pub by_benefit: Vec<BenefitRow>,
+    pub by_family_quotient: Vec<BandRow>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct BenefitRow {
+    /// A benefit's code, or `none`.
+    pub benefit: &'static str,
+    #[serde(flatten)]
+    pub cell: Cell,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct BandRow {
+    pub band: Band,
+    #[serde(flatten)]
+    pub cell: Cell,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct SupportFigures {
+    pub actions: Published,
+    pub by_domain_and_action: Vec<SupportRow>,
+    pub oriented: Published,
+    pub partners: Vec<PartnerRow>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct SupportRow {
+    pub domain: SupportDomain,
+    /// `null` when the action was not said.
+    pub action: Option<SupportAction>,
+    pub count: Published,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct PartnerRow {
+    pub partner: String,
+    pub count: Published,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+/// As `/api/stats/outcomes` for the exits of the period, plus the situations found six months on.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct OutcomeFigures {
+    #[serde(flatten)]
+    pub counts: OutcomeCounts,
+    pub six_months_after_exit: Vec<SixMonthsRow>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct SixMonthsRow {
+    pub situation: SituationAfterExit,
+    pub count: Published,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+/// A count and its share of `total`, as the entry statistics publish them.
+fn cell(count: u64, total: u64) -> Cell {
+    Cell {
+        count: Published::Count(count),
+        share: Published::Rate(Ratio::new(count, total).percent()),
+        suppressed: false,
+    }
+}
+
+/// A share of an amount, in percent; `null` when the whole is zero.
+fn share_of(part: TotalHours, whole: TotalHours) -> Published {
+    Published::Rate(Ratio::new(part.hundredths, whole.hundredths).percent())
+}
+
+/// What the sections need besides the lists.
+pub(crate) struct Context<'a> {
+    pub months: &'a [Month],
+    /// Agreed hours by month, for the months some agreement covers.
+    pub agreed: &'a BTreeMap<Month, TotalHours>,
+    pub bands: &'a FamilyQuotientBands,
+    pub outcomes: OutcomeCounts,
+}
+
+impl Figures {
+    pub(crate) fn of(lists: &Lists, context: Context<'_>) -> Figures {
+        Figures {
+            people: PeopleFigures {
+                followed: Published::Count(lists.count("people.followed")),
+                entered: Published::Count(lists.count("people.entered")),
+                exited: Published::Count(lists.count("people.exited")),
+                present_at_end: Published::Count(lists.count("people.present_at_end")),
+                distinct_since_start: Published::Count(lists.count("people.distinct_since_start")),
+                suppressed: false,
+            },
+            contracts: contracts(lists),
+            hours: hours(lists, &context),
+            follow_up: FollowUpFigures {
+                committees_held: Published::Count(lists.count("follow_up.committees_held")),
+                individual_meetings: Published::Count(lists.count("follow_up.individual_meetings")),
+                overdue_at_end: Published::Count(lists.count("follow_up.overdue_at_end")),
+                suppressed: false,
+            },
+            profile: profile(lists, context.bands),
+            support: support(lists),
+            outcomes: OutcomeFigures {
+                counts: context.outcomes,
+                six_months_after_exit: SituationAfterExit::ALL
+                    .iter()
+                    .map(|&situation| (situation, lists.count(&format!("outcomes.six_months_after_exit.{situation}"))))
+                    .filter(|&(_, count)| count > 0)
+                    .map(|(situation, count)| SixMonthsRow {
+                        situation,
+                        count: Published::Count(count),
+                        suppressed: false,
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+fn contracts(lists: &Lists) -> ContractFigures {
+    ContractFigures {
+        on_contract_at_end: Published::Count(lists.count("contracts.on_contract_at_end")),
+        contracts_at_end: Published::Count(lists.count("contracts.contracts_at_end")),
+        fte_at_end: Shown::Value(Fte::of_weekly(lists.hours("contracts.contracts_at_end"))),
+        by_kind: ContractKind::ALL
+            .iter()
+            .map(|&kind| (kind, format!("contracts.by_kind.{kind}")))
+            .filter(|(_, id)| lists.count(id) > 0)
+            .map(|(kind, id)| KindRow {
+                kind,
+                contracts: Published::Count(lists.count(&id)),
+                fte: Shown::Value(Fte::of_weekly(lists.hours(&id))),
+                suppressed: false,
+            })
+            .collect(),
+        suppressed: false,
+    }
+}
+
+fn hours(lists: &Lists, context: &Context<'_>) -> HoursFigures {
+    let worked = lists.hours("hours.worked");
+    let agreed = (!context.agreed.is_empty())
+        .then(|| TotalHours { hundredths: context.agreed.values().map(|hours| hours.hundredths).sum() });
+    HoursFigures {
+        worked: Shown::Value(worked),
+        agreed,
+        worked_share_of_agreed: share_of(worked, agreed.unwrap_or_default()),
+        people: Published::Count(lists.count("hours.worked")),
+        by_month: context
+            .months
+            .iter()
+            .map(|&month| {
+                let id = format!("hours.by_month.{month}");
+                MonthRow {
+                    month,
+                    people: Published::Count(lists.count(&id)),
+                    worked: Shown::Value(lists.hours(&id)),
+                    agreed: context.agreed.get(&month).copied(),
+                    suppressed: false,
+                }
+            })
+            .collect(),
+        by_gender: Gender::ALL
+            .iter()
+            .map(|&gender| (gender, format!("hours.by_gender.{gender}")))
+            .filter(|(_, id)| lists.count(id) > 0)
+            .map(|(gender, id)| GenderHoursRow {
+                gender,
+                people: Published::Count(lists.count(&id)),
+                hours: Shown::Value(lists.hours(&id)),
+                share: share_of(lists.hours(&id), worked),
+                suppressed: false,
+            })
+            .collect(),
+        suppressed: false,
+    }
+}
+
+fn profile(lists: &Lists, bands: &FamilyQuotientBands) -> ProfileFigures {
+    let entries = lists.count("profile.entries");
+    let count = |id: String| lists.count(&id);
+    let mut by_situation_and_gender = Vec::new();
+    for &situation in Situation::ALL {
+        for &gender in Gender::ALL {
+            let n = count(format!("profile.by_situation_and_gender.{situation}.{gender}"));
+            if n > 0 {
+                by_situation_and_gender.push(SituationGenderRow { situation, gender, cell: cell(n, entries) });
+            }
+        }
+    }
+    let mut by_age_band_and_gender = Vec::new();
+    for &age_band in AgeBand::ALL {
+        for &gender in Gender::ALL {
+            let n = count(format!("profile.by_age_band_and_gender.{age_band}.{gender}"));
+            if n > 0 {
+                by_age_band_and_gender.push(AgeBandGenderRow { age_band, gender, cell: cell(n, entries) });
+            }
+        }
+    }
+    ProfileFigures {
+        entries: Published::Count(entries),
+        by_gender: Gender::ALL
+            .iter()
+            .map(|&gender| (gender, count(format!("profile.by_gender.{gender}"))))
+            .filter(|&(_, n)| n > 0)
+            .map(|(gender, n)| GenderRow { gender, cell: cell(n, entries) })
+            .collect(),
+        by_situation_and_gender,
+        by_age_band_and_gender,
+        by_benefit: Benefit::ALL
+            .iter()
+            .map(|benefit| benefit.code())
+            .chain(["none"])
+            .map(|benefit| (benefit, count(format!("profile.by_benefit.{benefit}"))))
+            .filter(|&(_, n)| n > 0)
+            .map(|(benefit, n)| BenefitRow { benefit, cell: cell(n, entries) })
+            .collect(),
+        by_family_quotient: bands
+            .bands()
+            .into_iter()
+            .map(|band| BandRow { band, cell: cell(count(format!("profile.by_family_quotient.{band}")), entries) })
+            .collect(),
+        suppressed: false,
+    }
+}
+
+fn support(lists: &Lists) -> SupportFigures {
+    let mut by_domain_and_action = Vec::new();
+    for &domain in SupportDomain::ALL {
+        let actions = SupportAction::ALL.iter().map(|&action| Some(action)).chain([None]);
+        for action in actions {
+            let code = action.map_or("unspecified", SupportAction::code);
+            let n = lists.count(&format!("support.by_domain_and_action.{domain}.{code}"));
+            if n > 0 {
+                by_domain_and_action.push(SupportRow { domain, action, count: Published::Count(n), suppressed: false });
+            }
+        }
+    }
+    SupportFigures {
+        actions: Published::Count(lists.count("support.actions")),
+        by_domain_and_action,
+        oriented: Published::Count(lists.count("support.oriented")),
+        partners: lists
+            .under("support.partners.")
+            .map(|(partner, rows)| PartnerRow {
+                partner: partner.to_owned(),
+                count: Published::Count(rows.len() as u64),
+                suppressed: false,
+            })
+            .collect(),
+        suppressed: false,
+    }
+}
+
+/// Agreed hours of one month: a twelfth of the year's, the twelfths rounded (half up, to the
+/// hundredth) so that the first k months sum to round(k/12 of the year): the year is exact.
+pub(crate) fn monthly_agreed(yearly: TotalHours, month: u8) -> TotalHours {
+    let cumulated = |months: u64| (2 * yearly.hundredths * months + 12) / 24;
+    let month = u64::from(month.clamp(1, 12));
+    TotalHours { hundredths: cumulated(month) - cumulated(month - 1) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twelfths_of_agreed_hours_sum_to_the_year() {
+        for yearly in [420_000, 400_000, 100, 7, 0, 123_456_789] {
+            let yearly = TotalHours { hundredths: yearly };
+            let months: Vec<u64> = (1..=12).map(|month| monthly_agreed(yearly, month).hundredths).collect();
+            assert_eq!(months.iter().sum::<u64>(), yearly.hundredths, "{yearly}");
+            let (low, high) = (months.iter().min().unwrap(), months.iter().max().unwrap());
+            assert!(high - low <= 1, "{months:?}");
+        }
+        assert_eq!(monthly_agreed(TotalHours { hundredths: 420_000 }, 5).to_string(), "350");
+    }
+
+    #[test]
+    fn full_time_equivalents_round_half_up() {
+        let cases =
+            [(2600, "0.74"), (3500, "1"), (1750, "0.5"), (35, "0.01"), (17, "0"), (18, "0.01"), (39000, "11.14")];
+        for (weekly, fte) in cases {
+            assert_eq!(Fte::of_weekly(TotalHours { hundredths: weekly }).to_string(), fte, "{weekly}");
+        }
+    }
+}
