@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 pub mod cli;
 mod commands;
+pub mod fuzzing;
 pub mod json;
 mod serve;
 pub mod state;

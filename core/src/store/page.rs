@@ -123,7 +123,9 @@ pub fn frames(page: &[u8]) -> Result<Frames<'_>, PageDamage> {
 }
 
 impl<'a> Frames<'a> {
-    pub fn count(&self) -> usize {
+    /// The number of frames the page header declares. Not `count`: that name would lose to
+    /// `Iterator::count`, which consumes the frames.
+    pub fn declared_count(&self) -> usize {
         self.count
     }
 

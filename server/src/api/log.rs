@@ -30,6 +30,20 @@ pub struct RegisterBody {
     data: Value,
 }
 
+impl RegisterBody {
+    /// The stream to create and its registration.
+    pub(crate) fn into_event(self) -> Result<(StreamId, NewEvent), json::ParseError> {
+        let step = json::step_from_value("data", StepKind::Registered, self.data)?;
+        // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
+        // same registration is an idempotent success rather than `already_registered`.
+        let (stream, event_id) = match self.id {
+            Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
+            None => (StreamId::generate(), None),
+        };
+        Ok((stream, NewEvent { id: event_id, occurred_on: self.occurred_on, step }))
+    }
+}
+
 #[derive(Serialize)]
 struct Registered {
     id: StreamId,
@@ -42,14 +56,7 @@ pub async fn register(
     caller: Caller,
     JsonBody(body): JsonBody<RegisterBody>,
 ) -> Result<Response, ApiError> {
-    let step = json::step_from_value("data", StepKind::Registered, body.data)?;
-    // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
-    // same registration is an idempotent success rather than `already_registered`.
-    let (stream, event_id) = match body.id {
-        Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
-        None => (StreamId::generate(), None),
-    };
-    let event = NewEvent { id: event_id, occurred_on: body.occurred_on, step };
+    let (stream, event) = body.into_event()?;
     let appended = append(&state, &caller, stream, None, vec![event]).await?;
     let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(Registered { id: stream, version: appended.version, position: appended.position }))
@@ -60,7 +67,7 @@ pub async fn register(
 #[serde(deny_unknown_fields)]
 pub struct AppendBody {
     expected_version: Option<u32>,
-    events: Vec<EventInput>,
+    pub(crate) events: Vec<EventInput>,
 }
 
 #[derive(Serialize)]

@@ -6,7 +6,7 @@ mod error;
 mod figures;
 pub mod log;
 mod people;
-mod structures;
+pub(crate) mod structures;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};

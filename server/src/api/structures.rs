@@ -29,6 +29,20 @@ pub struct StructureBody {
 /// The longest structure name accepted.
 const NAME_MAX_CHARS: usize = 200;
 
+impl StructureBody {
+    /// The structure's record, once its name and years are plausible.
+    pub(crate) fn into_step(self, slug: Slug) -> Result<Step, ApiError> {
+        let name = self.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+            return Err(ApiError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
+        }
+        if let Some(year) = self.agreed_hours.keys().find(|year| !(1900..=2200).contains(*year)) {
+            return Err(ApiError::InvalidRequest(format!("agreed_hours: {year} is not a plausible year")));
+        }
+        Ok(Step::StructureUpdated(StructureUpdated { slug, name, kind: self.kind, agreed_hours: self.agreed_hours }))
+    }
+}
+
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,19 +50,7 @@ pub async fn put(
     JsonBody(body): JsonBody<StructureBody>,
 ) -> Result<Response, ApiError> {
     let slug = Slug::new(&slug).map_err(|message| ApiError::InvalidRequest(format!("slug: {message}")))?;
-    let name = body.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-        return Err(ApiError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
-    }
-    if let Some(year) = body.agreed_hours.keys().find(|year| !(1900..=2200).contains(*year)) {
-        return Err(ApiError::InvalidRequest(format!("agreed_hours: {year} is not a plausible year")));
-    }
-    let step = Step::StructureUpdated(StructureUpdated {
-        slug: slug.clone(),
-        name,
-        kind: body.kind,
-        agreed_hours: body.agreed_hours,
-    });
+    let step = body.into_step(slug.clone())?;
     let event = NewEvent { id: None, occurred_on: state.today(), step };
     let appended = append(&state, &caller, StreamId::of_structure(slug.as_str()), None, vec![event]).await?;
     let status = if appended.version == 1 { StatusCode::CREATED } else { StatusCode::OK };
