@@ -14,7 +14,8 @@ use parcours_core::store::page::{decode_record, encode_record};
 use parcours_core::store::StoreError;
 use parcours_core::vocabulary::{
     Actor, ContractKind, ContractStarted, Date, Envelope, EventId, Gender, Hours, IdentityField, NewEvent, Prescriber,
-    PrescriberKind, Referred, Registered, Sealed, Situation, Slug, Step, StepKind, StreamId, Timestamp, TrainingStarted,
+    PrescriberKind, Referred, Registered, Sealed, Situation, Slug, Step, StepKind, StreamId, Timestamp,
+    TrainingStarted,
 };
 use uuid::Uuid;
 
@@ -62,9 +63,8 @@ fn append(bytes: &[u8]) {
         Err(InputError::Append(error)) => return assert!(!error.to_string().is_empty()),
     };
     assert_round_trip(&events, stored_kind);
-    let state = StreamState::from_events(
-        history.iter().filter_map(|event| Some((event.id?, event.occurred_on, &event.step))),
-    );
+    let state =
+        StreamState::from_events(history.iter().filter_map(|event| Some((event.id?, event.occurred_on, &event.step))));
     accept(state, fixed_stream(), &events);
 }
 
@@ -105,10 +105,7 @@ fn assert_message(error: &ParseError) {
 
 /// Events render as the JSON clients read (`data` is the step's serialisation), and that JSON,
 /// sent again, reads as the same events: what `export` writes, `import` must read.
-fn assert_round_trip(
-    events: &[NewEvent],
-    stored_kind: impl FnMut(EventId) -> Result<Option<StepKind>, StoreError>,
-) {
+fn assert_round_trip(events: &[NewEvent], stored_kind: impl FnMut(EventId) -> Result<Option<StepKind>, StoreError>) {
     let inputs = events
         .iter()
         .map(|event| EventInput {
