@@ -316,7 +316,7 @@ impl<Context> Decode<Context> for Replacement {
     fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
         let occurred_on = Date::decode(decoder)?;
         let tag = u32::decode(decoder)?;
-        if StepKind::ALL.get(tag as usize) == Some(&StepKind::Corrected) {
+        if tag == StepKind::Corrected as u32 {
             return Err(DecodeError::Other("a correction cannot replace an event"));
         }
         Ok(Replacement { occurred_on, step: Box::new(Step::decode_tagged(tag, decoder)?) })

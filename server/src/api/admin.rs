@@ -145,6 +145,7 @@ pub struct TokenBody {
 const LABEL_MAX_CHARS: usize = 200;
 
 impl TokenBody {
+    /// What `POST /api/tokens` checks before issuing, the same as `parcours token create`.
     pub(crate) fn check(&self) -> Result<(), String> {
         check_token_request(self.role, &self.structures, self.label.as_deref())
     }
