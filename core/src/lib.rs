@@ -4,6 +4,7 @@
 //! callers may block on it or `await` it.
 
 pub mod demo;
+pub mod fuzzing;
 pub mod limits;
 pub mod rules;
 pub mod store;

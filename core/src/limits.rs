@@ -17,6 +17,13 @@ pub const PAGE_EVENTS_MAX: usize = 64;
 /// far below; this bounds what a single frame may claim when read back.
 pub const EVENT_BYTES_MAX: usize = 16 * 1024;
 
+/// What decoding one stored record may claim at most, in bytes: bincode counts the bytes it reads
+/// plus, for each container being filled, its declared length times the size of one element in
+/// memory. A record of `EVENT_BYTES_MAX` bytes declares at most that many elements (each takes a
+/// byte or more), of at most `size_of::<String>()` bytes each (the list of skills), so a real record
+/// stays far below; a damaged length field claiming gigabytes is refused instead of allocated.
+pub const RECORD_DECODE_BYTES_MAX: usize = 32 * EVENT_BYTES_MAX;
+
 /// How many events one group commit takes at most. Bounds the latency of the slowest append in a
 /// batch and the tail the store re-indexes when it opens after a crash.
 pub const BATCH_EVENTS_MAX: usize = 8192;
@@ -32,5 +39,6 @@ pub const STREAM_CACHE_MAX: usize = 100_000;
 
 const _: () = assert!(PAGE_BYTES_MAX * 2 < SLED_BLOB_THRESHOLD_BYTES);
 const _: () = assert!(EVENT_BYTES_MAX <= PAGE_BYTES_MAX);
+const _: () = assert!(RECORD_DECODE_BYTES_MAX >= EVENT_BYTES_MAX * (2 + std::mem::size_of::<String>()));
 const _: () = assert!(PAGE_EVENTS_MAX <= u16::MAX as usize);
 const _: () = assert!(REQUEST_EVENTS_MAX <= BATCH_EVENTS_MAX);

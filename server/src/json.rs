@@ -80,38 +80,29 @@ pub struct EventInput {
 /// event it corrects, found earlier in the same request or in the store; if there is none, the
 /// append is refused with the rule that names it.
 pub fn parse_events(store: &Store, stream: StreamId, inputs: Vec<EventInput>) -> Result<Vec<NewEvent>, InputError> {
+    parse_events_with(inputs, |id| {
+        Ok(store.read_event(id)?.filter(|target| target.stream == stream).map(|target| target.step.kind()))
+    })
+}
+
+/// [`parse_events`] with the store's part given as `stored_kind`: the type of a stored event of the
+/// same stream, if there is one. Pure apart from it, so that fuzzing reaches the very code the
+/// append route runs (`crate::fuzzing`).
+pub fn parse_events_with(
+    inputs: Vec<EventInput>,
+    mut stored_kind: impl FnMut(EventId) -> Result<Option<StepKind>, StoreError>,
+) -> Result<Vec<NewEvent>, InputError> {
     let mut kinds: HashMap<EventId, StepKind> = HashMap::new();
     let mut events = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.into_iter().enumerate() {
         let prefix = format!("events[{index}].data");
-        let step = if input.kind == StepKind::Corrected {
-            check_limits(&prefix, &input.data)?;
-            let correction: CorrectedInput<Value> = from_value(&prefix, input.data)?;
-            let replacement = match correction.replacement {
-                None => None,
-                Some(replacement) => {
-                    let kind = match kinds.get(&correction.corrects) {
-                        Some(kind) => *kind,
-                        None => match store.read_event(correction.corrects)? {
-                            Some(target) if target.stream == stream => target.step.kind(),
-                            _ => {
-                                let violation = Violation::UnknownCorrectedEvent(correction.corrects);
-                                return Err(InputError::Append(AppendError::Rule { index, violation }));
-                            }
-                        },
-                    };
-                    let step = step_from_value(&format!("{prefix}.replacement.data"), kind, replacement.data)?;
-                    Some(Replacement { occurred_on: replacement.occurred_on, step: Box::new(step) })
-                }
-            };
-            Step::Corrected(parcours_core::vocabulary::Corrected {
-                corrects: correction.corrects,
-                reason: correction.reason,
-                replacement,
-            })
-        } else {
-            step_from_value(&prefix, input.kind, input.data)?
-        };
+        let step = step_of(&prefix, input.kind, input.data, |corrects| match kinds.get(&corrects) {
+            Some(kind) => Ok(*kind),
+            None => stored_kind(corrects)?.ok_or_else(|| {
+                let violation = Violation::UnknownCorrectedEvent(corrects);
+                InputError::Append(AppendError::Rule { index, violation })
+            }),
+        })?;
         if let Some(id) = input.id {
             kinds.insert(id, step.kind());
         }
@@ -153,6 +144,35 @@ pub fn check_limits(path: &str, value: &Value) -> Result<(), ParseError> {
         }
     }
     walk(path, value, 0)
+}
+
+/// Reads the `data` of an event of type `kind`, naming the failing field under `prefix`. A
+/// correction's replacement is read with the type of the event it corrects, which only the caller
+/// can tell (`corrected_kind`: from the request and the store, or from earlier export lines).
+fn step_of<E: From<ParseError>>(
+    prefix: &str,
+    kind: StepKind,
+    data: Value,
+    corrected_kind: impl FnOnce(EventId) -> Result<StepKind, E>,
+) -> Result<Step, E> {
+    if kind != StepKind::Corrected {
+        return Ok(step_from_value(prefix, kind, data)?);
+    }
+    check_limits(prefix, &data)?;
+    let correction: CorrectedInput<Value> = from_value(prefix, data)?;
+    let replacement = match correction.replacement {
+        None => None,
+        Some(replacement) => {
+            let kind = corrected_kind(correction.corrects)?;
+            let step = step_from_value(&format!("{prefix}.replacement.data"), kind, replacement.data)?;
+            Some(Replacement { occurred_on: replacement.occurred_on, step: Box::new(step) })
+        }
+    };
+    Ok(Step::Corrected(parcours_core::vocabulary::Corrected {
+        corrects: correction.corrects,
+        reason: correction.reason,
+        replacement,
+    }))
 }
 
 /// Reads the `data` of an event of type `kind`, naming the failing field under `prefix`.
@@ -346,27 +366,11 @@ impl ExportReader {
 
     pub fn read(&mut self, line: &str) -> Result<Envelope, ParseError> {
         let line: ExportLine = from_body(line.as_bytes())?;
-        let step = if line.kind == StepKind::Corrected {
-            let correction: CorrectedInput<Value> = from_value("data", line.data)?;
-            let replacement = match correction.replacement {
-                None => None,
-                Some(replacement) => {
-                    let kind = self.kinds.get(&correction.corrects).copied().ok_or_else(|| ParseError {
-                        message: format!("data.corrects: event {} is not earlier in the export", correction.corrects),
-                    })?;
-                    let step = step_from_value("data.replacement.data", kind, replacement.data)?;
-                    Some(Replacement { occurred_on: replacement.occurred_on, step: Box::new(step) })
-                }
-            };
-            Step::Corrected(parcours_core::vocabulary::Corrected {
-                corrects: correction.corrects,
-                reason: correction.reason,
-                replacement,
+        let mut step = step_of("data", line.kind, line.data, |corrects| {
+            self.kinds.get(&corrects).copied().ok_or_else(|| ParseError {
+                message: format!("data.corrects: event {corrects} is not earlier in the export"),
             })
-        } else {
-            step_from_value("data", line.kind, line.data)?
-        };
-        let mut step = step;
+        })?;
         if let Some(sealed) = line.sealed_identity {
             let nonce = hex::decode(&sealed.nonce)
                 .ok()

@@ -7,6 +7,7 @@ mod backup;
 pub mod cli;
 mod commands;
 pub mod feed;
+pub mod fuzzing;
 pub mod json;
 mod listen;
 pub mod metrics;

@@ -31,6 +31,9 @@ async fn the_readme_tour_records_a_whole_pathway_and_reads_it_back() {
     assert_eq!(created.status, 201, "{}", created.text);
     assert_eq!((created.body["version"].as_u64(), created.body["position"].as_u64()), (Some(1), Some(1)));
     let id = created.body["id"].as_str().unwrap().to_owned();
+    // Recorded times are kept to the millisecond: let the next steps be recorded in a later one,
+    // so that `as_of` = the registration's time tells them apart.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let steps = json!({"expected_version": 1, "events": [
         referral(),
         {"type": "contract_started", "occurred_on": days_ago(50), "data": {"contract_id": "cddi-1", "kind": "cddi",

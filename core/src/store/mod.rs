@@ -227,7 +227,9 @@ impl Trees {
 
     fn location_of_id(&self, id: EventId) -> Result<Option<Location>, StoreError> {
         let Some(value) = self.ids.get(id.as_bytes())? else { return Ok(None) };
-        Location::from_bytes(&value[8..]).map(Some).ok_or_else(|| Trees::damaged(0, "malformed id index entry"))
+        // Position (8 bytes), then the location; a shorter entry is damage, not a reason to panic.
+        let location = value.get(8..).and_then(Location::from_bytes);
+        location.map(Some).ok_or_else(|| Trees::damaged(0, "malformed id index entry"))
     }
 
     /// The last page: its key and its decoded events.
@@ -456,7 +458,9 @@ impl Store {
     /// The log in order from position `after + 1`, at most `limit` events.
     pub fn read_log(&self, after: u64, limit: usize) -> Result<Vec<Envelope>, StoreError> {
         let mut events = Vec::with_capacity(limit.min(4096));
-        for page in self.pages_from(after + 1) {
+        // `after` is the client's (`GET /api/events?after=`): u64::MAX must read nothing, not wrap
+        // around to a scan of the whole log.
+        for page in self.pages_from(after.saturating_add(1)) {
             let (_, page) = page?;
             for envelope in page {
                 if envelope.position > after {

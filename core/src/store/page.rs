@@ -15,7 +15,7 @@
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
-use crate::limits::{EVENT_BYTES_MAX, PAGE_EVENTS_MAX};
+use crate::limits::{EVENT_BYTES_MAX, PAGE_EVENTS_MAX, RECORD_DECODE_BYTES_MAX};
 use crate::vocabulary::Envelope;
 
 pub const PAGE_FORMAT: u8 = 1;
@@ -29,12 +29,22 @@ fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
+/// The same encoding, read with a limit: a length field is only a claim, and without a limit
+/// bincode allocates whatever a damaged one says before finding the bytes are not there.
+fn decode_config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<RECORD_DECODE_BYTES_MAX>,
+> {
+    config().with_limit::<RECORD_DECODE_BYTES_MAX>()
+}
+
 pub fn encode_record(envelope: &Envelope) -> Result<Vec<u8>, StoreError> {
     bincode::encode_to_vec(envelope, config()).map_err(|error| StoreError::Encode(error.to_string()))
 }
 
 pub fn decode_record(bytes: &[u8]) -> Result<Envelope, bincode::error::DecodeError> {
-    let (envelope, read) = bincode::decode_from_slice(bytes, config())?;
+    let (envelope, read) = bincode::decode_from_slice(bytes, decode_config())?;
     if read != bytes.len() {
         return Err(bincode::error::DecodeError::Other("trailing bytes after the record"));
     }
@@ -97,6 +107,8 @@ pub enum PageDamage {
     RecordFormat { index: usize, format: u8 },
     #[error("frame {index}: length runs past the end of the page")]
     FrameOverrun { index: usize },
+    #[error("frame {index}: length {len} is over the largest event ({EVENT_BYTES_MAX} bytes)")]
+    FrameTooLong { index: usize, len: usize },
     #[error("frame {index}: checksum mismatch")]
     Checksum { index: usize },
     #[error("{0} bytes after the last frame")]
@@ -123,31 +135,52 @@ pub fn frames(page: &[u8]) -> Result<Frames<'_>, PageDamage> {
 }
 
 impl<'a> Frames<'a> {
-    pub fn count(&self) -> usize {
+    /// The number of frames the page header declares. Not `count`: that name would lose to
+    /// `Iterator::count`, which consumes the frames.
+    pub fn declared_count(&self) -> usize {
         self.count
     }
 
     /// The next record without checking its checksum: for seeking to one event within a page.
     fn next_unchecked(&mut self) -> Option<Result<(&'a [u8], u32), PageDamage>> {
-        if self.index == self.count {
-            return (self.offset != self.bytes.len())
-                .then(|| Err(PageDamage::TrailingBytes(self.bytes.len() - self.offset)));
+        if self.index == self.count && self.offset == self.bytes.len() {
+            return None;
         }
+        let frame = self.frame();
+        if frame.is_err() {
+            // Past damage nothing can be trusted, not even where the next frame starts: the walk
+            // ends, rather than yield the same damage forever to a caller that skips errors.
+            self.index = self.count;
+            self.offset = self.bytes.len();
+        }
+        Some(frame)
+    }
+
+    /// Reads the frame at `offset` and moves past it.
+    fn frame(&mut self) -> Result<(&'a [u8], u32), PageDamage> {
         let index = self.index;
+        if index == self.count {
+            return Err(PageDamage::TrailingBytes(self.bytes.len() - self.offset));
+        }
         let header = self.bytes.get(self.offset..self.offset + FRAME_HEADER);
-        let Some(header) = header else { return Some(Err(PageDamage::FrameOverrun { index })) };
+        let Some(header) = header else { return Err(PageDamage::FrameOverrun { index }) };
         if header[0] != RECORD_FORMAT {
-            return Some(Err(PageDamage::RecordFormat { index, format: header[0] }));
+            return Err(PageDamage::RecordFormat { index, format: header[0] });
         }
         let len = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        // No stored record is longer (`push`): a larger length is damage, refused before it is
+        // used for anything.
+        if len > EVENT_BYTES_MAX {
+            return Err(PageDamage::FrameTooLong { index, len });
+        }
         let crc = u32::from_le_bytes([header[5], header[6], header[7], header[8]]);
         let start = self.offset + FRAME_HEADER;
         let Some(record) = self.bytes.get(start..start + len) else {
-            return Some(Err(PageDamage::FrameOverrun { index }));
+            return Err(PageDamage::FrameOverrun { index });
         };
         self.offset = start + len;
         self.index += 1;
-        Some(Ok((record, crc)))
+        Ok((record, crc))
     }
 
     /// The `index`-th record of the page, checked.

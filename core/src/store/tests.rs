@@ -60,6 +60,9 @@ fn appends_read_back_in_order_with_gap_free_versions_and_positions() {
     let log = store.read_log(0, 10).unwrap();
     assert_eq!(log.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(store.read_log(1, 1).unwrap()[0].position, 2);
+    // `after` comes from a query string: the largest one reads nothing, rather than overflow.
+    assert!(store.read_log(3, 10).unwrap().is_empty());
+    assert!(store.read_log(u64::MAX, 10).unwrap().is_empty());
     assert_eq!(store.last_position(), 3);
     let report = store.verify().unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
@@ -270,6 +273,15 @@ fn verify_names_the_first_damaged_position() {
     let report = store.verify().unwrap();
     assert!(!report.is_intact());
     assert!(report.problems[0].what.contains("checksum"), "{:?}", report.problems);
+}
+
+#[test]
+fn a_damaged_id_index_entry_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let ack = store.append(StreamId::generate(), None, vec![registration("A")], actor()).unwrap();
+    store.inner.trees.ids.insert(ack.ids[0].as_bytes(), &[0u8, 0, 1][..]).unwrap();
+    assert!(matches!(store.read_event(ack.ids[0]), Err(StoreError::Damaged { .. })));
 }
 
 #[test]

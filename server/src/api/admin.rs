@@ -147,6 +147,13 @@ pub struct TokenBody {
 /// The longest token label accepted.
 const LABEL_MAX_CHARS: usize = 200;
 
+impl TokenBody {
+    /// What `POST /api/tokens` checks before issuing, the same as `parcours token create`.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        check_token_request(self.role, &self.structures, self.label.as_deref())
+    }
+}
+
 /// Checks what a new token would be: a coordinator has structures, other roles none.
 pub fn check_token_request(role: Role, structures: &[Slug], label: Option<&str>) -> Result<(), String> {
     match (role, structures.is_empty()) {
@@ -170,7 +177,7 @@ pub async fn create_token(
     caller: Caller,
     JsonBody(body): JsonBody<TokenBody>,
 ) -> Result<Response, ApiError> {
-    check_token_request(body.role, &body.structures, body.label.as_deref()).map_err(ApiError::InvalidRequest)?;
+    body.check().map_err(ApiError::InvalidRequest)?;
     let (record, token) =
         blocking(move || Ok(state.store.issue_token(body.role, body.structures, body.label, caller.actor)?)).await?;
     let mut json = serde_json::to_value(TokenJson::new(record, None))?;

@@ -34,6 +34,13 @@ pub struct RegisterBody {
     data: Value,
 }
 
+impl RegisterBody {
+    /// The stream to create and its registration.
+    pub(crate) fn into_event(self) -> Result<(StreamId, NewEvent), json::ParseError> {
+        registration(self.id, self.occurred_on, self.data)
+    }
+}
+
 #[derive(Serialize)]
 struct Registered {
     id: StreamId,
@@ -50,7 +57,7 @@ pub async fn register(
     caller: Caller,
     JsonBody(body): JsonBody<RegisterBody>,
 ) -> Result<Response, ApiError> {
-    let (stream, event) = registration(body.id, body.occurred_on, body.data)?;
+    let (stream, event) = body.into_event()?;
     let appended = append(&state, &caller, stream, None, vec![event]).await?;
     let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(Registered { id: stream, version: appended.version, position: appended.position }))
@@ -58,7 +65,11 @@ pub async fn register(
 }
 
 /// The first event of a new beneficiary's stream, from the `data` of a `registered` event.
-pub fn registration(id: Option<StreamId>, occurred_on: Date, data: Value) -> Result<(StreamId, NewEvent), ApiError> {
+pub fn registration(
+    id: Option<StreamId>,
+    occurred_on: Date,
+    data: Value,
+) -> Result<(StreamId, NewEvent), json::ParseError> {
     let step = json::step_from_value("data", StepKind::Registered, data)?;
     // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
     // same registration is an idempotent success rather than `already_registered`.
@@ -73,7 +84,7 @@ pub fn registration(id: Option<StreamId>, occurred_on: Date, data: Value) -> Res
 #[serde(deny_unknown_fields)]
 pub struct AppendBody {
     expected_version: Option<u32>,
-    events: Vec<EventInput>,
+    pub(crate) events: Vec<EventInput>,
 }
 
 #[derive(Serialize)]

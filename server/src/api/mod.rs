@@ -10,7 +10,7 @@ pub mod log;
 pub mod openapi;
 pub mod people;
 pub mod reports;
-mod structures;
+pub(crate) mod structures;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};

@@ -32,6 +32,20 @@ pub struct StructureBody {
 /// The longest structure name accepted.
 const NAME_MAX_CHARS: usize = 200;
 
+impl StructureBody {
+    /// The structure's record, once its name and years are plausible.
+    pub(crate) fn into_step(self, slug: Slug) -> Result<Step, ApiError> {
+        let name = self.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+            return Err(ApiError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
+        }
+        if let Some(year) = self.agreed_hours.keys().find(|year| !(1900..=2200).contains(*year)) {
+            return Err(ApiError::InvalidRequest(format!("agreed_hours: {year} is not a plausible year")));
+        }
+        Ok(Step::StructureUpdated(StructureUpdated { slug, name, kind: self.kind, agreed_hours: self.agreed_hours }))
+    }
+}
+
 /// Creates or updates a structure, as an event of its own stream.
 #[utoipa::path(put, path = "/api/structures/{slug}", request_body = StructureBody, params(("slug" = String, Path)), tag = "structures",
     responses((status = 201, description = "Created"), (status = 200, description = "Updated"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 409, description = "version conflict or duplicate id", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 422, description = "a pathway rule is broken (named)", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
@@ -42,19 +56,7 @@ pub async fn put(
     JsonBody(body): JsonBody<StructureBody>,
 ) -> Result<Response, ApiError> {
     let slug = Slug::new(&slug).map_err(|message| ApiError::InvalidRequest(format!("slug: {message}")))?;
-    let name = body.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-        return Err(ApiError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
-    }
-    if let Some(year) = body.agreed_hours.keys().find(|year| !(1900..=2200).contains(*year)) {
-        return Err(ApiError::InvalidRequest(format!("agreed_hours: {year} is not a plausible year")));
-    }
-    let step = Step::StructureUpdated(StructureUpdated {
-        slug: slug.clone(),
-        name,
-        kind: body.kind,
-        agreed_hours: body.agreed_hours,
-    });
+    let step = body.into_step(slug.clone())?;
     let event = NewEvent { id: None, occurred_on: state.today(), step };
     let appended = append(&state, &caller, StreamId::of_structure(slug.as_str()), None, vec![event]).await?;
     let status = if appended.version == 1 { StatusCode::CREATED } else { StatusCode::OK };

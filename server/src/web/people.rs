@@ -211,7 +211,7 @@ pub async fn register(State(state): State<AppState>, caller: Caller, body: Bytes
     if let (Some(occurred_on), true) = (occurred_on, errors.is_empty()) {
         let recorded = match registration(id, occurred_on, data) {
             Ok((stream, event)) => append(&state, &caller, stream, None, vec![event]).await.map(|_| stream),
-            Err(error) => Err(error),
+            Err(error) => Err(error.into()),
         };
         match recorded {
             Ok(stream) => {
