@@ -88,7 +88,7 @@ pub fn people_for(
     let needle = search.map(|text| text.trim().to_lowercase()).filter(|text| !text.is_empty());
     let mut people = Vec::with_capacity(rows.len());
     for row in rows {
-        let name = name_of(state, row.beneficiary)?;
+        let name = name_of(state, caller, row.beneficiary)?;
         if let Some(needle) = &needle {
             if !name.as_ref().is_some_and(|name| name.to_lowercase().contains(needle.as_str())) {
                 continue;
@@ -99,10 +99,15 @@ pub fn people_for(
     Ok(people)
 }
 
-/// A person's name as recorded now, for readers allowed to see it.
-pub fn name_of(state: &AppState, stream: StreamId) -> Result<Option<String>, ApiError> {
+/// A person's name as recorded now, for a reader allowed to see it; the reading is recorded in
+/// the access log (CONTRACT §7: every read of an identity), as `name`.
+pub fn name_of(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Option<String>, ApiError> {
     let events = state.store.read_stream(stream, None)?;
-    Ok(current_identity(&state.store, &events)?.and_then(|identity| identity.display_name()))
+    let name = current_identity(&state.store, &events)?.and_then(|identity| identity.display_name());
+    if name.is_some() {
+        record_access(state, caller, stream, "name")?;
+    }
+    Ok(name)
 }
 
 /// The people the caller may see, with names, filtered.
