@@ -562,6 +562,26 @@ impl Store {
         Ok(recorded)
     }
 
+    /// Every beneficiary's key, for a backup (erased ones are gone for good).
+    pub fn keys_for_backup(&self) -> Result<Vec<(StreamId, keys::Key)>, StoreError> {
+        Ok(self.inner.keys.all()?)
+    }
+
+    /// Puts back the keys of a backup into the store in `dir` (before it is opened, like `import`).
+    pub fn restore_keys(
+        dir: &Path,
+        keys: impl Iterator<Item = Result<(StreamId, [u8; keys::KEY_BYTES]), StoreError>>,
+    ) -> Result<u64, StoreError> {
+        let store = KeyStore::open(dir.join("keys"))?;
+        let mut restored = 0;
+        for key in keys {
+            let (stream, bytes) = key?;
+            store.restore(stream, bytes)?;
+            restored += 1;
+        }
+        Ok(restored)
+    }
+
     /// Checks the whole log: pages, checksums, positions, both hash chains and the indexes.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         verify::verify(&self.inner.trees)
