@@ -47,6 +47,12 @@ impl Default for History {
 }
 
 impl Histories {
+    /// Room for `facts` facts at once: a log being rebuilt says how many events it holds, and the
+    /// arena then never grows by copying itself.
+    pub(crate) fn reserve(&mut self, facts: usize) {
+        self.slots.reserve(facts);
+    }
+
     /// Adds a fact at the end of `history`.
     pub(crate) fn push(&mut self, history: &mut History, recorded: Recorded) {
         // Projections hold fewer than 2^32 - 1 facts: at 52 bytes each, that would take 220 GB.

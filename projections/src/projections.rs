@@ -133,6 +133,11 @@ impl Projections {
         Projections::default()
     }
 
+    /// Makes room for about `events` more events at once, when their number is known (a rebuild).
+    pub fn reserve(&mut self, events: usize) {
+        self.histories.reserve(events);
+    }
+
     /// The position of the last event applied (0 before any).
     pub fn applied_position(&self) -> u64 {
         self.applied

@@ -74,6 +74,9 @@ pub fn rebuild(store: &Store, mut progress: impl FnMut(u64)) -> Result<Projectio
             }
         });
         let mut projections = Projections::new();
+        // Almost every event is a fact in the histories: one allocation instead of a vector that
+        // doubles, copying itself, about twenty times. More events may come while rebuilding.
+        projections.reserve(usize::try_from(store.last_position()).unwrap_or(0));
         // The decoders end after the last page; a page missing in the rotation means the end.
         for decoder in (0..decoders).cycle() {
             let Ok(events) = decoded[decoder].recv() else { break };
