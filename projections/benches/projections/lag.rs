@@ -151,7 +151,9 @@ fn monitor(mut applied: watch::Receiver<u64>, mut stop: watch::Receiver<bool>) -
     let mut published = Vec::new();
     runtime()?.block_on(async {
         loop {
+            // Biased: a publication that is ready is noted before the order to stop.
             tokio::select! {
+                biased;
                 changed = applied.changed() => {
                     if changed.is_err() {
                         return;
