@@ -33,7 +33,7 @@ pub use error::{AppendError, StoreError};
 pub use page::Hash;
 pub use verify::{Problem, VerifyReport};
 
-use crate::limits::{QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
+use crate::limits::{PAGE_EVENTS_MAX, QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
 use crate::vocabulary::{
     Actor, Envelope, EventId, IdentityField, NewEvent, PersonalData, Sealed, Step, StreamId, Timestamp,
 };
@@ -292,6 +292,33 @@ fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step
     Ok(())
 }
 
+/// One page of the log as read from sled, checked and decoded only by [`RawPage::decode`].
+pub struct RawPage {
+    first: u64,
+    bytes: sled::IVec,
+}
+
+impl RawPage {
+    /// The position of the page's first event.
+    pub fn first_position(&self) -> u64 {
+        self.first
+    }
+
+    /// The page's events, each frame's checksum checked.
+    pub fn decode(&self) -> Result<Vec<Envelope>, StoreError> {
+        let first = self.first;
+        let frames = frames(&self.bytes).map_err(|damage| Trees::damaged(first, damage))?;
+        // Sized once: growing a vector of envelopes would copy each several times. The count is
+        // the page's own claim, so it is bounded by what a page may hold.
+        let mut events = Vec::with_capacity(frames.declared_count().min(PAGE_EVENTS_MAX));
+        for record in frames {
+            let record = record.map_err(|damage| Trees::damaged(first, damage))?;
+            events.push(decode_record(record).map_err(|error| Trees::damaged(first, error))?);
+        }
+        Ok(events)
+    }
+}
+
 /// The head of the log: its last position and the hash of its last event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -479,6 +506,15 @@ impl Store {
 
     /// The pages of the log from the one holding `position`, decoded. The unit of a fast scan.
     pub fn pages_from(&self, position: u64) -> impl Iterator<Item = Result<(u64, Vec<Envelope>), StoreError>> + '_ {
+        self.raw_pages_from(position).map(|page| {
+            let page = page?;
+            Ok((page.first_position(), page.decode()?))
+        })
+    }
+
+    /// The pages of the log from the one holding `position`, as stored: reading is cheap beside
+    /// decoding, so a scan can read on one thread and decode on several ([`RawPage::decode`]).
+    pub fn raw_pages_from(&self, position: u64) -> impl Iterator<Item = Result<RawPage, StoreError>> + '_ {
         let log = &self.inner.trees.log;
         let start = log
             .range(..=position_key(position.max(1)))
@@ -487,16 +523,9 @@ impl Store {
             .and_then(|(key, _)| position_from_key(&key))
             .unwrap_or(1);
         log.range(position_key(start)..).map(|entry| {
-            let (key, page) = entry?;
+            let (key, bytes) = entry?;
             let first = position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
-            let frames = frames(&page).map_err(|damage| Trees::damaged(first, damage))?;
-            let events = frames
-                .map(|record| {
-                    let record = record.map_err(|damage| Trees::damaged(first, damage))?;
-                    decode_record(record).map_err(|error| Trees::damaged(first, error))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((first, events))
+            Ok(RawPage { first, bytes })
         })
     }
 
