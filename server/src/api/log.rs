@@ -96,7 +96,7 @@ struct AppendedJson {
 
 /// Appends steps to a person's stream, all or nothing, durable before answered.
 #[utoipa::path(post, path = "/api/beneficiaries/{id}/events", request_body = AppendBody, tag = "log",
-    params(("id" = String, Path, description = "The beneficiary's id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "The beneficiary's id")),
     responses((status = 201, description = "Appended: `{ version, position, ids }`"),
         (status = 200, description = "The same events again (idempotent retry)"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 409, description = "version conflict or duplicate id", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 422, description = "a pathway rule is broken (named)", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn append_events(
@@ -184,7 +184,7 @@ pub fn parse_as_of(text: &str) -> Result<parcours_core::vocabulary::Timestamp, A
 }
 
 /// One person's stream, as recorded, optionally as it was known at a time.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}/events", params(("id" = String, Path), StreamQuery), tag = "log",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/events", params(("id" = uuid::Uuid, Path), StreamQuery), tag = "log",
     responses((status = 200, description = "`{ beneficiary, version, events }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn read_stream(
     State(state): State<AppState>,

@@ -23,7 +23,7 @@ struct PathwayJson {
 }
 
 /// The current state of a person's pathway, with their identity for those allowed to see it.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}", params(("id" = String, Path)), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}", params(("id" = uuid::Uuid, Path)), tag = "people",
     responses((status = 200, description = "The pathway's state"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn pathway(
     State(state): State<AppState>,
@@ -157,7 +157,7 @@ struct AuditJson {
 /// The audit trail: every event as recorded, who recorded it and when, corrections linked; with
 /// `on=D` the pathway as it stood on D, with `as_of=T` as it was known at T.
 /// The audit trail: every event as recorded, corrections linked, and the time-travel questions.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}/audit", params(("id" = String, Path), AuditQuery), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/audit", params(("id" = uuid::Uuid, Path), AuditQuery), tag = "people",
     responses((status = 200, description = "The audit trail"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
@@ -183,7 +183,7 @@ pub async fn audit(
 }
 
 /// One history with what proves it, for `parcours verify-export` offline.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}/export", params(("id" = String, Path)), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/export", params(("id" = uuid::Uuid, Path)), tag = "people",
     responses((status = 200, description = "A verifiable history (format parcours-history-1)"),
         (status = 400, description = "malformed request", body = super::openapi::ErrorBody),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
