@@ -158,7 +158,7 @@ impl KeyStore {
     /// Puts back a key from a backup. A key already there must be the same one.
     pub fn restore(&self, stream: StreamId, bytes: [u8; KEY_BYTES]) -> Result<(), KeyError> {
         let key = self.publish(stream, Zeroizing::new(bytes))?;
-        if key.0.as_ref() != &bytes {
+        if *key.0 != bytes {
             return Err(KeyError::Damaged(self.path(stream)));
         }
         Ok(())

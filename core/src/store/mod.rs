@@ -147,6 +147,9 @@ fn stream_key(stream: StreamId, version: u32) -> [u8; 20] {
     key
 }
 
+/// An event with the hash of its stored record.
+type HashedEnvelope = (Envelope, Hash);
+
 /// The sled handles shared by the writer and the readers.
 #[derive(Clone)]
 pub(crate) struct Trees {
@@ -233,7 +236,7 @@ impl Trees {
     }
 
     /// The last page: its key and its decoded events.
-    fn last_page(&self) -> Result<Option<(u64, Vec<(Envelope, Hash)>)>, StoreError> {
+    fn last_page(&self) -> Result<Option<(u64, Vec<HashedEnvelope>)>, StoreError> {
         let Some((key, page)) = self.log.last()? else { return Ok(None) };
         let first = position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
         let events = decode_page(first, &page)?;
