@@ -121,8 +121,14 @@ pub async fn append_inputs(
     expected_version: Option<u32>,
     inputs: Vec<EventInput>,
 ) -> Result<parcours_core::store::Appended, ApiError> {
-    let store = state.store.clone();
-    let events = blocking(move || Ok(json::parse_events(&store, stream, inputs)?)).await?;
+    // Reading steps touches the store only to find the type of the event a correction names: the
+    // other steps are read right here, which costs less than a hop through the blocking pool.
+    let events = if inputs.iter().any(|input| input.kind == StepKind::Corrected) {
+        let store = state.store.clone();
+        blocking(move || Ok(json::parse_events(&store, stream, inputs)?)).await?
+    } else {
+        json::parse_events(&state.store, stream, inputs)?
+    };
     // Structures are recorded by an admin in their own streams (PUT /api/structures/{slug}).
     if let Some(index) = events.iter().position(|event| matches!(event.step, Step::StructureUpdated(_))) {
         let violation = Violation::StructureStepInPathway;
@@ -145,8 +151,14 @@ pub async fn append(
 ) -> Result<parcours_core::store::Appended, ApiError> {
     let store = state.store.clone();
     let author = caller.author();
-    // Sealing personal data may create a key file (fsync): keep it off the async workers.
-    blocking(move || Ok(store.append(stream, expected_version, events, author)?)).await
+    // Sealing the personal data of a registration may create the person's key file (fsyncs): keep
+    // those off the async workers. Any other append only hands its events to the writer thread and
+    // waits for its answer, which needs no thread of its own: a blocking thread per append in
+    // flight, woken twice, cost more CPU than the rest of the append (BENCHMARKS.md, issue 4).
+    if events.iter().any(|event| event.step.registration().is_some()) {
+        return blocking(move || Ok(store.append(stream, expected_version, events, author)?)).await;
+    }
+    Ok(store.append_async(stream, expected_version, events, author).await?)
 }
 
 pub fn beneficiary_id(text: &str) -> Result<StreamId, ApiError> {
