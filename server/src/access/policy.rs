@@ -104,3 +104,36 @@ pub fn rule(method: &Method, path: &str) -> Option<&'static Rule> {
     let method = if method == Method::HEAD { "GET" } else { method.as_str() };
     RULES.iter().find(|rule| rule.path == path && rule.method == method)
 }
+
+/// Checks the routes of a router against [`RULES`], both ways: every `.route("path", method(…))`
+/// of `source` (the router's own source file, `include_str!`) has its rule, and every rule of the
+/// router's kind (`pages` or API) its route. Reading the source keeps the check free of a running
+/// server and names the route that lacks a rule.
+#[cfg(test)]
+pub fn check_rules_match_router(source: &str, pages: bool) {
+    let start = source.find("Router::new()").unwrap_or(0);
+    let end = source[start..].find(".route_layer").map_or(source.len(), |end| start + end);
+    let mut routes = Vec::new();
+    for line in source[start..end].lines().map(str::trim).filter(|line| line.starts_with(".route(\"")) {
+        let path = line.trim_start_matches(".route(\"").split('"').next().unwrap_or_default();
+        for method in ["get", "post", "put", "delete"] {
+            let call = format!("{method}(");
+            if [" ", ".", "::"].iter().any(|before| line.contains(&format!("{before}{call}"))) {
+                routes.push((method.to_uppercase(), path.to_owned()));
+            }
+        }
+    }
+    assert!(routes.len() > 10, "the router was read: {routes:?}");
+    for (method, path) in &routes {
+        let rule = RULES.iter().find(|rule| rule.method == method && rule.path == path);
+        assert!(rule.is_some_and(|rule| rule.is_page() == pages), "{method} {path} has no access rule of its kind");
+    }
+    for rule in RULES.iter().filter(|rule| rule.is_page() == pages) {
+        assert!(
+            routes.iter().any(|(method, path)| method == rule.method && path == rule.path),
+            "the rule for {} {} names no route",
+            rule.method,
+            rule.path
+        );
+    }
+}

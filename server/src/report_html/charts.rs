@@ -11,7 +11,9 @@ use parcours_projections::{AgeBand, Published};
 
 use super::labels::CATEGORIES;
 
-use super::{escape, labels, number};
+use super::{escape, labels};
+use crate::french;
+use crate::labels::Labelled;
 
 const WIDTH: u32 = 680;
 const FONT: &str = "font-family=\"Helvetica, Arial, sans-serif\"";
@@ -127,7 +129,7 @@ pub fn entries_by_age_band(figures: &Figures) -> Option<String> {
     let height = 250;
     open(&mut svg, height, "Entrées par tranche d'âge et genre");
     let plot = Plot { left: 48.0, right: f64::from(WIDTH) - 12.0, top: 28.0, bottom: f64::from(height) - 40.0 };
-    grid(&mut svg, plot, round_up(max), number::integer);
+    grid(&mut svg, plot, round_up(max), french::integer);
     let group = (plot.right - plot.left) / AgeBand::ALL.len() as f64;
     let bar = (group * 0.7 / genders.len().max(1) as f64).min(60.0);
     for (index, band) in AgeBand::ALL.iter().enumerate() {
@@ -140,20 +142,13 @@ pub fn entries_by_age_band(figures: &Figures) -> Option<String> {
                 Some(Published::Count(count)) => {
                     let y = plot.y(count, round_up(max));
                     rect(&mut svg, x + 1.0, y, bar - 2.0, plot.bottom - y, fill);
-                    text(&mut svg, x + bar / 2.0, y - 4.0, "middle", 10, &number::integer(count));
+                    text(&mut svg, x + bar / 2.0, y - 4.0, "middle", 10, &french::integer(count));
                 }
                 Some(_) => text(&mut svg, x + bar / 2.0, plot.bottom - 4.0, "middle", 10, "masqué"),
                 None => {}
             }
         }
-        text(
-            &mut svg,
-            plot.left + group * (index as f64 + 0.5),
-            plot.bottom + 16.0,
-            "middle",
-            12,
-            labels::age_band(*band),
-        );
+        text(&mut svg, plot.left + group * (index as f64 + 0.5), plot.bottom + 16.0, "middle", 12, band.label());
     }
     line(&mut svg, (plot.left, plot.bottom), (plot.right, plot.bottom), INK, 1.0);
     let entries: Vec<(&str, &str)> = genders
@@ -191,7 +186,7 @@ pub fn hours_by_month(figures: &Figures) -> Option<String> {
     open(&mut svg, height, "Heures travaillées par mois et rythme conventionné");
     let plot = Plot { left: 62.0, right: f64::from(WIDTH) - 12.0, top: 30.0, bottom: f64::from(height) - 40.0 };
     let top = round_up(max);
-    grid(&mut svg, plot, top, number::integer);
+    grid(&mut svg, plot, top, french::integer);
     let slot = (plot.right - plot.left) / months.len().max(1) as f64;
     // Long periods: a label every few months keeps them legible.
     let label_every = months.len().div_ceil(12).max(1);
@@ -209,7 +204,7 @@ pub fn hours_by_month(figures: &Figures) -> Option<String> {
             pace.push((x + slot / 2.0, plot.y(agreed.hundredths / 100, top)));
         }
         if index % label_every == 0 {
-            text(&mut svg, x + slot / 2.0, plot.bottom + 14.0, "middle", 10, labels::month_short(row.month));
+            text(&mut svg, x + slot / 2.0, plot.bottom + 14.0, "middle", 10, french::month_short(row.month));
             if index == 0 || row.month.month == 1 {
                 text(&mut svg, x + slot / 2.0, plot.bottom + 27.0, "middle", 10, &row.month.year.to_string());
             }
@@ -260,7 +255,7 @@ pub fn exits_by_category(figures: &Figures) -> Option<String> {
             Some(count) => {
                 let width = (right - left) * *count as f64 / max.max(1) as f64;
                 rect(&mut svg, left, y + 6.0, width.max(1.0), row_height - 10.0, fills[index % fills.len()]);
-                text(&mut svg, left + width + 6.0, y + 19.0, "start", 12, &number::integer(*count));
+                text(&mut svg, left + width + 6.0, y + 19.0, "start", 12, &french::integer(*count));
             }
             None => text(&mut svg, left + 4.0, y + 19.0, "start", 11, "masqué"),
         }

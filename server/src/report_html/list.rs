@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use parcours_core::vocabulary::Slug;
 use parcours_projections::report::{ActivityReport, Detail, Row};
 
-use super::{escape, figure_label, head, labels, number, period_text, structure_names, Question, REPORT_PATH};
+use super::{escape, figure_label, head, labels, period_text, structure_names, Question, REPORT_PATH};
+use crate::french;
+use crate::labels::Labelled;
 
 /// One row of a list, with the person's name where the reader may see it.
 pub struct NamedRow<'a> {
@@ -15,15 +17,15 @@ pub struct NamedRow<'a> {
 
 fn detail(detail: &Detail) -> String {
     match detail {
-        Detail::Exit { destination } => labels::destination(*destination).to_owned(),
+        Detail::Exit { destination } => destination.label().to_owned(),
         Detail::Contract { contract_kind, weekly_hours } => format!(
             "{}, {}\u{a0}h par semaine",
-            labels::contract_kind(*contract_kind),
-            number::hundredths(u64::from(weekly_hours.hundredths))
+            contract_kind.label(),
+            french::hundredths(u64::from(weekly_hours.hundredths))
         ),
-        Detail::Hours { hours } => format!("{}\u{a0}h", number::hundredths(hours.hundredths)),
+        Detail::Hours { hours } => format!("{}\u{a0}h", french::hundredths(hours.hundredths)),
         Detail::Support { domain, action, partner } => {
-            let mut text = format!("{} — {}", labels::domain(*domain), labels::action(*action).to_lowercase());
+            let mut text = format!("{} — {}", domain.label(), labels::action(*action).to_lowercase());
             if let Some(partner) = partner {
                 let _ = write!(text, " — {partner}");
             }
@@ -31,9 +33,9 @@ fn detail(detail: &Detail) -> String {
         }
         Detail::Committee { people } => match people {
             1 => "1 personne revue".to_owned(),
-            n => format!("{} personnes revues", number::integer(*n)),
+            n => format!("{} personnes revues", french::integer(*n)),
         },
-        Detail::SixMonths { situation } => labels::six_months(*situation).to_owned(),
+        Detail::SixMonths { situation } => situation.label().to_owned(),
     }
 }
 
@@ -51,7 +53,7 @@ pub fn list_page(report: &ActivityReport, question: &Question, figure: &str, row
         question.href(REPORT_PATH, &all, None),
         escape(&names),
         escape(&label),
-        escape(&format!("{} ligne{}", number::integer(rows.len() as u64), if rows.len() > 1 { "s" } else { "" })),
+        escape(&format!("{} ligne{}", french::integer(rows.len() as u64), if rows.len() > 1 { "s" } else { "" })),
         escape(&period)
     );
     let family = report
@@ -92,11 +94,11 @@ pub fn list_page(report: &ActivityReport, question: &Question, figure: &str, row
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{person}</td><td>{}</td>",
-            escape(&labels::date(row.on)),
+            escape(&french::date_long(row.on)),
             escape(structure)
         );
         if with_until {
-            let _ = write!(out, "<td>{}</td>", escape(&row.until.map(labels::date).unwrap_or_default()));
+            let _ = write!(out, "<td>{}</td>", escape(&row.until.map(french::date_long).unwrap_or_default()));
         }
         if with_detail {
             let _ = write!(out, "<td>{}</td>", escape(&row.detail.as_ref().map(detail).unwrap_or_default()));

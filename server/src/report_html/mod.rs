@@ -14,11 +14,12 @@
 mod charts;
 mod labels;
 mod list;
-mod number;
 mod page;
 
+use crate::labels::Labelled;
 use std::fmt::Write as _;
 
+use crate::french;
 use parcours_core::vocabulary::{Date, Slug};
 use parcours_projections::report::ActivityReport;
 
@@ -135,36 +136,36 @@ pub fn figure_label(id: &str) -> String {
         ["contracts", "by_kind", kind, ..] => {
             format!(
                 "Contrats ouverts au dernier jour : {}",
-                said(ContractKind::from_code(kind), kind, labels::contract_kind)
+                said(ContractKind::from_code(kind), kind, ContractKind::label)
             )
         }
         ["hours", "by_month", month, ..] => {
-            let month = month.parse().map_or_else(|_| (*month).to_owned(), labels::month);
+            let month = month.parse().map_or_else(|_| (*month).to_owned(), french::month);
             format!("Heures travaillées en {month}")
         }
         ["hours", "by_gender", code, ..] => format!("Heures travaillées : {}", gender(code)),
         ["profile", "by_gender", code] => format!("Entrées : {}", gender(code)),
         ["profile", "by_situation_and_gender", situation, code] => {
-            let situation = said(Situation::from_code(situation), situation, labels::situation);
+            let situation = said(Situation::from_code(situation), situation, Situation::label);
             format!("Entrées : {situation}, {}", gender(code).to_lowercase())
         }
         ["profile", "by_age_band_and_gender", band, code] => {
             let band = said(
                 parcours_projections::AgeBand::ALL.iter().copied().find(|b| b.code() == *band),
                 band,
-                labels::age_band,
+                parcours_projections::AgeBand::label,
             );
             format!("Entrées : {band}, {}", gender(code).to_lowercase())
         }
         ["profile", "by_benefit", code] => format!("Entrées : {}", labels::benefit(code)),
         ["profile", "by_family_quotient", band] => format!("Entrées : quotient familial {band}"),
         ["support", "by_domain_and_action", domain, action] => {
-            let domain = said(SupportDomain::from_code(domain), domain, labels::domain);
+            let domain = said(SupportDomain::from_code(domain), domain, SupportDomain::label);
             let action = labels::action(SupportAction::from_code(action));
             format!("Accompagnement : {domain}, {}", action.to_lowercase())
         }
         ["outcomes", "six_months_after_exit", situation] => {
-            let situation = said(SituationAfterExit::from_code(situation), situation, labels::six_months);
+            let situation = said(SituationAfterExit::from_code(situation), situation, SituationAfterExit::label);
             format!("À six mois : {}", situation.to_lowercase())
         }
         _ => match id.strip_prefix("support.partners.") {
@@ -194,5 +195,5 @@ fn structure_names(report: &ActivityReport) -> String {
 }
 
 fn period_text(from: Date, to: Date) -> String {
-    format!("du {} au {}", labels::date(from), labels::date(to))
+    format!("du {} au {}", french::date_long(from), french::date_long(to))
 }

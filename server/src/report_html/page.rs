@@ -1,6 +1,7 @@
 //! The printable report: one section per part of CONTRACT §8, each figure with its definition,
 //! each count linked to its list for readers who may open lists.
 
+use crate::labels::Labelled;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -9,8 +10,9 @@ use parcours_projections::report::{ActivityReport, FigureCell, Figures, Shown, V
 use parcours_projections::Published;
 
 use super::{
-    charts, escape, figure_label, head, labels, number, period_text, structure_names, Question, CATEGORIES, LIST_PATH,
+    charts, escape, figure_label, head, labels, period_text, structure_names, Question, CATEGORIES, LIST_PATH,
 };
+use crate::french;
 
 /// One part of the page: the whole report, or one structure's figures.
 struct Scope<'a> {
@@ -40,13 +42,13 @@ impl Scope<'_> {
     fn formatted(value: &Value) -> (String, bool) {
         let withheld = (String::from("masqué"), true);
         match value {
-            Value::Count(Published::Count(count)) => (number::integer(*count), false),
-            Value::Rate(Published::Rate(Some(rate))) => (number::percent(*rate), false),
+            Value::Count(Published::Count(count)) => (french::integer(*count), false),
+            Value::Rate(Published::Rate(Some(rate))) => (french::percent(*rate), false),
             Value::Rate(Published::Rate(None)) | Value::Agreed(None) => ("—".to_owned(), false),
             Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => {
-                (format!("{}\u{a0}h", number::hundredths(hours.hundredths)), false)
+                (format!("{}\u{a0}h", french::hundredths(hours.hundredths)), false)
             }
-            Value::Fte(Shown::Value(fte)) => (number::hundredths(fte.hundredths), false),
+            Value::Fte(Shown::Value(fte)) => (french::hundredths(fte.hundredths), false),
             _ => withheld,
         }
     }
@@ -205,10 +207,7 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         .iter()
         .map(|row| {
             let id = format!("contracts.by_kind.{}", row.kind);
-            (
-                vec![labels::contract_kind(row.kind).to_owned()],
-                vec![scope.value(&id), scope.value(&format!("{id}.fte"))],
-            )
+            (vec![row.kind.label().to_owned()], vec![scope.value(&id), scope.value(&format!("{id}.fte"))])
         })
         .collect();
     scope.table(
@@ -238,7 +237,7 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         .map(|row| {
             let id = format!("hours.by_month.{}", row.month);
             (
-                vec![labels::month(row.month)],
+                vec![french::month(row.month)],
                 vec![scope.value(&format!("{id}.people")), scope.value(&id), scope.value(&format!("{id}.agreed"))],
             )
         })
@@ -302,7 +301,7 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         .by_situation_and_gender
         .iter()
         .map(|row| {
-            let labels = vec![labels::situation(row.situation).to_owned(), labels::gender(row.gender).to_owned()];
+            let labels = vec![row.situation.label().to_owned(), labels::gender(row.gender).to_owned()];
             (labels, counted(format!("profile.by_situation_and_gender.{}.{}", row.situation, row.gender)))
         })
         .collect();
@@ -318,7 +317,7 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         .by_age_band_and_gender
         .iter()
         .map(|row| {
-            let labels = vec![labels::age_band(row.age_band).to_owned(), labels::gender(row.gender).to_owned()];
+            let labels = vec![row.age_band.label().to_owned(), labels::gender(row.gender).to_owned()];
             (labels, counted(format!("profile.by_age_band_and_gender.{}.{}", row.age_band, row.gender)))
         })
         .collect();
@@ -362,7 +361,7 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         .map(|row| {
             let action = row.action.map_or("unspecified", |action| action.code());
             let id = format!("support.by_domain_and_action.{}.{action}", row.domain);
-            (vec![labels::domain(row.domain).to_owned(), labels::action(row.action).to_owned()], vec![scope.value(&id)])
+            (vec![row.domain.label().to_owned(), labels::action(row.action).to_owned()], vec![scope.value(&id)])
         })
         .collect();
     scope.table(
@@ -413,7 +412,7 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         .iter()
         .map(|row| {
             let id = format!("outcomes.six_months_after_exit.{}", row.situation);
-            (vec![labels::six_months(row.situation).to_owned()], vec![scope.value(&id)])
+            (vec![row.situation.label().to_owned()], vec![scope.value(&id)])
         })
         .collect();
     scope.table(
@@ -436,7 +435,7 @@ pub fn page(report: &ActivityReport, question: Option<&Question>) -> String {
     out.push_str("<header class=\"cover\">\n<p class=\"kicker\">Rapport d'activité</p>\n");
     let _ = writeln!(out, "<h1>{}</h1>", escape(&names));
     let _ = writeln!(out, "<p class=\"period\">Période {}</p>", escape(&period));
-    let bands: Vec<String> = report.family_quotient_bands.iter().map(|cut| number::integer(u64::from(*cut))).collect();
+    let bands: Vec<String> = report.family_quotient_bands.iter().map(|cut| french::integer(u64::from(*cut))).collect();
     let _ = writeln!(
         out,
         "<p class=\"meta\">Définitions : version <strong>{}</strong>. Tranches de quotient familial : seuils à {} €. Chaque chiffre est suivi de sa définition ; tous sont calculés à partir du journal des parcours, et le même journal donne toujours le même rapport.</p>",

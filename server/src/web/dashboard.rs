@@ -22,13 +22,13 @@ use parcours_projections::{Dashboard, CONTRACTS_ENDING_WITHIN_DAYS, FOLLOW_UP_OV
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use super::labels;
 use super::layout::{document, Html, Section};
 use super::PageError;
 use crate::access::Caller;
 use crate::api::figures::{dashboard_for, structure_of};
 use crate::api::people::name_of;
 use crate::api::{blocking, ApiError};
+use crate::french;
 use crate::state::AppState;
 
 /// The shortest time between two "chiffres" events of one stream: a burst of steps recorded
@@ -213,18 +213,18 @@ fn render(
                 dashboard.contracts_ending_within_30_days, Some("#fins")))
             (figure("follow_ups_overdue", "Suivis en retard", dashboard.follow_ups_overdue, Some("#retards")))
             div.chiffre {
-                dt { "Heures travaillées en " (labels::month(dashboard.today.month())) }
-                dd data-chiffre="hours_this_month" { (labels::hours(dashboard.hours_this_month)) }
+                dt { "Heures travaillées en " (french::month(dashboard.today.month())) }
+                dd data-chiffre="hours_this_month" { (french::hours(dashboard.hours_this_month.hundredths)) }
             }
             div.chiffre.large {
                 dt { "Heures travaillées en " (year) }
                 dd data-chiffre="hours_this_year" {
-                    (labels::hours(dashboard.hours_this_year))
+                    (french::hours(dashboard.hours_this_year.hundredths))
                     @if let Some(agreed) = agreed {
                         span.sur {
-                            " sur " (labels::hours(agreed)) " conventionnées"
+                            " sur " (french::hours(agreed.hundredths)) " conventionnées"
                             @if let Some(share) = Ratio::new(dashboard.hours_this_year.hundredths, agreed.hundredths).percent() {
-                                " (" (labels::percent(share)) ")"
+                                " (" (french::percent(share)) ")"
                             }
                         }
                         meter min="0" max=(agreed.hundredths) value=(dashboard.hours_this_year.hundredths)
@@ -235,7 +235,7 @@ fn render(
                 }
             }
         }
-        p.discret { "Chiffres au " (labels::date(dashboard.today)) "." }
+        p.discret { "Chiffres au " (french::date(dashboard.today)) "." }
         section #attente aria-labelledby="titre-attente" {
             h2 #titre-attente { "En attente de contrat (" (waiting.len()) ")" }
             @if waiting.is_empty() {
@@ -245,7 +245,7 @@ fn render(
                     thead { tr { th scope="col" { "Personne" } th scope="col" { "Orientée le" } } }
                     tbody {
                         @for (person, since) in waiting {
-                            tr { td { (person.link()) } td { (since.map(labels::date).unwrap_or_default()) } }
+                            tr { td { (person.link()) } td { (since.map(french::date).unwrap_or_default()) } }
                         }
                     }
                 }
@@ -263,7 +263,7 @@ fn render(
                             tr {
                                 td { (person.link()) }
                                 td { (contract.contract_id) }
-                                td { (labels::date(contract.planned_end)) }
+                                td { (french::date(contract.planned_end)) }
                             }
                         }
                     }
@@ -279,7 +279,7 @@ fn render(
                     thead { tr { th scope="col" { "Personne" } th scope="col" { "Dernier contact" } } }
                     tbody {
                         @for (person, last_contact) in overdue {
-                            tr { td { (person.link()) } td { (labels::date(*last_contact)) } }
+                            tr { td { (person.link()) } td { (french::date(*last_contact)) } }
                         }
                     }
                 }

@@ -15,9 +15,9 @@ use parcours_core::store::AppendError;
 use parcours_core::vocabulary::{Date, Month, Slug};
 use serde_json::{Map, Value};
 
-use super::labels::Labelled;
 use super::PageError;
 use crate::api::ApiError;
+use crate::labels::Labelled;
 
 /// The longest text of a one-line field, and of a paragraph.
 const LINE_CHARS_MAX: usize = 200;

@@ -8,8 +8,8 @@ use maud::{html, Markup, DOCTYPE};
 use parcours_core::store::access::Role;
 
 use super::assets;
-use super::labels;
 use crate::access::Caller;
+use crate::labels;
 
 /// No inline script or style anywhere: the pages' only script and stylesheet are our static files.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

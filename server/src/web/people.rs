@@ -13,7 +13,6 @@ use parcours_projections::PersonStatus;
 use serde::Deserialize;
 
 use super::forms::{self, Errors, Values};
-use super::labels::{self, Labelled};
 use super::layout::{document, Html, Section};
 use super::steps::{self, Suggestions};
 use super::PageError;
@@ -21,6 +20,8 @@ use crate::access::Caller;
 use crate::api::log::{append, registration};
 use crate::api::people::{people_for, PersonJson};
 use crate::api::{blocking, ApiError};
+use crate::french;
+use crate::labels::Labelled;
 use crate::state::AppState;
 
 const PAGE_ROWS: usize = 50;
@@ -168,7 +169,7 @@ fn row(person: &PersonJson) -> Markup {
             }
             td data-colonne="Structure actuelle" { (row.current_structure) }
             td data-colonne="Situation" { (row.status.label()) }
-            td data-colonne="Orientée le" { (row.referred_on.map(labels::date).unwrap_or_default()) }
+            td data-colonne="Orientée le" { (row.referred_on.map(french::date).unwrap_or_default()) }
             td data-colonne="Genre" { (row.gender.label()) }
             td data-colonne="Née en" { (row.birth_year) }
         }

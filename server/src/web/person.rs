@@ -21,7 +21,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::forms::{self, Errors, Values};
-use super::labels::{self, Labelled};
 use super::layout::{document, Html, Section};
 use super::people::known_structures;
 use super::steps::{self, Suggestions, RECORDED};
@@ -29,7 +28,9 @@ use super::PageError;
 use crate::access::{Caller, ENV_ADMIN_ACTOR};
 use crate::api::log::{append_inputs, beneficiary_id, readable_stream};
 use crate::api::{blocking, record_access, ApiError};
+use crate::french;
 use crate::json::{current_identity, event_json, EventInput, Identity};
+use crate::labels::Labelled;
 use crate::state::AppState;
 
 /// Everything the page of one person shows, read from their stream alone.
@@ -215,14 +216,14 @@ fn summary(person: &Person) -> Markup {
                     } @else {
                         dt { "Prénom" } dd { (optional(identity.first_name)) }
                         dt { "Nom" } dd { (optional(identity.last_name)) }
-                        dt { "Date de naissance" } dd { (optional(identity.birth_date.map(labels::date))) }
+                        dt { "Date de naissance" } dd { (optional(identity.birth_date.map(french::date))) }
                         dt { "Téléphone" } dd { (optional(identity.phone)) }
                         dt { "Courriel" } dd { (optional(identity.email)) }
                         dt { "Adresse" } dd { (optional(identity.address)) }
                     }
                     dt { "Genre" } dd { (registration.gender.label()) }
                     dt { "Année de naissance" } dd { (registration.birth_year) }
-                    dt { "Inscrite le" } dd { (labels::date(registration.registered_on)) " à " (registration.structure) }
+                    dt { "Inscrite le" } dd { (french::date(registration.registered_on)) " à " (registration.structure) }
                     dt { "Structure actuelle" } dd { (pathway.current_structure) }
                 }
             }
@@ -231,7 +232,7 @@ fn summary(person: &Person) -> Markup {
                 @match episode {
                     None => p { "Aucun parcours en cours." },
                     Some(episode) => dl.faits {
-                        dt { "Orientée le" } dd { (labels::date(episode.referred_on)) " vers " (episode.structure) }
+                        dt { "Orientée le" } dd { (french::date(episode.referred_on)) " vers " (episode.structure) }
                         dt { "Prescripteur" } dd { (episode.prescriber.label()) }
                         dt { "Situation à l'entrée" } dd { (episode.situation.label()) }
                         @if let Some(programme) = episode.programme { dt { "Dispositif" } dd { (programme.label()) } }
@@ -252,8 +253,8 @@ fn summary(person: &Person) -> Markup {
                         @for contract in &pathway.open_contracts {
                             li {
                                 (contract.kind.label()) " « " (contract.contract_id) " », "
-                                (labels::hours(contract.weekly_hours)) " par semaine, depuis le " (labels::date(contract.started_on))
-                                @if let Some(end) = contract.planned_end { ", fin prévue le " (labels::date(end)) }
+                                (french::hours(contract.weekly_hours.hundredths)) " par semaine, depuis le " (french::date(contract.started_on))
+                                @if let Some(end) = contract.planned_end { ", fin prévue le " (french::date(end)) }
                             }
                         }
                     }
@@ -267,7 +268,7 @@ fn summary(person: &Person) -> Markup {
                             li {
                                 (training.title) " (« " (training.training_id) " »"
                                 @if training.qualifying { ", qualifiante" }
-                                "), depuis le " (labels::date(training.started_on))
+                                "), depuis le " (french::date(training.started_on))
                             }
                         }
                     }
@@ -276,8 +277,8 @@ fn summary(person: &Person) -> Markup {
                 @match &pathway.last_follow_up {
                     None => p { "Aucun entretien de suivi." },
                     Some(follow_up) => p {
-                        (follow_up.kind.label()) " le " (labels::date(follow_up.held_on))
-                        @if let Some(next) = follow_up.next_due { " ; prochain prévu le " (labels::date(next)) }
+                        (follow_up.kind.label()) " le " (french::date(follow_up.held_on))
+                        @if let Some(next) = follow_up.next_due { " ; prochain prévu le " (french::date(next)) }
                         "."
                     },
                 }
@@ -288,7 +289,7 @@ fn summary(person: &Person) -> Markup {
                     ul {
                         @for exit in &pathway.exits {
                             li {
-                                (labels::date(exit.exited_on)) " : " (exit.destination.label())
+                                (french::date(exit.exited_on)) " : " (exit.destination.label())
                                 " (" (exit.category.label()) ")"
                             }
                         }
@@ -326,8 +327,8 @@ fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
                                 }
                             }
                             p.dates {
-                                "Survenue le " (labels::date(entry.occurred_on))
-                                " · saisie le " (labels::time(entry.recorded_at, timezone))
+                                "Survenue le " (french::date(entry.occurred_on))
+                                " · saisie le " (french::time(entry.recorded_at, timezone))
                                 " par " (person.actor(&entry.recorded_by.0))
                             }
                             @if let Some(target) = entry.corrects.and_then(|target| by_id.get(&target.event)) {
@@ -337,7 +338,7 @@ fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
                                         _ => "Corrige ",
                                     }
                                     a href=(format!("#e-{}", target.id)) {
-                                        "l'étape « " (target.kind.label()) " » du " (labels::date(target.occurred_on))
+                                        "l'étape « " (target.kind.label()) " » du " (french::date(target.occurred_on))
                                     }
                                     "."
                                 }
@@ -345,7 +346,7 @@ fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
                             (facts(&entry.data))
                             @if writer && correctable(entry) {
                                 p { a href=(format!("/beneficiaires/{}/corriger/{}", person.stream, entry.id)) {
-                                    "Corriger cette étape" span.visuellement-cache { " (" (entry.kind.label()) " du " (labels::date(entry.occurred_on)) ")" }
+                                    "Corriger cette étape" span.visuellement-cache { " (" (entry.kind.label()) " du " (french::date(entry.occurred_on)) ")" }
                                 } }
                             }
                         }
@@ -356,7 +357,7 @@ fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
                                     div.correction {
                                         p {
                                             strong { @match link.effect { CorrectionEffect::Replaced => "Corrigée", CorrectionEffect::Retracted => "Annulée" } }
-                                            " le " (labels::time(link.recorded_at, timezone)) " par " (person.actor(&link.recorded_by.0))
+                                            " le " (french::time(link.recorded_at, timezone)) " par " (person.actor(&link.recorded_by.0))
                                         }
                                         @if let Some(correction) = correction { (facts(&correction.data)) }
                                     }
@@ -410,10 +411,10 @@ fn facts(step: &Step) -> Markup {
         Step::ContractStarted(contract) => {
             add("Contrat", Some(contract.contract_id.clone()));
             add("Type", Some(contract.kind.label().into()));
-            add("Heures par semaine", Some(labels::hours(contract.weekly_hours)));
+            add("Heures par semaine", Some(french::hours(contract.weekly_hours.hundredths)));
             add("Employeur", contract.employer.clone());
             add("Poste", contract.job.clone());
-            add("Fin prévue", contract.planned_end.map(labels::date));
+            add("Fin prévue", contract.planned_end.map(french::date));
         }
         Step::ContractEnded(ended) => {
             add("Contrat", Some(ended.contract_id.clone()));
@@ -421,8 +422,8 @@ fn facts(step: &Step) -> Markup {
         }
         Step::HoursWorked(worked) => {
             add("Contrat", Some(worked.contract_id.clone()));
-            add("Mois", Some(labels::month(worked.month)));
-            add("Heures", Some(labels::hours(worked.hours)));
+            add("Mois", Some(french::month(worked.month)));
+            add("Heures", Some(french::hours(worked.hours.hundredths)));
         }
         Step::SkillsAssessed(assessed) => {
             add("Évaluateur", Some(assessed.assessor.clone()));
@@ -435,7 +436,7 @@ fn facts(step: &Step) -> Markup {
             add("Intitulé", Some(training.title.clone()));
             add("Qualifiante", Some(yes_no(training.qualifying).into()));
             add("Certification", training.certification.clone());
-            add("Durée prévue", training.planned_hours.map(labels::hours));
+            add("Durée prévue", training.planned_hours.map(|hours| french::hours(hours.hundredths)));
         }
         Step::TrainingCompleted(completed) => {
             add("Formation", Some(completed.training_id.clone()));
@@ -448,7 +449,7 @@ fn facts(step: &Step) -> Markup {
         }
         Step::FollowUpHeld(follow_up) => {
             add("Type", Some(follow_up.kind.label().into()));
-            add("Prochain suivi prévu", follow_up.next_due.map(labels::date));
+            add("Prochain suivi prévu", follow_up.next_due.map(french::date));
         }
         Step::Exited(exited) => {
             let destination = exited.destination;
@@ -470,7 +471,7 @@ fn facts(step: &Step) -> Markup {
             dl.faits { @for (label, value) in &items { dt { (label) } dd { (value) } } }
         }
         @if let Some(replacement) = replacement {
-            p { "Désormais : survenue le " (labels::date(replacement.occurred_on)) "." }
+            p { "Désormais : survenue le " (french::date(replacement.occurred_on)) "." }
             (facts(&replacement.step))
         }
     }
@@ -594,8 +595,8 @@ fn correction_page(
         section.evenement aria-labelledby="titre-etape" {
             h2 #titre-etape { "L'étape à corriger" }
             p.dates {
-                "Survenue le " (labels::date(entry.occurred_on)) " · saisie le "
-                (labels::time(entry.recorded_at, state.settings.timezone)) " par " (person.actor(&entry.recorded_by.0))
+                "Survenue le " (french::date(entry.occurred_on)) " · saisie le "
+                (french::time(entry.recorded_at, state.settings.timezone)) " par " (person.actor(&entry.recorded_by.0))
             }
             (facts(&entry.data))
         }

@@ -12,13 +12,14 @@ use serde::Deserialize;
 
 use super::charts::{self, Bar};
 use super::forms::{self, Errors, Values};
-use super::labels::{self, Labelled};
 use super::layout::{document, Html, Section};
 use super::people::known_structures;
 use super::PageError;
 use crate::access::Caller;
 use crate::api::figures::{entry_figures, outcome_figures, period};
 use crate::api::ApiError;
+use crate::french;
+use crate::labels::Labelled;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -100,7 +101,7 @@ pub async fn page(
             button type="submit" { "Afficher" }
         }
         p.discret {
-            "Du " (labels::date(period.from)) " au " (labels::date(period.to)) ", "
+            "Du " (french::date(period.from)) " au " (french::date(period.to)) ", "
             @match &structure { Some(slug) => { "structure " (slug) }, None => "toutes structures" } "."
             @if withheld {
                 " Les effectifs de 1 à " (state.settings.small_cells.saturating_sub(1))
@@ -120,7 +121,7 @@ pub async fn page(
 fn shown(value: Published) -> String {
     match value {
         Published::Count(count) => count.to_string(),
-        Published::Rate(Some(rate)) => labels::percent(rate),
+        Published::Rate(Some(rate)) => french::percent(rate),
         Published::Rate(None) => "—".into(),
         Published::Withheld => "masqué".into(),
     }

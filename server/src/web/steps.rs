@@ -8,7 +8,7 @@ use parcours_core::vocabulary::{
 };
 
 use super::forms::{Choice, Field, Input};
-use super::labels::Labelled;
+use crate::labels::Labelled;
 
 /// The steps a coordinator records on a person's page, in the order of a pathway.
 pub const RECORDED: [StepKind; 11] = [

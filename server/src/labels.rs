@@ -4,13 +4,11 @@
 //! [`Labelled`] is implemented once per list with an exhaustive `match`, so a value added to a list
 //! in `core` does not compile until it has its French label here.
 
-use chrono::Datelike;
-use chrono_tz::Tz;
 use parcours_core::store::access::Role;
 use parcours_core::vocabulary::{
-    AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, ErasureReason, ExitCategory,
-    FollowUpKind, Gender, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, StepKind,
-    SupportAction, SupportDomain, Timestamp, TrainingResult,
+    AssessmentKind, Benefit, ContractEndReason, ContractKind, Destination, ErasureReason, ExitCategory, FollowUpKind,
+    Gender, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, StepKind, SupportAction,
+    SupportDomain, TrainingResult,
 };
 use parcours_projections::{AgeBand, PersonStatus};
 
@@ -230,63 +228,6 @@ pub fn role(role: Role) -> &'static str {
     }
 }
 
-/// A day as French readers write it: 04/03/2024.
-pub fn date(date: Date) -> String {
-    date.0.format("%d/%m/%Y").to_string()
-}
-
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
-/// A month as words: « mars 2024 ».
-pub fn month(month: parcours_core::vocabulary::Month) -> String {
-    let name = MONTHS.get(usize::from(month.month).saturating_sub(1)).copied().unwrap_or_default();
-    format!("{name} {}", month.year)
-}
-
-/// A recording time in the server's time zone: 05/03/2024 à 10:12.
-pub fn time(at: Timestamp, timezone: Tz) -> String {
-    let local = at.0.with_timezone(&timezone);
-    format!("{:02}/{:02}/{} à {}", local.day(), local.month(), local.year(), local.format("%H:%M"))
-}
-
-/// A number of hours as French readers write it, decimal comma and spaced thousands: 2 177,58 h.
-pub fn hours(hours: impl std::fmt::Display) -> String {
-    let text = hours.to_string();
-    let (whole, decimals) =
-        text.split_once('.').map_or((text.as_str(), None), |(whole, decimals)| (whole, Some(decimals)));
-    let mut grouped = String::new();
-    for (index, digit) in whole.chars().enumerate() {
-        if index > 0 && (whole.len() - index) % 3 == 0 {
-            // A narrow no-break space, as French typography separates thousands.
-            grouped.push('\u{202f}');
-        }
-        grouped.push(digit);
-    }
-    // A no-break space before the unit keeps it on the number's line.
-    match decimals {
-        Some(decimals) => format!("{grouped},{decimals}\u{a0}h"),
-        None => format!("{grouped}\u{a0}h"),
-    }
-}
-
-/// A percentage with a decimal comma: 47,6 %.
-pub fn percent(percent: impl std::fmt::Display) -> String {
-    format!("{}\u{a0}%", percent.to_string().replace('.', ","))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,16 +265,5 @@ mod tests {
         check::<StepKind>();
         check::<PersonStatus>();
         check::<AgeBand>();
-    }
-
-    #[test]
-    fn numbers_and_days_read_the_french_way() {
-        let day = Date::from_ymd(2024, 3, 4).unwrap();
-        assert_eq!(date(day), "04/03/2024");
-        assert_eq!(month(day.month()), "mars 2024");
-        assert_eq!(hours("151.67"), "151,67\u{a0}h");
-        assert_eq!(hours("22640.4"), "22\u{202f}640,4\u{a0}h");
-        assert_eq!(hours("1234567"), "1\u{202f}234\u{202f}567\u{a0}h");
-        assert_eq!(percent("47.6"), "47,6\u{a0}%");
     }
 }
