@@ -206,17 +206,17 @@ pub async fn read_stream(
 ) -> Result<Response, ApiError> {
     let stream = beneficiary_id(&id)?;
     let as_of = query.as_of.as_deref().map(parse_as_of).transpose()?;
-    let body = blocking(move || {
-        let events = readable_stream(&state, &caller, stream)?;
-        record_access(&state, &caller, stream, "history")?;
-        let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
-        let rendered = events[..kept]
-            .iter()
-            .map(|envelope| event_json(&state.store, envelope, Identity::Open))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(serde_json::to_vec(&json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered })?)
-    })
-    .await?;
+    // Read right here rather than on the blocking pool: one stream is a few pages that sled almost
+    // always has in its cache (tens of µs), and the hop to a blocking thread and back cost more CPU
+    // than the read itself (a quarter of the server's samples under 64 readers; BENCHMARKS.md).
+    let events = readable_stream(&state, &caller, stream)?;
+    record_access(&state, &caller, stream, "history")?;
+    let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
+    let rendered = events[..kept]
+        .iter()
+        .map(|envelope| event_json(&state.store, envelope, Identity::Open))
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = serde_json::to_vec(&json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered })?;
     Ok(json_response(body))
 }
 
