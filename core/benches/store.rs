@@ -31,6 +31,11 @@ use parcours_core::vocabulary::{
 use serde_json::json;
 use tempfile::TempDir;
 
+/// The server's allocator (`server/src/main.rs` says why), so that these figures are the server's;
+/// store and baselines share it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = Error> = std::result::Result<T, E>;
 
