@@ -38,11 +38,21 @@ pub enum RunnerError {
 
 /// Folds the whole log from position 0. `progress` is called with the last applied position after
 /// every page.
-pub fn rebuild(store: &Store, mut progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
+pub fn rebuild(store: &Store, progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
+    rebuild_until(store, u64::MAX, progress)
+}
+
+/// Folds the log from position 0 up to position `last` included: the projections as they stood
+/// when the log ended there (a published report is reproduced from them). Stops reading at `last`;
+/// a log shorter than that is folded whole, which the caller sees in `applied_position`.
+pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
     let (pages, decoded) = sync_channel::<Result<Vec<Envelope>, StoreError>>(REBUILD_QUEUE_PAGES);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for page in store.pages_from(1) {
+                if page.as_ref().is_ok_and(|(first, _)| *first > last) {
+                    break;
+                }
                 let failed = page.is_err();
                 if pages.send(page.map(|(_, events)| events)).is_err() || failed {
                     break;
@@ -51,8 +61,14 @@ pub fn rebuild(store: &Store, mut progress: impl FnMut(u64)) -> Result<Projectio
         });
         let mut projections = Projections::new();
         for events in decoded {
-            projections.apply_all(&events?)?;
+            let events = events?;
+            let kept = events.partition_point(|event| event.position <= last);
+            projections.apply_all(&events[..kept])?;
             progress(projections.applied_position());
+            if kept < events.len() {
+                // Dropping the receiver stops the reading thread.
+                break;
+            }
         }
         projections.shrink_to_fit();
         Ok(projections)

@@ -11,6 +11,7 @@ pub mod fuzzing;
 pub mod json;
 mod listen;
 pub mod metrics;
+pub mod publication;
 pub mod report_html;
 mod retention;
 mod serve;

@@ -12,6 +12,21 @@ use super::{
     charts, escape, figure_label, head, labels, number, period_text, structure_names, Question, CATEGORIES, LIST_PATH,
 };
 
+/// A value in French, and whether it is withheld.
+pub(super) fn formatted(value: &Value) -> (String, bool) {
+    let withheld = (String::from("masqué"), true);
+    match value {
+        Value::Count(Published::Count(count)) => (number::integer(*count), false),
+        Value::Rate(Published::Rate(Some(rate))) => (number::percent(*rate), false),
+        Value::Rate(Published::Rate(None)) | Value::Agreed(None) => ("—".to_owned(), false),
+        Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => {
+            (format!("{}\u{a0}h", number::hundredths(hours.hundredths)), false)
+        }
+        Value::Fte(Shown::Value(fte)) => (number::hundredths(fte.hundredths), false),
+        _ => withheld,
+    }
+}
+
 /// One part of the page: the whole report, or one structure's figures.
 struct Scope<'a> {
     cells: BTreeMap<String, FigureCell>,
@@ -37,24 +52,10 @@ impl Scope<'_> {
         }
     }
 
-    fn formatted(value: &Value) -> (String, bool) {
-        let withheld = (String::from("masqué"), true);
-        match value {
-            Value::Count(Published::Count(count)) => (number::integer(*count), false),
-            Value::Rate(Published::Rate(Some(rate))) => (number::percent(*rate), false),
-            Value::Rate(Published::Rate(None)) | Value::Agreed(None) => ("—".to_owned(), false),
-            Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => {
-                (format!("{}\u{a0}h", number::hundredths(hours.hundredths)), false)
-            }
-            Value::Fte(Shown::Value(fte)) => (number::hundredths(fte.hundredths), false),
-            _ => withheld,
-        }
-    }
-
     /// The `<td>` of a cell's value, linked to its list where the reader may open it.
     fn value(&self, id: &str) -> String {
         let Some(cell) = self.cell(id) else { return "<td class=\"num\">—</td>".to_owned() };
-        let (text, withheld) = Scope::formatted(&cell.value);
+        let (text, withheld) = formatted(&cell.value);
         let structure =
             self.structure.map(|slug| format!(" data-structure=\"{}\"", escape(slug.as_str()))).unwrap_or_default();
         let share = cell.share.map(|share| format!(" data-share=\"{share}\"")).unwrap_or_default();
@@ -89,7 +90,7 @@ impl Scope<'_> {
     fn share(&self, id: &str) -> String {
         match self.cell(id).and_then(|cell| cell.share) {
             Some(share) => {
-                let (text, withheld) = Scope::formatted(&Value::Rate(share));
+                let (text, withheld) = formatted(&Value::Rate(share));
                 format!("<td class=\"{}\">{}</td>", if withheld { "num withheld" } else { "num" }, escape(&text))
             }
             None => "<td class=\"num\"></td>".to_owned(),

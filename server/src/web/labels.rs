@@ -209,6 +209,7 @@ labels!(StepKind {
     Corrected => "Correction",
     PersonalDataErased => "Effacement des données personnelles",
     StructureUpdated => "Mise à jour de la structure",
+    ReportPublished => "Publication d'un rapport",
 });
 
 labels!(PersonStatus {
