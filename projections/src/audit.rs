@@ -19,6 +19,7 @@ use parcours_core::vocabulary::{Actor, Date, Envelope, EventId, Step, StepKind, 
 use serde::Serialize;
 
 use crate::beneficiary::Beneficiary;
+use crate::history::Histories;
 use crate::pathway::PathwayState;
 use crate::structures::Interner;
 
@@ -164,24 +165,24 @@ pub fn audit_trail(events: &[Envelope]) -> Option<AuditTrail> {
 /// The pathway as it stood on `day` (effective dates), with every correction recorded so far.
 pub fn state_on(events: &[Envelope], day: Date) -> Option<PathwayState> {
     let (stream, events) = one_stream(events)?;
-    let mut structures = Interner::default();
-    let beneficiary = Beneficiary::from_events(stream, events, &mut structures);
-    PathwayState::of(&beneficiary, &beneficiary.summary_on(day), &structures)
+    let (mut structures, mut histories) = (Interner::default(), Histories::default());
+    let beneficiary = Beneficiary::from_events(stream, events, &mut structures, &mut histories);
+    PathwayState::of(&beneficiary, &beneficiary.summary_on(&histories, day), &structures)
 }
 
 /// The pathway as it was known at `at`: only the events recorded at or before it.
 pub fn state_known_at(events: &[Envelope], at: Timestamp) -> Option<PathwayState> {
     let (stream, events) = one_stream(events)?;
-    let mut structures = Interner::default();
-    let beneficiary =
-        Beneficiary::from_events(stream, events.filter(|envelope| envelope.recorded_at <= at), &mut structures);
+    let (mut structures, mut histories) = (Interner::default(), Histories::default());
+    let known = events.filter(|envelope| envelope.recorded_at <= at);
+    let beneficiary = Beneficiary::from_events(stream, known, &mut structures, &mut histories);
     PathwayState::of(&beneficiary, &beneficiary.summary, &structures)
 }
 
 /// The pathway now, from the stream alone (what `Projections::pathway` gives, without them).
 pub fn state_now(events: &[Envelope]) -> Option<PathwayState> {
     let (stream, events) = one_stream(events)?;
-    let mut structures = Interner::default();
-    let beneficiary = Beneficiary::from_events(stream, events, &mut structures);
+    let (mut structures, mut histories) = (Interner::default(), Histories::default());
+    let beneficiary = Beneficiary::from_events(stream, events, &mut structures, &mut histories);
     PathwayState::of(&beneficiary, &beneficiary.summary, &structures)
 }

@@ -1,4 +1,4 @@
-//! One beneficiary as the projections keep it: the effective history in compact form, the names it
+//! One beneficiary as the projections keep it: where its effective history is, the names it
 //! refers to, and its [`Summary`].
 //!
 //! Ordinary steps extend the history and the summary in O(1). A correction edits the history in
@@ -9,6 +9,7 @@
 use parcours_core::vocabulary::{Corrected, Date, Envelope, Step, StreamId};
 
 use crate::fact::{Fact, Names, Recorded};
+use crate::history::{Histories, History};
 use crate::structures::Interner;
 use crate::summary::{Effect, Summary};
 
@@ -17,33 +18,42 @@ pub(crate) struct Beneficiary {
     pub stream: StreamId,
     /// Events of the stream applied so far, corrections included: its version.
     pub version: u32,
-    pub history: Vec<Recorded>,
+    /// Its facts, kept in the [`Histories`] of the projections that hold it.
+    pub history: History,
     pub names: Names,
     pub summary: Summary,
 }
 
 impl Beneficiary {
     pub(crate) fn new(stream: StreamId) -> Beneficiary {
-        Beneficiary { stream, version: 0, history: Vec::new(), names: Names::default(), summary: Summary::default() }
+        Beneficiary {
+            stream,
+            version: 0,
+            history: History::default(),
+            names: Names::default(),
+            summary: Summary::default(),
+        }
     }
 
-    /// Folds a stream's events (in version order) on their own, for questions about one history.
+    /// Folds a stream's events (in version order) on their own, for questions about one history;
+    /// its facts go to `histories`.
     pub(crate) fn from_events<'a>(
         stream: StreamId,
         events: impl IntoIterator<Item = &'a Envelope>,
         structures: &mut Interner,
+        histories: &mut Histories,
     ) -> Beneficiary {
         let mut beneficiary = Beneficiary::new(stream);
         for envelope in events {
             beneficiary.version = envelope.version;
             match &envelope.step {
                 Step::Corrected(correction) => {
-                    if beneficiary.correct(correction, structures) {
-                        beneficiary.refold(|_| {});
+                    if beneficiary.correct(correction, structures, histories) {
+                        beneficiary.refold(histories, |_| {});
                     }
                 }
                 step => {
-                    beneficiary.push(envelope, step, structures);
+                    beneficiary.push(envelope, step, structures, histories);
                 }
             }
         }
@@ -51,12 +61,18 @@ impl Beneficiary {
     }
 
     /// Adds an ordinary step (not a correction) and returns its effect on the shared indexes.
-    pub(crate) fn push(&mut self, envelope: &Envelope, step: &Step, structures: &mut Interner) -> Effect {
+    pub(crate) fn push(
+        &mut self,
+        envelope: &Envelope,
+        step: &Step,
+        structures: &mut Interner,
+        histories: &mut Histories,
+    ) -> Effect {
         let Some(fact) = Fact::of(step, structures, &mut self.names) else {
             return Effect::None;
         };
         let recorded = Recorded { id: envelope.id, occurred_on: envelope.occurred_on, fact };
-        self.history.push(recorded);
+        histories.push(&mut self.history, recorded);
         self.summary.apply(&recorded)
     }
 
@@ -65,36 +81,40 @@ impl Beneficiary {
     ///
     /// A correction naming an unknown or already retracted event, or whose replacement is not a
     /// fact, changes nothing: the rules refuse those before they are stored.
-    pub(crate) fn correct(&mut self, correction: &Corrected, structures: &mut Interner) -> bool {
-        let Some(index) = self.history.iter().position(|recorded| recorded.id == correction.corrects) else {
-            return false;
-        };
+    pub(crate) fn correct(
+        &mut self,
+        correction: &Corrected,
+        structures: &mut Interner,
+        histories: &mut Histories,
+    ) -> bool {
         match &correction.replacement {
-            None => {
-                self.history.remove(index);
-            }
+            None => histories.retract(&mut self.history, correction.corrects),
             Some(replacement) => {
+                let Some(slot) = histories.find(self.history, correction.corrects) else {
+                    return false;
+                };
                 let Some(fact) = Fact::of(&replacement.step, structures, &mut self.names) else {
                     return false;
                 };
-                self.history[index] = Recorded { id: correction.corrects, occurred_on: replacement.occurred_on, fact };
+                histories
+                    .replace(slot, Recorded { id: correction.corrects, occurred_on: replacement.occurred_on, fact });
+                true
             }
         }
-        true
     }
 
     /// Folds the summary again from the history, handing each effect to `visit`.
-    pub(crate) fn refold(&mut self, visit: impl FnMut(Effect)) {
-        self.summary = Summary::fold(&self.history, visit);
+    pub(crate) fn refold(&mut self, histories: &Histories, visit: impl FnMut(Effect)) {
+        self.summary = Summary::fold(histories.facts(self.history), visit);
     }
 
     /// Hands every effect of the current history to `visit`, leaving the summary as it is.
-    pub(crate) fn replay(&self, visit: impl FnMut(Effect)) {
-        Summary::fold(&self.history, visit);
+    pub(crate) fn replay(&self, histories: &Histories, visit: impl FnMut(Effect)) {
+        Summary::fold(histories.facts(self.history), visit);
     }
 
     /// The summary of the facts that had occurred by `day` (effective dates, corrections applied).
-    pub(crate) fn summary_on(&self, day: Date) -> Summary {
-        Summary::fold(self.history.iter().filter(|recorded| recorded.occurred_on <= day), |_| {})
+    pub(crate) fn summary_on(&self, histories: &Histories, day: Date) -> Summary {
+        Summary::fold(histories.facts(self.history).filter(|recorded| recorded.occurred_on <= day), |_| {})
     }
 }

@@ -29,7 +29,7 @@ pub(crate) enum Fact {
     Referred(Referral),
     ContractStarted { contract: NameIx, kind: ContractKind, weekly_hours: Hours, planned_end: Option<Date> },
     ContractEnded { contract: NameIx, reason: ContractEndReason },
-    HoursWorked { contract: NameIx, month: Month, hours: Hours },
+    HoursWorked { month: Month, hours: Hours },
     SkillsAssessed { kind: AssessmentKind },
     TrainingStarted { training: NameIx, title: NameIx, qualifying: bool },
     TrainingCompleted { training: NameIx, result: TrainingResult },
@@ -130,11 +130,9 @@ impl Fact {
             Step::ContractEnded(ended) => {
                 Fact::ContractEnded { contract: names.intern(&ended.contract_id), reason: ended.reason }
             }
-            Step::HoursWorked(worked) => Fact::HoursWorked {
-                contract: names.intern(&worked.contract_id),
-                month: worked.month,
-                hours: worked.hours,
-            },
+            // Without its contract: no projection reads it, and interning it would cost a string
+            // comparison on the most frequent event but one.
+            Step::HoursWorked(worked) => Fact::HoursWorked { month: worked.month, hours: worked.hours },
             Step::SkillsAssessed(assessed) => Fact::SkillsAssessed { kind: assessed.kind },
             Step::TrainingStarted(started) => Fact::TrainingStarted {
                 training: names.intern(&started.training_id),

@@ -17,6 +17,7 @@ mod dashboard;
 mod disclosure;
 mod entries;
 mod fact;
+mod history;
 mod hours;
 mod outcomes;
 mod pathway;

@@ -202,7 +202,7 @@ impl Summary {
                 self.open_contracts.retain(|open| open.contract != contract);
                 Effect::None
             }
-            Fact::HoursWorked { month, hours, .. } => Effect::HoursWorked { structure, month, hours },
+            Fact::HoursWorked { month, hours } => Effect::HoursWorked { structure, month, hours },
             Fact::TrainingStarted { training, title, qualifying } => {
                 if !self.open_trainings.iter().any(|open| open.training == training) {
                     self.open_trainings.push(OpenTraining { training, title, qualifying, started_on: on });

@@ -76,6 +76,73 @@ async fn save(server: &str, to: &Path, token: &str) -> anyhow::Result<ExitCode> 
     if let Some(dir) = to.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         File::open(dir).and_then(|dir| dir.sync_all())?;
     }
+    let keys = save_keys(server, to, token).await?;
     println!("saved {position} events to {}; chain head {}", to.display(), announced.1);
+    println!(
+        "saved {keys} keys to {} (they open the identities: keep this file as safe as the data)",
+        keys_path(to).display()
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the keys of a backup go: beside it, `FILE.keys`.
+pub fn keys_path(backup: &Path) -> std::path::PathBuf {
+    let mut name = backup.as_os_str().to_owned();
+    name.push(".keys");
+    name.into()
+}
+
+/// Saves the beneficiaries' keys beside the log, readable by the owner only.
+async fn save_keys(server: &str, to: &Path, token: &str) -> anyhow::Result<usize> {
+    let url = format!("{}/api/export/keys", server.trim_end_matches('/'));
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .with_context(|| format!("asking {url}"))?;
+    if !response.status().is_success() {
+        bail!("{url} answered {}", response.status());
+    }
+    let bytes = response.bytes().await.context("reading the keys")?;
+    let path = keys_path(to);
+    let partial = path.with_extension("partial");
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    file.write_all(&bytes)?;
+    file.sync_all()?;
+    fs::rename(&partial, &path)?;
+    Ok(bytes.iter().filter(|byte| **byte == b'\n').count())
+}
+
+/// Reads a keys file written by [`save_keys`].
+pub fn read_keys(
+    path: &Path,
+) -> anyhow::Result<
+    impl Iterator<Item = Result<(parcours_core::vocabulary::StreamId, [u8; 32]), parcours_core::store::StoreError>>,
+> {
+    use base64::Engine;
+    use std::io::BufRead;
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let path = path.to_owned();
+    Ok(std::io::BufReader::new(file)
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !matches!(line, Ok(l) if l.trim().is_empty()))
+        .map(move |(number, line)| {
+            let problem =
+                |problem: String| parcours_core::store::StoreError::Import { position: number as u64 + 1, problem };
+            let line = line.map_err(|source| parcours_core::store::StoreError::Io { path: path.clone(), source })?;
+            let key: crate::api::backup::KeyLine =
+                serde_json::from_str(&line).map_err(|error| problem(format!("line {}: {error}", number + 1)))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&key.key)
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| problem(format!("line {}: a key is 32 bytes in base64", number + 1)))?;
+            Ok((key.beneficiary, bytes))
+        }))
 }

@@ -65,6 +65,10 @@ pub enum Command {
     Import {
         /// A file written by `parcours export` (`-` for standard input).
         file: PathBuf,
+        /// The keys saved by `parcours backup` beside its file (`FILE.keys`); without them, the
+        /// restored identities stay sealed.
+        #[arg(long)]
+        keys: Option<PathBuf>,
         #[command(flatten)]
         data: DataDir,
     },

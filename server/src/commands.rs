@@ -95,7 +95,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { file, data } => {
+        Command::Import { file, keys, data } => {
             let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
                 Box::new(std::io::stdin().lock())
             } else {
@@ -116,6 +116,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             let report = Store::import(&data.path, StoreOptions::default(), envelopes)?;
             println!("imported {} events; chain head {}", report.events, hex::encode(report.head_hash));
+            if let Some(keys) = keys {
+                let restored = Store::restore_keys(&data.path, crate::backup::read_keys(&keys)?)?;
+                println!("restored {restored} keys");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { data } => {

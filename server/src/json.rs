@@ -359,6 +359,12 @@ pub struct ExportReader {
     kinds: HashMap<EventId, StepKind>,
 }
 
+impl Default for ExportReader {
+    fn default() -> ExportReader {
+        ExportReader::new()
+    }
+}
+
 impl ExportReader {
     pub fn new() -> ExportReader {
         ExportReader { kinds: HashMap::new() }

@@ -9,7 +9,7 @@ mod commands;
 pub mod feed;
 pub mod fuzzing;
 pub mod json;
-mod listen;
+pub mod listen;
 pub mod metrics;
 pub mod publication;
 pub mod report_html;

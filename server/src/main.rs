@@ -2,6 +2,13 @@
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's malloc: reading a large log, sled frees big node buffers between
+/// the small strings of each decoded event, and glibc then spends more time sorting its free lists
+/// on every `calloc` than the rest of decoding (three times slower scans at ten million events,
+/// BENCHMARKS.md). The projections benchmark uses the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = parcours_server::cli::Cli::parse();
     tracing_subscriber::fmt()

@@ -164,3 +164,35 @@ async fn every_cell_of_the_access_matrix_holds_against_the_real_server() {
     }
     assert!(missing.is_empty(), "routes without a cell:\n{}", missing.into_iter().collect::<Vec<_>>().join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_read_of_a_history_or_an_identity_is_in_the_access_log_for_auditors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    let own = person(&admin, "aci-agen").await;
+    let (coordinator_id, secret) = token(&admin, "coordinator", &["aci-agen"]).await;
+    let coordinator = Client::new(&server.url).with_token(&secret);
+    let (_, auditor) = token(&admin, "auditor", &[]).await;
+    let auditor = Client::new(&server.url).with_token(&auditor);
+    for path in
+        [format!("/api/beneficiaries/{own}/events"), format!("/api/beneficiaries/{own}"), "/api/beneficiaries".into()]
+    {
+        assert_eq!(coordinator.get(&path).await.status, 200, "{path}");
+    }
+    let log = auditor.get(&format!("/api/access-log?beneficiary={own}")).await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    let reads: Vec<(String, String)> = log.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["actor"] == coordinator_id.as_str())
+        .map(|entry| (entry["what"].as_str().unwrap().to_owned(), entry["at"].as_str().unwrap().to_owned()))
+        .collect();
+    let what: Vec<&str> = reads.iter().map(|(what, _)| what.as_str()).collect();
+    assert_eq!(what, ["history", "state", "name"], "who read what, in order");
+    assert!(reads.iter().all(|(_, at)| at.ends_with('Z')));
+    // The access log is for auditors and admins only, and has no route that changes it.
+    assert_eq!(coordinator.get(&format!("/api/access-log?beneficiary={own}")).await.status, 403);
+    assert!(!log.text.contains("Matrice"), "the access log holds no personal data");
+}

@@ -92,7 +92,8 @@ pub async fn crash_rounds(rounds: usize) -> (u64, u64) {
     for round in 0..rounds {
         let server = Server::start(bin(), &data, &[]);
         let client = server.admin();
-        total = check_after_restart(&client, &acknowledged.lock().unwrap().clone()).await;
+        let so_far = acknowledged.lock().unwrap().clone();
+        total = check_after_restart(&client, &so_far).await;
         // Kill at a moment that varies from round to round, mid-load.
         let load = Duration::from_millis(150 + (round as u64 * 37) % 400);
         let stop = Instant::now() + load + Duration::from_secs(5);

@@ -172,7 +172,7 @@ fn exits_follow_the_national_mix() {
     let people: usize = genders.values().sum();
     assert_between("men", share(genders[&Gender::Male], people), (45.0, 65.0));
     assert_between("women", share(genders[&Gender::Female], people), (35.0, 55.0));
-    assert!(genders.get(&Gender::NonBinary).is_some() && genders.get(&Gender::Undisclosed).is_some());
+    assert!(genders.contains_key(&Gender::NonBinary) && genders.contains_key(&Gender::Undisclosed));
     assert_between("entries under 25", share(bands[0], entries), (12.0, 28.0));
     assert_between("entries aged 25 to 50", share(bands[1], entries), (50.0, 70.0));
     assert_between("entries over 50", share(bands[2], entries), (12.0, 28.0));

@@ -75,7 +75,7 @@ impl<'a> BulkWriter<'a> {
         let full = self.builder.count() == PAGE_EVENTS_MAX
             || self.builder.len_bytes() + PageBuilder::framed_len(&record) > PAGE_BYTES_MAX;
         if full {
-            let page = std::mem::replace(&mut self.builder, PageBuilder::new()).finish();
+            let page = std::mem::take(&mut self.builder).finish();
             self.trees.log.insert(page::position_key(self.page_key), page)?;
             self.page_key = position;
         }

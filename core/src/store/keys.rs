@@ -17,10 +17,17 @@ use zeroize::Zeroizing;
 
 use crate::vocabulary::{EventId, PersonalData, Sealed, StreamId};
 
-const KEY_BYTES: usize = 32;
+pub const KEY_BYTES: usize = 32;
 
 /// A beneficiary's key; zeroed when dropped.
 pub struct Key(Zeroizing<[u8; KEY_BYTES]>);
+
+impl Key {
+    /// The key's bytes, for a backup of the keys (the only place they leave this module).
+    pub fn bytes(&self) -> &[u8; KEY_BYTES] {
+        &self.0
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -86,14 +93,20 @@ impl KeyStore {
         if let Some(key) = self.get(stream)? {
             return Ok(key);
         }
+        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
+        rand::rngs::OsRng.fill_bytes(key.as_mut());
+        self.publish(stream, key)
+    }
+
+    /// Writes a key durably under its final name, unless the stream has one already (then that one
+    /// is returned) or was erased.
+    fn publish(&self, stream: StreamId, key: Zeroizing<[u8; KEY_BYTES]>) -> Result<Key, KeyError> {
         if self.tombstone(stream).exists() {
             return Err(KeyError::Erased);
         }
         let path = self.path(stream);
         let dir = path.parent().unwrap_or(&self.dir).to_owned();
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
-        rand::rngs::OsRng.fill_bytes(key.as_mut());
         let temporary = dir.join(format!("{}.{}.tmp", stream.0.simple(), uuid::Uuid::new_v4().simple()));
         let written = (|| {
             let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
@@ -113,6 +126,42 @@ impl KeyStore {
             }
             Err(error) => Err(KeyError::Io { path, source: error }),
         }
+    }
+
+    /// Every key there is, for a backup, in stream order. Erased keys are gone, so a backup made
+    /// after an erasure cannot undo it.
+    pub fn all(&self) -> Result<Vec<(StreamId, Key)>, KeyError> {
+        let mut keys = Vec::new();
+        for shard in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
+            let shard = shard.map_err(io_error(&self.dir))?.path();
+            if !shard.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(&shard).map_err(io_error(&shard))? {
+                let path = file.map_err(io_error(&shard))?.path();
+                let stream = path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .and_then(|name| name.strip_suffix(".key"))
+                    .and_then(|name| uuid::Uuid::parse_str(name).ok());
+                if let Some(stream) = stream.map(StreamId) {
+                    if let Some(key) = self.get(stream)? {
+                        keys.push((stream, key));
+                    }
+                }
+            }
+        }
+        keys.sort_by_key(|(stream, _)| *stream);
+        Ok(keys)
+    }
+
+    /// Puts back a key from a backup. A key already there must be the same one.
+    pub fn restore(&self, stream: StreamId, bytes: [u8; KEY_BYTES]) -> Result<(), KeyError> {
+        let key = self.publish(stream, Zeroizing::new(bytes))?;
+        if *key.0 != bytes {
+            return Err(KeyError::Damaged(self.path(stream)));
+        }
+        Ok(())
     }
 
     /// Destroys the stream's key: a tombstone is left first (see [`KeyStore::tombstone`]), then the

@@ -33,7 +33,7 @@ pub use error::{AppendError, StoreError};
 pub use page::Hash;
 pub use verify::{Problem, VerifyReport};
 
-use crate::limits::{QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
+use crate::limits::{PAGE_EVENTS_MAX, QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
 use crate::vocabulary::{
     Actor, Envelope, EventId, IdentityField, NewEvent, PersonalData, Sealed, Step, StreamId, Timestamp,
 };
@@ -147,6 +147,9 @@ fn stream_key(stream: StreamId, version: u32) -> [u8; 20] {
     key
 }
 
+/// An event with the hash of its stored record.
+type HashedEnvelope = (Envelope, Hash);
+
 /// The sled handles shared by the writer and the readers.
 #[derive(Clone)]
 pub(crate) struct Trees {
@@ -233,7 +236,7 @@ impl Trees {
     }
 
     /// The last page: its key and its decoded events.
-    fn last_page(&self) -> Result<Option<(u64, Vec<(Envelope, Hash)>)>, StoreError> {
+    fn last_page(&self) -> Result<Option<(u64, Vec<HashedEnvelope>)>, StoreError> {
         let Some((key, page)) = self.log.last()? else { return Ok(None) };
         let first = position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
         let events = decode_page(first, &page)?;
@@ -290,6 +293,33 @@ fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step
     let key = keys.get_or_create(stream)?;
     registered.identity = Some(IdentityField::Sealed(keys::seal(&key, stream, id, data)?));
     Ok(())
+}
+
+/// One page of the log as read from sled, checked and decoded only by [`RawPage::decode`].
+pub struct RawPage {
+    first: u64,
+    bytes: sled::IVec,
+}
+
+impl RawPage {
+    /// The position of the page's first event.
+    pub fn first_position(&self) -> u64 {
+        self.first
+    }
+
+    /// The page's events, each frame's checksum checked.
+    pub fn decode(&self) -> Result<Vec<Envelope>, StoreError> {
+        let first = self.first;
+        let frames = frames(&self.bytes).map_err(|damage| Trees::damaged(first, damage))?;
+        // Sized once: growing a vector of envelopes would copy each several times. The count is
+        // the page's own claim, so it is bounded by what a page may hold.
+        let mut events = Vec::with_capacity(frames.declared_count().min(PAGE_EVENTS_MAX));
+        for record in frames {
+            let record = record.map_err(|damage| Trees::damaged(first, damage))?;
+            events.push(decode_record(record).map_err(|error| Trees::damaged(first, error))?);
+        }
+        Ok(events)
+    }
 }
 
 /// The head of the log: its last position and the hash of its last event.
@@ -479,6 +509,15 @@ impl Store {
 
     /// The pages of the log from the one holding `position`, decoded. The unit of a fast scan.
     pub fn pages_from(&self, position: u64) -> impl Iterator<Item = Result<(u64, Vec<Envelope>), StoreError>> + '_ {
+        self.raw_pages_from(position).map(|page| {
+            let page = page?;
+            Ok((page.first_position(), page.decode()?))
+        })
+    }
+
+    /// The pages of the log from the one holding `position`, as stored: reading is cheap beside
+    /// decoding, so a scan can read on one thread and decode on several ([`RawPage::decode`]).
+    pub fn raw_pages_from(&self, position: u64) -> impl Iterator<Item = Result<RawPage, StoreError>> + '_ {
         let log = &self.inner.trees.log;
         let start = log
             .range(..=position_key(position.max(1)))
@@ -487,16 +526,9 @@ impl Store {
             .and_then(|(key, _)| position_from_key(&key))
             .unwrap_or(1);
         log.range(position_key(start)..).map(|entry| {
-            let (key, page) = entry?;
+            let (key, bytes) = entry?;
             let first = position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
-            let frames = frames(&page).map_err(|damage| Trees::damaged(first, damage))?;
-            let events = frames
-                .map(|record| {
-                    let record = record.map_err(|damage| Trees::damaged(first, damage))?;
-                    decode_record(record).map_err(|error| Trees::damaged(first, error))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((first, events))
+            Ok(RawPage { first, bytes })
         })
     }
 
@@ -560,6 +592,26 @@ impl Store {
         };
         self.destroy_key(stream)?;
         Ok(recorded)
+    }
+
+    /// Every beneficiary's key, for a backup (erased ones are gone for good).
+    pub fn keys_for_backup(&self) -> Result<Vec<(StreamId, keys::Key)>, StoreError> {
+        Ok(self.inner.keys.all()?)
+    }
+
+    /// Puts back the keys of a backup into the store in `dir` (before it is opened, like `import`).
+    pub fn restore_keys(
+        dir: &Path,
+        keys: impl Iterator<Item = Result<(StreamId, [u8; keys::KEY_BYTES]), StoreError>>,
+    ) -> Result<u64, StoreError> {
+        let store = KeyStore::open(dir.join("keys"))?;
+        let mut restored = 0;
+        for key in keys {
+            let (stream, bytes) = key?;
+            store.restore(stream, bytes)?;
+            restored += 1;
+        }
+        Ok(restored)
     }
 
     /// Checks the whole log: pages, checksums, positions, both hash chains and the indexes.

@@ -81,9 +81,16 @@ pub fn hash(record: &[u8]) -> Hash {
 }
 
 /// Builds one page from encoded records.
+#[derive(Debug)]
 pub struct PageBuilder {
     bytes: Vec<u8>,
     count: u16,
+}
+
+impl Default for PageBuilder {
+    fn default() -> PageBuilder {
+        PageBuilder::new()
+    }
 }
 
 impl PageBuilder {

@@ -349,7 +349,7 @@ impl Writer {
             let full = builder.count() == PAGE_EVENTS_MAX
                 || builder.len_bytes() + PageBuilder::framed_len(&event.record) > PAGE_BYTES_MAX;
             if full && builder.count() > 0 {
-                let page = std::mem::replace(&mut builder, PageBuilder::new()).finish();
+                let page = std::mem::take(&mut builder).finish();
                 self.trees.log.insert(page::position_key(page_key), page)?;
                 page_key = event.envelope.position;
             }

@@ -174,7 +174,7 @@ pub(crate) fn gather(
         let ours = |structure: StructureIx| structures.contains(&structure);
         let relevant = beneficiary.summary.episodes.iter().any(|e| ours(e.facts.structure) && e.referred_on <= to);
         let Some(registration) = beneficiary.summary.registration.filter(|_| relevant) else { continue };
-        let track = Track::of(beneficiary);
+        let track = Track::of(beneficiary, &projections.histories);
         let person = beneficiary.stream;
         let gender = registration.gender.code();
         // Across the structures asked, a person counts once: these keep their first (or last) episode.

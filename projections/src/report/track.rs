@@ -11,6 +11,7 @@ use parcours_core::vocabulary::{ContractKind, Date, FollowUpKind, Hours, Month, 
 
 use crate::beneficiary::Beneficiary;
 use crate::fact::{Fact, NameIx};
+use crate::history::Histories;
 use crate::summary::Summary;
 
 #[derive(Debug, Default)]
@@ -55,9 +56,9 @@ pub(crate) struct Support {
 }
 
 impl Track {
-    pub(crate) fn of(beneficiary: &Beneficiary) -> Track {
+    pub(crate) fn of(beneficiary: &Beneficiary, histories: &Histories) -> Track {
         let mut track = Track::default();
-        for recorded in &beneficiary.history {
+        for recorded in histories.facts(beneficiary.history) {
             let open = track.summary.open_episode().map(|_| track.summary.episodes.len() - 1);
             track.summary.apply(recorded);
             track.episodes.resize_with(track.summary.episodes.len(), EpisodeSteps::default);
@@ -115,7 +116,7 @@ mod tests {
         log.add(p, "2024-05-15", exited("cdi"));
         let projections = log.projections();
         let beneficiary = projections.beneficiary(0);
-        let track = Track::of(beneficiary);
+        let track = Track::of(beneficiary, &projections.histories);
         assert_eq!(track.summary, beneficiary.summary, "the same fold");
         let spans: Vec<(Date, Option<Date>)> =
             track.episodes[0].contracts.iter().map(|span| (span.started_on, span.ended_on)).collect();

@@ -25,7 +25,7 @@ pub struct EraseBody {
 /// Erases a person's identity: records `personal_data_erased`, then destroys their key. Asking
 /// again finishes an erasure that stopped between the two.
 /// Erases a person's identity (crypto-shredding); the history still verifies.
-#[utoipa::path(post, path = "/api/beneficiaries/{id}/erase", request_body = EraseBody, params(("id" = String, Path)), tag = "trust",
+#[utoipa::path(post, path = "/api/beneficiaries/{id}/erase", request_body = EraseBody, params(("id" = uuid::Uuid, Path)), tag = "trust",
     responses((status = 201, description = "Erased"), (status = 200, description = "Was erased already"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn erase(
     State(state): State<AppState>,
@@ -58,7 +58,8 @@ pub async fn erase_identity(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AccessLogQuery {
-    /// The beneficiary's id (UUID).
+    /// The beneficiary's id.
+    #[param(value_type = uuid::Uuid)]
     beneficiary: String,
 }
 
@@ -187,7 +188,7 @@ pub async fn create_token(
 }
 
 /// Revokes a token for good.
-#[utoipa::path(delete, path = "/api/tokens/{id}", params(("id" = String, Path)), tag = "trust",
+#[utoipa::path(delete, path = "/api/tokens/{id}", params(("id" = String, Path, description = "The token's id (tok_…)")), tag = "trust",
     responses((status = 204, description = "Revoked"), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<AppState>,

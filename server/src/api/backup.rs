@@ -71,3 +71,32 @@ pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Re
     }
     Ok(response)
 }
+
+/// One key of a backup of the keys: JSON lines of `{ "beneficiary", "key" }` (base64).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyLine {
+    pub beneficiary: parcours_core::vocabulary::StreamId,
+    pub key: String,
+}
+
+/// The beneficiaries' keys (admin), for `parcours backup`: a log restored without them would
+/// hold every identity sealed for good. Erased keys are gone, so they are in no later backup.
+#[utoipa::path(get, path = "/api/export/keys", tag = "trust",
+    responses((status = 200, description = "JSON lines of { beneficiary, key }: handle like the data itself", content_type = "application/x-ndjson"),
+        (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
+        (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
+pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
+    use base64::Engine;
+    let body = blocking(move || {
+        let mut bytes = Vec::new();
+        for (beneficiary, key) in state.store.keys_for_backup()? {
+            let line = KeyLine { beneficiary, key: base64::engine::general_purpose::STANDARD.encode(key.bytes()) };
+            serde_json::to_writer(&mut bytes, &line)?;
+            bytes.push(b'\n');
+        }
+        Ok(bytes)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}

@@ -100,7 +100,7 @@ struct AppendedJson {
 
 /// Appends steps to a person's stream, all or nothing, durable before answered.
 #[utoipa::path(post, path = "/api/beneficiaries/{id}/events", request_body = AppendBody, tag = "log",
-    params(("id" = String, Path, description = "The beneficiary's id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "The beneficiary's id")),
     responses((status = 201, description = "Appended: `{ version, position, ids }`"),
         (status = 200, description = "The same events again (idempotent retry)"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 409, description = "version conflict or duplicate id", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 422, description = "a pathway rule is broken (named)", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn append_events(
@@ -125,8 +125,14 @@ pub async fn append_inputs(
     expected_version: Option<u32>,
     inputs: Vec<EventInput>,
 ) -> Result<parcours_core::store::Appended, ApiError> {
-    let store = state.store.clone();
-    let events = blocking(move || Ok(json::parse_events(&store, stream, inputs)?)).await?;
+    // Reading steps touches the store only to find the type of the event a correction names: the
+    // other steps are read right here, which costs less than a hop through the blocking pool.
+    let events = if inputs.iter().any(|input| input.kind == StepKind::Corrected) {
+        let store = state.store.clone();
+        blocking(move || Ok(json::parse_events(&store, stream, inputs)?)).await?
+    } else {
+        json::parse_events(&state.store, stream, inputs)?
+    };
     // Structures are recorded by an admin in their own streams (PUT /api/structures/{slug}), and
     // publications by their route, which computes what they state (POST .../publish).
     for (index, event) in events.iter().enumerate() {
@@ -154,8 +160,14 @@ pub async fn append(
 ) -> Result<parcours_core::store::Appended, ApiError> {
     let store = state.store.clone();
     let author = caller.author();
-    // Sealing personal data may create a key file (fsync): keep it off the async workers.
-    blocking(move || Ok(store.append(stream, expected_version, events, author)?)).await
+    // Sealing the personal data of a registration may create the person's key file (fsyncs): keep
+    // those off the async workers. Any other append only hands its events to the writer thread and
+    // waits for its answer, which needs no thread of its own: a blocking thread per append in
+    // flight, woken twice, cost more CPU than the rest of the append (BENCHMARKS.md, issue 4).
+    if events.iter().any(|event| event.step.registration().is_some()) {
+        return blocking(move || Ok(store.append(stream, expected_version, events, author)?)).await;
+    }
+    Ok(store.append_async(stream, expected_version, events, author).await?)
 }
 
 pub fn beneficiary_id(text: &str) -> Result<StreamId, ApiError> {
@@ -193,7 +205,7 @@ pub fn parse_as_of(text: &str) -> Result<parcours_core::vocabulary::Timestamp, A
 }
 
 /// One person's stream, as recorded, optionally as it was known at a time.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}/events", params(("id" = String, Path), StreamQuery), tag = "log",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/events", params(("id" = uuid::Uuid, Path), StreamQuery), tag = "log",
     responses((status = 200, description = "`{ beneficiary, version, events }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn read_stream(
     State(state): State<AppState>,

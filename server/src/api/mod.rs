@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(log::read_log))
         .route("/api/events/live", get(live::live))
         .route("/api/export", get(backup::export))
+        .route("/api/export/keys", get(backup::export_keys))
         .route("/api/dashboard", get(figures::dashboard))
         .route("/api/stats/outcomes", get(figures::outcomes))
         .route("/api/stats/entries", get(figures::entries))

@@ -23,7 +23,7 @@ struct PathwayJson {
 }
 
 /// The current state of a person's pathway, with their identity for those allowed to see it.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}", params(("id" = String, Path)), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}", params(("id" = uuid::Uuid, Path)), tag = "people",
     responses((status = 200, description = "The pathway's state"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn pathway(
     State(state): State<AppState>,
@@ -88,7 +88,7 @@ pub fn people_for(
     let needle = search.map(|text| text.trim().to_lowercase()).filter(|text| !text.is_empty());
     let mut people = Vec::with_capacity(rows.len());
     for row in rows {
-        let name = name_of(state, row.beneficiary)?;
+        let name = name_of(state, caller, row.beneficiary)?;
         if let Some(needle) = &needle {
             if !name.as_ref().is_some_and(|name| name.to_lowercase().contains(needle.as_str())) {
                 continue;
@@ -99,10 +99,15 @@ pub fn people_for(
     Ok(people)
 }
 
-/// A person's name as recorded now, for readers allowed to see it.
-pub fn name_of(state: &AppState, stream: StreamId) -> Result<Option<String>, ApiError> {
+/// A person's name as recorded now, for a reader allowed to see it; the reading is recorded in
+/// the access log (CONTRACT §7: every read of an identity), as `name`.
+pub fn name_of(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Option<String>, ApiError> {
     let events = state.store.read_stream(stream, None)?;
-    Ok(current_identity(&state.store, &events)?.and_then(|identity| identity.display_name()))
+    let name = current_identity(&state.store, &events)?.and_then(|identity| identity.display_name());
+    if name.is_some() {
+        record_access(state, caller, stream, "name")?;
+    }
+    Ok(name)
 }
 
 /// The people the caller may see, with names, filtered.
@@ -152,7 +157,7 @@ struct AuditJson {
 /// The audit trail: every event as recorded, who recorded it and when, corrections linked; with
 /// `on=D` the pathway as it stood on D, with `as_of=T` as it was known at T.
 /// The audit trail: every event as recorded, corrections linked, and the time-travel questions.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}/audit", params(("id" = String, Path), AuditQuery), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/audit", params(("id" = uuid::Uuid, Path), AuditQuery), tag = "people",
     responses((status = 200, description = "The audit trail"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
@@ -178,7 +183,7 @@ pub async fn audit(
 }
 
 /// One history with what proves it, for `parcours verify-export` offline.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}/export", params(("id" = String, Path)), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/export", params(("id" = uuid::Uuid, Path)), tag = "people",
     responses((status = 200, description = "A verifiable history (format parcours-history-1)"),
         (status = 400, description = "malformed request", body = super::openapi::ErrorBody),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),

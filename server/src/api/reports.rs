@@ -254,7 +254,7 @@ pub async fn list(
         let mut names = Vec::with_capacity(rows.len());
         for row in rows {
             let name = match row.beneficiary {
-                Some(person) if may_see_name(&state, &caller, person) => name_of(&state, person)?,
+                Some(person) if may_see_name(&state, &caller, person) => name_of(&state, &caller, person)?,
                 _ => None,
             };
             names.push(name);

@@ -47,7 +47,7 @@ impl StructureBody {
 }
 
 /// Creates or updates a structure, as an event of its own stream.
-#[utoipa::path(put, path = "/api/structures/{slug}", request_body = StructureBody, params(("slug" = String, Path)), tag = "structures",
+#[utoipa::path(put, path = "/api/structures/{slug}", request_body = StructureBody, params(("slug" = String, Path, pattern = "^[a-z0-9][a-z0-9-]{0,63}$", description = "The structure's slug")), tag = "structures",
     responses((status = 201, description = "Created"), (status = 200, description = "Updated"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 409, description = "version conflict or duplicate id", body = super::openapi::ErrorBody), (status = 413, description = "payload too large", body = super::openapi::ErrorBody), (status = 422, description = "a pathway rule is broken (named)", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,

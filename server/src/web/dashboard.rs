@@ -155,10 +155,10 @@ impl Listed {
 async fn figures_of(state: &AppState, caller: &Caller, structure: Slug) -> Result<(Markup, u64), PageError> {
     let position = state.projections.applied();
     let dashboard = dashboard_for(state, caller, Some(structure)).await?;
-    let state = state.clone();
+    let (state, caller) = (state.clone(), caller.clone());
     let markup = blocking(move || {
         let listed = |beneficiary: StreamId| -> Result<Listed, ApiError> {
-            Ok(Listed { beneficiary, name: name_of(&state, beneficiary)? })
+            Ok(Listed { beneficiary, name: name_of(&state, &caller, beneficiary)? })
         };
         // The referral that opened each waiting person's episode: how long they have waited.
         let mut waiting = dashboard
