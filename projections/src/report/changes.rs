@@ -8,10 +8,10 @@
 //! rows hold — changed (a row whose detail changed but counts the same moves no figure, and is
 //! left out). A person's rows depend on their own stream only, so the events behind a person's
 //! share are found by folding that stream alone, up to the publication and then one later event
-//! at a time, and keeping the events after which that share changed. Figures without a list of their own (rates, shares, agreed hours) are
-//! traced through the lists they are computed from (`basis`); agreed hours through the structures'
-//! own records. Committees, which are meetings rather than people, through the people each
-//! committee reviewed (`COMMITTEE_ATTENDANCE`).
+//! at a time, and keeping the events after which that share changed. Figures without a list of
+//! their own (rates, shares, agreed hours) are traced through the lists they are computed from
+//! (`basis`); agreed hours through the structures' own records. Committees, which are meetings
+//! rather than people, through the people each committee reviewed (`COMMITTEE_ATTENDANCE`).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,6 +1,6 @@
 //! The printable activity report (CONTRACT §8), the lists behind its figures and what changed
-//! since a report was published, as French HTML pages: one section per part of the report, each figure with its definition under it, charts as
-//! SVG drawn here, an A4 print stylesheet.
+//! since a report was published, as French HTML pages: one section per part of the report, each
+//! figure with its definition under it, charts as SVG drawn here, an A4 print stylesheet.
 //!
 //! The pages obey the Content-Security-Policy of every page ([`CONTENT_SECURITY_POLICY`]): no
 //! script at all, no `style` attribute or element; the stylesheet is a static file
