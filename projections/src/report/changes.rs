@@ -124,7 +124,7 @@ pub fn changes<E: From<ApplyError>>(
             };
             let (mut people, mut removed, mut added) = (BTreeSet::new(), Vec::new(), Vec::new());
             for list in &basis.lists {
-                let (gone, came) = contributing(part.then.lists.get(list), part.now.lists.get(list));
+                let (gone, came) = contributing(list, part.then.lists.get(list), part.now.lists.get(list));
                 people.extend(gone.iter().chain(&came).filter_map(|row| row.beneficiary));
                 if shown(list) {
                     removed.extend(gone);
@@ -315,8 +315,23 @@ fn weight<'a>(rows: impl IntoIterator<Item = &'a Row> + Clone) -> (usize, u64) {
     (rows.clone().into_iter().count(), hours_of(rows).hundredths)
 }
 
-/// The rows only `then` has and those only `now` has, for whoever's weight in the figure changed.
-fn contributing(then: &[Row], now: &[Row]) -> (Vec<Row>, Vec<Row>) {
+/// Whether someone's rows of `list` changed in a way that can move a figure. For most lists, their
+/// weight; for the people each committee reviewed, the rows themselves: a follow-up moved from one
+/// day to another weighs the same but can make or unmake a committee (a day no one else met on).
+fn moved<'a>(
+    list: &str,
+    was: impl IntoIterator<Item = &'a Row> + Clone,
+    is: impl IntoIterator<Item = &'a Row> + Clone,
+) -> bool {
+    if list == COMMITTEE_ATTENDANCE {
+        !was.into_iter().eq(is)
+    } else {
+        weight(was) != weight(is)
+    }
+}
+
+/// The rows only `then` has and those only `now` has, for whoever's rows moved the figure.
+fn contributing(list: &str, then: &[Row], now: &[Row]) -> (Vec<Row>, Vec<Row>) {
     let (removed, added) = difference(then, now);
     let mut whose: BTreeMap<Whom, (Vec<&Row>, Vec<&Row>)> = BTreeMap::new();
     for row in &removed {
@@ -327,7 +342,7 @@ fn contributing(then: &[Row], now: &[Row]) -> (Vec<Row>, Vec<Row>) {
     }
     let moved: BTreeSet<Whom> = whose
         .into_iter()
-        .filter(|(_, (gone, came))| weight(gone.iter().copied()) != weight(came.iter().copied()))
+        .filter(|(_, (gone, came))| moved(list, gone.iter().copied(), came.iter().copied()))
         .map(|(whom, _)| whom)
         .collect();
     let keep = |rows: Vec<Row>| rows.into_iter().filter(|row| moved.contains(&whom(row))).collect();
@@ -403,7 +418,7 @@ fn person_causes(
         let current = lists_of(&alone);
         for ((part, _), (was, is)) in scopes.iter().zip(previous.iter().zip(&current)) {
             let ids: BTreeSet<&str> = was.ids().chain(is.ids()).collect();
-            for id in ids.into_iter().filter(|id| weight(was.get(id)) != weight(is.get(id))) {
+            for id in ids.into_iter().filter(|id| moved(id, was.get(id), is.get(id))) {
                 causes.entry((*part, id.to_owned())).or_default().push(Cause::from(event));
             }
         }
