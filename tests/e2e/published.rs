@@ -169,10 +169,10 @@ async fn a_published_report_is_reproduced_byte_for_byte_and_its_changes_are_expl
     let events_of = |figure: &str| -> Vec<String> {
         listed[figure]["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
     };
-    assert_eq!(events_of("outcomes.exits"), [late_exit.clone()]);
-    assert_eq!(events_of("people.present_at_end"), [late_exit.clone()]);
-    assert_eq!(events_of("outcomes.durable_employment"), [correction.clone()]);
-    assert_eq!(events_of("outcomes.other_exits"), [correction.clone()]);
+    assert_eq!(events_of("outcomes.exits"), [late_exit.as_str()]);
+    assert_eq!(events_of("people.present_at_end"), [late_exit.as_str()]);
+    assert_eq!(events_of("outcomes.durable_employment"), [correction.as_str()]);
+    assert_eq!(events_of("outcomes.other_exits"), [correction.as_str()]);
     assert_eq!(events_of("outcomes.dynamic_exit_rate"), [late_exit.clone(), correction.clone()]);
     for (figure, change) in &listed {
         let events = events_of(figure);
