@@ -1,29 +1,32 @@
-//! Format stability: a page of events encoded with format 1 is kept in the repo and must decode
+//! Format stability: a page of events encoded with each format is kept in the repo and must decode
 //! forever, to the same events. Today's encoder must also produce the same bytes; if it does not,
 //! the stored format changed: bump `PAGE_FORMAT`/`RECORD_FORMAT`, keep a decoder for the old
-//! version and add a golden file for the new one. `UPDATE_GOLDEN=1` rewrites the file (only for a
-//! new format version, never to make this test pass).
+//! version and add a golden file for the new one. A new event type is such a change (a new tag):
+//! record format 2 added `report_published`, with `page-v2.bin` beside the untouched `page-v1.bin`.
+//! `UPDATE_GOLDEN=1` writes the newest format's file (only when that format is new, never to make
+//! this test pass); older files are never rewritten.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use parcours_core::store::page::{decode_record, encode_record, frames, hash, PageBuilder, PAGE_FORMAT, RECORD_FORMAT};
+use parcours_core::store::page::{
+    decode_record, encode_record, frames, hash, record_format, PageBuilder, PAGE_FORMAT, RECORD_FORMAT,
+};
 use parcours_core::vocabulary::*;
 use uuid::Uuid;
 
-fn golden_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/page-v1.bin")
+fn golden_path(format: u8) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/page-v{format}.bin"))
 }
 
 fn date(text: &str) -> Date {
     text.parse().unwrap()
 }
 
-/// One event of every type, with every optional field set somewhere.
-fn events() -> Vec<Envelope> {
-    let stream = StreamId(Uuid::from_u128(0x0193_c9a2_0000_7000_8000_0000_0000_0001));
+/// One step of every type of record format 1, with every optional field set somewhere.
+fn steps_v1() -> Vec<Step> {
     let structure = Slug::new("menage-service-agen").unwrap();
-    let steps = vec![
+    vec![
         Step::Registered(Registered {
             structure: structure.clone(),
             gender: Gender::Female,
@@ -93,7 +96,32 @@ fn events() -> Vec<Envelope> {
             kind: StructureKind::Ai,
             agreed_hours: BTreeMap::from([(2024, Hours::whole(4200))]),
         }),
-    ];
+    ]
+}
+
+/// Format 2: format 1's steps, then the step it added.
+fn steps_v2() -> Vec<Step> {
+    let mut steps = steps_v1();
+    steps.push(Step::ReportPublished(ReportPublished {
+        report: ReportKind::Activity,
+        structures: vec![Slug::new("aci-agen").unwrap(), Slug::new("menage-service-agen").unwrap()],
+        from: date("2023-01-01"),
+        to: date("2023-12-31"),
+        definitions: "v1".into(),
+        family_quotient_bands: vec![500, 1000],
+        position: 1_234_567,
+        sha256: ReportDigests {
+            json: Sha256Digest([0x11; 32]),
+            csv: Sha256Digest([0x22; 32]),
+            html: Sha256Digest([0x33; 32]),
+        },
+    }));
+    steps
+}
+
+/// The steps as the events of one stream, chained.
+fn events(steps: Vec<Step>) -> Vec<Envelope> {
+    let stream = StreamId(Uuid::from_u128(0x0193_c9a2_0000_7000_8000_0000_0000_0001));
     let mut prev_hash = [0u8; 32];
     steps
         .into_iter()
@@ -121,22 +149,35 @@ fn events() -> Vec<Envelope> {
 fn encode_page(events: &[Envelope]) -> Vec<u8> {
     let mut page = PageBuilder::new();
     for event in events {
-        page.push(&encode_record(event).unwrap());
+        page.push(record_format(event), &encode_record(event).unwrap());
     }
     page.finish()
 }
 
-#[test]
-fn format_1_pages_still_decode_to_the_same_events() {
-    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 1), "new format: add a golden file for it, keep this one");
-    let expected = events();
-    assert_eq!(expected.len(), StepKind::ALL.len(), "the golden page holds one event of every type");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(golden_path(), encode_page(&expected)).unwrap();
+/// The golden page of record format `format` decodes to `expected`, and today's encoder writes
+/// the same bytes for those events.
+fn check_golden(format: u8, expected: &[Envelope]) {
+    if format == RECORD_FORMAT && std::env::var_os("UPDATE_GOLDEN").is_some() && !golden_path(format).exists() {
+        std::fs::write(golden_path(format), encode_page(expected)).unwrap();
     }
-    let stored = std::fs::read(golden_path()).expect("golden file core/tests/golden/page-v1.bin");
+    let stored = std::fs::read(golden_path(format)).unwrap_or_else(|_| panic!("golden file page-v{format}.bin"));
     let decoded: Vec<Envelope> =
         frames(&stored).unwrap().map(|record| decode_record(record.unwrap()).unwrap()).collect();
     assert_eq!(decoded, expected);
-    assert_eq!(encode_page(&expected), stored, "today's encoder changed the stored bytes without a version bump");
+    assert_eq!(encode_page(expected), stored, "today's encoder changed the stored bytes without a version bump");
+}
+
+#[test]
+fn format_1_pages_still_decode_to_the_same_events() {
+    let expected = events(steps_v1());
+    assert!(expected.iter().all(|event| record_format(event) == 1), "format 1's events are still framed as format 1");
+    check_golden(1, &expected);
+}
+
+#[test]
+fn format_2_pages_decode_to_the_same_events() {
+    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 2), "new format: add a golden file for it, keep these");
+    let expected = events(steps_v2());
+    assert_eq!(expected.len(), StepKind::ALL.len(), "the newest golden page holds one event of every type");
+    check_golden(2, &expected);
 }

@@ -103,7 +103,8 @@ impl Names {
 
 impl Fact {
     /// The fact a step states; `None` for steps that are not facts of a pathway (corrections, which
-    /// change facts, and structure updates, which belong to a structure's stream).
+    /// change facts; structure updates and report publications, which belong to streams of their
+    /// own and never reach a pathway's history).
     pub(crate) fn of(step: &Step, structures: &mut Interner, names: &mut Names) -> Option<Fact> {
         Some(match step {
             Step::Registered(registered) => Fact::Registered {
@@ -154,7 +155,7 @@ impl Fact {
                 situation: follow_up.situation,
             },
             Step::PersonalDataErased(_) => Fact::PersonalDataErased,
-            Step::Corrected(_) | Step::StructureUpdated(_) => return None,
+            Step::Corrected(_) | Step::StructureUpdated(_) | Step::ReportPublished(_) => return None,
         })
     }
 }

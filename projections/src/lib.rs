@@ -47,7 +47,7 @@ pub use pathway::{
 pub use people::{PeopleQuery, PersonRow, PersonStatus};
 pub use period::{Period, PeriodError};
 pub use projections::{ApplyError, Projections};
-pub use runner::{rebuild, Live, RunnerError};
+pub use runner::{rebuild, rebuild_until, Live, RunnerError};
 pub use structures::StructureRecord;
 
 #[cfg(test)]

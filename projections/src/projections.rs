@@ -174,11 +174,17 @@ impl Projections {
             return Err(ApplyError::OutOfOrder { expected, found: envelope.position });
         }
         self.applied = envelope.position;
-        if let Step::StructureUpdated(update) = &envelope.step {
-            // Each update states the whole structure; the latest in the log counts.
-            self.structures.intern(&update.slug);
-            self.records.insert(update.slug.clone(), StructureRecord::from(update));
-            return Ok(());
+        match &envelope.step {
+            Step::StructureUpdated(update) => {
+                // Each update states the whole structure; the latest in the log counts.
+                self.structures.intern(&update.slug);
+                self.records.insert(update.slug.clone(), StructureRecord::from(update));
+                return Ok(());
+            }
+            // A publication says what a report counted; it is no fact of anyone's pathway and
+            // changes no figure (the published reports are read from their own stream).
+            Step::ReportPublished(_) => return Ok(()),
+            _ => {}
         }
         let ix = match known {
             Some(ix) => ix,
@@ -203,6 +209,18 @@ impl Projections {
             }
         }
         Ok(())
+    }
+
+    /// Applies an event of a partial log: the events of a few streams, in log order, with the
+    /// positions of all other streams missing. Only for questions about those streams alone (what
+    /// changed one person's rows in a report); the projections that answer everything see every
+    /// position through [`Projections::apply`].
+    pub(crate) fn apply_sparse(&mut self, envelope: &Envelope) -> Result<(), ApplyError> {
+        if envelope.position <= self.applied {
+            return Err(ApplyError::OutOfOrder { expected: self.applied + 1, found: envelope.position });
+        }
+        self.applied = envelope.position - 1;
+        self.apply(envelope)
     }
 
     fn beneficiary_ix(&mut self, stream: StreamId) -> BeneficiaryIx {

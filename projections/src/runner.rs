@@ -49,7 +49,14 @@ pub enum RunnerError {
 /// order, taking them from the decoders in the same rotation. The folded pages go back to the
 /// decoder that built them to be freed there: freeing is a good part of a page's cost, and memory
 /// is freed fastest by the thread that allocated it.
-pub fn rebuild(store: &Store, mut progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
+pub fn rebuild(store: &Store, progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
+    rebuild_until(store, u64::MAX, progress)
+}
+
+/// Folds the log from position 0 up to position `last` included: the projections as they stood
+/// when the log ended there (a published report is reproduced from them). Stops reading at `last`;
+/// a log shorter than that is folded whole, which the caller sees in `applied_position`.
+pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
     let decoders = std::thread::available_parallelism().map_or(REBUILD_DECODERS_MIN, |cores| cores.get());
     let decoders = decoders.max(REBUILD_DECODERS_MIN);
     let queue = REBUILD_QUEUE_PAGES / decoders;
@@ -68,6 +75,9 @@ pub fn rebuild(store: &Store, mut progress: impl FnMut(u64)) -> Result<Projectio
         }
         scope.spawn(move || {
             for (page, decoder) in store.raw_pages_from(1).zip((0..decoders).cycle()) {
+                if page.as_ref().is_ok_and(|page| page.first_position() > last) {
+                    break;
+                }
                 let failed = page.is_err();
                 if raw_senders[decoder].send(page).is_err() || failed {
                     break;
@@ -77,15 +87,21 @@ pub fn rebuild(store: &Store, mut progress: impl FnMut(u64)) -> Result<Projectio
         let mut projections = Projections::new();
         // Almost every event is a fact in the histories: one allocation instead of a vector that
         // doubles, copying itself, about twenty times. More events may come while rebuilding.
-        projections.reserve(usize::try_from(store.last_position()).unwrap_or(0));
+        projections.reserve(usize::try_from(store.last_position().min(last)).unwrap_or(0));
         // The decoders end after the last page; a page missing in the rotation means the end.
         for decoder in (0..decoders).cycle() {
             let Ok(events) = decoded[decoder].recv() else { break };
             let events = events?;
-            projections.apply_all(&events)?;
+            let kept = events.partition_point(|event| event.position <= last);
+            let past_last = kept < events.len();
+            projections.apply_all(&events[..kept])?;
             progress(projections.applied_position());
             // A decoder that has stopped frees nothing more: the page is freed here instead.
             let _ = spent[decoder].send(events);
+            if past_last {
+                // Past `last`: dropping the receivers stops the decoders and the reading thread.
+                break;
+            }
         }
         projections.shrink_to_fit();
         Ok(projections)

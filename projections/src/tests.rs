@@ -2,6 +2,7 @@
 //! counted by hand out; and a property test that live and rebuilt projections agree.
 
 mod audit;
+mod changes;
 mod corrections;
 mod dashboard;
 mod disclosure;

@@ -116,6 +116,57 @@ pub enum Command {
 pub enum ReportCommand {
     /// The activity report of one or more structures, as an admin sees it through the API.
     Activity(ActivityArgs),
+    /// Publishes an activity report: records its question, the log position it counted and the
+    /// SHA-256 of its JSON, CSV and printable bytes, and prints the publication.
+    Publish(PublishArgs),
+    /// Lists the published reports; with an id, gives that report back byte for byte (recomputed
+    /// from the log as of its position and checked against its SHA-256; exit 1 if it differs).
+    Published {
+        /// A publication's id.
+        id: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: ReportFormatArg,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// What changed since a publication: figure by figure, the values then and now, the rows and
+    /// the events recorded since behind each difference.
+    Changes {
+        /// A publication's id.
+        id: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: ChangesFormatArg,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum ChangesFormatArg {
+    #[default]
+    Json,
+    Html,
+}
+
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// A structure (repeat, or separate several with commas).
+    #[arg(long = "structure", required = true)]
+    pub structures: Vec<String>,
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// Last day of the period, included.
+    #[arg(long)]
+    pub to: String,
+    /// The version of the definitions (v1, ...); the latest by default.
+    #[arg(long)]
+    pub definitions: Option<String>,
+    /// Family-quotient thresholds in euros, increasing (default 700).
+    #[arg(long = "family-quotient-bands")]
+    pub family_quotient_bands: Option<String>,
+    #[command(flatten)]
+    pub data: DataDir,
 }
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]

@@ -8,16 +8,19 @@ use std::time::Instant;
 use anyhow::Context;
 use parcours_core::store::access::Role;
 use parcours_core::store::{Store, StoreError, StoreOptions};
-use parcours_core::vocabulary::{Actor, Date, Slug, StreamId};
+use parcours_core::vocabulary::{Actor, Date, EventId, Slug, StreamId};
 use parcours_projections::{rebuild, EntriesQuery, GroupBy, OutcomeQuery, Period};
 
+use crate::access::Caller;
 use crate::api::admin::check_token_request;
+use crate::api::published::{changes_body, list_body, PublishedJson};
 use crate::api::reports::{render, ReportFormat, ReportParams};
 use crate::cli::{
-    ActivityArgs, Cli, Command, OutputFormat, ReportCommand, ReportFormatArg, RoleArg, StatsArgs, StatsKind,
-    TokenCommand,
+    ActivityArgs, ChangesFormatArg, Cli, Command, OutputFormat, PublishArgs, ReportCommand, ReportFormatArg, RoleArg,
+    StatsArgs, StatsKind, TokenCommand,
 };
 use crate::json::{self, Identity};
+use crate::publication::{self, Publication, PublicationError};
 
 /// Who the command line acts as, in `recorded_by` and `created_by`: whoever can open the data
 /// directory holds every right over it.
@@ -149,6 +152,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             verify_export(&file, public_key.as_deref(), data.as_deref())
         }
         Command::Report { command: ReportCommand::Activity(args) } => activity_report(args),
+        Command::Report { command: ReportCommand::Publish(args) } => publish_report(args),
+        Command::Report { command: ReportCommand::Published { id, format, data } } => {
+            published_report(id.as_deref(), format, &data.path)
+        }
+        Command::Report { command: ReportCommand::Changes { id, format, data } } => {
+            report_changes(&id, format, &data.path)
+        }
     }
 }
 
@@ -198,38 +208,127 @@ fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The activity report as the API gives it to an admin: the same parameters, the same bytes
-/// (JSON gets a final line break).
-fn activity_report(args: ActivityArgs) -> anyhow::Result<ExitCode> {
+/// A report's question from the command line's flags, read by the API's parser (one reading of a
+/// question for both), its errors named as the flags.
+fn report_params(structures: &[String], optional: [(&str, Option<&String>); 4]) -> anyhow::Result<ReportParams> {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    for structure in &args.structures {
+    for structure in structures {
         query.append_pair("structure", structure);
     }
-    let optional = [
-        ("from", &args.from),
-        ("to", &args.to),
-        ("definitions", &args.definitions),
-        ("family_quotient_bands", &args.family_quotient_bands),
-    ];
     for (name, value) in optional {
         if let Some(value) = value {
             query.append_pair(name, value);
         }
     }
-    // One reading of the question for both: the flags go through the API's parser.
-    let mut params = ReportParams::parse(&query.finish(), false).map_err(|message| as_flag(&message))?;
-    params.format = match args.format {
+    ReportParams::parse(&query.finish(), false).map_err(|message| as_flag(&message))
+}
+
+fn report_format(format: ReportFormatArg) -> ReportFormat {
+    match format {
         ReportFormatArg::Json => ReportFormat::Json,
         ReportFormatArg::Html => ReportFormat::Html,
         ReportFormatArg::Csv => ReportFormat::Csv,
-    };
-    let today = Date(chrono::Utc::now().with_timezone(&StoreOptions::default().timezone).date_naive());
-    let query = params.query(today, true).map_err(|message| as_flag(&message))?;
+    }
+}
+
+/// Today where the store is, as the server would date an event.
+fn today() -> Date {
+    Date(chrono::Utc::now().with_timezone(&StoreOptions::default().timezone).date_naive())
+}
+
+/// The activity report as the API gives it to an admin: the same parameters, the same bytes
+/// (JSON gets a final line break).
+fn activity_report(args: ActivityArgs) -> anyhow::Result<ExitCode> {
+    let optional = [
+        ("from", args.from.as_ref()),
+        ("to", args.to.as_ref()),
+        ("definitions", args.definitions.as_ref()),
+        ("family_quotient_bands", args.family_quotient_bands.as_ref()),
+    ];
+    let mut params = report_params(&args.structures, optional)?;
+    params.format = report_format(args.format);
+    let query = params.query(today(), true).map_err(|message| as_flag(&message))?;
     let store = open(&args.data.path)?;
     let projections = rebuild(&store, |_| {})?;
     let report = projections.activity_report(&query)?;
     let mut body = render(&report, params.format, true)?;
     if params.format == ReportFormat::Json {
+        body.push(b'\n');
+    }
+    std::io::stdout().lock().write_all(&body)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Publishes an activity report, as `POST /api/reports/activity/publish` does for an admin.
+fn publish_report(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let optional = [
+        ("from", Some(&args.from)),
+        ("to", Some(&args.to)),
+        ("definitions", args.definitions.as_ref()),
+        ("family_quotient_bands", args.family_quotient_bands.as_ref()),
+    ];
+    let today = today();
+    let query = report_params(&args.structures, optional)?.query(today, true).map_err(|message| as_flag(&message))?;
+    let store = open(&args.data.path)?;
+    let projections = rebuild(&store, |_| {})?;
+    let (report, position) = publication::report_now(&projections, &query)?;
+    let Publication { step, .. } = Publication::of(report, &query, position)?;
+    let (envelope, published) = publication::record(&store, step, today, Actor(CLI_ACTOR.into()))?;
+    println!("{}", serde_json::to_string_pretty(&PublishedJson::of(&envelope, &published))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn publication_id(id: &str) -> anyhow::Result<EventId> {
+    id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a publication id (a UUID)"))
+}
+
+/// Whoever opens the data directory holds every right over it: the command line reads as an admin.
+fn cli_caller() -> Caller {
+    Caller { actor: Actor(CLI_ACTOR.into()), role: Role::Admin, structures: Vec::new(), csrf: None }
+}
+
+/// Lists the publications, or prints one as published: the very bytes, so that `sha256sum` of the
+/// output is the digest the publication recorded.
+fn published_report(id: Option<&str>, format: ReportFormatArg, data: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = open(data)?;
+    let Some(id) = id else {
+        let mut body = list_body(&publication::published(&store)?, &cli_caller())?;
+        body.push(b'\n');
+        std::io::stdout().lock().write_all(&body)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let id = publication_id(id)?;
+    let (_, published) = publication::find(&store, id)?
+        .ok_or_else(|| anyhow::anyhow!("no published report {id} in {}", data.display()))?;
+    match publication::reproduce(&store, &published) {
+        Ok(reproduced) => {
+            std::io::stdout().lock().write_all(reproduced.rendered.bytes(report_format(format)))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error @ (PublicationError::DigestMismatch { .. } | PublicationError::LogTooShort { .. })) => {
+            eprintln!("NOT REPRODUCIBLE: {error}");
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// What changed since a publication, as `GET /api/reports/published/{id}/changes` gives it.
+fn report_changes(id: &str, format: ChangesFormatArg, data: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let id = publication_id(id)?;
+    let store = open(data)?;
+    let (envelope, published) = publication::find(&store, id)?
+        .ok_or_else(|| anyhow::anyhow!("no published report {id} in {}", data.display()))?;
+    let projections = rebuild(&store, |_| {})?;
+    let (now, now_at) = publication::report_now(&projections, &publication::question(&published)?)?;
+    drop(projections);
+    let changes = publication::changes_since(&store, &published, &now, now_at)?;
+    let format = match format {
+        ChangesFormatArg::Json => ReportFormat::Json,
+        ChangesFormatArg::Html => ReportFormat::Html,
+    };
+    let mut body = changes_body(&envelope, &published, &changes, &now, format, StoreOptions::default().timezone)?;
+    if format == ReportFormat::Json {
         body.push(b'\n');
     }
     std::io::stdout().lock().write_all(&body)?;

@@ -207,6 +207,7 @@ labels!(StepKind {
     Corrected => "Correction",
     PersonalDataErased => "Effacement des données personnelles",
     StructureUpdated => "Mise à jour de la structure",
+    ReportPublished => "Publication d'un rapport",
 });
 
 labels!(PersonStatus {

@@ -13,6 +13,7 @@ pub mod json;
 mod labels;
 pub mod listen;
 pub mod metrics;
+pub mod publication;
 pub mod report_html;
 mod retention;
 mod serve;

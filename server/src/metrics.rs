@@ -119,9 +119,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let response = next.run(request).await;
     let seconds = started.elapsed().as_secs_f64();
     let metrics = &state.metrics;
-    if route == "/api/beneficiaries/{id}/events" && method == "POST"
-        || route == "/api/beneficiaries" && method == "POST"
-    {
+    if method == "POST" && (route == "/api/beneficiaries/{id}/events" || route == "/api/beneficiaries") {
         metrics.append_seconds.observe(seconds);
     }
     metrics.request_seconds.get_or_create(&RouteLabels { route: route.clone() }).observe(seconds);

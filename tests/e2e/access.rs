@@ -48,7 +48,7 @@ fn route(path: &str) -> String {
     for index in 1..parts.len() {
         let previous = parts[index - 1].clone();
         match previous.as_str() {
-            "beneficiaries" | "tokens" => parts[index] = "{id}".into(),
+            "beneficiaries" | "tokens" | "published" => parts[index] = "{id}".into(),
             "structures" => parts[index] = "{slug}".into(),
             _ => {}
         }
@@ -91,6 +91,10 @@ fn body(name: &str) -> Option<Value> {
         "erase" => json!({"reason": "request"}),
         "structure" => json!({"name": "Structure", "kind": "aci", "agreed_hours": {"2025": 4200}}),
         "token" => json!({"role": "evaluator"}),
+        "publish_own" | "publish_other" => {
+            let structure = if name == "publish_own" { "aci-agen" } else { "ei-marmande" };
+            json!({"structures": [structure], "from": days_ago(60), "to": days_ago(0)})
+        }
         other => panic!("no body named {other}"),
     })
 }
@@ -110,6 +114,12 @@ async fn every_cell_of_the_access_matrix_holds_against_the_real_server() {
         let (_, secret) = token(&admin, role, structures).await;
         clients.insert(role, Client::new(&server.url).with_token(&secret));
     }
+    let mut published = Vec::new();
+    for name in ["publish_own", "publish_other"] {
+        let answer = admin.post("/api/reports/activity/publish", &body(name).unwrap()).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        published.push(answer.body["id"].as_str().unwrap().to_owned());
+    }
     let (revoked_id, revoked) = token(&admin, "coordinator", &["aci-agen"]).await;
     assert_eq!(admin.delete_status(&format!("/api/tokens/{revoked_id}")).await, 204);
     clients.insert("revoked", Client::new(&server.url).with_token(&revoked));
@@ -118,6 +128,7 @@ async fn every_cell_of_the_access_matrix_holds_against_the_real_server() {
     let cells = cells();
     for cell in &cells {
         let mut path = cell.path.replace("{own}", &own).replace("{other}", &other);
+        path = path.replace("{other_report}", &published[1]).replace("{report}", &published[0]);
         path = path.replace("{missing}", "00000000-0000-7000-8000-00000000dead");
         if path.contains("{spare}") {
             path = path.replace("{spare}", &person(&admin, "aci-agen").await);

@@ -24,6 +24,8 @@ pub enum StreamKind {
     Empty,
     Beneficiary,
     Structure,
+    /// The stream of published reports: `report_published` only.
+    Reports,
 }
 
 /// One event of a stream as it counts now (after corrections). Corrections themselves are not
@@ -121,6 +123,7 @@ impl Pathway {
                 self.trainings.values_mut().for_each(|closed| *closed = true);
             }
             Step::PersonalDataErased(_) => self.erased = true,
+            Step::ReportPublished(_) => self.kind = StreamKind::Reports,
             Step::HoursWorked(_)
             | Step::SkillsAssessed(_)
             | Step::SupportProvided(_)
@@ -206,6 +209,7 @@ fn check_correction(
     if state.pathway.kind != StreamKind::Beneficiary {
         return Err(match state.pathway.kind {
             StreamKind::Structure => Violation::NotAStructureStep(StepKind::Corrected),
+            StreamKind::Reports => Violation::NotAReportStep(StepKind::Corrected),
             _ => Violation::FirstEventMustBeRegistration(StepKind::Corrected),
         });
     }
@@ -258,7 +262,9 @@ fn check_correction(
 fn check_step(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<Date>) -> Result<(), Violation> {
     let kind = step.kind();
     match (pathway.kind, step) {
-        (StreamKind::Empty, Step::Registered(_) | Step::StructureUpdated(_)) => return Ok(()),
+        (StreamKind::Empty, Step::Registered(_) | Step::StructureUpdated(_) | Step::ReportPublished(_)) => {
+            return Ok(())
+        }
         (StreamKind::Empty, _) => return Err(Violation::FirstEventMustBeRegistration(kind)),
         (StreamKind::Structure, Step::StructureUpdated(update)) => {
             return match &pathway.structure_slug {
@@ -270,7 +276,10 @@ fn check_step(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<D
             };
         }
         (StreamKind::Structure, _) => return Err(Violation::NotAStructureStep(kind)),
+        (StreamKind::Reports, Step::ReportPublished(_)) => return Ok(()),
+        (StreamKind::Reports, _) => return Err(Violation::NotAReportStep(kind)),
         (StreamKind::Beneficiary, Step::StructureUpdated(_)) => return Err(Violation::StructureStepInPathway),
+        (StreamKind::Beneficiary, Step::ReportPublished(_)) => return Err(Violation::ReportStepInPathway),
         (StreamKind::Beneficiary, _) => {}
     }
 

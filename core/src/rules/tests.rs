@@ -185,6 +185,26 @@ fn structure_streams_hold_structure_updates_only() {
 }
 
 #[test]
+fn the_report_stream_holds_publications_only_and_they_are_not_corrected() {
+    let digest = "ab".repeat(32);
+    let published = (
+        "report_published",
+        "2024-02-01",
+        json!({"report": "activity", "structures": ["aci-agen"], "from": "2023-01-01", "to": "2023-12-31",
+            "definitions": "v1", "family_quotient_bands": [700], "position": 42,
+            "sha256": {"json": digest, "csv": digest, "html": digest}}),
+    );
+    expect(&[], proposed(published.clone()), None);
+    let reports = [published.clone()];
+    expect(&reports, proposed(published.clone()), None);
+    expect(&reports, proposed(registered()), Some("report_stream_holds_publications_only"));
+    expect(&reports, ("2024-06-01", correct(0, None)), Some("report_stream_holds_publications_only"));
+    expect(&[registered()], proposed(published.clone()), Some("report_publication_in_pathway"));
+    let structure = ("structure_updated", "2024-01-01", json!({"slug": "aci-agen", "name": "ACI", "kind": "aci"}));
+    expect(&[structure], proposed(published), Some("structure_stream_holds_structure_updates_only"));
+}
+
+#[test]
 fn corrections_name_a_live_event_of_the_stream_and_keep_its_type() {
     let history = [registered(), referred("2024-02-01"), contract("2024-02-05", "c1")];
     expect(&history, ("2024-06-01", correct(2, None)), None);

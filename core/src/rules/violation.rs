@@ -16,6 +16,10 @@ pub enum Violation {
     NotAStructureStep(StepKind),
     #[error("une mise à jour de structure ne peut pas être enregistrée dans le parcours d'une personne")]
     StructureStepInPathway,
+    #[error("le flux des rapports publiés ne contient que des publications (report_published), pas « {0} »")]
+    NotAReportStep(StepKind),
+    #[error("une publication de rapport ne peut pas être enregistrée dans le parcours d'une personne")]
+    ReportStepInPathway,
     #[error("le flux de la structure « {existing} » ne peut pas recevoir la structure « {proposed} »")]
     StructureSlugMismatch { existing: String, proposed: String },
     #[error("la date {occurred_on} est dans le futur (nous sommes le {today})")]
@@ -76,6 +80,8 @@ impl Violation {
             NotAStructureStep(_) => "structure_stream_holds_structure_updates_only",
             StructureStepInPathway => "structure_update_in_pathway",
             StructureSlugMismatch { .. } => "structure_slug_mismatch",
+            NotAReportStep(_) => "report_stream_holds_publications_only",
+            ReportStepInPathway => "report_publication_in_pathway",
             DateInFuture { .. } => "date_in_future",
             MonthInFuture { .. } => "month_in_future",
             EpisodeAlreadyOpen { .. } => "episode_already_open",

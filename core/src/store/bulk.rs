@@ -80,7 +80,7 @@ impl<'a> BulkWriter<'a> {
             self.page_key = position;
         }
         let location = Location { page: self.page_key, index: self.builder.count() as u16 };
-        self.builder.push(&record);
+        self.builder.push(page::record_format(envelope), &record);
         if self.trees.ids.get(envelope.id.as_bytes())?.is_some() {
             return Err(StoreError::Import { position, problem: format!("event id {} appears twice", envelope.id) });
         }

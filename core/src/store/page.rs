@@ -3,9 +3,15 @@
 //! ```text
 //! log tree:  key = first position of the page (u64, big-endian)  →  page
 //! page:      [format: u8 = PAGE_FORMAT][count: u16 LE] frame × count
-//! frame:     [format: u8 = RECORD_FORMAT][len: u32 LE][crc32(record): u32 LE][record: len bytes]
+//! frame:     [format: u8 = 1 or 2][len: u32 LE][crc32(record): u32 LE][record: len bytes]
 //! record:    bincode 2 (standard config) of `Envelope`
 //! ```
+//! Record formats: 1 holds the steps up to `structure_updated`; 2 adds `report_published` (a
+//! `Step` variant appended at the end, so its tag is new and every older tag keeps its meaning).
+//! Every format-1 record is a format-2 record with the same meaning, hence one decoder for both.
+//! Each record is framed with the lowest format that holds it ([`record_format`]): a binary that
+//! knows only format 1 still reads every other event, and refuses a publication as an unknown
+//! format rather than as damage.
 //! An event's hash is SHA-256 of its record bytes; each record holds the hash of the previous event
 //! of the log and of its stream, so both chains cover everything stored, ciphertext included.
 //!
@@ -16,10 +22,13 @@ use sha2::{Digest, Sha256};
 
 use super::StoreError;
 use crate::limits::{EVENT_BYTES_MAX, PAGE_EVENTS_MAX, RECORD_DECODE_BYTES_MAX};
-use crate::vocabulary::Envelope;
+use crate::vocabulary::{Envelope, Step, StepKind};
 
 pub const PAGE_FORMAT: u8 = 1;
-pub const RECORD_FORMAT: u8 = 1;
+/// The newest record format, the only one `report_published` is framed with.
+pub const RECORD_FORMAT: u8 = 2;
+/// The oldest record format still read.
+const RECORD_FORMAT_OLDEST: u8 = 1;
 const PAGE_HEADER: usize = 3;
 const FRAME_HEADER: usize = 9;
 
@@ -49,6 +58,22 @@ pub fn decode_record(bytes: &[u8]) -> Result<Envelope, bincode::error::DecodeErr
         return Err(bincode::error::DecodeError::Other("trailing bytes after the record"));
     }
     Ok(envelope)
+}
+
+/// The lowest record format that holds an event: that of its step, or of the step a correction
+/// puts in place.
+pub fn record_format(envelope: &Envelope) -> u8 {
+    let format = |kind: StepKind| match kind {
+        StepKind::ReportPublished => 2,
+        _ => RECORD_FORMAT_OLDEST,
+    };
+    match &envelope.step {
+        Step::Corrected(correction) => {
+            let replaced = correction.replacement.as_ref().map(|replacement| replacement.step.kind());
+            replaced.map_or(RECORD_FORMAT_OLDEST, format)
+        }
+        step => format(step.kind()),
+    }
 }
 
 pub fn hash(record: &[u8]) -> Hash {
@@ -88,9 +113,11 @@ impl PageBuilder {
         FRAME_HEADER + record.len()
     }
 
-    pub fn push(&mut self, record: &[u8]) {
+    /// Adds a record framed with `format` ([`record_format`] of its event).
+    pub fn push(&mut self, format: u8, record: &[u8]) {
         assert!(record.len() <= EVENT_BYTES_MAX && self.count() < PAGE_EVENTS_MAX, "page limits checked by the writer");
-        self.bytes.push(RECORD_FORMAT);
+        debug_assert!((RECORD_FORMAT_OLDEST..=RECORD_FORMAT).contains(&format));
+        self.bytes.push(format);
         self.bytes.extend_from_slice(&(record.len() as u32).to_le_bytes());
         self.bytes.extend_from_slice(&crc32fast::hash(record).to_le_bytes());
         self.bytes.extend_from_slice(record);
@@ -171,7 +198,7 @@ impl<'a> Frames<'a> {
         }
         let header = self.bytes.get(self.offset..self.offset + FRAME_HEADER);
         let Some(header) = header else { return Err(PageDamage::FrameOverrun { index }) };
-        if header[0] != RECORD_FORMAT {
+        if !(RECORD_FORMAT_OLDEST..=RECORD_FORMAT).contains(&header[0]) {
             return Err(PageDamage::RecordFormat { index, format: header[0] });
         }
         let len = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;

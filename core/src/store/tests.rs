@@ -450,7 +450,7 @@ mod verifiable_histories {
             edit(&mut events);
             let mut builder = page::PageBuilder::new();
             for event in &events {
-                builder.push(&page::encode_record(event).unwrap());
+                builder.push(page::record_format(event), &page::encode_record(event).unwrap());
             }
             log.insert(key, builder.finish()).unwrap();
         };

@@ -354,7 +354,7 @@ impl Writer {
                 page_key = event.envelope.position;
             }
             locations.push(Location { page: page_key, index: builder.count() as u16 });
-            builder.push(&event.record);
+            builder.push(page::record_format(&event.envelope), &event.record);
         }
         self.trees.log.insert(page::position_key(page_key), builder.finish())?;
         for (event, location) in pending.iter().zip(&locations) {

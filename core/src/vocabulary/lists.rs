@@ -222,6 +222,11 @@ closed_list!(StructureKind {
     Other = "other",
 });
 
+closed_list!(
+    /// Which report a `report_published` event records: only the activity report so far.
+    ReportKind { Activity = "activity" }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

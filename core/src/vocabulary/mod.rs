@@ -18,7 +18,7 @@ pub use envelope::{Actor, Envelope, NewEvent, Timestamp};
 pub use lists::*;
 pub use personal_data::{IdentityField, PersonalData, Sealed};
 pub use steps::*;
-pub use values::{format_hundredths, Date, EventId, Hours, Month, StreamId};
+pub use values::{format_hundredths, Date, EventId, Hours, Month, Sha256Digest, StreamId};
 
 /// A structure's short name, such as `menage-service-agen`: lower-case letters, digits and dashes.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Encode, Decode)]

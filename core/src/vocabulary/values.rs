@@ -72,6 +72,9 @@ impl EventId {
     }
 }
 
+/// The UUID v5 namespace of streams named rather than generated ("parcours-structu" in ASCII).
+const NAMED_STREAMS: Uuid = Uuid::from_u128(0x7061_7263_6f75_7273_2d73_7472_7563_7475);
+
 impl StreamId {
     pub fn generate() -> Self {
         StreamId(Uuid::now_v7())
@@ -80,8 +83,53 @@ impl StreamId {
     /// The stream that holds a structure's own events. Derived from the slug (UUID v5) so that every
     /// server, import and test agrees on it without a lookup table.
     pub fn of_structure(slug: &str) -> Self {
-        const STRUCTURES: Uuid = Uuid::from_u128(0x7061_7263_6f75_7273_2d73_7472_7563_7475);
-        StreamId(Uuid::new_v5(&STRUCTURES, slug.as_bytes()))
+        StreamId(Uuid::new_v5(&NAMED_STREAMS, slug.as_bytes()))
+    }
+
+    /// The one stream that holds every published report (`report_published`). Derived like a
+    /// structure's stream, from a name no slug can have (slugs hold no `:`), so it is the same
+    /// everywhere and no structure's stream can be it.
+    pub fn published_reports() -> Self {
+        StreamId(Uuid::new_v5(&NAMED_STREAMS, b"reports:published"))
+    }
+}
+
+/// A SHA-256 digest: 32 bytes on disk, 64 lower-case hexadecimal digits on the wire.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Encode, Decode)]
+pub struct Sha256Digest(pub [u8; 32]);
+
+impl Sha256Digest {
+    pub fn of(bytes: &[u8]) -> Sha256Digest {
+        use sha2::Digest as _;
+        Sha256Digest(sha2::Sha256::digest(bytes).into())
+    }
+}
+
+impl fmt::Display for Sha256Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl FromStr for Sha256Digest {
+    type Err = &'static str;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        const EXPECTED: &str = "expected a SHA-256 digest: 64 hexadecimal digits";
+        let bytes = hex::decode(text).map_err(|_| EXPECTED)?;
+        Ok(Sha256Digest(bytes.try_into().map_err(|_| EXPECTED)?))
+    }
+}
+
+impl Serialize for Sha256Digest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256Digest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -270,5 +318,7 @@ mod tests {
     fn structure_streams_are_stable() {
         assert_eq!(StreamId::of_structure("aci-agen"), StreamId::of_structure("aci-agen"));
         assert_ne!(StreamId::of_structure("aci-agen"), StreamId::of_structure("ei-agen"));
+        assert_eq!(StreamId::published_reports(), StreamId::published_reports());
+        assert_ne!(StreamId::published_reports(), StreamId::of_structure("published-reports"));
     }
 }

@@ -5,6 +5,7 @@
 use std::fmt::{self, Write as _};
 
 use parcours_core::vocabulary::SupportAction;
+use serde::{Serialize, Serializer};
 
 use super::sections::{Figures, Fte, Shown};
 use super::ActivityReport;
@@ -31,6 +32,18 @@ impl fmt::Display for Value {
             Value::Fte(fte) => fte.fmt(f),
             Value::Agreed(Some(hours)) => hours.fmt(f),
             Value::Agreed(None) => Ok(()),
+        }
+    }
+}
+
+impl Serialize for Value {
+    /// As the report's JSON gives the figure.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Count(published) | Value::Rate(published) => published.serialize(serializer),
+            Value::Hours(hours) => hours.serialize(serializer),
+            Value::Fte(fte) => fte.serialize(serializer),
+            Value::Agreed(agreed) => agreed.serialize(serializer),
         }
     }
 }

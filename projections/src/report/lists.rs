@@ -91,15 +91,7 @@ impl Lists {
 
     /// Sum of the hours of a list of hours, or of the weekly hours of a list of contracts.
     pub fn hours(&self, id: &str) -> TotalHours {
-        let mut total = TotalHours::default();
-        for row in self.get(id) {
-            match &row.detail {
-                Some(Detail::Hours { hours }) => total.hundredths += hours.hundredths,
-                Some(Detail::Contract { weekly_hours, .. }) => total += *weekly_hours,
-                _ => {}
-            }
-        }
-        total
+        hours_of(self.get(id))
     }
 
     /// The ids that start with `prefix`, with what follows it, in order.
@@ -114,6 +106,22 @@ impl Lists {
         self.0.keys().map(String::as_str)
     }
 }
+
+/// Sum of the hours of rows of hours, or of the weekly hours of rows of contracts.
+pub(crate) fn hours_of<'a>(rows: impl IntoIterator<Item = &'a Row>) -> TotalHours {
+    let mut total = TotalHours::default();
+    for row in rows {
+        match &row.detail {
+            Some(Detail::Hours { hours }) => total.hundredths += hours.hundredths,
+            Some(Detail::Contract { weekly_hours, .. }) => total += *weekly_hours,
+            _ => {}
+        }
+    }
+    total
+}
+
+/// The list of the people each committee reviewed: one row per person and committee.
+pub(crate) const COMMITTEE_ATTENDANCE: &str = "follow_up.committee_attendance";
 
 /// A month counts for the period when its first day is in it: contiguous periods share no month,
 /// and a calendar year counts its twelve.
@@ -284,6 +292,11 @@ pub(crate) fn gather(
             "follow_up.committees_held",
             Row { on, beneficiary: None, structure: slug(structure), until: None, detail },
         );
+        // Not a figure: who each committee reviewed, so that a committee that came or went can
+        // be traced to the people whose follow-ups made it (`report::changes`).
+        for person in people {
+            lists.push(COMMITTEE_ATTENDANCE, row(on, person, structure));
+        }
     }
     for exit in projections.exits_of(period, Some(structures)) {
         let person = projections.beneficiary(exit.beneficiary).stream;

@@ -6,7 +6,8 @@
 //! walks their histories once (`track`), files every row under the figure it counts (`lists`),
 //! and reads the figures off the lists (`sections`); outcomes come from the same selection of exits
 //! as `/api/stats/outcomes`. Evaluators get small cells withheld (`withhold`). `cells` flattens the
-//! figures for CSV and pages; `definitions` says what each figure means, by version.
+//! figures for CSV and pages; `definitions` says what each figure means, by version; `changes`
+//! says which figures of a published report differ from the same question asked now, and why.
 //!
 //! Several structures at once (a PLIE, a network): the figures count each person once across them
 //! (a person followed by two of them is one person followed), and [`ActivityReport::by_structure`]
@@ -16,6 +17,7 @@
 
 mod bands;
 mod cells;
+mod changes;
 mod definitions;
 mod lists;
 mod sections;
@@ -30,7 +32,10 @@ use thiserror::Error;
 
 pub use bands::{Band, BandsError, FamilyQuotientBands, FAMILY_QUOTIENT_CUTS_MAX};
 pub use cells::{FigureCell, Value};
+pub use changes::{changes, Cause, FigureChange, Reading, Span};
 pub use definitions::DefinitionsVersion;
+#[cfg(test)]
+pub(crate) use lists::COMMITTEE_ATTENDANCE;
 pub use lists::{Detail, Lists, Row};
 pub use sections::{
     BandRow, BenefitRow, ContractFigures, Figures, FollowUpFigures, Fte, GenderHoursRow, HoursFigures, KindRow,

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::log::{date, person, slug, step, Log};
 use crate::audit::state_now;
+use crate::report::{ActivityQuery, DefinitionsVersion, FamilyQuotientBands};
 use crate::{EntriesQuery, GroupBy, OutcomeQuery, Period, Projections};
 
 const STRUCTURES: &[&str] = &["aci-agen", "ai-nerac", "ei-marmande"];
@@ -90,6 +91,12 @@ fn replacement(target: &EffectiveEvent, action: &Action) -> Replacement {
 /// Turns actions into a valid log, recorded from 2023-01-02 over about two years.
 pub(super) fn history(actions: &[Action]) -> Log {
     let mut log = Log::new("2023-01-02T09:00:00Z");
+    // The structures are recorded first, as an admin does: a structure whose only referral was
+    // retracted is then known to every projection alike, and its report is asked of them all
+    // (without its record, the report of a structure no one was ever referred to is an error).
+    for structure in STRUCTURES {
+        log.structure(structure, "2023-01-02", json!({}));
+    }
     let mut registered = [false; PEOPLE as usize];
     for action in actions {
         // Some actions happen on the same day as the previous one (the clock then just ticks on).
@@ -148,6 +155,14 @@ pub(super) fn history(actions: &[Action]) -> Log {
                 // A follow-up after exit is dated today, so that it is not before the exit.
                 (Some((kind, data)), 8) => Some((who, log.today(), step(kind, data))),
                 (Some((kind, data)), _) => Some((who, on, step(kind, data))),
+                // Publications interleave with pathways: every projection must pass over them.
+                (None, 14) => {
+                    let digest = format!("{:064x}", action.b);
+                    let data = json!({"report": "activity", "structures": [structure], "from": "2023-01-01",
+                        "to": log.today(), "definitions": "v1", "family_quotient_bands": [700],
+                        "position": log.envelopes.len(), "sha256": {"json": digest, "csv": digest, "html": digest}});
+                    Some((StreamId::published_reports(), log.today(), step("report_published", data)))
+                }
                 (None, 11 | 12) => log.state(who).and_then(|state| {
                     let target = state.history.get(usize::from(action.b) % state.history.len().max(1))?;
                     let replacement = (action.op == 12).then(|| replacement(target, action));
@@ -217,6 +232,22 @@ fn answers(projections: &Projections, today: Date) -> String {
             let entries = projections.entries(&EntriesQuery { period, structure });
             answers.push(serde_json::to_value(entries).unwrap_or_default());
         }
+        // The activity report and the rows behind its figures (an unknown structure is an error).
+        for structures in [&STRUCTURES[..1], STRUCTURES] {
+            let query = ActivityQuery {
+                period,
+                structures: structures.iter().map(|s| slug(s)).collect(),
+                definitions: DefinitionsVersion::V1,
+                bands: FamilyQuotientBands::default(),
+                by_structure: true,
+            };
+            let answer = projections.activity_report(&query).map(|report| {
+                let lists: Vec<(String, String)> =
+                    report.lists.ids().map(|id| (id.to_owned(), format!("{:?}", report.lists.get(id)))).collect();
+                (report.to_csv(), lists)
+            });
+            answers.push(serde_json::to_value(format!("{answer:?}")).unwrap_or_default());
+        }
     }
     serde_json::to_string(&answers).unwrap_or_default()
 }
@@ -276,7 +307,16 @@ fn generated_histories_hold_every_kind_of_step() {
     let mut kinds: Vec<&str> = log.envelopes.iter().map(|e| e.step.kind().code()).collect();
     kinds.sort();
     kinds.dedup();
-    for kind in ["referred", "contract_started", "hours_worked", "exited", "followed_up_after_exit", "corrected"] {
+    let expected = [
+        "referred",
+        "contract_started",
+        "hours_worked",
+        "exited",
+        "followed_up_after_exit",
+        "corrected",
+        "report_published",
+    ];
+    for kind in expected {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
 }

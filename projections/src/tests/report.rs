@@ -91,12 +91,22 @@ fn checked(report: &ActivityReport) -> Value {
             }
             lists_checked += 1;
         }
-        // No list is left without its figure.
+        // No list is left without its figure, but the people each committee reviewed, which
+        // trace the committees to people: one row for each person a committee's row counts.
         let linked: std::collections::BTreeSet<String> =
             figures.cells().into_iter().filter_map(|cell| cell.list).collect();
-        for id in lists.ids() {
+        for id in lists.ids().filter(|id| *id != crate::report::COMMITTEE_ATTENDANCE) {
             assert!(linked.contains(id), "the list {id} has a figure");
         }
+        let reviewed: u64 = lists
+            .get("follow_up.committees_held")
+            .iter()
+            .map(|row| match row.detail {
+                Some(crate::report::Detail::Committee { people }) => people,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(lists.count(crate::report::COMMITTEE_ATTENDANCE), reviewed);
     }
     assert!(lists_checked > 20, "{lists_checked} lists checked");
     serde_json::to_value(report).unwrap()

@@ -74,6 +74,12 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/reports/activity", FIGURES),
     allow("GET", "/api/reports/activity/list", READERS),
     allow("GET", "/api/reports/report.css", EVERYONE),
+    // Published reports hold exact figures: no evaluator; each handler scopes coordinators to
+    // their structures. Auditors read them, publishing is a write.
+    allow("POST", "/api/reports/activity/publish", WRITERS),
+    allow("GET", "/api/reports/published", READERS),
+    allow("GET", "/api/reports/published/{id}", READERS),
+    allow("GET", "/api/reports/published/{id}/changes", READERS),
     allow("GET", "/api/structures", EVERYONE),
     allow("PUT", "/api/structures/{slug}", ADMIN),
     // Trust.

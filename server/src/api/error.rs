@@ -26,6 +26,9 @@ pub enum ApiError {
     Unavailable(String),
     Append(AppendError),
     Store(StoreError),
+    /// 500: a published report no longer gives the bytes it was published with (the code or the
+    /// definitions changed what it means). Loud: logged as an error, named in the answer.
+    NotReproducible(String),
 }
 
 impl ApiError {
@@ -97,6 +100,10 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(message) => {
                 let response = (StatusCode::SERVICE_UNAVAILABLE, Json(body("unavailable", message, json!({}))));
                 return ([(axum::http::header::RETRY_AFTER, "1")], response).into_response();
+            }
+            ApiError::NotReproducible(message) => {
+                tracing::error!(%message, "a published report cannot be reproduced");
+                (StatusCode::INTERNAL_SERVER_ERROR, body("not_reproducible", message, json!({})))
             }
             ApiError::Append(error) => return append_error(error),
             ApiError::Store(error) => return store_error(error),

@@ -74,6 +74,10 @@ pub fn registration(
     // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
     // same registration is an idempotent success rather than `already_registered`.
     let (stream, event_id) = match id {
+        // The stream of published reports is no one's pathway, even before its first publication.
+        Some(stream) if stream == StreamId::published_reports() => {
+            return Err(json::ParseError { message: format!("id: {stream} is reserved") })
+        }
         Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
         None => (StreamId::generate(), None),
     };
@@ -129,9 +133,14 @@ pub async fn append_inputs(
     } else {
         json::parse_events(&state.store, stream, inputs)?
     };
-    // Structures are recorded by an admin in their own streams (PUT /api/structures/{slug}).
-    if let Some(index) = events.iter().position(|event| matches!(event.step, Step::StructureUpdated(_))) {
-        let violation = Violation::StructureStepInPathway;
+    // Structures are recorded by an admin in their own streams (PUT /api/structures/{slug}), and
+    // publications by their route, which computes what they state (POST .../publish).
+    for (index, event) in events.iter().enumerate() {
+        let violation = match event.step {
+            Step::StructureUpdated(_) => Violation::StructureStepInPathway,
+            Step::ReportPublished(_) => Violation::ReportStepInPathway,
+            _ => continue,
+        };
         return Err(ApiError::Append(AppendError::Rule { index, violation }));
     }
     // Erasure has its own route, which also destroys the key (POST /api/beneficiaries/{id}/erase).

@@ -9,6 +9,7 @@ mod live;
 pub mod log;
 pub mod openapi;
 pub mod people;
+pub mod published;
 pub mod reports;
 pub(crate) mod structures;
 
@@ -53,6 +54,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stats/entries", get(figures::entries))
         .route("/api/reports/activity", get(reports::activity))
         .route("/api/reports/activity/list", get(reports::list))
+        .route("/api/reports/activity/publish", post(published::publish))
+        .route("/api/reports/published", get(published::list))
+        .route("/api/reports/published/{id}", get(published::get))
+        .route("/api/reports/published/{id}/changes", get(published::changes))
         .route("/api/reports/report.css", get(reports::stylesheet))
         .route("/api/structures", get(structures::list))
         .route("/api/structures/{slug}", put(structures::put))

@@ -120,7 +120,7 @@ fn date(name: &str, text: &str) -> Result<Date, String> {
     text.parse().map_err(|_| format!("{name}: `{text}` is not a date (YYYY-MM-DD)"))
 }
 
-fn report_error(error: ReportError) -> ApiError {
+pub(crate) fn report_error(error: ReportError) -> ApiError {
     match error {
         ReportError::UnknownStructure(_) => ApiError::not_found(error.to_string()),
         ReportError::NoStructure | ReportError::TooManyStructures => ApiError::InvalidRequest(error.to_string()),
@@ -129,7 +129,7 @@ fn report_error(error: ReportError) -> ApiError {
 
 /// Checks the structures asked against the caller's rights; a coordinator who names none gets all
 /// of theirs.
-fn scoped(caller: &Caller, mut params: ReportParams) -> Result<ReportParams, ApiError> {
+pub(crate) fn scoped(caller: &Caller, mut params: ReportParams) -> Result<ReportParams, ApiError> {
     if caller.role == Role::Coordinator {
         if params.structures.is_empty() {
             params.structures = caller.structures.clone();

@@ -15,7 +15,8 @@ pub struct NamedRow<'a> {
     pub name: Option<String>,
 }
 
-fn detail(detail: &Detail) -> String {
+/// What a row says beyond its person and dates, in French.
+pub(super) fn detail(detail: &Detail) -> String {
     match detail {
         Detail::Exit { destination } => destination.label().to_owned(),
         Detail::Contract { contract_kind, weekly_hours } => format!(

@@ -1,6 +1,6 @@
-//! The printable activity report (CONTRACT §8) and the lists behind its figures, as French HTML
-//! pages: one section per part of the report, each figure with its definition under it, charts as
-//! SVG drawn here, an A4 print stylesheet.
+//! The printable activity report (CONTRACT §8), the lists behind its figures and what changed
+//! since a report was published, as French HTML pages: one section per part of the report, each
+//! figure with its definition under it, charts as SVG drawn here, an A4 print stylesheet.
 //!
 //! The pages obey the Content-Security-Policy of every page ([`CONTENT_SECURITY_POLICY`]): no
 //! script at all, no `style` attribute or element; the stylesheet is a static file
@@ -11,18 +11,20 @@
 //! the page and the CSV say the same thing. The page depends only on the report and on whether
 //! lists are linked: the same report gives the same bytes, from the API or the command line.
 
+mod changes;
 mod charts;
 mod labels;
 mod list;
 mod page;
 
-use crate::labels::Labelled;
 use std::fmt::Write as _;
 
 use crate::french;
+use crate::labels::Labelled;
 use parcours_core::vocabulary::{Date, Slug};
 use parcours_projections::report::ActivityReport;
 
+pub use changes::changes_page;
 pub use labels::CATEGORIES;
 pub use list::{list_page, NamedRow};
 pub use page::page;

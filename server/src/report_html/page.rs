@@ -1,7 +1,6 @@
 //! The printable report: one section per part of CONTRACT §8, each figure with its definition,
 //! each count linked to its list for readers who may open lists.
 
-use crate::labels::Labelled;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -13,6 +12,22 @@ use super::{
     charts, escape, figure_label, head, labels, period_text, structure_names, Question, CATEGORIES, LIST_PATH,
 };
 use crate::french;
+use crate::labels::Labelled;
+
+/// A value in French, and whether it is withheld.
+pub(super) fn formatted(value: &Value) -> (String, bool) {
+    let withheld = (String::from("masqué"), true);
+    match value {
+        Value::Count(Published::Count(count)) => (french::integer(*count), false),
+        Value::Rate(Published::Rate(Some(rate))) => (french::percent(*rate), false),
+        Value::Rate(Published::Rate(None)) | Value::Agreed(None) => ("—".to_owned(), false),
+        Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => {
+            (format!("{}\u{a0}h", french::hundredths(hours.hundredths)), false)
+        }
+        Value::Fte(Shown::Value(fte)) => (french::hundredths(fte.hundredths), false),
+        _ => withheld,
+    }
+}
 
 /// One part of the page: the whole report, or one structure's figures.
 struct Scope<'a> {
@@ -39,24 +54,10 @@ impl Scope<'_> {
         }
     }
 
-    fn formatted(value: &Value) -> (String, bool) {
-        let withheld = (String::from("masqué"), true);
-        match value {
-            Value::Count(Published::Count(count)) => (french::integer(*count), false),
-            Value::Rate(Published::Rate(Some(rate))) => (french::percent(*rate), false),
-            Value::Rate(Published::Rate(None)) | Value::Agreed(None) => ("—".to_owned(), false),
-            Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => {
-                (format!("{}\u{a0}h", french::hundredths(hours.hundredths)), false)
-            }
-            Value::Fte(Shown::Value(fte)) => (french::hundredths(fte.hundredths), false),
-            _ => withheld,
-        }
-    }
-
     /// The `<td>` of a cell's value, linked to its list where the reader may open it.
     fn value(&self, id: &str) -> String {
         let Some(cell) = self.cell(id) else { return "<td class=\"num\">—</td>".to_owned() };
-        let (text, withheld) = Scope::formatted(&cell.value);
+        let (text, withheld) = formatted(&cell.value);
         let structure =
             self.structure.map(|slug| format!(" data-structure=\"{}\"", escape(slug.as_str()))).unwrap_or_default();
         let share = cell.share.map(|share| format!(" data-share=\"{share}\"")).unwrap_or_default();
@@ -91,7 +92,7 @@ impl Scope<'_> {
     fn share(&self, id: &str) -> String {
         match self.cell(id).and_then(|cell| cell.share) {
             Some(share) => {
-                let (text, withheld) = Scope::formatted(&Value::Rate(share));
+                let (text, withheld) = formatted(&Value::Rate(share));
                 format!("<td class=\"{}\">{}</td>", if withheld { "num withheld" } else { "num" }, escape(&text))
             }
             None => "<td class=\"num\"></td>".to_owned(),

@@ -224,6 +224,7 @@ pub fn refusal(error: ApiError, fields: &[&str], errors: &mut Errors) -> Result<
         | ApiError::Store(_)
         | ApiError::Unavailable(_)
         | ApiError::NotFound(_)
+        | ApiError::NotReproducible(_)
         | ApiError::Unauthorized) => return Err(error.into()),
     }
     Ok(())
@@ -391,6 +392,8 @@ pub fn violation_field(violation: &Violation) -> Option<&'static str> {
         | NotAStructureStep(_)
         | StructureStepInPathway
         | StructureSlugMismatch { .. }
+        | NotAReportStep(_)
+        | ReportStepInPathway
         | EpisodeAlreadyOpen { .. }
         | NoOpenEpisode(_)
         | NoEarlierExit

@@ -112,7 +112,7 @@ pub fn refused(error: ApiError, uri: &Uri) -> Response {
             response
         }
         ApiError::Append(AppendError::Forbidden) => refused(ApiError::Forbidden, uri),
-        error @ (ApiError::Append(_) | ApiError::Store(_)) => {
+        error @ (ApiError::Append(_) | ApiError::Store(_) | ApiError::NotReproducible(_)) => {
             // The cause is logged by the API's own answer to it, never shown.
             let status = error.into_response().status();
             problem(status, "Erreur du serveur", "Une erreur est survenue de notre côté ; elle a été enregistrée.")

@@ -375,7 +375,10 @@ fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
 fn correctable(entry: &AuditEntry) -> bool {
     entry.corrects.is_none()
         && entry.status != Some(EventStatus::Retracted)
-        && !matches!(entry.kind, StepKind::Corrected | StepKind::PersonalDataErased | StepKind::StructureUpdated)
+        && !matches!(
+            entry.kind,
+            StepKind::Corrected | StepKind::PersonalDataErased | StepKind::StructureUpdated | StepKind::ReportPublished
+        )
 }
 
 /// What a step says, in French.
@@ -465,6 +468,8 @@ fn facts(step: &Step) -> Markup {
         }
         Step::PersonalDataErased(erased) => add("Motif", Some(erased.reason.label().into())),
         Step::StructureUpdated(structure) => add("Structure", Some(structure.name.clone())),
+        // In the stream of published reports only, which no person's page shows.
+        Step::ReportPublished(_) => {}
     }
     html! {
         @if !items.is_empty() {

@@ -131,7 +131,9 @@ pub fn fields(kind: StepKind, suggestions: &Suggestions) -> Vec<Field> {
             Field::new("months_after_exit", "Mois après la sortie", Input::Whole { min: 1, max: 120 }).required(),
             Field::new("situation", "Situation", Input::choice::<SituationAfterExit>()).required(),
         ],
-        StepKind::Corrected | StepKind::PersonalDataErased | StepKind::StructureUpdated => Vec::new(),
+        StepKind::Corrected | StepKind::PersonalDataErased | StepKind::StructureUpdated | StepKind::ReportPublished => {
+            Vec::new()
+        }
     }
 }
 
