@@ -8,6 +8,8 @@
 //! group commit or sled's background flush within a second): a crash may lose the last second of
 //! reads, never a write.
 
+use std::sync::PoisonError;
+
 use bincode::{Decode, Encode};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -123,8 +125,12 @@ impl Trees {
             return Ok(false);
         }
         let revocation = Revocation { at: Timestamp::now(), by };
+        // Held while the revocation is written: no check can put the token back in the cache
+        // between the write and the clearing (see `authenticate`).
+        let mut cache = self.token_cache.write().unwrap_or_else(PoisonError::into_inner);
         // compare_and_swap from nothing: a revocation is recorded once and never rewritten.
         let _ = self.revocations.compare_and_swap(id.as_bytes(), None as Option<&[u8]>, Some(encode(&revocation)?))?;
+        cache.clear();
         Ok(true)
     }
 
@@ -144,11 +150,22 @@ impl Trees {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let Some(id) = self.token_hashes.get(token_hash(token))? else { return Ok(None) };
+        let hash = token_hash(token);
+        if let Some(record) = self.token_cache.read().unwrap_or_else(PoisonError::into_inner).get(&hash) {
+            return Ok(Some(record.clone()));
+        }
+        // A miss reads sled under the write lock, so that a revocation (which takes it too) is
+        // either seen here or clears what this puts in the cache.
+        let mut cache = self.token_cache.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(id) = self.token_hashes.get(hash)? else { return Ok(None) };
         if self.revocations.get(&id)?.is_some() {
             return Ok(None);
         }
-        self.tokens.get(&id)?.map(|value| decode(&value)).transpose()
+        let record: Option<TokenRecord> = self.tokens.get(&id)?.map(|value| decode(&value)).transpose()?;
+        if let Some(record) = &record {
+            cache.insert(hash, record.clone());
+        }
+        Ok(record)
     }
 
     /// The live (not revoked) token with this id: a session made with a token ends with it.

@@ -163,6 +163,10 @@ pub(crate) struct Trees {
     token_hashes: sled::Tree,
     /// Token id → `Revocation`.
     revocations: sled::Tree,
+    /// The tokens that authenticated, by hash: every request's check then stays off sled, whose
+    /// three lookups cost several µs under a writer's load (BENCHMARKS.md, issue 7). Only valid,
+    /// unrevoked tokens enter; a revocation clears it.
+    token_cache: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], access::TokenRecord>>>,
     /// (beneficiary, sequence) → `AccessEntry`.
     access: sled::Tree,
 }
@@ -276,6 +280,7 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         ids: db.open_tree("ids")?,
         tokens: db.open_tree("tokens")?,
         token_hashes: db.open_tree("token_hashes")?,
+        token_cache: Default::default(),
         revocations: db.open_tree("revocations")?,
         access: db.open_tree("access")?,
         db,

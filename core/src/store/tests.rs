@@ -343,12 +343,15 @@ fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
     store.record_access(&AccessEntry { beneficiary: StreamId::generate(), ..entry.clone() }).unwrap();
     assert_eq!(store.access_log(stream).unwrap(), vec![entry]);
 
+    let (other, other_token) = store.issue_token(Role::Auditor, Vec::new(), None, actor()).unwrap();
+    assert_eq!(store.authenticate(&other_token).unwrap(), Some(other.clone()));
     assert!(store.revoke_token(&record.id, actor()).unwrap());
     assert!(store.authenticate(&token).unwrap().is_none(), "a revoked token no longer opens anything");
+    assert_eq!(store.authenticate(&other_token).unwrap(), Some(other), "the other token still does");
     assert!(!store.revoke_token("tok_unknown", actor()).unwrap());
     let listed = store.tokens().unwrap();
-    assert_eq!(listed.len(), 1);
-    assert!(listed[0].1.is_some());
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.iter().filter(|(_, revocation)| revocation.is_some()).count(), 1);
     drop(store);
     assert!(!contains(dir.path(), token.as_bytes()), "the token itself is never stored");
 }

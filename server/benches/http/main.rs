@@ -36,6 +36,12 @@ use std::time::Duration;
 
 use common::{log, Result};
 
+/// The server's allocator (`server/src/main.rs` says why): the auth section serves from this
+/// process, and on glibc's heap its figures drifted run after run (`_int_malloc` and
+/// `malloc_consolidate` among the top of a profile), unlike the `parcours` binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECTIONS: [&str; 4] = ["append", "read", "auth", "live"];
 
 pub struct Args {

@@ -113,8 +113,8 @@ pub fn token_caller(state: &AppState, token: &str) -> Result<Option<Caller>, Api
 /// The route layer that every matched route goes through; see the module documentation. Pages
 /// are refused the web's way (`crate::web::refused`): a sign-in redirect or a French page.
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned()).unwrap_or_default();
-    let Some(rule) = policy::rule(request.method(), &path) else {
+    let path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
+    let Some(rule) = policy::rule(request.method(), path) else {
         tracing::error!(method = %request.method(), %path, "route without an access rule: refused");
         return ApiError::Forbidden.into_response();
     };
