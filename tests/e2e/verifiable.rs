@@ -47,6 +47,7 @@ async fn an_exported_history_verifies_offline_and_each_tampering_is_named() {
     assert!(ok, "{said}");
     assert!(said.contains("intact: 5 events"), "{said}");
 
+    #[allow(clippy::type_complexity)] // cases as a table: what is tampered, how, what verify says
     let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
         ("a changed date", Box::new(|h| h["events"][2]["occurred_on"] = json!(days_ago(31))), "version 3"),
         ("a changed hour count", Box::new(|h| h["events"][2]["data"]["weekly_hours"] = json!(35)), "version 3"),

@@ -457,6 +457,7 @@ mod verifiable_histories {
             }
             log.insert(key, builder.finish()).unwrap();
         };
+        #[allow(clippy::type_complexity)] // cases as a table: name, damage, position, message
         let cases: [(&str, &dyn Fn(&mut Vec<Envelope>), u64, &str); 3] = [
             ("changed", &|events| events[2].occurred_on = "2023-12-31".parse().unwrap(), 3, "was changed"),
             ("removed", &|events| drop(events.remove(2)), 3, "says it is at position 4"),

@@ -68,6 +68,7 @@ fn the_pathway_as_it_stood_on_a_date() {
     let stream = log.stream(person(1));
     // (date, in episode, exit, open contracts): every correction recorded so far applies, so the
     // exit is on 05-15 for a short CDD and the contract never existed.
+    #[allow(clippy::type_complexity)] // cases as a table, named in the comment above
     let cases: &[(&str, Option<bool>, Option<(&str, &str)>)] = &[
         ("2024-01-01", None, None),
         ("2024-01-05", Some(false), None),
@@ -92,6 +93,7 @@ fn the_pathway_as_it_was_known_at_a_time() {
     let (log, _) = history();
     let stream = log.stream(person(1));
     // (as of, version, in episode, open contracts, exit)
+    #[allow(clippy::type_complexity)] // cases as a table, named in the comment above
     let cases: &[(&str, u32, bool, usize, Option<(&str, &str)>)] = &[
         ("2024-01-05T00:00:00Z", 1, false, 0, None),
         ("2024-03-01T00:00:00Z", 3, true, 1, None),

@@ -74,6 +74,7 @@ impl System {
             rows.swap(rank, pivot);
             for row in rank + 1..rows.len() {
                 let factor = rows[row][column] / rows[rank][column];
+                #[allow(clippy::needless_range_loop)] // row elimination reads two rows at once
                 for c in column..columns {
                     rows[row][c] -= factor * rows[rank][c];
                 }

@@ -110,6 +110,7 @@ fn evaluators_see_sensitive_prescribers_as_other() {
 fn structure_filter_and_period_bounds() {
     let projections = build().log.projections();
     // (from, to, structure, exits, dynamic exit rate)
+    #[allow(clippy::type_complexity)] // cases as a table, named in the comment above
     let cases: &[(&str, &str, Option<&str>, u64, Option<&str>)] = &[
         ("2024-01-01", "2024-12-31", Some("ai-nerac"), 2, Some("0.0")),
         ("2024-01-01", "2024-12-31", Some("aci-agen"), 4, Some("75.0")),
