@@ -36,6 +36,11 @@ use tempfile::TempDir;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "../../benches/stats.rs"]
+mod stats;
+
+use stats::{median, percentile_ms, rate};
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -276,28 +281,10 @@ impl Run {
         latencies.sort_unstable();
         Run {
             per_second: count as f64 / elapsed.as_secs_f64(),
-            p50_ms: percentile(&latencies, 0.50),
-            p99_ms: percentile(&latencies, 0.99),
+            p50_ms: percentile_ms(&latencies, 0.50),
+            p99_ms: percentile_ms(&latencies, 0.99),
             events_per_commit: f64::NAN,
         }
-    }
-}
-
-/// Nearest-rank percentile of sorted latencies, in milliseconds.
-fn percentile(sorted: &[Duration], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1e3
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
 
@@ -742,14 +729,6 @@ struct Row {
     ratio: String,
     target: String,
     met: String,
-}
-
-fn rate(per_second: f64) -> String {
-    if per_second >= 1e6 {
-        format!("{:.2} M/s", per_second / 1e6)
-    } else {
-        format!("{:.1} k/s", per_second / 1e3)
-    }
 }
 
 fn latency(m: &Medians) -> String {

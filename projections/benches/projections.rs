@@ -19,6 +19,8 @@
 mod lag;
 #[path = "projections/measure.rs"]
 mod measure;
+#[path = "../../benches/stats.rs"]
+mod stats;
 #[path = "projections/stores.rs"]
 mod stores;
 
@@ -32,7 +34,8 @@ use parcours_core::store::{Store, StoreOptions};
 use parcours_core::vocabulary::Date;
 use parcours_projections::{rebuild, EntriesQuery, GroupBy, OutcomeQuery, Period, Projections};
 
-use measure::{cpu_seconds, load_average, median, mib, percentile_ms, rate, yes_no, Rss};
+use measure::{cpu_seconds, load_average, mib, yes_no, Rss};
+use stats::{median, percentile_ms, rate};
 use stores::Size;
 
 /// The server's allocator (`server/src/main.rs` says why), so that these figures are the server's.

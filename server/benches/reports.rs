@@ -22,9 +22,13 @@
 //! evaluator or a funder reads it (their sum) and as an admin does (plus each structure's own
 //! part); the JSON, CSV and printable page of the sum (what publishing hashes); and the baseline.
 
-#[allow(dead_code)] // The projections benchmark's helpers; this one uses some of them.
+// Helpers shared with the other benchmarks; this one uses some of them.
+#[allow(dead_code)]
 #[path = "../../projections/benches/projections/measure.rs"]
 mod measure;
+#[allow(dead_code)]
+#[path = "../../benches/stats.rs"]
+mod stats;
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -36,7 +40,8 @@ use parcours_projections::report::{ActivityQuery, DefinitionsVersion, FamilyQuot
 use parcours_projections::{OutcomeQuery, Period, Projections};
 use parcours_server::api::reports::{render, ReportFormat};
 
-use measure::{load_average, median, mib, Rss};
+use measure::{load_average, mib, Rss};
+use stats::median;
 
 /// The server's allocator, so that these figures are the server's.
 #[global_allocator]

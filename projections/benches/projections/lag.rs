@@ -19,7 +19,7 @@ use parcours_core::vocabulary::Actor;
 use parcours_projections::Live;
 use tokio::sync::watch;
 
-use crate::measure::percentile_ms;
+use crate::stats::percentile_ms;
 use crate::stores::{recorded_until, today, SEED};
 use crate::{log, Result};
 

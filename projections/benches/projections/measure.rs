@@ -1,34 +1,6 @@
-//! Small statistics and what the kernel says about this process's memory.
-
-use std::time::Duration;
+//! What the kernel says about this process (memory, CPU time, load), and the tables' yes/no.
 
 use crate::Result;
-
-pub fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
-/// Nearest-rank percentile of sorted durations, in milliseconds.
-pub fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1e3
-}
-
-pub fn rate(per_second: f64) -> String {
-    if per_second >= 1e6 {
-        format!("{:.2} M/s", per_second / 1e6)
-    } else {
-        format!("{:.1} k/s", per_second / 1e3)
-    }
-}
 
 pub fn yes_no(met: bool) -> &'static str {
     if met {

@@ -11,7 +11,8 @@ use parcours_server::api::log::registration;
 use parcours_tests::Server;
 use serde_json::json;
 
-use crate::common::{self, log, median, percentile_ms, rate, Requests, Result, WrkRun};
+use crate::common::{self, log, Requests, Result, WrkRun};
+use crate::stats::{median, percentile_ms, rate};
 use crate::{bin, Args};
 
 /// Appends per second through HTTP that issue 4 asks for.

@@ -33,7 +33,8 @@ use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::common::{self, log, median, rate, Requests, Result, WrkRun};
+use crate::common::{self, log, Requests, Result, WrkRun};
+use crate::stats::{median, rate};
 use crate::Args;
 
 /// Token checks timed in process, per sample.

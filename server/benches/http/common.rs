@@ -245,25 +245,3 @@ pub fn settle(max: f64, patience: Duration) {
 
 // ---------------------------------------------------------------------------------------------
 // Statistics.
-
-pub fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
-/// Nearest-rank percentile of sorted latencies, in milliseconds.
-pub fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1e3
-}
-
-pub fn rate(per_second: f64) -> String {
-    format!("{:.1} k/s", per_second / 1e3)
-}

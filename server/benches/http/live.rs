@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use parcours_tests::{Client, Server};
 use tokio::sync::watch;
 
-use crate::common::{self, log, median, Result};
+use crate::common::{self, log, Result};
+use crate::stats::median;
 use crate::{bin, Args};
 
 const TARGET_P99_MS: f64 = 50.0;

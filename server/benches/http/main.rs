@@ -29,6 +29,8 @@ mod auth;
 mod common;
 mod live;
 mod read;
+#[path = "../../../benches/stats.rs"]
+mod stats;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,8 @@ use parcours_core::store::{Store, StoreOptions};
 use parcours_core::vocabulary::StreamId;
 use parcours_tests::Server;
 
-use crate::common::{self, log, median, percentile_ms, rate, Requests, Result, WrkRun};
+use crate::common::{self, log, Requests, Result, WrkRun};
+use crate::stats::{median, percentile_ms, rate};
 use crate::{bin, Args};
 
 const TARGET: f64 = 30_000.0;
