@@ -150,23 +150,30 @@ pub enum ChangesFormatArg {
 
 #[derive(Args, Debug)]
 pub struct PublishArgs {
-    /// A structure (repeat, or separate several with commas).
-    #[arg(long = "structure", required = true)]
-    pub structures: Vec<String>,
+    #[command(flatten)]
+    pub question: ReportQuestionArgs,
     /// First day of the period (YYYY-MM-DD).
     #[arg(long)]
     pub from: String,
     /// Last day of the period, included.
     #[arg(long)]
     pub to: String,
+    #[command(flatten)]
+    pub data: DataDir,
+}
+
+/// What a report asks besides its period, the same for `report activity` and `report publish`.
+#[derive(Args, Debug)]
+pub struct ReportQuestionArgs {
+    /// A structure (repeat, or separate several with commas).
+    #[arg(long = "structure", required = true)]
+    pub structures: Vec<String>,
     /// The version of the definitions (v1, ...); the latest by default.
     #[arg(long)]
     pub definitions: Option<String>,
     /// Family-quotient thresholds in euros, increasing (default 700).
     #[arg(long = "family-quotient-bands")]
     pub family_quotient_bands: Option<String>,
-    #[command(flatten)]
-    pub data: DataDir,
 }
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
@@ -179,9 +186,8 @@ pub enum ReportFormatArg {
 
 #[derive(Args, Debug)]
 pub struct ActivityArgs {
-    /// A structure (repeat, or separate several with commas).
-    #[arg(long = "structure", required = true)]
-    pub structures: Vec<String>,
+    #[command(flatten)]
+    pub question: ReportQuestionArgs,
     /// First day of the period (YYYY-MM-DD); the current calendar year by default.
     #[arg(long)]
     pub from: Option<String>,
@@ -190,12 +196,6 @@ pub struct ActivityArgs {
     pub to: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormatArg,
-    /// The version of the definitions (v1, ...); the latest by default.
-    #[arg(long)]
-    pub definitions: Option<String>,
-    /// Family-quotient thresholds in euros, increasing (default 700).
-    #[arg(long = "family-quotient-bands")]
-    pub family_quotient_bands: Option<String>,
     #[command(flatten)]
     pub data: DataDir,
 }

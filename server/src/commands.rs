@@ -16,8 +16,8 @@ use crate::api::admin::check_token_request;
 use crate::api::published::{changes_body, list_body, PublishedJson};
 use crate::api::reports::{render, ReportFormat, ReportParams};
 use crate::cli::{
-    ActivityArgs, ChangesFormatArg, Cli, Command, OutputFormat, PublishArgs, ReportCommand, ReportFormatArg, RoleArg,
-    StatsArgs, StatsKind, TokenCommand,
+    ActivityArgs, ChangesFormatArg, Cli, Command, OutputFormat, PublishArgs, ReportCommand, ReportFormatArg,
+    ReportQuestionArgs, RoleArg, StatsArgs, StatsKind, TokenCommand,
 };
 use crate::json::{self, Identity};
 use crate::publication::{self, Publication, PublicationError};
@@ -210,11 +210,21 @@ fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
 
 /// A report's question from the command line's flags, read by the API's parser (one reading of a
 /// question for both), its errors named as the flags.
-fn report_params(structures: &[String], optional: [(&str, Option<&String>); 4]) -> anyhow::Result<ReportParams> {
+fn report_params(
+    question: &ReportQuestionArgs,
+    from: Option<&String>,
+    to: Option<&String>,
+) -> anyhow::Result<ReportParams> {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    for structure in structures {
+    for structure in &question.structures {
         query.append_pair("structure", structure);
     }
+    let optional = [
+        ("from", from),
+        ("to", to),
+        ("definitions", question.definitions.as_ref()),
+        ("family_quotient_bands", question.family_quotient_bands.as_ref()),
+    ];
     for (name, value) in optional {
         if let Some(value) = value {
             query.append_pair(name, value);
@@ -239,13 +249,7 @@ fn today() -> Date {
 /// The activity report as the API gives it to an admin: the same parameters, the same bytes
 /// (JSON gets a final line break).
 fn activity_report(args: ActivityArgs) -> anyhow::Result<ExitCode> {
-    let optional = [
-        ("from", args.from.as_ref()),
-        ("to", args.to.as_ref()),
-        ("definitions", args.definitions.as_ref()),
-        ("family_quotient_bands", args.family_quotient_bands.as_ref()),
-    ];
-    let mut params = report_params(&args.structures, optional)?;
+    let mut params = report_params(&args.question, args.from.as_ref(), args.to.as_ref())?;
     params.format = report_format(args.format);
     let query = params.query(today(), true).map_err(|message| as_flag(&message))?;
     let store = open(&args.data.path)?;
@@ -261,14 +265,10 @@ fn activity_report(args: ActivityArgs) -> anyhow::Result<ExitCode> {
 
 /// Publishes an activity report, as `POST /api/reports/activity/publish` does for an admin.
 fn publish_report(args: PublishArgs) -> anyhow::Result<ExitCode> {
-    let optional = [
-        ("from", Some(&args.from)),
-        ("to", Some(&args.to)),
-        ("definitions", args.definitions.as_ref()),
-        ("family_quotient_bands", args.family_quotient_bands.as_ref()),
-    ];
     let today = today();
-    let query = report_params(&args.structures, optional)?.query(today, true).map_err(|message| as_flag(&message))?;
+    let query = report_params(&args.question, Some(&args.from), Some(&args.to))?
+        .query(today, true)
+        .map_err(|message| as_flag(&message))?;
     let store = open(&args.data.path)?;
     let projections = rebuild(&store, |_| {})?;
     let (report, position) = publication::report_now(&projections, &query)?;
