@@ -10,6 +10,7 @@ use parcours_core::vocabulary::{Corrected, Date, Envelope, Step, StreamId};
 
 use crate::fact::{Fact, Names, Recorded};
 use crate::history::{Histories, History};
+use crate::report::Track;
 use crate::structures::Interner;
 use crate::summary::{Effect, Summary};
 
@@ -22,6 +23,8 @@ pub(crate) struct Beneficiary {
     pub history: History,
     pub names: Names,
     pub summary: Summary,
+    /// What the activity report reads beyond the summary, folded with it.
+    pub track: Track,
 }
 
 impl Beneficiary {
@@ -32,6 +35,7 @@ impl Beneficiary {
             history: History::default(),
             names: Names::default(),
             summary: Summary::default(),
+            track: Track::default(),
         }
     }
 
@@ -73,7 +77,10 @@ impl Beneficiary {
         };
         let recorded = Recorded { id: envelope.id, occurred_on: envelope.occurred_on, fact };
         histories.push(&mut self.history, recorded);
-        self.summary.apply(&recorded)
+        let open = self.summary.open_episode_index();
+        let effect = self.summary.apply(&recorded);
+        self.track.apply(open, self.summary.episodes.len(), &recorded);
+        effect
     }
 
     /// Applies a correction to the history; returns whether anything changed. The caller folds the
@@ -103,9 +110,15 @@ impl Beneficiary {
         }
     }
 
-    /// Folds the summary again from the history, handing each effect to `visit`.
-    pub(crate) fn refold(&mut self, histories: &Histories, visit: impl FnMut(Effect)) {
-        self.summary = Summary::fold(histories.facts(self.history), visit);
+    /// Folds the summary and the track again from the history, handing each effect to `visit`.
+    pub(crate) fn refold(&mut self, histories: &Histories, mut visit: impl FnMut(Effect)) {
+        let (mut summary, mut track) = (Summary::default(), Track::default());
+        for recorded in histories.facts(self.history) {
+            let open = summary.open_episode_index();
+            visit(summary.apply(recorded));
+            track.apply(open, summary.episodes.len(), recorded);
+        }
+        (self.summary, self.track) = (summary, track);
     }
 
     /// Hands every effect of the current history to `visit`, leaving the summary as it is.

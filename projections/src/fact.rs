@@ -62,8 +62,12 @@ impl Benefits {
         1 << index
     }
 
-    pub(crate) fn to_vec(self) -> Vec<Benefit> {
-        Benefit::ALL.iter().copied().filter(|benefit| self.0 & Benefits::bit(*benefit) != 0).collect()
+    pub(crate) fn iter(self) -> impl Iterator<Item = Benefit> {
+        Benefit::ALL.iter().copied().filter(move |benefit| self.0 & Benefits::bit(*benefit) != 0)
+    }
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
     }
 }
 
@@ -173,7 +177,9 @@ mod tests {
     #[test]
     fn benefits_round_trip() {
         for benefits in [vec![], vec![Benefit::Rsa], vec![Benefit::Ass, Benefit::Other], Benefit::ALL.to_vec()] {
-            assert_eq!(benefits.iter().copied().collect::<Benefits>().to_vec(), benefits);
+            let set = benefits.iter().copied().collect::<Benefits>();
+            assert_eq!(set.iter().collect::<Vec<_>>(), benefits);
+            assert_eq!(set.is_empty(), benefits.is_empty());
         }
     }
 }

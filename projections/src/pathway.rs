@@ -124,7 +124,7 @@ impl PathwayState {
                 prescriber: episode.facts.prescriber,
                 programme: episode.facts.programme,
                 situation: episode.facts.situation,
-                benefits: episode.facts.benefits.to_vec(),
+                benefits: episode.facts.benefits.iter().collect(),
                 qualification: episode.facts.qualification,
                 family_quotient: episode.facts.family_quotient,
                 exit: episode.exit.map(ExitState::from),

@@ -127,6 +127,11 @@ impl Summary {
         self.episodes.last().filter(|episode| episode.exit.is_none())
     }
 
+    /// Where the episode in progress is in [`Summary::episodes`], if there is one.
+    pub(crate) fn open_episode_index(&self) -> Option<usize> {
+        self.open_episode().map(|_| self.episodes.len() - 1)
+    }
+
     /// The structure that holds the person now (CONTRACT §7): that of the open episode, else of the
     /// last referral, else of the registration.
     pub(crate) fn current_structure(&self) -> Option<StructureIx> {

@@ -320,7 +320,7 @@ fn report_changes(id: &str, format: ChangesFormatArg, data: &std::path::Path) ->
     let (envelope, published) = publication::find(&store, id)?
         .ok_or_else(|| anyhow::anyhow!("no published report {id} in {}", data.display()))?;
     let projections = rebuild(&store, |_| {})?;
-    let (now, now_at) = publication::report_now(&projections, &publication::question(&published)?)?;
+    let (now, now_at) = publication::report_now_with_lists(&projections, &publication::question(&published)?)?;
     drop(projections);
     let changes = publication::changes_since(&store, &published, &now, now_at)?;
     let format = match format {

@@ -143,6 +143,14 @@ pub fn report_now(projections: &Projections, query: &ActivityQuery) -> Result<(A
     Ok((projections.activity_report(query)?, projections.applied_position()))
 }
 
+/// [`report_now`] with the lists behind the figures, which [`changes_since`] compares.
+pub fn report_now_with_lists(
+    projections: &Projections,
+    query: &ActivityQuery,
+) -> Result<(ActivityReport, u64), ReportError> {
+    Ok((projections.activity_report_with_lists(query)?, projections.applied_position()))
+}
+
 /// Records a publication, dated `today`, in the stream of published reports. The caller has
 /// checked the actor's right to publish for these structures: the stream is no person's, so the
 /// writer's scope by structure does not apply to it.
@@ -199,13 +207,22 @@ pub struct Reproduced {
 /// Folds the log up to the position the report counted, computes the same question and checks
 /// that every format gives the bytes published.
 pub fn reproduce(store: &Store, published: &ReportPublished) -> Result<Reproduced, PublicationError> {
+    reproduce_with(store, published, Projections::activity_report)
+}
+
+/// [`reproduce`], the report computed by `report` (with or without its lists: the bytes are the same).
+fn reproduce_with(
+    store: &Store,
+    published: &ReportPublished,
+    report: impl FnOnce(&Projections, &ActivityQuery) -> Result<ActivityReport, ReportError>,
+) -> Result<Reproduced, PublicationError> {
     let query = question(published)?;
     let projections = rebuild_until(store, published.position, |_| {})?;
     let last = projections.applied_position();
     if last < published.position {
         return Err(PublicationError::LogTooShort { position: published.position, last });
     }
-    let report = projections.activity_report(&query)?;
+    let report = report(&projections, &query)?;
     let rendered = Rendered::of(&report)?;
     rendered.check(published)?;
     Ok(Reproduced { report, rendered })
@@ -220,6 +237,7 @@ pub struct Changes {
     pub figures: Vec<FigureChange>,
 }
 
+/// `now` must carry its lists ([`report_now_with_lists`]).
 pub fn changes_since(
     store: &Store,
     published: &ReportPublished,
@@ -227,7 +245,7 @@ pub fn changes_since(
     now_at: u64,
 ) -> Result<Changes, PublicationError> {
     let query = question(published)?;
-    let Reproduced { report: then, .. } = reproduce(store, published)?;
+    let Reproduced { report: then, .. } = reproduce_with(store, published, Projections::activity_report_with_lists)?;
     let span = Span { published_at: published.position, now_at };
     let figures = changes(&then, now, &query, span, |stream| -> Result<_, PublicationError> {
         Ok(store.read_stream(stream, None)?)

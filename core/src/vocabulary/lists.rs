@@ -18,6 +18,11 @@ macro_rules! closed_list {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// Its place in [`Self::ALL`], for tables indexed by value.
+            pub fn index(self) -> usize {
+                self as usize
+            }
+
             /// The contract's code for this value, as in JSON and CSV.
             pub fn code(self) -> &'static str {
                 match self {

@@ -90,6 +90,14 @@ impl FamilyQuotientBands {
         bands
     }
 
+    /// The place of `quotient`'s band in [`FamilyQuotientBands::bands`].
+    pub(crate) fn place_of(&self, quotient: Option<u32>) -> usize {
+        match quotient {
+            Some(quotient) => self.cuts.iter().take_while(|&&cut| cut <= quotient).count(),
+            None => self.cuts.len() + 1,
+        }
+    }
+
     pub fn band_of(&self, quotient: Option<u32>) -> Band {
         let Some(quotient) = quotient else { return Band::Unknown };
         let above = self.cuts.iter().take_while(|&&cut| cut <= quotient).count();
@@ -140,6 +148,9 @@ mod tests {
         assert_eq!(three.band_of(Some(999)).to_string(), "500_to_999");
         assert_eq!(three.band_of(Some(1000)).to_string(), "1000_and_over");
         assert_eq!(three.to_string(), "500,1000");
+        for quotient in [None, Some(0), Some(499), Some(500), Some(999), Some(1000), Some(5000)] {
+            assert_eq!(three.bands()[three.place_of(quotient)], three.band_of(quotient), "{quotient:?}");
+        }
     }
 
     #[test]

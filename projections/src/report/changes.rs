@@ -19,7 +19,7 @@ use parcours_core::vocabulary::{Actor, Date, Envelope, EventId, Hours, Slug, Ste
 use serde::Serialize;
 
 use super::cells::{FigureCell, Value};
-use super::lists::{gather, hours_of, Lists, Row, COMMITTEE_ATTENDANCE};
+use super::lists::{gather, hours_of, months_of, Filed, Lists, Row, COMMITTEE_ATTENDANCE};
 use super::{ActivityQuery, ActivityReport};
 use crate::outcomes::Published;
 use crate::projections::{ApplyError, Projections};
@@ -406,7 +406,9 @@ fn person_causes(
                 if structures.is_empty() {
                     Lists::default()
                 } else {
-                    gather(alone, query.period, &structures, &query.bands)
+                    let mut filed = Filed::rows();
+                    gather(alone, query.period, &structures, &query.bands, &mut filed);
+                    filed.lists(&months_of(query.period), &query.bands)
                 }
             })
             .collect()

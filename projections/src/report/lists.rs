@@ -8,17 +8,17 @@
 //! Exits come from [`Projections::exits_of`], the selection that outcome statistics count, and
 //! are filed under each outcome count with the predicate that count uses ([`OutcomeField::holds`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Days;
 use parcours_core::vocabulary::{
-    Benefit, ContractKind, Date, Destination, FollowUpKind, Hours, Month, SituationAfterExit, Slug, StreamId,
-    SupportAction, SupportDomain,
+    ContractKind, Date, Destination, FollowUpKind, Hours, Month, SituationAfterExit, Slug, StreamId, SupportAction,
+    SupportDomain,
 };
 use serde::Serialize;
 
 use super::bands::FamilyQuotientBands;
-use super::track::Track;
+use super::figure::{Figure, Ids, Tallies};
 use crate::age_band::AgeBand;
 use crate::dashboard::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 use crate::hours::TotalHours;
@@ -145,17 +145,65 @@ fn next_month(month: Month) -> Month {
     }
 }
 
-/// Per person and structure: the first day of the first month with hours, and the hours.
-type HoursByPerson = BTreeMap<(String, StreamId, StructureIx), (Date, TotalHours)>;
+/// The month's place among the period's months (`months_of`), if it is one of them.
+fn month_place(months: &[Month], month: Month) -> Option<usize> {
+    let serial = |month: Month| i64::from(month.year) * 12 + i64::from(month.month);
+    let first = months.first()?;
+    let place = usize::try_from(serial(month) - serial(*first)).ok()?;
+    (months.get(place) == Some(&month)).then_some(place)
+}
 
-/// Fills every list of a report over `structures` (each person once across them).
+/// What the walk files: every figure's tally and, when the lists are asked, the rows behind them.
+#[derive(Default)]
+pub(crate) struct Filed {
+    pub tallies: Tallies,
+    rows: Option<Vec<(Figure, Row)>>,
+}
+
+impl Filed {
+    /// Tallies alone: what the report's figures need.
+    pub(crate) fn tallies() -> Filed {
+        Filed { tallies: Tallies::default(), rows: None }
+    }
+
+    /// Tallies and rows: what the lists behind the figures need.
+    pub(crate) fn rows() -> Filed {
+        Filed { tallies: Tallies::default(), rows: Some(Vec::new()) }
+    }
+
+    /// Counts one row under `figure`, with the hours it adds; `row` is built only for lists.
+    fn file(&mut self, figure: Figure, hundredths: u64, row: impl FnOnce() -> Row) {
+        self.tallies.add(figure, hundredths);
+        if let Some(rows) = &mut self.rows {
+            rows.push((figure, row()));
+        }
+    }
+
+    /// The rows by figure id, sorted; empty when only tallies were kept.
+    pub(crate) fn lists(&mut self, months: &[Month], bands: &FamilyQuotientBands) -> Lists {
+        let mut lists = Lists::default();
+        let ids = Ids::new(months, bands, &self.tallies);
+        for (figure, row) in self.rows.take().unwrap_or_default() {
+            lists.push(ids.id(figure), row);
+        }
+        for rows in lists.0.values_mut() {
+            rows.sort();
+        }
+        lists
+    }
+}
+
+/// Files every figure of a report over `structures` (each person once across them).
+///
+/// One walk for figures and lists: a figure is the tally of the rows its list would hold, so the
+/// page's counts and the lists behind them cannot disagree.
 pub(crate) fn gather(
     projections: &Projections,
     period: Period,
     structures: &[StructureIx],
     bands: &FamilyQuotientBands,
-) -> Lists {
-    let mut lists = Lists::default();
+    filed: &mut Filed,
+) {
     let slug = |ix: StructureIx| projections.structures.slug(ix).clone();
     let row = |on: Date, beneficiary: StreamId, structure: StructureIx| Row {
         on,
@@ -164,25 +212,34 @@ pub(crate) fn gather(
         until: None,
         detail: None,
     };
+    let mut asked = vec![false; structures.iter().map(|ix| ix.index() + 1).max().unwrap_or_default()];
+    for ix in structures {
+        asked[ix.index()] = true;
+    }
+    let ours = |structure: StructureIx| asked.get(structure.index()).copied().unwrap_or(false);
     let (from, to) = (period.from, period.to);
     let overdue_before = to.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date);
-    let counted: BTreeSet<Month> = months_of(period).into_iter().collect();
-    let mut hours: HoursByPerson = BTreeMap::new();
-    let mut committees: BTreeMap<(StructureIx, Date), BTreeSet<StreamId>> = BTreeMap::new();
+    let months = months_of(period);
+    // People reviewed by each committee (a structure's meeting on a day).
+    let mut committees: HashMap<(StructureIx, Date), u64, foldhash::fast::FixedState> = HashMap::default();
+    // Per person: hours by figure and structure, with the first day of the first month counted.
+    let mut hours: Vec<(Figure, StructureIx, Date, u64)> = Vec::new();
+    let mut attended: Vec<(StructureIx, Date)> = Vec::new();
 
     for beneficiary in &projections.beneficiaries {
-        let ours = |structure: StructureIx| structures.contains(&structure);
-        let relevant = beneficiary.summary.episodes.iter().any(|e| ours(e.facts.structure) && e.referred_on <= to);
-        let Some(registration) = beneficiary.summary.registration.filter(|_| relevant) else { continue };
-        let track = Track::of(beneficiary, &projections.histories);
+        let summary = &beneficiary.summary;
+        let relevant = summary.episodes.iter().any(|e| ours(e.facts.structure) && e.referred_on <= to);
+        let Some(registration) = summary.registration.filter(|_| relevant) else { continue };
         let person = beneficiary.stream;
-        let gender = registration.gender.code();
+        let gender = registration.gender;
         // Across the structures asked, a person counts once: these keep their first (or last) episode.
         let mut first_referral: Option<(Date, StructureIx)> = None;
-        let mut followed: Option<Row> = None;
+        let mut followed: Option<(Date, StructureIx, Option<Date>)> = None;
         let mut on_contract: Option<(Date, StructureIx)> = None;
+        hours.clear();
+        attended.clear();
 
-        for (episode, steps) in track.summary.episodes.iter().zip(&track.episodes) {
+        for (episode, steps) in summary.episodes.iter().zip(&beneficiary.track.episodes) {
             let structure = episode.facts.structure;
             if !ours(structure) || episode.referred_on > to {
                 continue;
@@ -191,133 +248,135 @@ pub(crate) fn gather(
             let exited_on = episode.exit.map(|exit| exit.exited_on);
             first_referral = first_referral.or(Some((referred_on, structure)));
             if exited_on.is_none_or(|exited| exited >= from) {
-                let followed = followed.get_or_insert_with(|| row(referred_on, person, structure));
-                followed.until = exited_on;
-                followed.structure = slug(structure);
+                let on = followed.map_or(referred_on, |(on, _, _)| on);
+                followed = Some((on, structure, exited_on));
             }
             if period.contains(referred_on) {
-                let entry = row(referred_on, person, structure);
-                lists.push("people.entered", entry.clone());
-                lists.push("profile.entries", entry.clone());
-                lists.push(format!("profile.by_gender.{gender}"), entry.clone());
-                let situation = episode.facts.situation.code();
-                lists.push(format!("profile.by_situation_and_gender.{situation}.{gender}"), entry.clone());
+                let entry = || row(referred_on, person, structure);
+                filed.file(Figure::Entered, 0, entry);
+                filed.file(Figure::Entries, 0, entry);
+                filed.file(Figure::EntriesByGender(gender), 0, entry);
+                filed.file(Figure::EntriesBySituation(episode.facts.situation, gender), 0, entry);
                 let band = AgeBand::at(referred_on.year(), registration.birth_year);
-                lists.push(format!("profile.by_age_band_and_gender.{band}.{gender}"), entry.clone());
-                let benefits = episode.facts.benefits.to_vec();
-                for benefit in &benefits {
-                    lists.push(format!("profile.by_benefit.{}", Benefit::code(*benefit)), entry.clone());
+                filed.file(Figure::EntriesByAgeBand(band, gender), 0, entry);
+                let benefits = episode.facts.benefits;
+                for benefit in benefits.iter() {
+                    filed.file(Figure::EntriesByBenefit(Some(benefit)), 0, entry);
                 }
                 if benefits.is_empty() {
-                    lists.push("profile.by_benefit.none", entry.clone());
+                    filed.file(Figure::EntriesByBenefit(None), 0, entry);
                 }
-                let band = bands.band_of(episode.facts.family_quotient);
-                lists.push(format!("profile.by_family_quotient.{band}"), entry);
+                let band = bands.place_of(episode.facts.family_quotient);
+                filed.file(Figure::EntriesByFamilyQuotient(band), 0, entry);
             }
             if exited_on.is_none_or(|exited| exited > to) {
-                lists.push("people.present_at_end", row(referred_on, person, structure));
+                filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person, structure));
                 let last_follow_up = steps.follow_ups.iter().map(|(on, _)| *on).filter(|on| *on <= to).max();
                 let last_contact = last_follow_up.map_or(referred_on, |on| on.max(referred_on));
                 if overdue_before.is_some_and(|before| last_contact < before) {
-                    lists.push("follow_up.overdue_at_end", row(last_contact, person, structure));
+                    filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person, structure));
                 }
             }
             for span in steps.contracts.iter().filter(|span| span.open_on(to)) {
-                let contract = Row {
+                let contract = || Row {
                     until: span.planned_end,
                     detail: Some(Detail::Contract { contract_kind: span.kind, weekly_hours: span.weekly_hours }),
                     ..row(span.started_on, person, structure)
                 };
-                lists.push("contracts.contracts_at_end", contract.clone());
-                lists.push(format!("contracts.by_kind.{}", span.kind.code()), contract);
+                let weekly = u64::from(span.weekly_hours.hundredths);
+                filed.file(Figure::ContractsAtEnd, weekly, contract);
+                filed.file(Figure::ContractsByKind(span.kind), weekly, contract);
                 if on_contract.is_none_or(|(on, _)| span.started_on < on) {
                     on_contract = Some((span.started_on, structure));
                 }
             }
-            for &(month, worked) in steps.hours.iter().filter(|(month, _)| counted.contains(month)) {
-                for id in
-                    ["hours.worked".to_owned(), format!("hours.by_month.{month}"), format!("hours.by_gender.{gender}")]
-                {
-                    let (first, total) =
-                        hours.entry((id, person, structure)).or_insert((month.first_day(), TotalHours::default()));
-                    *first = (*first).min(month.first_day());
-                    *total += worked;
+            for &(month, worked) in &steps.hours {
+                let Some(place) = month_place(&months, month) else { continue };
+                let (first, hundredths) = (month.first_day(), u64::from(worked.hundredths));
+                for figure in [Figure::HoursWorked, Figure::HoursByMonth(place), Figure::HoursByGender(gender)] {
+                    match hours.iter_mut().find(|(f, s, _, _)| *f == figure && *s == structure) {
+                        Some((_, _, on, total)) => {
+                            *on = (*on).min(first);
+                            *total += hundredths;
+                        }
+                        None => hours.push((figure, structure, first, hundredths)),
+                    }
                 }
             }
             for &(on, kind) in steps.follow_ups.iter().filter(|(on, _)| period.contains(*on)) {
                 match kind {
-                    FollowUpKind::Committee => {
-                        committees.entry((structure, on)).or_default().insert(person);
+                    FollowUpKind::Committee => attended.push((structure, on)),
+                    FollowUpKind::Individual => {
+                        filed.file(Figure::IndividualMeetings, 0, || row(on, person, structure));
                     }
-                    FollowUpKind::Individual => lists.push("follow_up.individual_meetings", row(on, person, structure)),
                     FollowUpKind::Phone | FollowUpKind::Group => {}
                 }
             }
             for support in steps.supports.iter().filter(|support| period.contains(support.on)) {
-                let partner = support.partner.map(|partner| beneficiary.names.get(partner).to_owned());
-                let action = support.action.map_or("unspecified", SupportAction::code);
-                let entry = Row {
+                let partner = support.partner.map(|partner| beneficiary.names.get(partner));
+                let entry = || Row {
                     detail: Some(Detail::Support {
                         domain: support.domain,
                         action: support.action,
-                        partner: partner.clone(),
+                        partner: partner.map(str::to_owned),
                     }),
                     ..row(support.on, person, structure)
                 };
-                lists.push("support.actions", entry.clone());
-                lists.push(format!("support.by_domain_and_action.{}.{action}", support.domain.code()), entry.clone());
+                filed.file(Figure::SupportActions, 0, entry);
+                filed.file(Figure::SupportByDomainAndAction(support.domain, support.action), 0, entry);
                 if let (Some(SupportAction::Orientation), Some(partner)) = (support.action, partner) {
-                    lists.push("support.oriented", entry.clone());
-                    lists.push(format!("support.partners.{partner}"), entry);
+                    filed.file(Figure::Oriented, 0, entry);
+                    let partner = filed.tallies.partner(partner);
+                    filed.file(partner, 0, entry);
                 }
             }
         }
         if let Some((on, structure)) = first_referral {
-            lists.push("people.distinct_since_start", row(on, person, structure));
+            filed.file(Figure::DistinctSinceStart, 0, || row(on, person, structure));
         }
-        if let Some(followed) = followed {
-            lists.push("people.followed", followed);
+        if let Some((on, structure, until)) = followed {
+            filed.file(Figure::Followed, 0, || Row { until, ..row(on, person, structure) });
         }
         if let Some((on, structure)) = on_contract {
-            lists.push("contracts.on_contract_at_end", row(on, person, structure));
+            filed.file(Figure::OnContractAtEnd, 0, || row(on, person, structure));
+        }
+        for &(figure, structure, first, total) in &hours {
+            let hours = TotalHours { hundredths: total };
+            filed.file(figure, total, || Row { detail: Some(Detail::Hours { hours }), ..row(first, person, structure) });
+        }
+        // A person reviewed twice by one committee was reviewed once.
+        attended.sort_unstable();
+        attended.dedup();
+        for &(structure, on) in &attended {
+            *committees.entry((structure, on)).or_default() += 1;
+            // Not a figure: who each committee reviewed, so that a committee that came or went can
+            // be traced to the people whose follow-ups made it (`report::changes`).
+            filed.file(Figure::CommitteeAttendance, 0, || row(on, person, structure));
         }
     }
 
-    for ((id, person, structure), (first, total)) in hours {
-        lists.push(id, Row { detail: Some(Detail::Hours { hours: total }), ..row(first, person, structure) });
-    }
+    let mut committees: Vec<((StructureIx, Date), u64)> = committees.into_iter().collect();
+    committees.sort_unstable();
     for ((structure, on), people) in committees {
-        let detail = Some(Detail::Committee { people: people.len() as u64 });
-        lists.push(
-            "follow_up.committees_held",
-            Row { on, beneficiary: None, structure: slug(structure), until: None, detail },
-        );
-        // Not a figure: who each committee reviewed, so that a committee that came or went can
-        // be traced to the people whose follow-ups made it (`report::changes`).
-        for person in people {
-            lists.push(COMMITTEE_ATTENDANCE, row(on, person, structure));
-        }
+        let detail = Some(Detail::Committee { people });
+        filed.file(Figure::CommitteesHeld, 0, || Row { on, beneficiary: None, structure: slug(structure), until: None, detail });
     }
     for exit in projections.exits_of(period, Some(structures)) {
         let person = projections.beneficiary(exit.beneficiary).stream;
-        let entry = Row {
+        let entry = || Row {
             until: None,
             detail: Some(Detail::Exit { destination: exit.exit.destination }),
             ..row(exit.exit.exited_on, person, exit.episode.facts.structure)
         };
-        lists.push("people.exited", entry.clone());
+        filed.file(Figure::Exited, 0, entry);
         for field in OutcomeField::ALL.into_iter().filter(|field| field.holds(&exit.facts)) {
-            lists.push(format!("outcomes.{}", field.code()), entry.clone());
+            filed.file(Figure::Outcome(field), 0, entry);
         }
         if let Some(situation) = exit.facts.six_months_after {
             let detail = Some(Detail::SixMonths { situation });
-            lists.push(format!("outcomes.six_months_after_exit.{}", situation.code()), Row { detail, ..entry });
+            filed.file(Figure::SixMonthsAfterExit(situation), 0, || Row { detail, ..entry() });
         }
     }
-    for rows in lists.0.values_mut() {
-        rows.sort();
-    }
-    lists
 }
 
 #[cfg(test)]

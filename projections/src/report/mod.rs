@@ -2,10 +2,12 @@
 //! entered, exited; contracts and full-time equivalents at the end; hours worked against hours
 //! agreed; follow-up; the profile of the entries; support; outcomes.
 //!
-//! Data flow: [`Projections::activity_report`] finds the beneficiaries of the structures asked,
-//! walks their histories once (`track`), files every row under the figure it counts (`lists`),
-//! and reads the figures off the lists (`sections`); outcomes come from the same selection of exits
-//! as `/api/stats/outcomes`. Evaluators get small cells withheld (`withhold`). `cells` flattens the
+//! Data flow: every beneficiary keeps, beside its summary, what the report reads of its steps
+//! (`track`, folded live). [`Projections::activity_report`] walks the beneficiaries of the
+//! structures asked once, tallies each figure as a typed [`figure::Figure`] and, when the lists
+//! are asked, files the row behind each count under the figure's id (`lists`); the sections read
+//! the figures off the tallies (`sections`). Outcomes come from the same selection of exits as
+//! `/api/stats/outcomes`. Evaluators get small cells withheld (`withhold`). `cells` flattens the
 //! figures for CSV and pages; `definitions` says what each figure means, by version; `changes`
 //! says which figures of a published report differ from the same question asked now, and why.
 //!
@@ -19,6 +21,7 @@ mod bands;
 mod cells;
 mod changes;
 mod definitions;
+mod figure;
 mod lists;
 mod sections;
 mod track;
@@ -37,6 +40,8 @@ pub use definitions::DefinitionsVersion;
 #[cfg(test)]
 pub(crate) use lists::COMMITTEE_ATTENDANCE;
 pub use lists::{Detail, Lists, Row};
+pub(crate) use track::Track;
+use lists::Filed;
 pub use sections::{
     BandRow, BenefitRow, ContractFigures, Figures, FollowUpFigures, Fte, GenderHoursRow, HoursFigures, KindRow,
     MonthRow, OutcomeFigures, PartnerRow, PeopleFigures, ProfileFigures, Shown, SixMonthsRow, SupportFigures,
@@ -123,7 +128,18 @@ impl Serialize for Definitions {
 }
 
 impl Projections {
+    /// The report's figures, without the lists behind them (`lists` is left empty).
     pub fn activity_report(&self, query: &ActivityQuery) -> Result<ActivityReport, ReportError> {
+        self.report(query, false)
+    }
+
+    /// The report with the rows behind every figure, for the lists a reader opens and for what
+    /// changed since a publication. Slower: a row per person and figure.
+    pub fn activity_report_with_lists(&self, query: &ActivityQuery) -> Result<ActivityReport, ReportError> {
+        self.report(query, true)
+    }
+
+    fn report(&self, query: &ActivityQuery, listed: bool) -> Result<ActivityReport, ReportError> {
         if query.structures.is_empty() {
             return Err(ReportError::NoStructure);
         }
@@ -141,12 +157,12 @@ impl Projections {
         // Listed by slug, whatever the order asked: the same question, the same bytes.
         structures.sort_by(|a, b| a.0.slug.cmp(&b.0.slug));
         let all: Vec<StructureIx> = structures.iter().map(|(_, ix)| *ix).collect();
-        let (figures, lists) = self.figures_of(query, &all);
+        let (figures, lists) = self.figures_of(query, &all, listed);
         let by_structure = if query.by_structure && structures.len() > 1 {
             structures
                 .iter()
                 .map(|(name, ix)| {
-                    let (figures, lists) = self.figures_of(query, &[*ix]);
+                    let (figures, lists) = self.figures_of(query, &[*ix], listed);
                     StructureReport { structure: name.clone(), figures, lists }
                 })
                 .collect()
@@ -165,9 +181,11 @@ impl Projections {
         })
     }
 
-    fn figures_of(&self, query: &ActivityQuery, structures: &[StructureIx]) -> (Figures, Lists) {
-        let lists = lists::gather(self, query.period, structures, &query.bands);
+    fn figures_of(&self, query: &ActivityQuery, structures: &[StructureIx], listed: bool) -> (Figures, Lists) {
+        let mut filed = if listed { Filed::rows() } else { Filed::tallies() };
+        lists::gather(self, query.period, structures, &query.bands, &mut filed);
         let months = lists::months_of(query.period);
+        let lists = filed.lists(&months, &query.bands);
         let agreed = self.agreed_by_month(structures, &months);
         let mut outcomes = OutcomeCounts::default();
         for exit in self.exits_of(query.period, Some(structures)) {
@@ -175,7 +193,7 @@ impl Projections {
         }
         let context =
             sections::Context { months: &months, agreed: &agreed, bands: &query.bands, outcomes: outcomes.finish() };
-        (Figures::of(&lists, context), lists)
+        (Figures::of(&filed.tallies, context), lists)
     }
 
     /// Agreed hours by month, summed over the structures whose record has an agreement for the

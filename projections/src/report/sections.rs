@@ -1,5 +1,6 @@
-//! The sections of the activity report (CONTRACT §8), read off the lists (`report::lists`): a count
-//! is a list's length, an amount the sum of its rows, so figures and lists cannot disagree.
+//! The sections of the activity report (CONTRACT §8), read off the tallies of the walk that files
+//! the lists (`report::lists`): a count is the number of rows its list holds, an amount their sum,
+//! so figures and lists cannot disagree.
 //!
 //! Rows of tables list only non-empty cells, in the contract's order of each list (as
 //! `/api/stats/entries` does), partners by name; months and family-quotient bands are listed in
@@ -15,7 +16,7 @@ use parcours_core::vocabulary::{
 use serde::{Serialize, Serializer};
 
 use super::bands::{Band, FamilyQuotientBands};
-use super::lists::Lists;
+use super::figure::{Figure, Tallies};
 use crate::age_band::AgeBand;
 use crate::entries::{AgeBandGenderRow, Cell, GenderRow, SituationGenderRow};
 use crate::hours::TotalHours;
@@ -251,7 +252,7 @@ fn share_of(part: TotalHours, whole: TotalHours) -> Published {
     Published::Rate(Ratio::new(part.hundredths, whole.hundredths).percent())
 }
 
-/// What the sections need besides the lists.
+/// What the sections need besides the tallies.
 pub(crate) struct Context<'a> {
     pub months: &'a [Month],
     /// Agreed hours by month, for the months some agreement covers.
@@ -261,31 +262,32 @@ pub(crate) struct Context<'a> {
 }
 
 impl Figures {
-    pub(crate) fn of(lists: &Lists, context: Context<'_>) -> Figures {
+    pub(crate) fn of(tallies: &Tallies, context: Context<'_>) -> Figures {
+        let count = |figure: Figure| Published::Count(tallies.count(figure));
         Figures {
             people: PeopleFigures {
-                followed: Published::Count(lists.count("people.followed")),
-                entered: Published::Count(lists.count("people.entered")),
-                exited: Published::Count(lists.count("people.exited")),
-                present_at_end: Published::Count(lists.count("people.present_at_end")),
-                distinct_since_start: Published::Count(lists.count("people.distinct_since_start")),
+                followed: count(Figure::Followed),
+                entered: count(Figure::Entered),
+                exited: count(Figure::Exited),
+                present_at_end: count(Figure::PresentAtEnd),
+                distinct_since_start: count(Figure::DistinctSinceStart),
                 suppressed: false,
             },
-            contracts: contracts(lists),
-            hours: hours(lists, &context),
+            contracts: contracts(tallies),
+            hours: hours(tallies, &context),
             follow_up: FollowUpFigures {
-                committees_held: Published::Count(lists.count("follow_up.committees_held")),
-                individual_meetings: Published::Count(lists.count("follow_up.individual_meetings")),
-                overdue_at_end: Published::Count(lists.count("follow_up.overdue_at_end")),
+                committees_held: count(Figure::CommitteesHeld),
+                individual_meetings: count(Figure::IndividualMeetings),
+                overdue_at_end: count(Figure::OverdueAtEnd),
                 suppressed: false,
             },
-            profile: profile(lists, context.bands),
-            support: support(lists),
+            profile: profile(tallies, context.bands),
+            support: support(tallies),
             outcomes: OutcomeFigures {
                 counts: context.outcomes,
                 six_months_after_exit: SituationAfterExit::ALL
                     .iter()
-                    .map(|&situation| (situation, lists.count(&format!("outcomes.six_months_after_exit.{situation}"))))
+                    .map(|&situation| (situation, tallies.count(Figure::SixMonthsAfterExit(situation))))
                     .filter(|&(_, count)| count > 0)
                     .map(|(situation, count)| SixMonthsRow {
                         situation,
@@ -298,19 +300,19 @@ impl Figures {
     }
 }
 
-fn contracts(lists: &Lists) -> ContractFigures {
+fn contracts(tallies: &Tallies) -> ContractFigures {
     ContractFigures {
-        on_contract_at_end: Published::Count(lists.count("contracts.on_contract_at_end")),
-        contracts_at_end: Published::Count(lists.count("contracts.contracts_at_end")),
-        fte_at_end: Shown::Value(Fte::of_weekly(lists.hours("contracts.contracts_at_end"))),
+        on_contract_at_end: Published::Count(tallies.count(Figure::OnContractAtEnd)),
+        contracts_at_end: Published::Count(tallies.count(Figure::ContractsAtEnd)),
+        fte_at_end: Shown::Value(Fte::of_weekly(tallies.hours(Figure::ContractsAtEnd))),
         by_kind: ContractKind::ALL
             .iter()
-            .map(|&kind| (kind, format!("contracts.by_kind.{kind}")))
-            .filter(|(_, id)| lists.count(id) > 0)
-            .map(|(kind, id)| KindRow {
+            .map(|&kind| (kind, tallies.get(Figure::ContractsByKind(kind))))
+            .filter(|(_, tally)| tally.count > 0)
+            .map(|(kind, tally)| KindRow {
                 kind,
-                contracts: Published::Count(lists.count(&id)),
-                fte: Shown::Value(Fte::of_weekly(lists.hours(&id))),
+                contracts: Published::Count(tally.count),
+                fte: Shown::Value(Fte::of_weekly(tally.hours)),
                 suppressed: false,
             })
             .collect(),
@@ -318,24 +320,25 @@ fn contracts(lists: &Lists) -> ContractFigures {
     }
 }
 
-fn hours(lists: &Lists, context: &Context<'_>) -> HoursFigures {
-    let worked = lists.hours("hours.worked");
+fn hours(tallies: &Tallies, context: &Context<'_>) -> HoursFigures {
+    let worked = tallies.get(Figure::HoursWorked);
     let agreed = (!context.agreed.is_empty())
         .then(|| TotalHours { hundredths: context.agreed.values().map(|hours| hours.hundredths).sum() });
     HoursFigures {
-        worked: Shown::Value(worked),
+        worked: Shown::Value(worked.hours),
         agreed,
-        worked_share_of_agreed: share_of(worked, agreed.unwrap_or_default()),
-        people: Published::Count(lists.count("hours.worked")),
+        worked_share_of_agreed: share_of(worked.hours, agreed.unwrap_or_default()),
+        people: Published::Count(worked.count),
         by_month: context
             .months
             .iter()
-            .map(|&month| {
-                let id = format!("hours.by_month.{month}");
+            .enumerate()
+            .map(|(place, &month)| {
+                let tally = tallies.get(Figure::HoursByMonth(place));
                 MonthRow {
                     month,
-                    people: Published::Count(lists.count(&id)),
-                    worked: Shown::Value(lists.hours(&id)),
+                    people: Published::Count(tally.count),
+                    worked: Shown::Value(tally.hours),
                     agreed: context.agreed.get(&month).copied(),
                     suppressed: false,
                 }
@@ -343,13 +346,13 @@ fn hours(lists: &Lists, context: &Context<'_>) -> HoursFigures {
             .collect(),
         by_gender: Gender::ALL
             .iter()
-            .map(|&gender| (gender, format!("hours.by_gender.{gender}")))
-            .filter(|(_, id)| lists.count(id) > 0)
-            .map(|(gender, id)| GenderHoursRow {
+            .map(|&gender| (gender, tallies.get(Figure::HoursByGender(gender))))
+            .filter(|(_, tally)| tally.count > 0)
+            .map(|(gender, tally)| GenderHoursRow {
                 gender,
-                people: Published::Count(lists.count(&id)),
-                hours: Shown::Value(lists.hours(&id)),
-                share: share_of(lists.hours(&id), worked),
+                people: Published::Count(tally.count),
+                hours: Shown::Value(tally.hours),
+                share: share_of(tally.hours, worked.hours),
                 suppressed: false,
             })
             .collect(),
@@ -357,13 +360,12 @@ fn hours(lists: &Lists, context: &Context<'_>) -> HoursFigures {
     }
 }
 
-fn profile(lists: &Lists, bands: &FamilyQuotientBands) -> ProfileFigures {
-    let entries = lists.count("profile.entries");
-    let count = |id: String| lists.count(&id);
+fn profile(tallies: &Tallies, bands: &FamilyQuotientBands) -> ProfileFigures {
+    let entries = tallies.count(Figure::Entries);
     let mut by_situation_and_gender = Vec::new();
     for &situation in Situation::ALL {
         for &gender in Gender::ALL {
-            let n = count(format!("profile.by_situation_and_gender.{situation}.{gender}"));
+            let n = tallies.count(Figure::EntriesBySituation(situation, gender));
             if n > 0 {
                 by_situation_and_gender.push(SituationGenderRow { situation, gender, cell: cell(n, entries) });
             }
@@ -372,7 +374,7 @@ fn profile(lists: &Lists, bands: &FamilyQuotientBands) -> ProfileFigures {
     let mut by_age_band_and_gender = Vec::new();
     for &age_band in AgeBand::ALL {
         for &gender in Gender::ALL {
-            let n = count(format!("profile.by_age_band_and_gender.{age_band}.{gender}"));
+            let n = tallies.count(Figure::EntriesByAgeBand(age_band, gender));
             if n > 0 {
                 by_age_band_and_gender.push(AgeBandGenderRow { age_band, gender, cell: cell(n, entries) });
             }
@@ -382,7 +384,7 @@ fn profile(lists: &Lists, bands: &FamilyQuotientBands) -> ProfileFigures {
         entries: Published::Count(entries),
         by_gender: Gender::ALL
             .iter()
-            .map(|&gender| (gender, count(format!("profile.by_gender.{gender}"))))
+            .map(|&gender| (gender, tallies.count(Figure::EntriesByGender(gender))))
             .filter(|&(_, n)| n > 0)
             .map(|(gender, n)| GenderRow { gender, cell: cell(n, entries) })
             .collect(),
@@ -390,42 +392,46 @@ fn profile(lists: &Lists, bands: &FamilyQuotientBands) -> ProfileFigures {
         by_age_band_and_gender,
         by_benefit: Benefit::ALL
             .iter()
-            .map(|benefit| benefit.code())
-            .chain(["none"])
-            .map(|benefit| (benefit, count(format!("profile.by_benefit.{benefit}"))))
+            .map(|&benefit| Some(benefit))
+            .chain([None])
+            .map(|benefit| (benefit.map_or("none", Benefit::code), tallies.count(Figure::EntriesByBenefit(benefit))))
             .filter(|&(_, n)| n > 0)
             .map(|(benefit, n)| BenefitRow { benefit, cell: cell(n, entries) })
             .collect(),
         by_family_quotient: bands
             .bands()
             .into_iter()
-            .map(|band| BandRow { band, cell: cell(count(format!("profile.by_family_quotient.{band}")), entries) })
+            .enumerate()
+            .map(|(place, band)| BandRow {
+                band,
+                cell: cell(tallies.count(Figure::EntriesByFamilyQuotient(place)), entries),
+            })
             .collect(),
         suppressed: false,
     }
 }
 
-fn support(lists: &Lists) -> SupportFigures {
+fn support(tallies: &Tallies) -> SupportFigures {
     let mut by_domain_and_action = Vec::new();
     for &domain in SupportDomain::ALL {
         let actions = SupportAction::ALL.iter().map(|&action| Some(action)).chain([None]);
         for action in actions {
-            let code = action.map_or("unspecified", SupportAction::code);
-            let n = lists.count(&format!("support.by_domain_and_action.{domain}.{code}"));
+            let n = tallies.count(Figure::SupportByDomainAndAction(domain, action));
             if n > 0 {
                 by_domain_and_action.push(SupportRow { domain, action, count: Published::Count(n), suppressed: false });
             }
         }
     }
     SupportFigures {
-        actions: Published::Count(lists.count("support.actions")),
+        actions: Published::Count(tallies.count(Figure::SupportActions)),
         by_domain_and_action,
-        oriented: Published::Count(lists.count("support.oriented")),
-        partners: lists
-            .under("support.partners.")
-            .map(|(partner, rows)| PartnerRow {
+        oriented: Published::Count(tallies.count(Figure::Oriented)),
+        partners: tallies
+            .partners()
+            .into_iter()
+            .map(|(partner, figure)| PartnerRow {
                 partner: partner.to_owned(),
-                count: Published::Count(rows.len() as u64),
+                count: Published::Count(tallies.count(figure)),
                 suppressed: false,
             })
             .collect(),

@@ -2,26 +2,23 @@
 //! episode with their dates (the summary keeps only the open ones), hours by month, follow-ups and
 //! support actions with their dates.
 //!
-//! Built on demand, only for the beneficiaries of the structures asked, by walking the effective
-//! history with the very fold of the projections ([`Summary::apply`]): a step belongs to the episode
-//! that the fold has open when it reaches the step, so the report places steps exactly where the
-//! dashboards and statistics do, lenient cases included.
+//! Kept by every [`Beneficiary`](crate::beneficiary::Beneficiary) beside its summary and filed by
+//! the same fold, one fact at a time: a step belongs to the episode that the fold has open when it
+//! reaches the step, so the report places steps exactly where the dashboards and statistics do,
+//! lenient cases included. Why kept rather than walked again for each report: a yearly report of
+//! every structure of a national log would walk ten million facts scattered over the whole arena.
 
 use parcours_core::vocabulary::{ContractKind, Date, FollowUpKind, Hours, Month, SupportAction, SupportDomain};
 
-use crate::beneficiary::Beneficiary;
-use crate::fact::{Fact, NameIx};
-use crate::history::Histories;
-use crate::summary::Summary;
+use crate::fact::{Fact, NameIx, Recorded};
 
-#[derive(Debug, Default)]
+/// Parallel to `Summary::episodes`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Track {
-    pub summary: Summary,
-    /// Parallel to `summary.episodes`.
     pub episodes: Vec<EpisodeSteps>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct EpisodeSteps {
     pub contracts: Vec<ContractSpan>,
     pub hours: Vec<(Month, Hours)>,
@@ -29,7 +26,7 @@ pub(crate) struct EpisodeSteps {
     pub supports: Vec<Support>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ContractSpan {
     pub contract: NameIx,
     pub kind: ContractKind,
@@ -47,7 +44,7 @@ impl ContractSpan {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Support {
     pub on: Date,
     pub domain: SupportDomain,
@@ -56,45 +53,40 @@ pub(crate) struct Support {
 }
 
 impl Track {
-    pub(crate) fn of(beneficiary: &Beneficiary, histories: &Histories) -> Track {
-        let mut track = Track::default();
-        for recorded in histories.facts(beneficiary.history) {
-            let open = track.summary.open_episode().map(|_| track.summary.episodes.len() - 1);
-            track.summary.apply(recorded);
-            track.episodes.resize_with(track.summary.episodes.len(), EpisodeSteps::default);
-            let Some(open) = open else { continue };
-            let steps = &mut track.episodes[open];
-            let on = recorded.occurred_on;
-            match recorded.fact {
-                // As the fold: a contract already open is not started again.
-                Fact::ContractStarted { contract, kind, weekly_hours, planned_end }
-                    if !steps.contracts.iter().any(|span| span.contract == contract && span.ended_on.is_none()) =>
-                {
-                    let span =
-                        ContractSpan { contract, kind, weekly_hours, started_on: on, planned_end, ended_on: None };
-                    steps.contracts.push(span);
-                }
-                Fact::ContractEnded { contract, .. } => {
-                    let open =
-                        steps.contracts.iter_mut().find(|span| span.contract == contract && span.ended_on.is_none());
-                    if let Some(span) = open {
-                        span.ended_on = Some(on);
-                    }
-                }
-                Fact::Exited { .. } => {
-                    for span in steps.contracts.iter_mut().filter(|span| span.ended_on.is_none()) {
-                        span.ended_on = Some(on);
-                    }
-                }
-                Fact::HoursWorked { month, hours, .. } => steps.hours.push((month, hours)),
-                Fact::FollowUpHeld { kind, .. } => steps.follow_ups.push((on, kind)),
-                Fact::SupportProvided { domain, action, partner } => {
-                    steps.supports.push(Support { on, domain, action, partner });
-                }
-                _ => {}
-            }
+    /// Files a fact the summary has just folded: `open` is the episode the summary had open
+    /// before it, `episodes` how many it has after it.
+    pub(crate) fn apply(&mut self, open: Option<usize>, episodes: usize, recorded: &Recorded) {
+        if self.episodes.len() < episodes {
+            self.episodes.resize_with(episodes, EpisodeSteps::default);
         }
-        track
+        let Some(steps) = open.and_then(|open| self.episodes.get_mut(open)) else { return };
+        let on = recorded.occurred_on;
+        match recorded.fact {
+            // As the fold: a contract already open is not started again.
+            Fact::ContractStarted { contract, kind, weekly_hours, planned_end }
+                if !steps.contracts.iter().any(|span| span.contract == contract && span.ended_on.is_none()) =>
+            {
+                let span = ContractSpan { contract, kind, weekly_hours, started_on: on, planned_end, ended_on: None };
+                steps.contracts.push(span);
+            }
+            Fact::ContractEnded { contract, .. } => {
+                let open = steps.contracts.iter_mut().find(|span| span.contract == contract && span.ended_on.is_none());
+                if let Some(span) = open {
+                    span.ended_on = Some(on);
+                }
+            }
+            Fact::Exited { .. } => {
+                for span in steps.contracts.iter_mut().filter(|span| span.ended_on.is_none()) {
+                    span.ended_on = Some(on);
+                }
+            }
+            Fact::HoursWorked { month, hours } => steps.hours.push((month, hours)),
+            Fact::FollowUpHeld { kind, .. } => steps.follow_ups.push((on, kind)),
+            Fact::SupportProvided { domain, action, partner } => {
+                steps.supports.push(Support { on, domain, action, partner });
+            }
+            _ => {}
+        }
     }
 }
 
@@ -116,8 +108,8 @@ mod tests {
         log.add(p, "2024-05-15", exited("cdi"));
         let projections = log.projections();
         let beneficiary = projections.beneficiary(0);
-        let track = Track::of(beneficiary, &projections.histories);
-        assert_eq!(track.summary, beneficiary.summary, "the same fold");
+        let track = &beneficiary.track;
+        assert_eq!(track.episodes.len(), beneficiary.summary.episodes.len(), "one per episode");
         let spans: Vec<(Date, Option<Date>)> =
             track.episodes[0].contracts.iter().map(|span| (span.started_on, span.ended_on)).collect();
         assert_eq!(

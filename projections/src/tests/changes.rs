@@ -37,8 +37,8 @@ fn changes_of(
     published_at: usize,
     query: &ActivityQuery,
 ) -> Option<(Vec<FigureChange>, ActivityReport, ActivityReport)> {
-    let then = projections_of(&log.envelopes[..published_at]).activity_report(query).ok()?;
-    let now = projections_of(&log.envelopes).activity_report(query).ok()?;
+    let then = projections_of(&log.envelopes[..published_at]).activity_report_with_lists(query).ok()?;
+    let now = projections_of(&log.envelopes).activity_report_with_lists(query).ok()?;
     let span = Span { published_at: published_at as u64, now_at: log.envelopes.len() as u64 };
     let found =
         changes(&then, &now, query, span, |stream: StreamId| -> Result<_, ApplyError> { Ok(log.stream(stream)) })

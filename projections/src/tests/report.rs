@@ -19,8 +19,18 @@ fn query(structures: &[&str], from: &str, to: &str) -> ActivityQuery {
     }
 }
 
+/// The report with its lists, after checking that the report without them has the same figures:
+/// the two come from one walk, which either keeps the rows or only counts them.
 fn report(projections: &Projections, structures: &[&str], from: &str, to: &str) -> ActivityReport {
-    projections.activity_report(&query(structures, from, to)).unwrap()
+    let question = query(structures, from, to);
+    let listed = projections.activity_report_with_lists(&question).unwrap();
+    let counted = projections.activity_report(&question).unwrap();
+    assert_eq!(counted.figures, listed.figures, "the same figures with and without lists");
+    let parts = |report: &ActivityReport| report.by_structure.iter().map(|part| part.figures.clone()).collect::<Vec<_>>();
+    assert_eq!(parts(&counted), parts(&listed));
+    assert!(counted.lists.ids().next().is_none(), "no lists unless asked");
+    assert!(listed.lists.ids().next().is_some() || listed.figures.people.followed == Published::Count(0));
+    listed
 }
 
 fn referral(
@@ -352,7 +362,7 @@ fn a_plie_year_memberships_people_since_the_start_and_their_profile() {
     // 1,000 and over: index 30–74 (45).
     let mut question = query(&["plie-agen"], "2024-01-01", "2024-12-31");
     question.bands = "500,1000".parse().unwrap();
-    let json = checked(&projections.activity_report(&question).unwrap());
+    let json = checked(&projections.activity_report_with_lists(&question).unwrap());
     let counts: Vec<(String, u64)> = json["profile"]["by_family_quotient"]
         .as_array()
         .unwrap()

@@ -23,7 +23,7 @@ use parcours_core::vocabulary::{Date, Slug};
 use parcours_projections::report::{
     ActivityQuery, ActivityReport, DefinitionsVersion, FamilyQuotientBands, ReportError,
 };
-use parcours_projections::Period;
+use parcours_projections::{Period, Projections};
 use serde::Serialize;
 
 use super::people::name_of;
@@ -141,14 +141,22 @@ pub(crate) fn scoped(caller: &Caller, mut params: ReportParams) -> Result<Report
     Ok(params)
 }
 
+/// What computes a report: with its lists ([`Projections::activity_report_with_lists`]) or without.
+type Compute = fn(&Projections, &ActivityQuery) -> Result<ActivityReport, ReportError>;
+
 /// Computes the report a caller may see.
-async fn report_for(state: &AppState, caller: &Caller, params: &ReportParams) -> Result<ActivityReport, ApiError> {
+async fn report_for(
+    state: &AppState,
+    caller: &Caller,
+    params: &ReportParams,
+    compute: Compute,
+) -> Result<ActivityReport, ApiError> {
     let evaluator = caller.role == Role::Evaluator;
     let query = params.query(state.today(), !evaluator).map_err(ApiError::InvalidRequest)?;
     state.caught_up().await?;
     let threshold = state.settings.small_cells;
     let shared = state.clone();
-    let mut report = blocking(move || shared.projections.read().activity_report(&query).map_err(report_error)).await?;
+    let mut report = blocking(move || compute(&shared.projections.read(), &query).map_err(report_error)).await?;
     if evaluator {
         report.withhold_small_cells(threshold);
     }
@@ -196,7 +204,7 @@ pub async fn activity(
 ) -> Result<Response, ApiError> {
     let params = ReportParams::parse(query.as_deref().unwrap_or_default(), false).map_err(ApiError::InvalidRequest)?;
     let params = scoped(&caller, params)?;
-    let report = report_for(&state, &caller, &params).await?;
+    let report = report_for(&state, &caller, &params, Projections::activity_report).await?;
     let body = render(&report, params.format, caller.role != Role::Evaluator)?;
     Ok(match params.format {
         ReportFormat::Json => json_response(body),
@@ -242,7 +250,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let params = ReportParams::parse(query.as_deref().unwrap_or_default(), true).map_err(ApiError::InvalidRequest)?;
     let params = scoped(&caller, params)?;
-    let report = report_for(&state, &caller, &params).await?;
+    let report = report_for(&state, &caller, &params, Projections::activity_report_with_lists).await?;
     let figure = params.figure.clone().unwrap_or_default();
     let known = report.figures.cells().into_iter().any(|cell| cell.list.as_deref() == Some(figure.as_str()));
     if !known {
