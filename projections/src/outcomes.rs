@@ -29,7 +29,7 @@ use crate::disclosure::Table;
 use crate::period::Period;
 use crate::projections::{BeneficiaryIx, Projections};
 use crate::ratio::{Percent, Ratio};
-use crate::structures::StructureIx;
+use crate::structures::{StructureIx, StructureSet};
 use crate::summary::{Episode, Exit, Registration};
 
 /// What outcomes (and reports) can be grouped by.
@@ -508,12 +508,13 @@ impl Projections {
         structures: Option<&'a [StructureIx]>,
     ) -> impl Iterator<Item = CountedExit<'a>> + 'a {
         let exits = self.indexes.exits.range((period.from, 0, 0)..=(period.to, u32::MAX, u32::MAX));
+        let asked = structures.map(StructureSet::of);
         exits.filter_map(move |&(_, beneficiary, episode_ix)| {
             let summary = &self.beneficiary(beneficiary).summary;
             let registration = summary.registration?;
             let episode = summary.episodes.get(episode_ix as usize)?;
             let exit = episode.exit?;
-            if structures.is_some_and(|structures| !structures.contains(&episode.facts.structure)) {
+            if asked.as_ref().is_some_and(|asked| !asked.contains(episode.facts.structure)) {
                 return None;
             }
             let facts = ExitFacts {

@@ -64,6 +64,10 @@ pub(crate) struct Indexes {
     pub active: Vec<BTreeSet<BeneficiaryIx>>,
     /// By structure index: hours worked by month.
     pub hours: Vec<BTreeMap<Month, TotalHours>>,
+    /// By structure index: everyone ever referred there, in no order and possibly repeated, by any
+    /// version of their history (a retracted referral is not taken out): the candidates a report
+    /// on a few structures walks instead of every beneficiary. Readers check the summary.
+    pub referred: Vec<Vec<BeneficiaryIx>>,
     pub referrals: BTreeSet<EpisodeKey>,
     pub exits: BTreeSet<EpisodeKey>,
 }
@@ -81,6 +85,7 @@ impl Indexes {
         if self.active.len() < needed {
             self.active.resize_with(needed, BTreeSet::new);
             self.hours.resize_with(needed, BTreeMap::new);
+            self.referred.resize_with(needed, Vec::new);
         }
     }
 
@@ -93,6 +98,10 @@ impl Indexes {
                     Sign::Add => {
                         self.referrals.insert((referred_on, beneficiary, episode));
                         self.active[structure.index()].insert(beneficiary);
+                        let referred = &mut self.referred[structure.index()];
+                        if referred.last() != Some(&beneficiary) {
+                            referred.push(beneficiary);
+                        }
                     }
                     Sign::Withdraw => {
                         self.referrals.remove(&(referred_on, beneficiary, episode));

@@ -19,6 +19,25 @@ impl StructureIx {
     }
 }
 
+/// A set of structures marked by index: asked for every exit or person of a national log, whether
+/// one of 200 structures holds it costs one load instead of a search.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StructureSet(Vec<bool>);
+
+impl StructureSet {
+    pub(crate) fn of(structures: &[StructureIx]) -> StructureSet {
+        let mut marked = vec![false; structures.iter().map(|ix| ix.index() + 1).max().unwrap_or_default()];
+        for ix in structures {
+            marked[ix.index()] = true;
+        }
+        StructureSet(marked)
+    }
+
+    pub(crate) fn contains(&self, structure: StructureIx) -> bool {
+        self.0.get(structure.index()).copied().unwrap_or(false)
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
     slugs: Vec<Slug>,

@@ -407,7 +407,8 @@ fn person_causes(
                     Lists::default()
                 } else {
                     let mut filed = Filed::rows();
-                    gather(alone, query.period, &structures, &query.bands, &mut filed);
+                    let people = alone.referred_to(&structures);
+                    gather(alone, &people, query.period, &structures, &query.bands, &mut filed);
                     filed.lists(&months_of(query.period), &query.bands)
                 }
             })

@@ -24,8 +24,8 @@ use crate::dashboard::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 use crate::hours::TotalHours;
 use crate::outcomes::OutcomeField;
 use crate::period::Period;
-use crate::projections::Projections;
-use crate::structures::StructureIx;
+use crate::projections::{BeneficiaryIx, Projections};
+use crate::structures::{StructureIx, StructureSet};
 
 /// One line of a list: a person (or, for committees, a structure's meeting) and the date that
 /// decides whether it counts.
@@ -193,12 +193,14 @@ impl Filed {
     }
 }
 
-/// Files every figure of a report over `structures` (each person once across them).
+/// Files every figure of a report over `structures` (each person once across them), walking
+/// `people`: every beneficiary ever referred to one of them, in order, each once.
 ///
 /// One walk for figures and lists: a figure is the tally of the rows its list would hold, so the
 /// page's counts and the lists behind them cannot disagree.
 pub(crate) fn gather(
     projections: &Projections,
+    people: &[BeneficiaryIx],
     period: Period,
     structures: &[StructureIx],
     bands: &FamilyQuotientBands,
@@ -212,11 +214,8 @@ pub(crate) fn gather(
         until: None,
         detail: None,
     };
-    let mut asked = vec![false; structures.iter().map(|ix| ix.index() + 1).max().unwrap_or_default()];
-    for ix in structures {
-        asked[ix.index()] = true;
-    }
-    let ours = |structure: StructureIx| asked.get(structure.index()).copied().unwrap_or(false);
+    let asked = StructureSet::of(structures);
+    let ours = |structure: StructureIx| asked.contains(structure);
     let (from, to) = (period.from, period.to);
     let overdue_before = to.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date);
     let months = months_of(period);
@@ -226,7 +225,8 @@ pub(crate) fn gather(
     let mut hours: Vec<(Figure, StructureIx, Date, u64)> = Vec::new();
     let mut attended: Vec<(StructureIx, Date)> = Vec::new();
 
-    for beneficiary in &projections.beneficiaries {
+    for &ix in people {
+        let beneficiary = projections.beneficiary(ix);
         let summary = &beneficiary.summary;
         let relevant = summary.episodes.iter().any(|e| ours(e.facts.structure) && e.referred_on <= to);
         let Some(registration) = summary.registration.filter(|_| relevant) else { continue };

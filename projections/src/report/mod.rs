@@ -51,7 +51,7 @@ pub use sections::{
 use crate::hours::TotalHours;
 use crate::outcomes::OutcomeCounts;
 use crate::period::Period;
-use crate::projections::Projections;
+use crate::projections::{BeneficiaryIx, Projections};
 use crate::structures::StructureIx;
 
 /// The largest number of structures one report covers: a network's members, not a country's.
@@ -183,7 +183,8 @@ impl Projections {
 
     fn figures_of(&self, query: &ActivityQuery, structures: &[StructureIx], listed: bool) -> (Figures, Lists) {
         let mut filed = if listed { Filed::rows() } else { Filed::tallies() };
-        lists::gather(self, query.period, structures, &query.bands, &mut filed);
+        let people = self.referred_to(structures);
+        lists::gather(self, &people, query.period, structures, &query.bands, &mut filed);
         let months = lists::months_of(query.period);
         let lists = filed.lists(&months, &query.bands);
         let agreed = self.agreed_by_month(structures, &months);
@@ -194,6 +195,25 @@ impl Projections {
         let context =
             sections::Context { months: &months, agreed: &agreed, bands: &query.bands, outcomes: outcomes.finish() };
         (Figures::of(&filed.tallies, context), lists)
+    }
+
+    /// Every beneficiary ever referred to one of `structures`, in order, each once.
+    pub(crate) fn referred_to(&self, structures: &[StructureIx]) -> Vec<BeneficiaryIx> {
+        let referred = || structures.iter().filter_map(|ix| self.indexes.referred.get(ix.index())).flatten().copied();
+        let candidates: usize = structures.iter().filter_map(|ix| self.indexes.referred.get(ix.index())).map(Vec::len).sum();
+        if candidates < self.beneficiaries.len() / 16 {
+            let mut people: Vec<BeneficiaryIx> = referred().collect();
+            people.sort_unstable();
+            people.dedup();
+            people
+        } else {
+            // Many: marking them costs less than sorting them.
+            let mut marked = vec![false; self.beneficiaries.len()];
+            for ix in referred() {
+                marked[ix as usize] = true;
+            }
+            (0..).zip(marked).filter(|(_, marked)| *marked).map(|(ix, _)| ix).collect()
+        }
     }
 
     /// Agreed hours by month, summed over the structures whose record has an agreement for the
