@@ -27,10 +27,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::age_band::AgeBand;
 use crate::disclosure::Table;
 use crate::period::Period;
-use crate::projections::{BeneficiaryIx, Projections};
+use crate::projections::Projections;
 use crate::ratio::{Percent, Ratio};
 use crate::structures::{StructureIx, StructureSet};
-use crate::summary::{Episode, Exit, Registration};
+use crate::summary::{Episode, Registration, Summary};
 
 /// What outcomes (and reports) can be grouped by.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
@@ -479,13 +479,23 @@ pub(crate) struct ExitFacts {
     pub six_months_after: Option<SituationAfterExit>,
 }
 
+impl ExitFacts {
+    /// The facts of the exit of `summary`'s episode `index`, if that episode has ended.
+    pub(crate) fn of(summary: &Summary, index: usize) -> Option<ExitFacts> {
+        let episode = summary.episodes.get(index)?;
+        Some(ExitFacts {
+            category: episode.exit?.destination.category(),
+            reenrolled: summary.episodes.len() > index + 1,
+            six_months_after: episode.six_months_after_exit(),
+        })
+    }
+}
+
 /// An exit that the outcome statistics count: from [`Projections::exits_of`], the one selection
 /// of exits that `outcomes` counts and the activity report lists.
 pub(crate) struct CountedExit<'a> {
-    pub beneficiary: BeneficiaryIx,
     pub registration: Registration,
     pub episode: &'a Episode,
-    pub exit: Exit,
     pub facts: ExitFacts,
 }
 
@@ -513,16 +523,11 @@ impl Projections {
             let summary = &self.beneficiary(beneficiary).summary;
             let registration = summary.registration?;
             let episode = summary.episodes.get(episode_ix as usize)?;
-            let exit = episode.exit?;
             if asked.as_ref().is_some_and(|asked| !asked.contains(episode.facts.structure)) {
                 return None;
             }
-            let facts = ExitFacts {
-                category: exit.destination.category(),
-                reenrolled: summary.episodes.len() > episode_ix as usize + 1,
-                six_months_after: episode.six_months_after_exit(),
-            };
-            Some(CountedExit { beneficiary, registration, episode, exit, facts })
+            let facts = ExitFacts::of(summary, episode_ix as usize)?;
+            Some(CountedExit { registration, episode, facts })
         })
     }
 

@@ -282,7 +282,10 @@ mod tests {
         assert_eq!(tallies.partner("Banque alimentaire"), Figure::Partner(1));
         assert_eq!(tallies.partner("SIAO 47"), siao);
         tallies.add(siao, 0);
-        assert_eq!(tallies.get(Figure::HoursByGender(Gender::Male)), Tally { count: 2, hours: TotalHours { hundredths: 175 } });
+        assert_eq!(
+            tallies.get(Figure::HoursByGender(Gender::Male)),
+            Tally { count: 2, hours: TotalHours { hundredths: 175 } }
+        );
         assert_eq!(tallies.count(Figure::HoursByGender(Gender::NonBinary)), 0);
         assert_eq!(tallies.count(siao), 1);
         let names: Vec<&str> = tallies.partners().into_iter().map(|(name, _)| name).collect();

@@ -5,8 +5,10 @@
 //! because the figures are read off the lists (`report::sections`). A list is named by its figure
 //! id (`people.followed`, `profile.by_gender.female`, `support.partners.SIAO 47`...).
 //!
-//! Exits come from [`Projections::exits_of`], the selection that outcome statistics count, and
-//! are filed under each outcome count with the predicate that count uses ([`OutcomeField::holds`]).
+//! Exits are those of the episodes walked whose exit falls in the period, the selection that
+//! [`Projections::exits_of`] makes for the outcome statistics; each is counted as they count it
+//! ([`OutcomeCounts::count`]) and filed under each outcome count with the predicate that count uses
+//! ([`OutcomeField::holds`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,7 +24,7 @@ use super::figure::{Figure, Ids, Tallies};
 use crate::age_band::AgeBand;
 use crate::dashboard::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 use crate::hours::TotalHours;
-use crate::outcomes::OutcomeField;
+use crate::outcomes::{ExitFacts, OutcomeCounts, OutcomeField};
 use crate::period::Period;
 use crate::projections::{BeneficiaryIx, Projections};
 use crate::structures::{StructureIx, StructureSet};
@@ -153,22 +155,24 @@ fn month_place(months: &[Month], month: Month) -> Option<usize> {
     (months.get(place) == Some(&month)).then_some(place)
 }
 
-/// What the walk files: every figure's tally and, when the lists are asked, the rows behind them.
+/// What the walk files: every figure's tally and, when the lists are asked, the rows behind them;
+/// the exits counted as `/api/stats/outcomes` counts them.
 #[derive(Default)]
 pub(crate) struct Filed {
     pub tallies: Tallies,
+    pub outcomes: OutcomeCounts,
     rows: Option<Vec<(Figure, Row)>>,
 }
 
 impl Filed {
     /// Tallies alone: what the report's figures need.
     pub(crate) fn tallies() -> Filed {
-        Filed { tallies: Tallies::default(), rows: None }
+        Filed { rows: None, ..Filed::default() }
     }
 
     /// Tallies and rows: what the lists behind the figures need.
     pub(crate) fn rows() -> Filed {
-        Filed { tallies: Tallies::default(), rows: Some(Vec::new()) }
+        Filed { rows: Some(Vec::new()), ..Filed::default() }
     }
 
     /// Counts one row under `figure`, with the hours it adds; `row` is built only for lists.
@@ -239,7 +243,7 @@ pub(crate) fn gather(
         hours.clear();
         attended.clear();
 
-        for (episode, steps) in summary.episodes.iter().zip(&beneficiary.track.episodes) {
+        for (index, (episode, steps)) in summary.episodes.iter().zip(&beneficiary.track.episodes).enumerate() {
             let structure = episode.facts.structure;
             if !ours(structure) || episode.referred_on > to {
                 continue;
@@ -268,6 +272,23 @@ pub(crate) fn gather(
                 }
                 let band = bands.place_of(episode.facts.family_quotient);
                 filed.file(Figure::EntriesByFamilyQuotient(band), 0, entry);
+            }
+            // The exits that the outcome statistics count, with the same predicate.
+            let exit = episode.exit.filter(|exit| period.contains(exit.exited_on));
+            if let Some((exit, facts)) = exit.zip(ExitFacts::of(summary, index)) {
+                filed.outcomes.count(&facts);
+                let entry = || Row {
+                    detail: Some(Detail::Exit { destination: exit.destination }),
+                    ..row(exit.exited_on, person, structure)
+                };
+                filed.file(Figure::Exited, 0, entry);
+                for field in OutcomeField::ALL.into_iter().filter(|field| field.holds(&facts)) {
+                    filed.file(Figure::Outcome(field), 0, entry);
+                }
+                if let Some(situation) = facts.six_months_after {
+                    let detail = Some(Detail::SixMonths { situation });
+                    filed.file(Figure::SixMonthsAfterExit(situation), 0, || Row { detail, ..entry() });
+                }
             }
             if exited_on.is_none_or(|exited| exited > to) {
                 filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person, structure));
@@ -342,7 +363,8 @@ pub(crate) fn gather(
         }
         for &(figure, structure, first, total) in &hours {
             let hours = TotalHours { hundredths: total };
-            filed.file(figure, total, || Row { detail: Some(Detail::Hours { hours }), ..row(first, person, structure) });
+            filed
+                .file(figure, total, || Row { detail: Some(Detail::Hours { hours }), ..row(first, person, structure) });
         }
         // A person reviewed twice by one committee was reviewed once.
         attended.sort_unstable();
@@ -359,23 +381,13 @@ pub(crate) fn gather(
     committees.sort_unstable();
     for ((structure, on), people) in committees {
         let detail = Some(Detail::Committee { people });
-        filed.file(Figure::CommitteesHeld, 0, || Row { on, beneficiary: None, structure: slug(structure), until: None, detail });
-    }
-    for exit in projections.exits_of(period, Some(structures)) {
-        let person = projections.beneficiary(exit.beneficiary).stream;
-        let entry = || Row {
+        filed.file(Figure::CommitteesHeld, 0, || Row {
+            on,
+            beneficiary: None,
+            structure: slug(structure),
             until: None,
-            detail: Some(Detail::Exit { destination: exit.exit.destination }),
-            ..row(exit.exit.exited_on, person, exit.episode.facts.structure)
-        };
-        filed.file(Figure::Exited, 0, entry);
-        for field in OutcomeField::ALL.into_iter().filter(|field| field.holds(&exit.facts)) {
-            filed.file(Figure::Outcome(field), 0, entry);
-        }
-        if let Some(situation) = exit.facts.six_months_after {
-            let detail = Some(Detail::SixMonths { situation });
-            filed.file(Figure::SixMonthsAfterExit(situation), 0, || Row { detail, ..entry() });
-        }
+            detail,
+        });
     }
 }
 

@@ -37,19 +37,18 @@ pub use bands::{Band, BandsError, FamilyQuotientBands, FAMILY_QUOTIENT_CUTS_MAX}
 pub use cells::{FigureCell, Value};
 pub use changes::{changes, Cause, FigureChange, Reading, Span};
 pub use definitions::DefinitionsVersion;
+use lists::Filed;
 #[cfg(test)]
 pub(crate) use lists::COMMITTEE_ATTENDANCE;
 pub use lists::{Detail, Lists, Row};
-pub(crate) use track::Track;
-use lists::Filed;
 pub use sections::{
     BandRow, BenefitRow, ContractFigures, Figures, FollowUpFigures, Fte, GenderHoursRow, HoursFigures, KindRow,
     MonthRow, OutcomeFigures, PartnerRow, PeopleFigures, ProfileFigures, Shown, SixMonthsRow, SupportFigures,
     SupportRow, FULL_TIME_WEEKLY_HOURS,
 };
+pub(crate) use track::Track;
 
 use crate::hours::TotalHours;
-use crate::outcomes::OutcomeCounts;
 use crate::period::Period;
 use crate::projections::{BeneficiaryIx, Projections};
 use crate::structures::StructureIx;
@@ -188,19 +187,16 @@ impl Projections {
         let months = lists::months_of(query.period);
         let lists = filed.lists(&months, &query.bands);
         let agreed = self.agreed_by_month(structures, &months);
-        let mut outcomes = OutcomeCounts::default();
-        for exit in self.exits_of(query.period, Some(structures)) {
-            outcomes.count(&exit.facts);
-        }
-        let context =
-            sections::Context { months: &months, agreed: &agreed, bands: &query.bands, outcomes: outcomes.finish() };
+        let outcomes = filed.outcomes.clone().finish();
+        let context = sections::Context { months: &months, agreed: &agreed, bands: &query.bands, outcomes };
         (Figures::of(&filed.tallies, context), lists)
     }
 
     /// Every beneficiary ever referred to one of `structures`, in order, each once.
     pub(crate) fn referred_to(&self, structures: &[StructureIx]) -> Vec<BeneficiaryIx> {
         let referred = || structures.iter().filter_map(|ix| self.indexes.referred.get(ix.index())).flatten().copied();
-        let candidates: usize = structures.iter().filter_map(|ix| self.indexes.referred.get(ix.index())).map(Vec::len).sum();
+        let candidates: usize =
+            structures.iter().filter_map(|ix| self.indexes.referred.get(ix.index())).map(Vec::len).sum();
         if candidates < self.beneficiaries.len() / 16 {
             let mut people: Vec<BeneficiaryIx> = referred().collect();
             people.sort_unstable();

@@ -26,7 +26,8 @@ fn report(projections: &Projections, structures: &[&str], from: &str, to: &str) 
     let listed = projections.activity_report_with_lists(&question).unwrap();
     let counted = projections.activity_report(&question).unwrap();
     assert_eq!(counted.figures, listed.figures, "the same figures with and without lists");
-    let parts = |report: &ActivityReport| report.by_structure.iter().map(|part| part.figures.clone()).collect::<Vec<_>>();
+    let parts =
+        |report: &ActivityReport| report.by_structure.iter().map(|part| part.figures.clone()).collect::<Vec<_>>();
     assert_eq!(parts(&counted), parts(&listed));
     assert!(counted.lists.ids().next().is_none(), "no lists unless asked");
     assert!(listed.lists.ids().next().is_some() || listed.figures.people.followed == Published::Count(0));
@@ -609,6 +610,15 @@ fn on_the_demo_every_list_is_its_figure_and_every_report_is_worth_printing() {
         let report = report(&projections, &[structure], "2024-01-01", "2024-12-31");
         let json = checked(&report);
         let count = |pointer: &str| json.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
+        // The report walks its people's episodes for exits; the statistics read the index of exits
+        // by date: the same exits, the same figures.
+        let statistics = projections.outcomes(&crate::OutcomeQuery {
+            period: Period::new(date("2024-01-01"), date("2024-12-31")).unwrap(),
+            structure: Some(slug(structure)),
+            by: None,
+            sensitive_prescribers_as_other: false,
+        });
+        assert_eq!(report.figures.outcomes.counts, statistics.counts, "{structure}: outcomes as /api/stats/outcomes");
         // Something in every section, as a structure's real year has.
         for pointer in [
             "/people/followed",

@@ -297,8 +297,8 @@ pub async fn changes(
     state.caught_up().await?;
     let body = blocking(move || {
         let question = publication::question(&published)?;
-        let (now, now_at) =
-            publication::report_now_with_lists(&state.projections.read(), &question).map_err(super::reports::report_error)?;
+        let (now, now_at) = publication::report_now_with_lists(&state.projections.read(), &question)
+            .map_err(super::reports::report_error)?;
         let changes = publication::changes_since(&state.store, &published, &now, now_at)?;
         Ok(changes_body(&envelope, &published, &changes, &now, format, state.settings.timezone)?)
     })
