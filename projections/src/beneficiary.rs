@@ -79,7 +79,7 @@ impl Beneficiary {
         histories.push(&mut self.history, recorded);
         let open = self.summary.open_episode_index();
         let effect = self.summary.apply(&recorded);
-        self.track.apply(open, self.summary.episodes.len(), &recorded);
+        self.track.apply(open, &recorded);
         effect
     }
 
@@ -116,7 +116,7 @@ impl Beneficiary {
         for recorded in histories.facts(self.history) {
             let open = summary.open_episode_index();
             visit(summary.apply(recorded));
-            track.apply(open, summary.episodes.len(), recorded);
+            track.apply(open, recorded);
         }
         (self.summary, self.track) = (summary, track);
     }

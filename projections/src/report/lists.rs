@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use super::bands::FamilyQuotientBands;
 use super::figure::{Figure, Ids, Tallies};
+use super::track::Step;
 use crate::age_band::AgeBand;
 use crate::dashboard::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 use crate::hours::TotalHours;
@@ -229,25 +230,32 @@ pub(crate) fn gather(
     let mut hours: Vec<(Figure, StructureIx, Date, u64)> = Vec::new();
     let mut attended: Vec<(StructureIx, Date)> = Vec::new();
 
+    // Per episode of the person being walked: whether it counts, and its last follow-up by the end.
+    let mut walked: Vec<bool> = Vec::new();
+    let mut last_follow_up: Vec<Option<Date>> = Vec::new();
+
     for &ix in people {
         let beneficiary = projections.beneficiary(ix);
         let summary = &beneficiary.summary;
-        let relevant = summary.episodes.iter().any(|e| ours(e.facts.structure) && e.referred_on <= to);
-        let Some(registration) = summary.registration.filter(|_| relevant) else { continue };
+        walked.clear();
+        walked.extend(summary.episodes.iter().map(|e| ours(e.facts.structure) && e.referred_on <= to));
+        let Some(registration) = summary.registration.filter(|_| walked.contains(&true)) else { continue };
         let person = beneficiary.stream;
         let gender = registration.gender;
+        let track = &beneficiary.track;
+        // The walked episode at `index`, if it is one.
+        let episode = |index: u32| summary.episodes.get(index as usize).filter(|_| walked[index as usize]);
         // Across the structures asked, a person counts once: these keep their first (or last) episode.
         let mut first_referral: Option<(Date, StructureIx)> = None;
         let mut followed: Option<(Date, StructureIx, Option<Date>)> = None;
         let mut on_contract: Option<(Date, StructureIx)> = None;
         hours.clear();
         attended.clear();
+        last_follow_up.clear();
+        last_follow_up.resize(summary.episodes.len(), None);
 
-        for (index, (episode, steps)) in summary.episodes.iter().zip(&beneficiary.track.episodes).enumerate() {
+        for (index, episode) in summary.episodes.iter().enumerate().filter(|(index, _)| walked[*index]) {
             let structure = episode.facts.structure;
-            if !ours(structure) || episode.referred_on > to {
-                continue;
-            }
             let referred_on = episode.referred_on;
             let exited_on = episode.exit.map(|exit| exit.exited_on);
             first_referral = first_referral.or(Some((referred_on, structure)));
@@ -290,66 +298,82 @@ pub(crate) fn gather(
                     filed.file(Figure::SixMonthsAfterExit(situation), 0, || Row { detail, ..entry() });
                 }
             }
-            if exited_on.is_none_or(|exited| exited > to) {
-                filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person, structure));
-                let last_follow_up = steps.follow_ups.iter().map(|(on, _)| *on).filter(|on| *on <= to).max();
-                let last_contact = last_follow_up.map_or(referred_on, |on| on.max(referred_on));
-                if overdue_before.is_some_and(|before| last_contact < before) {
-                    filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person, structure));
-                }
+        }
+        for span in track.contracts.iter().filter(|span| span.open_on(to)) {
+            let Some(structure) = episode(span.episode).map(|episode| episode.facts.structure) else { continue };
+            let contract = || Row {
+                until: span.planned_end,
+                detail: Some(Detail::Contract { contract_kind: span.kind, weekly_hours: span.weekly_hours }),
+                ..row(span.started_on, person, structure)
+            };
+            let weekly = u64::from(span.weekly_hours.hundredths);
+            filed.file(Figure::ContractsAtEnd, weekly, contract);
+            filed.file(Figure::ContractsByKind(span.kind), weekly, contract);
+            if on_contract.is_none_or(|(on, _)| span.started_on < on) {
+                on_contract = Some((span.started_on, structure));
             }
-            for span in steps.contracts.iter().filter(|span| span.open_on(to)) {
-                let contract = || Row {
-                    until: span.planned_end,
-                    detail: Some(Detail::Contract { contract_kind: span.kind, weekly_hours: span.weekly_hours }),
-                    ..row(span.started_on, person, structure)
-                };
-                let weekly = u64::from(span.weekly_hours.hundredths);
-                filed.file(Figure::ContractsAtEnd, weekly, contract);
-                filed.file(Figure::ContractsByKind(span.kind), weekly, contract);
-                if on_contract.is_none_or(|(on, _)| span.started_on < on) {
-                    on_contract = Some((span.started_on, structure));
-                }
-            }
-            for &(month, worked) in &steps.hours {
-                let Some(place) = month_place(&months, month) else { continue };
-                let (first, hundredths) = (month.first_day(), u64::from(worked.hundredths));
-                for figure in [Figure::HoursWorked, Figure::HoursByMonth(place), Figure::HoursByGender(gender)] {
-                    match hours.iter_mut().find(|(f, s, _, _)| *f == figure && *s == structure) {
-                        Some((_, _, on, total)) => {
-                            *on = (*on).min(first);
-                            *total += hundredths;
+        }
+        for placed in &track.steps {
+            let Some(structure) = episode(placed.episode).map(|episode| episode.facts.structure) else { continue };
+            match placed.step {
+                Step::Hours { month, hours: worked } => {
+                    let Some(place) = month_place(&months, month) else { continue };
+                    let (first, hundredths) = (month.first_day(), u64::from(worked.hundredths));
+                    for figure in [Figure::HoursWorked, Figure::HoursByMonth(place), Figure::HoursByGender(gender)] {
+                        match hours.iter_mut().find(|(f, s, _, _)| *f == figure && *s == structure) {
+                            Some((_, _, on, total)) => {
+                                *on = (*on).min(first);
+                                *total += hundredths;
+                            }
+                            None => hours.push((figure, structure, first, hundredths)),
                         }
-                        None => hours.push((figure, structure, first, hundredths)),
+                    }
+                }
+                Step::FollowUp { on, kind } => {
+                    if on <= to {
+                        let last = &mut last_follow_up[placed.episode as usize];
+                        *last = (*last).max(Some(on));
+                    }
+                    if !period.contains(on) {
+                        continue;
+                    }
+                    match kind {
+                        FollowUpKind::Committee => attended.push((structure, on)),
+                        FollowUpKind::Individual => {
+                            filed.file(Figure::IndividualMeetings, 0, || row(on, person, structure));
+                        }
+                        FollowUpKind::Phone | FollowUpKind::Group => {}
+                    }
+                }
+                Step::Support { on, domain, action, partner } => {
+                    if !period.contains(on) {
+                        continue;
+                    }
+                    let partner = partner.map(|partner| beneficiary.names.get(partner));
+                    let entry = || Row {
+                        detail: Some(Detail::Support { domain, action, partner: partner.map(str::to_owned) }),
+                        ..row(on, person, structure)
+                    };
+                    filed.file(Figure::SupportActions, 0, entry);
+                    filed.file(Figure::SupportByDomainAndAction(domain, action), 0, entry);
+                    if let (Some(SupportAction::Orientation), Some(partner)) = (action, partner) {
+                        filed.file(Figure::Oriented, 0, entry);
+                        let partner = filed.tallies.partner(partner);
+                        filed.file(partner, 0, entry);
                     }
                 }
             }
-            for &(on, kind) in steps.follow_ups.iter().filter(|(on, _)| period.contains(*on)) {
-                match kind {
-                    FollowUpKind::Committee => attended.push((structure, on)),
-                    FollowUpKind::Individual => {
-                        filed.file(Figure::IndividualMeetings, 0, || row(on, person, structure));
-                    }
-                    FollowUpKind::Phone | FollowUpKind::Group => {}
-                }
+        }
+        // Present at the end, and overdue when not met for too long by then.
+        for (index, episode) in summary.episodes.iter().enumerate().filter(|(index, _)| walked[*index]) {
+            let (structure, referred_on) = (episode.facts.structure, episode.referred_on);
+            if episode.exit.is_some_and(|exit| exit.exited_on <= to) {
+                continue;
             }
-            for support in steps.supports.iter().filter(|support| period.contains(support.on)) {
-                let partner = support.partner.map(|partner| beneficiary.names.get(partner));
-                let entry = || Row {
-                    detail: Some(Detail::Support {
-                        domain: support.domain,
-                        action: support.action,
-                        partner: partner.map(str::to_owned),
-                    }),
-                    ..row(support.on, person, structure)
-                };
-                filed.file(Figure::SupportActions, 0, entry);
-                filed.file(Figure::SupportByDomainAndAction(support.domain, support.action), 0, entry);
-                if let (Some(SupportAction::Orientation), Some(partner)) = (support.action, partner) {
-                    filed.file(Figure::Oriented, 0, entry);
-                    let partner = filed.tallies.partner(partner);
-                    filed.file(partner, 0, entry);
-                }
+            filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person, structure));
+            let last_contact = last_follow_up[index].map_or(referred_on, |on| on.max(referred_on));
+            if overdue_before.is_some_and(|before| last_contact < before) {
+                filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person, structure));
             }
         }
         if let Some((on, structure)) = first_referral {

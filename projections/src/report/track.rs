@@ -12,22 +12,20 @@ use parcours_core::vocabulary::{ContractKind, Date, FollowUpKind, Hours, Month, 
 
 use crate::fact::{Fact, NameIx, Recorded};
 
-/// Parallel to `Summary::episodes`.
+/// Two vectors per person, whatever the number of episodes: a report over a national log visits
+/// 300,000 people, and each separate block of memory it reads is a cache miss.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Track {
-    pub episodes: Vec<EpisodeSteps>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct EpisodeSteps {
+    /// Every contract, in the order started.
     pub contracts: Vec<ContractSpan>,
-    pub hours: Vec<(Month, Hours)>,
-    pub follow_ups: Vec<(Date, FollowUpKind)>,
-    pub supports: Vec<Support>,
+    /// Hours, follow-ups and support actions, in the order of the history.
+    pub steps: Vec<Placed>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ContractSpan {
+    /// Its episode's index in `Summary::episodes`.
+    pub episode: u32,
     pub contract: NameIx,
     pub kind: ContractKind,
     pub weekly_hours: Hours,
@@ -44,49 +42,64 @@ impl ContractSpan {
     }
 }
 
+/// A step and the episode it belongs to (its index in `Summary::episodes`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Support {
-    pub on: Date,
-    pub domain: SupportDomain,
-    pub action: Option<SupportAction>,
-    pub partner: Option<NameIx>,
+pub(crate) struct Placed {
+    pub episode: u32,
+    pub step: Step,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    Hours { month: Month, hours: Hours },
+    FollowUp { on: Date, kind: FollowUpKind },
+    Support { on: Date, domain: SupportDomain, action: Option<SupportAction>, partner: Option<NameIx> },
 }
 
 impl Track {
-    /// Files a fact the summary has just folded: `open` is the episode the summary had open
-    /// before it, `episodes` how many it has after it.
-    pub(crate) fn apply(&mut self, open: Option<usize>, episodes: usize, recorded: &Recorded) {
-        if self.episodes.len() < episodes {
-            self.episodes.resize_with(episodes, EpisodeSteps::default);
-        }
-        let Some(steps) = open.and_then(|open| self.episodes.get_mut(open)) else { return };
+    /// Files a fact the summary has just folded; `open` is the episode the summary had open
+    /// before it (steps outside an episode are not filed, as the fold ignores them).
+    pub(crate) fn apply(&mut self, open: Option<usize>, recorded: &Recorded) {
+        // A stream holds fewer than 2^32 events, hence fewer episodes.
+        let Some(episode) = open.map(|open| open as u32) else { return };
         let on = recorded.occurred_on;
-        match recorded.fact {
-            // As the fold: a contract already open is not started again.
-            Fact::ContractStarted { contract, kind, weekly_hours, planned_end }
-                if !steps.contracts.iter().any(|span| span.contract == contract && span.ended_on.is_none()) =>
-            {
-                let span = ContractSpan { contract, kind, weekly_hours, started_on: on, planned_end, ended_on: None };
-                steps.contracts.push(span);
+        let mut open_spans =
+            self.contracts.iter_mut().filter(|span| span.episode == episode && span.ended_on.is_none());
+        let step = match recorded.fact {
+            Fact::ContractStarted { contract, kind, weekly_hours, planned_end } => {
+                // As the fold: a contract already open is not started again.
+                if !open_spans.any(|span| span.contract == contract) {
+                    let span = ContractSpan {
+                        episode,
+                        contract,
+                        kind,
+                        weekly_hours,
+                        started_on: on,
+                        planned_end,
+                        ended_on: None,
+                    };
+                    self.contracts.push(span);
+                }
+                return;
             }
             Fact::ContractEnded { contract, .. } => {
-                let open = steps.contracts.iter_mut().find(|span| span.contract == contract && span.ended_on.is_none());
-                if let Some(span) = open {
+                if let Some(span) = open_spans.find(|span| span.contract == contract) {
                     span.ended_on = Some(on);
                 }
+                return;
             }
             Fact::Exited { .. } => {
-                for span in steps.contracts.iter_mut().filter(|span| span.ended_on.is_none()) {
+                for span in open_spans {
                     span.ended_on = Some(on);
                 }
+                return;
             }
-            Fact::HoursWorked { month, hours } => steps.hours.push((month, hours)),
-            Fact::FollowUpHeld { kind, .. } => steps.follow_ups.push((on, kind)),
-            Fact::SupportProvided { domain, action, partner } => {
-                steps.supports.push(Support { on, domain, action, partner });
-            }
-            _ => {}
-        }
+            Fact::HoursWorked { month, hours } => Step::Hours { month, hours },
+            Fact::FollowUpHeld { kind, .. } => Step::FollowUp { on, kind },
+            Fact::SupportProvided { domain, action, partner } => Step::Support { on, domain, action, partner },
+            _ => return,
+        };
+        self.steps.push(Placed { episode, step });
     }
 }
 
@@ -109,15 +122,15 @@ mod tests {
         let projections = log.projections();
         let beneficiary = projections.beneficiary(0);
         let track = &beneficiary.track;
-        assert_eq!(track.episodes.len(), beneficiary.summary.episodes.len(), "one per episode");
         let spans: Vec<(Date, Option<Date>)> =
-            track.episodes[0].contracts.iter().map(|span| (span.started_on, span.ended_on)).collect();
+            track.contracts.iter().map(|span| (span.started_on, span.ended_on)).collect();
         assert_eq!(
             spans,
             [(date("2024-01-08"), Some(date("2024-03-31"))), (date("2024-04-01"), Some(date("2024-05-15")))]
         );
-        assert!(track.episodes[0].contracts[0].open_on(date("2024-03-30")));
-        assert!(!track.episodes[0].contracts[0].open_on(date("2024-03-31")), "ended that day");
-        assert_eq!(track.episodes[0].hours, [(Month::new(2024, 1).unwrap(), Hours::from_hundredths(8050))]);
+        assert!(track.contracts[0].open_on(date("2024-03-30")));
+        assert!(!track.contracts[0].open_on(date("2024-03-31")), "ended that day");
+        let january = Step::Hours { month: Month::new(2024, 1).unwrap(), hours: Hours::from_hundredths(8050) };
+        assert_eq!(track.steps, [Placed { episode: 0, step: january }]);
     }
 }
