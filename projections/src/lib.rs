@@ -23,6 +23,7 @@ mod outcomes;
 mod pathway;
 mod people;
 mod period;
+mod prefetch;
 mod projections;
 pub mod ratio;
 pub mod report;

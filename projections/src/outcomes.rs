@@ -344,6 +344,18 @@ impl OutcomeCounts {
         }
     }
 
+    /// The counts whose every count field is `count(field)`, rates computed: what counting each
+    /// exit would give when `count` tallies the exits that [`OutcomeField::holds`] for.
+    pub(crate) fn of_counts(count: impl Fn(OutcomeField) -> u64) -> OutcomeCounts {
+        let mut counts = OutcomeCounts::default();
+        for field in OutcomeField::ALL {
+            if let Some(value) = counts.count_mut(field) {
+                *value = count(field);
+            }
+        }
+        counts.finish()
+    }
+
     /// Computes the rates once every exit is counted.
     pub(crate) fn finish(mut self) -> OutcomeCounts {
         self.dynamic_exit_rate = self.dynamic_exit_ratio().percent();

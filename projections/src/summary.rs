@@ -43,12 +43,16 @@ pub(crate) struct Episode {
     pub facts: Referral,
     pub exit: Option<Exit>,
     pub follow_ups_after_exit: Vec<AfterExit>,
+    /// The situation found by the last six-month follow-up in `follow_ups_after_exit`, kept
+    /// beside them because the outcome figures read it for every exit of a national year, and
+    /// the vector is one more block of memory to fetch.
+    six_months_after_exit: Option<SituationAfterExit>,
 }
 
 impl Episode {
     /// The situation found by the last six-month follow-up of this episode's exit.
     pub(crate) fn six_months_after_exit(&self) -> Option<SituationAfterExit> {
-        self.follow_ups_after_exit.iter().rev().find(|f| f.months_after_exit == 6).map(|f| f.situation)
+        self.six_months_after_exit
     }
 }
 
@@ -166,6 +170,7 @@ impl Summary {
                     facts,
                     exit: None,
                     follow_ups_after_exit: Vec::new(),
+                    six_months_after_exit: None,
                 });
                 self.open_contracts.clear();
                 self.open_trainings.clear();
@@ -177,6 +182,9 @@ impl Summary {
             Fact::FollowedUpAfterExit { months_after_exit, situation } => {
                 if let Some(episode) = self.episodes.iter_mut().rev().find(|episode| episode.exit.is_some()) {
                     episode.follow_ups_after_exit.push(AfterExit { followed_up_on: on, months_after_exit, situation });
+                    if months_after_exit == 6 {
+                        episode.six_months_after_exit = Some(situation);
+                    }
                 }
                 Effect::None
             }

@@ -408,7 +408,7 @@ fn person_causes(
                 } else {
                     let mut filed = Filed::rows();
                     let people = alone.referred_to(&structures);
-                    gather(alone, &people, query.period, &structures, &query.bands, &mut filed);
+                    gather(alone, &people, query.period, &structures, &query.bands, 1, &mut filed);
                     filed.lists(&months_of(query.period), &query.bands)
                 }
             })

@@ -59,6 +59,8 @@ const GENDERS: usize = Gender::ALL.len();
 const ACTIONS: usize = SupportAction::ALL.len() + 1;
 /// The families of [`Figure::place`].
 const FAMILIES: usize = 13;
+/// The family of [`Figure::Partner`], whose places are per part of a walk.
+const PARTNERS: usize = 10;
 
 impl Figure {
     /// Its family and its place in the family: the tallies are a small table per family.
@@ -91,7 +93,7 @@ impl Figure {
             SupportByDomainAndAction(domain, action) => {
                 (9, domain.index() * ACTIONS + action.map_or(ACTIONS - 1, SupportAction::index))
             }
-            Partner(partner) => (10, partner),
+            Partner(partner) => (PARTNERS, partner),
             Outcome(field) => (11, field as usize),
             SixMonthsAfterExit(situation) => (12, situation.index()),
         }
@@ -146,6 +148,25 @@ impl Tallies {
         self.partners.push(name.to_owned());
         self.partner_ix.insert(name.to_owned(), self.partners.len() - 1);
         Figure::Partner(self.partners.len() - 1)
+    }
+
+    /// Adds another part's tallies; returns where each of its partners now is.
+    pub(crate) fn absorb(&mut self, other: Tallies) -> Vec<Figure> {
+        let partners: Vec<Figure> = other.partners.iter().map(|name| self.partner(name)).collect();
+        for (family, (mine, theirs)) in self.families.iter_mut().zip(other.families).enumerate() {
+            for (place, tally) in theirs.into_iter().enumerate() {
+                let place = match partners.get(place) {
+                    Some(Figure::Partner(moved)) if family == PARTNERS => *moved,
+                    _ => place,
+                };
+                if mine.len() <= place {
+                    mine.resize(place + 1, Tally::default());
+                }
+                mine[place].count += tally.count;
+                mine[place].hours.hundredths += tally.hours.hundredths;
+            }
+        }
+        partners
     }
 
     /// The partners and their figures, by name.

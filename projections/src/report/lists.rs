@@ -6,9 +6,9 @@
 //! id (`people.followed`, `profile.by_gender.female`, `support.partners.SIAO 47`...).
 //!
 //! Exits are those of the episodes walked whose exit falls in the period, the selection that
-//! [`Projections::exits_of`] makes for the outcome statistics; each is counted as they count it
-//! ([`OutcomeCounts::count`]) and filed under each outcome count with the predicate that count uses
-//! ([`OutcomeField::holds`]).
+//! [`Projections::exits_of`] makes for the outcome statistics; each is filed under each outcome
+//! count with the predicate that count uses ([`OutcomeField::holds`]), as
+//! [`OutcomeCounts::count`](crate::outcomes::OutcomeCounts::count) counts it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,8 +25,9 @@ use super::track::Step;
 use crate::age_band::AgeBand;
 use crate::dashboard::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 use crate::hours::TotalHours;
-use crate::outcomes::{ExitFacts, OutcomeCounts, OutcomeField};
+use crate::outcomes::{ExitFacts, OutcomeField};
 use crate::period::Period;
+use crate::prefetch::prefetch;
 use crate::projections::{BeneficiaryIx, Projections};
 use crate::structures::{StructureIx, StructureSet};
 
@@ -156,12 +157,10 @@ fn month_place(months: &[Month], month: Month) -> Option<usize> {
     (months.get(place) == Some(&month)).then_some(place)
 }
 
-/// What the walk files: every figure's tally and, when the lists are asked, the rows behind them;
-/// the exits counted as `/api/stats/outcomes` counts them.
+/// What the walk files: every figure's tally and, when the lists are asked, the rows behind them.
 #[derive(Default)]
 pub(crate) struct Filed {
     pub tallies: Tallies,
-    pub outcomes: OutcomeCounts,
     rows: Option<Vec<(Figure, Row)>>,
 }
 
@@ -174,6 +173,22 @@ impl Filed {
     /// Tallies and rows: what the lists behind the figures need.
     pub(crate) fn rows() -> Filed {
         Filed { rows: Some(Vec::new()), ..Filed::default() }
+    }
+
+    /// Nothing filed yet, keeping rows if `self` does.
+    fn empty_like(&self) -> Filed {
+        Filed { tallies: Tallies::default(), rows: self.rows.as_ref().map(|_| Vec::new()) }
+    }
+
+    /// Adds what another part of the walk filed.
+    fn absorb(&mut self, other: Filed) {
+        let partners = self.tallies.absorb(other.tallies);
+        if let (Some(rows), Some(others)) = (&mut self.rows, other.rows) {
+            rows.extend(others.into_iter().map(|(figure, row)| match figure {
+                Figure::Partner(place) => (partners[place], row),
+                figure => (figure, row),
+            }));
+        }
     }
 
     /// Counts one row under `figure`, with the hours it adds; `row` is built only for lists.
@@ -198,19 +213,118 @@ impl Filed {
     }
 }
 
+/// How many people ahead of the walk their memory is asked for: enough to overlap several
+/// misses, few enough that what arrives is still in cache when the walk gets there.
+const FETCH_AHEAD: usize = 8;
+
+/// Asks for the records of the people `FETCH_AHEAD` places ahead of `n`, and for the blocks that
+/// the records of those half as far ahead point to (their records having arrived by then).
+fn fetch_ahead(projections: &Projections, people: &[BeneficiaryIx], n: usize) {
+    let record = |at: usize| people.get(at).and_then(|&ix| projections.beneficiaries.get(ix as usize));
+    if let Some(far) = record(n + FETCH_AHEAD) {
+        prefetch(&far.summary.episodes);
+        prefetch(&far.track);
+    }
+    if let Some(near) = record(n + FETCH_AHEAD / 2) {
+        prefetch(near.summary.episodes.as_ptr());
+        prefetch(near.track.steps.as_ptr());
+        prefetch(near.track.contracts.as_ptr());
+    }
+}
+
+/// People reviewed by each committee (a structure's meeting on a day).
+type Committees = HashMap<(StructureIx, Date), u64, foldhash::fast::FixedState>;
+
+/// Fewer people than this are walked on one thread: starting threads would cost more. Tests walk
+/// small logs in parts with a threshold of zero.
+#[cfg(not(test))]
+const PARALLEL_FROM: usize = 20_000;
+#[cfg(test)]
+const PARALLEL_FROM: usize = 0;
+
 /// Files every figure of a report over `structures` (each person once across them), walking
-/// `people`: every beneficiary ever referred to one of them, in order, each once.
+/// `people` (every beneficiary ever referred to one of them, in order, each once) in up to
+/// `parts` parts at once.
 ///
 /// One walk for figures and lists: a figure is the tally of the rows its list would hold, so the
-/// page's counts and the lists behind them cannot disagree.
+/// page's counts and the lists behind them cannot disagree. Many people are walked in parts on
+/// every core, each part filing its own tallies and rows; adding them up gives what one walk
+/// gives (sums, and rows sorted at the end), so the report does not depend on the parts.
 pub(crate) fn gather(
     projections: &Projections,
     people: &[BeneficiaryIx],
     period: Period,
     structures: &[StructureIx],
     bands: &FamilyQuotientBands,
+    parts: usize,
     filed: &mut Filed,
 ) {
+    let question = Question {
+        projections,
+        period,
+        asked: StructureSet::of(structures),
+        bands,
+        months: months_of(period),
+        overdue_before: period.to.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date),
+    };
+    let parts = if people.len() < PARALLEL_FROM { 1 } else { parts };
+    let mut committees = Committees::default();
+    if parts <= 1 {
+        committees = walk(&question, people, filed);
+    } else {
+        let part_len = people.len().div_ceil(parts).max(1);
+        let walked: Vec<(Filed, Committees)> = std::thread::scope(|scope| {
+            let question = &question;
+            let handles: Vec<_> = people
+                .chunks(part_len)
+                .map(|part| {
+                    let mut own = filed.empty_like();
+                    scope.spawn(move || {
+                        let committees = walk(question, part, &mut own);
+                        (own, committees)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        });
+        for (part, part_committees) in walked {
+            filed.absorb(part);
+            for (committee, people) in part_committees {
+                *committees.entry(committee).or_default() += people;
+            }
+        }
+    }
+    let mut committees: Vec<((StructureIx, Date), u64)> = committees.into_iter().collect();
+    committees.sort_unstable();
+    for ((structure, on), people) in committees {
+        let detail = Some(Detail::Committee { people });
+        let structure = projections.structures.slug(structure);
+        filed.file(Figure::CommitteesHeld, 0, || Row {
+            on,
+            beneficiary: None,
+            structure: structure.clone(),
+            until: None,
+            detail,
+        });
+    }
+}
+
+/// What every part of the walk reads.
+struct Question<'a> {
+    projections: &'a Projections,
+    period: Period,
+    asked: StructureSet,
+    bands: &'a FamilyQuotientBands,
+    months: Vec<Month>,
+    overdue_before: Option<Date>,
+}
+
+/// Walks `people`, filing into `filed`; returns the committees they attended.
+fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) -> Committees {
+    let Question { projections, period, ref asked, bands, ref months, overdue_before } = *question;
     let slug = |ix: StructureIx| projections.structures.slug(ix).clone();
     let row = |on: Date, beneficiary: StreamId, structure: StructureIx| Row {
         on,
@@ -219,13 +333,9 @@ pub(crate) fn gather(
         until: None,
         detail: None,
     };
-    let asked = StructureSet::of(structures);
     let ours = |structure: StructureIx| asked.contains(structure);
     let (from, to) = (period.from, period.to);
-    let overdue_before = to.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date);
-    let months = months_of(period);
-    // People reviewed by each committee (a structure's meeting on a day).
-    let mut committees: HashMap<(StructureIx, Date), u64, foldhash::fast::FixedState> = HashMap::default();
+    let mut committees = Committees::default();
     // Per person: hours by figure and structure, with the first day of the first month counted.
     let mut hours: Vec<(Figure, StructureIx, Date, u64)> = Vec::new();
     let mut attended: Vec<(StructureIx, Date)> = Vec::new();
@@ -234,7 +344,8 @@ pub(crate) fn gather(
     let mut walked: Vec<bool> = Vec::new();
     let mut last_follow_up: Vec<Option<Date>> = Vec::new();
 
-    for &ix in people {
+    for (n, &ix) in people.iter().enumerate() {
+        fetch_ahead(projections, people, n);
         let beneficiary = projections.beneficiary(ix);
         let summary = &beneficiary.summary;
         walked.clear();
@@ -284,7 +395,6 @@ pub(crate) fn gather(
             // The exits that the outcome statistics count, with the same predicate.
             let exit = episode.exit.filter(|exit| period.contains(exit.exited_on));
             if let Some((exit, facts)) = exit.zip(ExitFacts::of(summary, index)) {
-                filed.outcomes.count(&facts);
                 let entry = || Row {
                     detail: Some(Detail::Exit { destination: exit.destination }),
                     ..row(exit.exited_on, person, structure)
@@ -317,7 +427,7 @@ pub(crate) fn gather(
             let Some(structure) = episode(placed.episode).map(|episode| episode.facts.structure) else { continue };
             match placed.step {
                 Step::Hours { month, hours: worked } => {
-                    let Some(place) = month_place(&months, month) else { continue };
+                    let Some(place) = month_place(months, month) else { continue };
                     let (first, hundredths) = (month.first_day(), u64::from(worked.hundredths));
                     for figure in [Figure::HoursWorked, Figure::HoursByMonth(place), Figure::HoursByGender(gender)] {
                         match hours.iter_mut().find(|(f, s, _, _)| *f == figure && *s == structure) {
@@ -349,16 +459,17 @@ pub(crate) fn gather(
                     if !period.contains(on) {
                         continue;
                     }
-                    let partner = partner.map(|partner| beneficiary.names.get(partner));
+                    // Read only where needed: the names are one more block of memory per person.
+                    let name = |partner| beneficiary.names.get(partner);
                     let entry = || Row {
-                        detail: Some(Detail::Support { domain, action, partner: partner.map(str::to_owned) }),
+                        detail: Some(Detail::Support { domain, action, partner: partner.map(|p| name(p).to_owned()) }),
                         ..row(on, person, structure)
                     };
                     filed.file(Figure::SupportActions, 0, entry);
                     filed.file(Figure::SupportByDomainAndAction(domain, action), 0, entry);
                     if let (Some(SupportAction::Orientation), Some(partner)) = (action, partner) {
                         filed.file(Figure::Oriented, 0, entry);
-                        let partner = filed.tallies.partner(partner);
+                        let partner = filed.tallies.partner(name(partner));
                         filed.file(partner, 0, entry);
                     }
                 }
@@ -401,18 +512,7 @@ pub(crate) fn gather(
         }
     }
 
-    let mut committees: Vec<((StructureIx, Date), u64)> = committees.into_iter().collect();
-    committees.sort_unstable();
-    for ((structure, on), people) in committees {
-        let detail = Some(Detail::Committee { people });
-        filed.file(Figure::CommitteesHeld, 0, || Row {
-            on,
-            beneficiary: None,
-            structure: slug(structure),
-            until: None,
-            detail,
-        });
-    }
+    committees
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ pub use sections::{
 pub(crate) use track::Track;
 
 use crate::hours::TotalHours;
+use crate::outcomes::OutcomeCounts;
 use crate::period::Period;
 use crate::projections::{BeneficiaryIx, Projections};
 use crate::structures::StructureIx;
@@ -181,13 +182,25 @@ impl Projections {
     }
 
     fn figures_of(&self, query: &ActivityQuery, structures: &[StructureIx], listed: bool) -> (Figures, Lists) {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        self.figures_in_parts(query, structures, listed, cores)
+    }
+
+    /// [`Projections::figures_of`], the people walked in up to `parts` parts at once.
+    pub(crate) fn figures_in_parts(
+        &self,
+        query: &ActivityQuery,
+        structures: &[StructureIx],
+        listed: bool,
+        parts: usize,
+    ) -> (Figures, Lists) {
         let mut filed = if listed { Filed::rows() } else { Filed::tallies() };
         let people = self.referred_to(structures);
-        lists::gather(self, &people, query.period, structures, &query.bands, &mut filed);
+        lists::gather(self, &people, query.period, structures, &query.bands, parts, &mut filed);
         let months = lists::months_of(query.period);
         let lists = filed.lists(&months, &query.bands);
         let agreed = self.agreed_by_month(structures, &months);
-        let outcomes = filed.outcomes.clone().finish();
+        let outcomes = OutcomeCounts::of_counts(|field| filed.tallies.count(figure::Figure::Outcome(field)));
         let context = sections::Context { months: &months, agreed: &agreed, bands: &query.bands, outcomes };
         (Figures::of(&filed.tallies, context), lists)
     }

@@ -645,3 +645,23 @@ fn on_the_demo_every_list_is_its_figure_and_every_report_is_worth_printing() {
     let all: Vec<&str> = structures.iter().map(String::as_str).collect();
     checked(&report(&projections, &all, "2024-01-01", "2024-12-31"));
 }
+
+#[test]
+fn a_walk_in_parts_files_what_one_walk_files() {
+    // Large logs are walked on every core, each part filing its own tallies, rows and partners.
+    let (projections, _, structures) = demo();
+    let all: Vec<&str> = structures.iter().map(String::as_str).collect();
+    let question = query(&all, "2024-01-01", "2024-12-31");
+    let ixs: Vec<_> = question.structures.iter().filter_map(|slug| projections.structures.find(slug)).collect();
+    let (figures, lists) = projections.figures_in_parts(&question, &ixs, true, 1);
+    assert!(figures.support.partners.len() > 1, "partners to renumber across parts");
+    assert!(lists.count("people.followed") > 100);
+    for parts in [2, 3, 7] {
+        let (in_parts, lists_in_parts) = projections.figures_in_parts(&question, &ixs, true, parts);
+        assert_eq!(in_parts, figures, "{parts} parts");
+        assert_eq!(lists_in_parts, lists, "{parts} parts");
+        let (counted, no_lists) = projections.figures_in_parts(&question, &ixs, false, parts);
+        assert_eq!(counted, figures, "{parts} parts, no lists");
+        assert!(no_lists.ids().next().is_none());
+    }
+}
