@@ -113,7 +113,7 @@ pub(crate) struct Tallies {
     families: [Vec<Tally>; FAMILIES],
     /// By order of first appearance; [`Figure::Partner`] holds the place.
     partners: Vec<String>,
-    partner_ix: HashMap<String, usize>,
+    partner_ix: HashMap<String, usize, foldhash::fast::FixedState>,
 }
 
 impl Tallies {

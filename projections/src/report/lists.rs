@@ -336,8 +336,8 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
     let ours = |structure: StructureIx| asked.contains(structure);
     let (from, to) = (period.from, period.to);
     let mut committees = Committees::default();
-    // Per person: hours by figure and structure, with the first day of the first month counted.
-    let mut hours: Vec<(Figure, StructureIx, Date, u64)> = Vec::new();
+    // Per person: hours by figure and structure, with the first month counted.
+    let mut hours: Vec<(Figure, StructureIx, Month, u64)> = Vec::new();
     let mut attended: Vec<(StructureIx, Date)> = Vec::new();
 
     // Per episode of the person being walked: whether it counts, and its last follow-up by the end.
@@ -409,82 +409,92 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 }
             }
         }
-        for span in track.contracts.iter().filter(|span| span.open_on(to)) {
-            let Some(structure) = episode(span.episode).map(|episode| episode.facts.structure) else { continue };
-            let contract = || Row {
-                until: span.planned_end,
-                detail: Some(Detail::Contract { contract_kind: span.kind, weekly_hours: span.weekly_hours }),
-                ..row(span.started_on, person, structure)
-            };
-            let weekly = u64::from(span.weekly_hours.hundredths);
-            filed.file(Figure::ContractsAtEnd, weekly, contract);
-            filed.file(Figure::ContractsByKind(span.kind), weekly, contract);
-            if on_contract.is_none_or(|(on, _)| span.started_on < on) {
-                on_contract = Some((span.started_on, structure));
+        // Everyone walked left before the period, and no step is dated in it or after: nothing of
+        // the track counts (contracts ended with their episodes), so it is not read at all.
+        let before_the_period = track.latest.is_none_or(|latest| latest < Month::from_date(from));
+        if followed.is_some() || !before_the_period {
+            for span in track.contracts.iter().filter(|span| span.open_on(to)) {
+                let Some(structure) = episode(span.episode).map(|episode| episode.facts.structure) else { continue };
+                let contract = || Row {
+                    until: span.planned_end,
+                    detail: Some(Detail::Contract { contract_kind: span.kind, weekly_hours: span.weekly_hours }),
+                    ..row(span.started_on, person, structure)
+                };
+                let weekly = u64::from(span.weekly_hours.hundredths);
+                filed.file(Figure::ContractsAtEnd, weekly, contract);
+                filed.file(Figure::ContractsByKind(span.kind), weekly, contract);
+                if on_contract.is_none_or(|(on, _)| span.started_on < on) {
+                    on_contract = Some((span.started_on, structure));
+                }
             }
-        }
-        for placed in &track.steps {
-            let Some(structure) = episode(placed.episode).map(|episode| episode.facts.structure) else { continue };
-            match placed.step {
-                Step::Hours { month, hours: worked } => {
-                    let Some(place) = month_place(months, month) else { continue };
-                    let (first, hundredths) = (month.first_day(), u64::from(worked.hundredths));
-                    for figure in [Figure::HoursWorked, Figure::HoursByMonth(place), Figure::HoursByGender(gender)] {
-                        match hours.iter_mut().find(|(f, s, _, _)| *f == figure && *s == structure) {
-                            Some((_, _, on, total)) => {
-                                *on = (*on).min(first);
-                                *total += hundredths;
+            for placed in &track.steps {
+                let Some(structure) = episode(placed.episode).map(|episode| episode.facts.structure) else { continue };
+                match placed.step {
+                    Step::Hours { month, hours: worked } => {
+                        let Some(place) = month_place(months, month) else { continue };
+                        let hundredths = u64::from(worked.hundredths);
+                        for figure in [Figure::HoursWorked, Figure::HoursByMonth(place), Figure::HoursByGender(gender)]
+                        {
+                            match hours.iter_mut().find(|(f, s, _, _)| *f == figure && *s == structure) {
+                                Some((_, _, first, total)) => {
+                                    *first = (*first).min(month);
+                                    *total += hundredths;
+                                }
+                                None => hours.push((figure, structure, month, hundredths)),
                             }
-                            None => hours.push((figure, structure, first, hundredths)),
+                        }
+                    }
+                    Step::FollowUp { on, kind } => {
+                        if on <= to {
+                            let last = &mut last_follow_up[placed.episode as usize];
+                            *last = (*last).max(Some(on));
+                        }
+                        if !period.contains(on) {
+                            continue;
+                        }
+                        match kind {
+                            FollowUpKind::Committee => attended.push((structure, on)),
+                            FollowUpKind::Individual => {
+                                filed.file(Figure::IndividualMeetings, 0, || row(on, person, structure));
+                            }
+                            FollowUpKind::Phone | FollowUpKind::Group => {}
+                        }
+                    }
+                    Step::Support { on, domain, action, partner } => {
+                        if !period.contains(on) {
+                            continue;
+                        }
+                        // Read only where needed: the names are one more block of memory per person.
+                        let name = |partner| beneficiary.names.get(partner);
+                        let entry = || Row {
+                            detail: Some(Detail::Support {
+                                domain,
+                                action,
+                                partner: partner.map(|p| name(p).to_owned()),
+                            }),
+                            ..row(on, person, structure)
+                        };
+                        filed.file(Figure::SupportActions, 0, entry);
+                        filed.file(Figure::SupportByDomainAndAction(domain, action), 0, entry);
+                        if let (Some(SupportAction::Orientation), Some(partner)) = (action, partner) {
+                            filed.file(Figure::Oriented, 0, entry);
+                            let partner = filed.tallies.partner(name(partner));
+                            filed.file(partner, 0, entry);
                         }
                     }
                 }
-                Step::FollowUp { on, kind } => {
-                    if on <= to {
-                        let last = &mut last_follow_up[placed.episode as usize];
-                        *last = (*last).max(Some(on));
-                    }
-                    if !period.contains(on) {
-                        continue;
-                    }
-                    match kind {
-                        FollowUpKind::Committee => attended.push((structure, on)),
-                        FollowUpKind::Individual => {
-                            filed.file(Figure::IndividualMeetings, 0, || row(on, person, structure));
-                        }
-                        FollowUpKind::Phone | FollowUpKind::Group => {}
-                    }
-                }
-                Step::Support { on, domain, action, partner } => {
-                    if !period.contains(on) {
-                        continue;
-                    }
-                    // Read only where needed: the names are one more block of memory per person.
-                    let name = |partner| beneficiary.names.get(partner);
-                    let entry = || Row {
-                        detail: Some(Detail::Support { domain, action, partner: partner.map(|p| name(p).to_owned()) }),
-                        ..row(on, person, structure)
-                    };
-                    filed.file(Figure::SupportActions, 0, entry);
-                    filed.file(Figure::SupportByDomainAndAction(domain, action), 0, entry);
-                    if let (Some(SupportAction::Orientation), Some(partner)) = (action, partner) {
-                        filed.file(Figure::Oriented, 0, entry);
-                        let partner = filed.tallies.partner(name(partner));
-                        filed.file(partner, 0, entry);
-                    }
-                }
             }
-        }
-        // Present at the end, and overdue when not met for too long by then.
-        for (index, episode) in summary.episodes.iter().enumerate().filter(|(index, _)| walked[*index]) {
-            let (structure, referred_on) = (episode.facts.structure, episode.referred_on);
-            if episode.exit.is_some_and(|exit| exit.exited_on <= to) {
-                continue;
-            }
-            filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person, structure));
-            let last_contact = last_follow_up[index].map_or(referred_on, |on| on.max(referred_on));
-            if overdue_before.is_some_and(|before| last_contact < before) {
-                filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person, structure));
+            // Present at the end, and overdue when not met for too long by then.
+            for (index, episode) in summary.episodes.iter().enumerate().filter(|(index, _)| walked[*index]) {
+                let (structure, referred_on) = (episode.facts.structure, episode.referred_on);
+                if episode.exit.is_some_and(|exit| exit.exited_on <= to) {
+                    continue;
+                }
+                filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person, structure));
+                let last_contact = last_follow_up[index].map_or(referred_on, |on| on.max(referred_on));
+                if overdue_before.is_some_and(|before| last_contact < before) {
+                    filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person, structure));
+                }
             }
         }
         if let Some((on, structure)) = first_referral {
@@ -498,8 +508,8 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
         }
         for &(figure, structure, first, total) in &hours {
             let hours = TotalHours { hundredths: total };
-            filed
-                .file(figure, total, || Row { detail: Some(Detail::Hours { hours }), ..row(first, person, structure) });
+            let detail = Some(Detail::Hours { hours });
+            filed.file(figure, total, || Row { detail, ..row(first.first_day(), person, structure) });
         }
         // A person reviewed twice by one committee was reviewed once.
         attended.sort_unstable();

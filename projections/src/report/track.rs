@@ -20,6 +20,9 @@ pub(crate) struct Track {
     pub contracts: Vec<ContractSpan>,
     /// Hours, follow-ups and support actions, in the order of the history.
     pub steps: Vec<Placed>,
+    /// The latest month of `steps` (of their dates, or of the months worked): a report on a
+    /// period that starts after it counts none of them, and need not read them.
+    pub latest: Option<Month>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +102,11 @@ impl Track {
             Fact::SupportProvided { domain, action, partner } => Step::Support { on, domain, action, partner },
             _ => return,
         };
+        let month = match step {
+            Step::Hours { month, .. } => month,
+            Step::FollowUp { on, .. } | Step::Support { on, .. } => Month::from_date(on),
+        };
+        self.latest = self.latest.max(Some(month));
         self.steps.push(Placed { episode, step });
     }
 }

@@ -665,3 +665,30 @@ fn a_walk_in_parts_files_what_one_walk_files() {
         assert!(no_lists.ids().next().is_none());
     }
 }
+
+#[test]
+fn people_gone_before_the_period_count_only_what_falls_in_it() {
+    // The walk skips the steps of people who left before the period, unless a step falls in it:
+    // here, hours for January 2024 recorded before an exit in December 2023.
+    let mut log = Log::new("2024-02-15T09:00:00Z");
+    let (late, gone) = (person(1), person(2));
+    for p in [late, gone] {
+        log.add(p, "2023-01-02", registered("aci-a", "female", 1980));
+        log.add(p, "2023-01-03", referral("aci-a", "unemployed", &[], None));
+        log.add(p, "2023-01-09", contract("c1", 26));
+        log.add(p, "2023-02-01", hours("c1", "2023-01", 100.0));
+    }
+    log.add(late, "2023-11-30", hours("c1", "2024-01", 80.0));
+    for p in [late, gone] {
+        log.add(p, "2023-12-15", exited("cdi"));
+    }
+    let projections = log.projections();
+    let json = checked(&report(&projections, &["aci-a"], "2024-01-01", "2024-12-31"));
+    assert_eq!(json["people"]["followed"], 0);
+    assert_eq!(json["people"]["distinct_since_start"], 2);
+    assert_eq!(json["hours"]["worked"], 80.0, "{json}");
+    assert_eq!(json["hours"]["people"], 1);
+    let json = checked(&report(&projections, &["aci-a"], "2023-01-01", "2023-12-31"));
+    assert_eq!(json["hours"]["worked"], 200.0);
+    assert_eq!(json["people"]["exited"], 2);
+}
