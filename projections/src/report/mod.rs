@@ -159,13 +159,22 @@ impl Projections {
         let all: Vec<StructureIx> = structures.iter().map(|(_, ix)| *ix).collect();
         let (figures, lists) = self.figures_of(query, &all, listed);
         let by_structure = if query.by_structure && structures.len() > 1 {
-            structures
-                .iter()
-                .map(|(name, ix)| {
-                    let (figures, lists) = self.figures_of(query, &[*ix], listed);
-                    StructureReport { structure: name.clone(), figures, lists }
-                })
-                .collect()
+            // Each structure's part on its own, the parts shared out between the cores.
+            let part = |(name, ix): &(StructureName, StructureIx)| {
+                let (figures, lists) = self.figures_of(query, &[*ix], listed);
+                StructureReport { structure: name.clone(), figures, lists }
+            };
+            let per_core = structures.len().div_ceil(cores()).max(1);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = structures
+                    .chunks(per_core)
+                    .map(|chunk| scope.spawn(move || chunk.iter().map(part).collect::<Vec<_>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                    .collect()
+            })
         } else {
             Vec::new()
         };
@@ -182,8 +191,7 @@ impl Projections {
     }
 
     fn figures_of(&self, query: &ActivityQuery, structures: &[StructureIx], listed: bool) -> (Figures, Lists) {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        self.figures_in_parts(query, structures, listed, cores)
+        self.figures_in_parts(query, structures, listed, cores())
     }
 
     /// [`Projections::figures_of`], the people walked in up to `parts` parts at once.
@@ -240,6 +248,11 @@ impl Projections {
         }
         agreed
     }
+}
+
+/// How many threads a report's work is shared out between.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 impl ActivityReport {
