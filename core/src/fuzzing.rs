@@ -33,9 +33,15 @@ fn read_page(bytes: &[u8]) {
         read_record(record);
         read.push((index, record));
     }
-    for (index, record) in read.into_iter().take_while(|(index, _)| *index < NTH_CHECKED_MAX) {
+    for &(index, record) in read.iter().take_while(|(index, _)| *index < NTH_CHECKED_MAX) {
         let seeked = frames(bytes).and_then(|frames| frames.nth_record(index));
         assert_eq!(seeked, Ok(Some(record)), "nth_record({index}) finds the record iteration reads");
+    }
+    // One walk reading them in ascending order, as a stream's events are read, finds them too.
+    if let Ok(mut walk) = frames(bytes) {
+        for &(index, record) in &read {
+            assert_eq!(walk.record_at(index), Ok(Some(record)), "record_at({index}) on one walk");
+        }
     }
     // One past the end: nothing, or the damage that stops the walk; never a record.
     if let Ok(Some(record)) = frames(bytes).and_then(|frames| frames.nth_record(count)) {

@@ -37,6 +37,13 @@ pub const QUEUE_REQUESTS_MAX: usize = 16 * 1024;
 /// Streams whose rule state the writer keeps in memory; others are folded again from the log.
 pub const STREAM_CACHE_MAX: usize = 100_000;
 
+/// Event locations the readers keep in memory, all streams together (16 bytes each, 32 MiB): a
+/// 30-event history takes 30, so about 65,000 such streams are read without the `streams` index.
+pub const LOCATION_CACHE_EVENTS_MAX: usize = 2_000_000;
+
+/// Beneficiaries' keys kept in memory after a read (32 bytes each, zeroed when they leave it).
+pub const KEY_CACHE_MAX: usize = 65_536;
+
 const _: () = assert!(PAGE_BYTES_MAX * 2 < SLED_BLOB_THRESHOLD_BYTES);
 const _: () = assert!(EVENT_BYTES_MAX <= PAGE_BYTES_MAX);
 const _: () = assert!(RECORD_DECODE_BYTES_MAX >= EVENT_BYTES_MAX * (2 + std::mem::size_of::<String>()));

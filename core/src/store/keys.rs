@@ -4,17 +4,25 @@
 //! time. Keys therefore live one per file (`keys/ab/<uuid>.key`): erasure overwrites the file with
 //! zeros, syncs it, unlinks it and syncs the directory. The sealed identity left in the log is then
 //! noise to everyone, while the log's hashes, which cover the ciphertext, still verify.
+//!
+//! Keys that were read lately are also kept in memory (zeroed when they leave it): opening the
+//! identity of a history read over HTTP read its key file every time (an open, a read and a close,
+//! 8 % of the server's samples; BENCHMARKS.md, issue 4). A destruction takes the key out of memory
+//! under the same lock that a miss reads the file under, so no read can put it back afterwards.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use lru::LruCache;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::limits::KEY_CACHE_MAX;
 use crate::vocabulary::{EventId, PersonalData, Sealed, StreamId};
 
 pub const KEY_BYTES: usize = 32;
@@ -43,9 +51,24 @@ pub enum KeyError {
     Erased,
 }
 
-#[derive(Clone, Debug)]
+/// Shards of the keys kept in memory, so that readers of different people rarely wait on one
+/// another (or on a destruction's syncs).
+const KEY_SHARDS: usize = 16;
+
+type KeyShard = LruCache<StreamId, Zeroizing<[u8; KEY_BYTES]>>;
+
+#[derive(Clone)]
 pub struct KeyStore {
     dir: PathBuf,
+    /// Keys read lately, by stream. Shared by the clones of one store: a destruction through any
+    /// of them takes the key out of every one.
+    cache: Arc<[Mutex<KeyShard>]>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStore").field("dir", &self.dir).finish_non_exhaustive()
+    }
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> KeyError + '_ {
@@ -59,7 +82,14 @@ fn sync_dir(dir: &Path) -> Result<(), KeyError> {
 impl KeyStore {
     pub fn open(dir: PathBuf) -> Result<KeyStore, KeyError> {
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        Ok(KeyStore { dir })
+        let capacity = std::num::NonZeroUsize::new(KEY_CACHE_MAX / KEY_SHARDS).unwrap_or(std::num::NonZeroUsize::MIN);
+        let cache = (0..KEY_SHARDS).map(|_| Mutex::new(LruCache::new(capacity))).collect();
+        Ok(KeyStore { dir, cache })
+    }
+
+    fn shard(&self, stream: StreamId) -> MutexGuard<'_, KeyShard> {
+        // UUIDs v4 and v7 both end in random bits.
+        self.cache[stream.as_bytes()[15] as usize % KEY_SHARDS].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn path(&self, stream: StreamId) -> PathBuf {
@@ -75,6 +105,21 @@ impl KeyStore {
 
     /// The stream's key, or `None` if it never had one or it was destroyed.
     pub fn get(&self, stream: StreamId) -> Result<Option<Key>, KeyError> {
+        let mut shard = self.shard(stream);
+        if let Some(key) = shard.get(&stream) {
+            return Ok(Some(Key(key.clone())));
+        }
+        // Read under the shard's lock: a destruction, which takes it too, cannot slip between this
+        // read and the insertion below and leave a destroyed key in memory.
+        let key = self.read(stream)?;
+        if let Some(key) = &key {
+            shard.put(stream, key.0.clone());
+        }
+        Ok(key)
+    }
+
+    /// The stream's key as its file holds it, without the memory.
+    fn read(&self, stream: StreamId) -> Result<Option<Key>, KeyError> {
         let path = self.path(stream);
         let mut file = match File::open(&path) {
             Ok(file) => file,
@@ -145,7 +190,8 @@ impl KeyStore {
                     .and_then(|name| name.strip_suffix(".key"))
                     .and_then(|name| uuid::Uuid::parse_str(name).ok());
                 if let Some(stream) = stream.map(StreamId) {
-                    if let Some(key) = self.get(stream)? {
+                    // A backup reads every key once: not a reason to keep them all in memory.
+                    if let Some(key) = self.read(stream)? {
                         keys.push((stream, key));
                     }
                 }
@@ -167,6 +213,9 @@ impl KeyStore {
     /// Destroys the stream's key: a tombstone is left first (see [`KeyStore::tombstone`]), then the
     /// key is overwritten, synced, unlinked, and the directory synced. Returns whether there was a key.
     pub fn destroy(&self, stream: StreamId) -> Result<bool, KeyError> {
+        // Held to the end: no read may load the key from its file into memory meanwhile.
+        let mut shard = self.shard(stream);
+        shard.pop(&stream);
         let path = self.path(stream);
         let dir = path.parent().unwrap_or(&self.dir).to_owned();
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
@@ -263,6 +312,41 @@ mod tests {
             walk(dir.path()).into_iter().filter(|p| p.is_file() && p.extension() != Some("erased".as_ref())).collect();
         assert!(leftover.is_empty(), "nothing of the key is left: {leftover:?}");
         assert!(matches!(keys.get_or_create(stream), Err(KeyError::Erased)), "no new key after an erasure");
+    }
+
+    #[test]
+    fn a_key_kept_in_memory_is_gone_once_destroyed_even_with_reads_racing_the_destruction() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyStore::open(dir.path().join("keys")).unwrap();
+        let stream = StreamId::generate();
+        let key = keys.get_or_create(stream).unwrap();
+        // From memory now, and the same bytes as the file's.
+        assert_eq!(keys.get(stream).unwrap().unwrap().0.as_ref(), key.0.as_ref());
+        assert_eq!(keys.read(stream).unwrap().unwrap().0.as_ref(), key.0.as_ref());
+        let destroyed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (keys, destroyed) = (keys.clone(), &destroyed);
+                    scope.spawn(move || loop {
+                        let after = destroyed.load(std::sync::atomic::Ordering::Acquire);
+                        let read = keys.get(stream).unwrap();
+                        if after {
+                            assert!(read.is_none(), "a destroyed key was read");
+                            break;
+                        }
+                    })
+                })
+                .collect();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            assert!(keys.destroy(stream).unwrap());
+            destroyed.store(true, std::sync::atomic::Ordering::Release);
+            for reader in readers {
+                reader.join().unwrap();
+            }
+        });
+        assert!(keys.get(stream).unwrap().is_none());
+        assert!(keys.clone().get(stream).unwrap().is_none());
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {

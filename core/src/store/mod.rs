@@ -13,6 +13,7 @@ pub mod access;
 mod bulk;
 mod error;
 pub mod keys;
+mod locations;
 pub mod page;
 pub mod verifiable;
 mod verify;
@@ -169,6 +170,8 @@ pub(crate) struct Trees {
     token_cache: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], access::TokenRecord>>>,
     /// (beneficiary, sequence) → `AccessEntry`.
     access: sled::Tree,
+    /// Each stream's locations, so that a read needs no iterator over `streams` (`locations`).
+    locations: Arc<locations::StreamLocations>,
 }
 
 impl Trees {
@@ -199,35 +202,52 @@ impl Trees {
         decode_record(&page[range]).map_err(|error| Trees::damaged(location.page, error))
     }
 
+    /// The stream's locations in version order: from memory, or from the index the first time.
     fn stream_locations(&self, stream: StreamId) -> Result<Vec<Location>, StoreError> {
-        self.streams
-            .scan_prefix(stream.as_bytes())
-            .values()
-            .map(|value| {
-                let value = value?;
-                Location::from_bytes(&value).ok_or_else(|| Trees::damaged(0, "malformed stream index entry"))
-            })
-            .collect()
+        self.locations.get_or_load(stream, || self.indexed_locations(stream))
+    }
+
+    /// The stream's locations as the `streams` index has them, and whether their versions run
+    /// 1, 2, 3… without a gap. A gap is either damage or a scan that overtook the writer's inserts
+    /// (sled's iterator sees keys inserted behind it): such a list is returned but not remembered.
+    fn indexed_locations(&self, stream: StreamId) -> Result<(Vec<Location>, bool), StoreError> {
+        let mut locations = Vec::new();
+        let mut gap_free = true;
+        for entry in self.streams.scan_prefix(stream.as_bytes()) {
+            let (key, value) = entry?;
+            let version = key.get(16..20).and_then(|bytes| bytes.try_into().ok()).map(u32::from_be_bytes);
+            gap_free &= version == Some(locations.len() as u32 + 1);
+            locations
+                .push(Location::from_bytes(&value).ok_or_else(|| Trees::damaged(0, "malformed stream index entry"))?);
+        }
+        Ok((locations, gap_free))
     }
 
     fn read_stream(&self, stream: StreamId) -> Result<Vec<Envelope>, StoreError> {
-        let mut envelopes = Vec::new();
-        let mut current: Option<(u64, sled::IVec)> = None;
-        for location in self.stream_locations(stream)? {
-            // Consecutive events of a stream often share a page: fetch it once.
-            if current.as_ref().map(|(key, _)| *key) != Some(location.page) {
-                let page = self
-                    .log
-                    .get(position_key(location.page))?
-                    .ok_or_else(|| Trees::damaged(location.page, "an index points to a missing page"))?;
-                current = Some((location.page, page));
+        let locations = self.stream_locations(stream)?;
+        let mut envelopes = Vec::with_capacity(locations.len());
+        let mut index = 0;
+        // Consecutive events of a stream often share a page: fetch it once, and walk its frames
+        // once for all of them (their slots ascend within a page).
+        while let Some(first) = locations.get(index) {
+            let page = self
+                .log
+                .get(position_key(first.page))?
+                .ok_or_else(|| Trees::damaged(first.page, "an index points to a missing page"))?;
+            let mut walk = frames(&page).map_err(|damage| Trees::damaged(first.page, damage))?;
+            while let Some(location) = locations.get(index).filter(|location| location.page == first.page) {
+                let slot = usize::from(location.index);
+                if slot < walk.next_index() {
+                    // Not in ascending order after all: start the page's walk again.
+                    walk = frames(&page).map_err(|damage| Trees::damaged(first.page, damage))?;
+                }
+                let record = walk
+                    .record_at(slot)
+                    .map_err(|damage| Trees::damaged(location.page, damage))?
+                    .ok_or_else(|| Trees::damaged(location.page, "an index points past the end of a page"))?;
+                envelopes.push(decode_record(record).map_err(|error| Trees::damaged(location.page, error))?);
+                index += 1;
             }
-            let Some((_, page)) = &current else { continue };
-            let record = frames(page)
-                .and_then(|frames| frames.nth_record(location.index.into()))
-                .map_err(|damage| Trees::damaged(location.page, damage))?
-                .ok_or_else(|| Trees::damaged(location.page, "an index points past the end of a page"))?;
-            envelopes.push(decode_record(record).map_err(|error| Trees::damaged(location.page, error))?);
         }
         Ok(envelopes)
     }
@@ -283,6 +303,7 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         token_cache: Default::default(),
         revocations: db.open_tree("revocations")?,
         access: db.open_tree("access")?,
+        locations: Default::default(),
         db,
     };
     let path = dir.join("log").join("db");

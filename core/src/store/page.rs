@@ -219,7 +219,18 @@ impl<'a> Frames<'a> {
 
     /// The `index`-th record of the page, checked.
     pub fn nth_record(mut self, index: usize) -> Result<Option<&'a [u8]>, PageDamage> {
-        for _ in 0..index {
+        self.record_at(index)
+    }
+
+    /// The `index`-th record of the page, checked, the walk going on from where it stands: reading
+    /// several records of one page in ascending order thus walks its frames once, not once per
+    /// record. `None` when the page has no such record, or the walk is already past it (the
+    /// caller then starts a new walk).
+    pub fn record_at(&mut self, index: usize) -> Result<Option<&'a [u8]>, PageDamage> {
+        if index < self.index {
+            return Ok(None);
+        }
+        while self.index < index {
             match self.next_unchecked() {
                 Some(Ok(_)) => {}
                 Some(Err(damage)) => return Err(damage),
@@ -230,6 +241,11 @@ impl<'a> Frames<'a> {
             Some(result) => result.map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The index of the record the walk reads next.
+    pub fn next_index(&self) -> usize {
+        self.index
     }
 }
 

@@ -385,6 +385,122 @@ fn a_scoped_author_appends_only_to_the_streams_its_structures_hold() {
     assert_eq!(store.read_stream(stream, None).unwrap().len(), 5, "refused appends wrote nothing");
 }
 
+/// A stream as the `streams` index alone gives it: what every read returned before locations
+/// were kept in memory.
+fn read_through_index(store: &Store, stream: StreamId) -> Vec<Envelope> {
+    let (locations, gap_free) = store.inner.trees.indexed_locations(stream).unwrap();
+    assert!(gap_free, "the index of {stream} has a gap");
+    locations.into_iter().map(|location| store.inner.trees.envelope_at(location).unwrap()).collect()
+}
+
+fn follow_up(day: u32) -> NewEvent {
+    let on = Date(chrono::NaiveDate::from_ymd_opt(2024, 2, 1).unwrap() + chrono::Days::new(day.into()));
+    NewEvent { occurred_on: on, ..event("2024-02-01", "follow_up_held", json!({"kind": "individual"})) }
+}
+
+#[test]
+fn stream_reads_from_memory_equal_the_index_after_appends_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (a, b) = (StreamId::generate(), StreamId::generate());
+    store.append(a, None, vec![registration("Alice"), referral("2024-01-03")], actor()).unwrap();
+    // Read once, so that `a`'s list is in memory before it grows.
+    assert_eq!(store.read_stream(a, None).unwrap(), read_through_index(&store, a));
+    store.append(b, None, vec![registration("Bob"), referral("2024-01-03")], actor()).unwrap();
+    for day in 0..5 {
+        store.append(a, None, vec![follow_up(day)], actor()).unwrap();
+        store.append(b, None, vec![follow_up(day)], actor()).unwrap();
+    }
+    store.append(a, None, (5..40).map(follow_up).collect(), actor()).unwrap();
+    let read = store.read_stream(a, None).unwrap();
+    assert_eq!(read.len(), 42);
+    assert_eq!(read.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=42).collect::<Vec<_>>());
+    assert_eq!(read, read_through_index(&store, a));
+    assert_eq!(store.inner.trees.locations.cached(a).map(|l| l.len()), Some(42));
+    assert_eq!(store.read_stream(b, None).unwrap(), read_through_index(&store, b));
+    assert!(store.read_stream(StreamId::generate(), None).unwrap().is_empty());
+
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(store.inner.trees.locations.cached(a), None, "a reopened store starts from the index");
+    assert_eq!(store.read_stream(a, None).unwrap(), read);
+    store.append(a, Some(42), vec![follow_up(40)], actor()).unwrap();
+    assert_eq!(store.read_stream(a, None).unwrap(), read_through_index(&store, a));
+    assert_eq!(store.read_stream(a, None).unwrap().len(), 43);
+}
+
+#[test]
+fn stream_reads_after_a_crash_repair_see_the_repaired_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    let ack = store.append(stream, None, vec![registration("Alice"), referral("2024-01-03")], actor()).unwrap();
+    assert_eq!(store.read_stream(stream, None).unwrap().len(), 2);
+    // What a crash after the page write and before the index writes leaves behind.
+    store.inner.trees.ids.remove(ack.ids[1].as_bytes()).unwrap();
+    store.inner.trees.streams.remove(stream_key(stream, 2)).unwrap();
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(store.read_stream(stream, None).unwrap(), read_through_index(&store, stream));
+    assert_eq!(store.read_stream(stream, None).unwrap().len(), 2);
+}
+
+#[test]
+fn stream_reads_under_concurrent_appends_are_gap_free_and_see_every_acknowledged_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let streams: Vec<StreamId> = (0..4).map(|_| StreamId::generate()).collect();
+    for stream in &streams {
+        store.append(*stream, None, vec![registration("W"), referral("2024-01-03")], actor()).unwrap();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for stream in &streams {
+            let (store, stream) = (&store, *stream);
+            scope.spawn(move || {
+                for day in 0..60 {
+                    let ack = store.append(stream, None, vec![follow_up(day)], actor()).unwrap();
+                    // An acknowledged event is in the next read of its stream.
+                    let read = store.read_stream(stream, None).unwrap();
+                    assert!(read.len() as u32 >= ack.version, "{stream}: {} < {}", read.len(), ack.version);
+                }
+            });
+        }
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut reads = 0;
+                    while !done.load(std::sync::atomic::Ordering::Acquire) {
+                        for stream in &streams {
+                            let read = store.read_stream(*stream, None).unwrap();
+                            let versions: Vec<u32> = read.iter().map(|e| e.version).collect();
+                            assert_eq!(versions, (1..=read.len() as u32).collect::<Vec<_>>());
+                            assert!(read.iter().all(|e| e.stream == *stream));
+                            reads += 1;
+                        }
+                    }
+                    reads
+                })
+            })
+            .collect();
+        // The writers are the scope's other threads: wait for them by polling the log's length (a
+        // writer that panics stops it growing; the scope then reports the panic).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while store.last_position() < (streams.len() * 62) as u64 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        done.store(true, std::sync::atomic::Ordering::Release);
+        for reader in readers {
+            assert!(reader.join().unwrap() > 0);
+        }
+    });
+    for stream in &streams {
+        let read = store.read_stream(*stream, None).unwrap();
+        assert_eq!(read.len(), 62);
+        assert_eq!(read, read_through_index(&store, *stream));
+    }
+}
+
 mod verifiable_histories {
     use super::*;
     use crate::store::verifiable::{check_history, HistoryProblem};

@@ -147,13 +147,21 @@ impl Writer {
         }
 
         if !pending.is_empty() {
-            if let Err(error) = self.write(&pending) {
-                tracing::error!(%error, "write failed; the store refuses appends until reopened");
-                self.poisoned.store(true, Ordering::Release);
-                for (reply, outcome) in replies {
-                    let _ = reply.send(outcome.and(Err(AppendError::Store(StoreError::Poisoned))));
+            let locations = match self.write(&pending) {
+                Ok(locations) => locations,
+                Err(error) => {
+                    tracing::error!(%error, "write failed; the store refuses appends until reopened");
+                    self.poisoned.store(true, Ordering::Release);
+                    for (reply, outcome) in replies {
+                        let _ = reply.send(outcome.and(Err(AppendError::Store(StoreError::Poisoned))));
+                    }
+                    return;
                 }
-                return;
+            };
+            // Durable now: readers' lists of locations grow before anyone hears of the append, so
+            // an acknowledged event is always in the next read of its stream.
+            for (event, location) in pending.iter().zip(locations) {
+                self.trees.locations.appended(event.envelope.stream, event.envelope.version, location);
             }
             self.head = head;
         }
@@ -341,7 +349,8 @@ impl Writer {
     }
 
     /// Writes pages, then the derived indexes, then flushes and syncs: one durability point.
-    fn write(&self, pending: &[Pending]) -> Result<(), StoreError> {
+    /// Returns where each pending event now lies.
+    fn write(&self, pending: &[Pending]) -> Result<Vec<Location>, StoreError> {
         let mut locations = Vec::with_capacity(pending.len());
         let mut builder = PageBuilder::new();
         let mut page_key = pending[0].envelope.position;
@@ -360,7 +369,8 @@ impl Writer {
         for (event, location) in pending.iter().zip(&locations) {
             index(&self.trees, &event.envelope, *location)?;
         }
-        sync(&self.trees, &self.data_file)
+        sync(&self.trees, &self.data_file)?;
+        Ok(locations)
     }
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::steps::Step;
-use super::values::{Date, EventId, StreamId};
+use super::values::{write_digits, Date, EventId, StreamId};
 
 /// When the store accepted an event. Kept to the millisecond, the precision it is shown with, so
 /// that `as_of` = a shown `recorded_at` keeps that event.
@@ -37,10 +37,36 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// The same text as `Display` (RFC 3339, milliseconds, `Z`), written by hand for years 0–9999:
+/// `Display` allocates chrono's string, and `collect_str` makes serde_json escape it piece by piece
+/// (a sixth of the JSON of a history read; BENCHMARKS.md, issue 4).
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match rfc3339_millis(&self.0).as_ref().map(|text| std::str::from_utf8(text)) {
+            Some(Ok(text)) => serializer.serialize_str(text),
+            _ => serializer.collect_str(self),
+        }
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, or `None` where chrono writes something else (years outside
+/// 0–9999, a leap second).
+fn rfc3339_millis(time: &DateTime<Utc>) -> Option<[u8; 24]> {
+    use chrono::{Datelike, Timelike};
+    let year = time.year();
+    let nanos = time.nanosecond();
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return None;
+    }
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    write_digits(&mut text[0..4], year as u32);
+    write_digits(&mut text[5..7], time.month());
+    write_digits(&mut text[8..10], time.day());
+    write_digits(&mut text[11..13], time.hour());
+    write_digits(&mut text[14..16], time.minute());
+    write_digits(&mut text[17..19], time.second());
+    write_digits(&mut text[20..23], nanos / 1_000_000);
+    Some(text)
 }
 
 impl Encode for Timestamp {

@@ -134,9 +134,38 @@ impl<'de> Deserialize<'de> for Sha256Digest {
 }
 
 /// A calendar day. Stored as days since 0001-01-01 (an `i32`), shown as `YYYY-MM-DD`.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Deserialize)]
 #[serde(transparent)]
 pub struct Date(pub NaiveDate);
+
+/// The same text as chrono's own `Serialize` (`YYYY-MM-DD`, and chrono's form for years outside
+/// 0–9999), written by hand for the years people live in: chrono's goes through `collect_str`, which
+/// makes serde_json escape every piece chrono writes, one character at a time (a sixth of the JSON
+/// of a history read; BENCHMARKS.md, issue 4).
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let year = self.0.year();
+        if !(0..=9999).contains(&year) {
+            return self.0.serialize(serializer);
+        }
+        let mut text = *b"0000-00-00";
+        write_digits(&mut text[0..4], year as u32);
+        write_digits(&mut text[5..7], self.0.month());
+        write_digits(&mut text[8..10], self.0.day());
+        match std::str::from_utf8(&text) {
+            Ok(text) => serializer.serialize_str(text),
+            Err(_) => self.0.serialize(serializer),
+        }
+    }
+}
+
+/// Writes `value` in decimal into all of `out`, with leading zeros (digits beyond are dropped).
+pub(crate) fn write_digits(out: &mut [u8], mut value: u32) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
 
 impl Date {
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
@@ -294,6 +323,37 @@ impl<'de> Deserialize<'de> for Hours {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_and_timestamps_write_the_same_json_as_chrono() {
+        let (mut day, end) =
+            (NaiveDate::from_ymd_opt(-3, 1, 1).unwrap(), NaiveDate::from_ymd_opt(10_003, 1, 1).unwrap());
+        let edges = [(0, 1, 1), (9999, 12, 31), (10_000, 1, 1), (-1, 12, 31), (2024, 2, 29)];
+        let edges = edges.map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        while day < end {
+            for day in std::iter::once(day).chain(edges) {
+                assert_eq!(serde_json::to_string(&Date(day)).unwrap(), serde_json::to_string(&day).unwrap());
+            }
+            day = day + chrono::Days::new(37);
+        }
+        // The old form of a timestamp's JSON: its `Display`, quoted.
+        let old = |time: crate::vocabulary::Timestamp| format!("\"{time}\"");
+        let (first, last) = (-62_230_000_000_000_i64, 253_500_000_000_000_i64);
+        let mut millis = first;
+        while millis < last {
+            let time = crate::vocabulary::Timestamp::from_millis(millis).unwrap();
+            assert_eq!(serde_json::to_string(&time).unwrap(), old(time));
+            millis += 7_919_999_999_977;
+        }
+        for millis in [0, 1, 999, -1, 1_764_506_096_123, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001]
+        {
+            let time = crate::vocabulary::Timestamp::from_millis(millis).unwrap();
+            assert_eq!(serde_json::to_string(&time).unwrap(), old(time));
+        }
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_hms_milli_opt(23, 59, 59, 1_500).unwrap();
+        let leap = crate::vocabulary::Timestamp(leap.and_utc());
+        assert_eq!(serde_json::to_string(&leap).unwrap(), old(leap));
+    }
 
     #[test]
     fn hours_round_trip_through_json_exactly() {

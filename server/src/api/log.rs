@@ -225,7 +225,12 @@ pub async fn read_stream(
         .iter()
         .map(|envelope| event_json(&state.store, envelope, Identity::Open))
         .collect::<Result<Vec<_>, _>>()?;
-    let body = serde_json::to_vec(&json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered })?;
+    // Sized once: an event is about 400 bytes of JSON, and growing the buffer copied it each time.
+    let mut body = Vec::with_capacity(256 + kept * 512);
+    serde_json::to_writer(
+        &mut body,
+        &json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered },
+    )?;
     Ok(json_response(body))
 }
 
