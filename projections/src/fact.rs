@@ -121,6 +121,11 @@ impl Names {
         NameIx(count)
     }
 
+    /// The first byte of the buffer (0 if none), read only to bring it into the cache early.
+    pub(crate) fn first_byte(&self) -> u8 {
+        self.0.first().copied().unwrap_or_default()
+    }
+
     pub(crate) fn get(&self, ix: NameIx) -> &str {
         // Only whole `&str`s are stored, so every name read back is valid UTF-8.
         self.iter().nth(ix.0 as usize).and_then(|name| std::str::from_utf8(name).ok()).unwrap_or("")
