@@ -7,9 +7,10 @@
 //! to keep exactly in step with the log it summarises ("nothing counted twice" would then rest on
 //! writing both atomically). One source of truth, read once, cannot count anything twice.
 //!
-//! The rebuild uses every core: one thread reads pages, decoders decode them, the caller folds them
-//! in order.
+//! The rebuild uses every core: the caller reads pages, decoders decode them, a folding thread
+//! folds them in order.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
@@ -41,14 +42,20 @@ pub enum RunnerError {
     Apply(#[from] ApplyError),
 }
 
-/// Folds the whole log from position 0. `progress` is called with the last applied position after
-/// every page.
+/// Folds the whole log from position 0. `progress` is called with the last applied position as
+/// pages are folded, and once at the end.
 ///
-/// Folding is sequential and decoding is not, so the work is split: one thread reads pages, one
-/// decoder per core decodes them (pages dealt round robin), and the caller's thread folds them in
-/// order, taking them from the decoders in the same rotation. The folded pages go back to the
-/// decoder that built them to be freed there: freeing is a good part of a page's cost, and memory
-/// is freed fastest by the thread that allocated it.
+/// Folding is sequential and decoding is not, so the work is split: the caller's thread reads
+/// pages, one decoder per core decodes them (pages dealt round robin), and a folding thread folds
+/// them in order, taking them from the decoders in the same rotation. The folded pages go back to
+/// the decoder that built them to be freed there: freeing is a good part of a page's cost, and
+/// memory is freed fastest by the thread that allocated it.
+///
+/// Why the caller reads and a new thread folds, rather than the reverse: sled allocates a buffer
+/// for every node it reads, about the log's whole size over a rebuild, and a thread that has
+/// allocated before (the caller, following the log afterwards) reuses memory it already has, where
+/// a new thread starts from fresh pages, each a page fault. The fold's own memory is new whichever
+/// thread folds (most of it is the facts' arena, reserved at once).
 pub fn rebuild(store: &Store, progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
     rebuild_until(store, u64::MAX, progress)
 }
@@ -60,6 +67,10 @@ pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) ->
     let decoders = std::thread::available_parallelism().map_or(REBUILD_DECODERS_MIN, |cores| cores.get());
     let decoders = decoders.max(REBUILD_DECODERS_MIN);
     let queue = REBUILD_QUEUE_PAGES / decoders;
+    // Almost every event is a fact in the histories: one allocation instead of a vector that
+    // doubles, copying itself, about twenty times. More events may come while rebuilding.
+    let expected = usize::try_from(store.last_position().min(last)).unwrap_or(0);
+    let applied = AtomicU64::new(0);
     std::thread::scope(|scope| {
         let mut raw_senders = Vec::with_capacity(decoders);
         let mut decoded = Vec::with_capacity(decoders);
@@ -73,37 +84,47 @@ pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) ->
             decoded.push(decoded_receiver);
             spent.push(spent_sender);
         }
-        scope.spawn(move || {
-            for (page, decoder) in store.raw_pages_from(1).zip((0..decoders).cycle()) {
-                if page.as_ref().is_ok_and(|page| page.first_position() > last) {
-                    break;
-                }
-                let failed = page.is_err();
-                if raw_senders[decoder].send(page).is_err() || failed {
+        let applied = &applied;
+        let folding = scope.spawn(move || -> Result<Projections, RunnerError> {
+            let mut projections = Projections::new();
+            projections.reserve(expected);
+            // The decoders end after the last page; a page missing in the rotation means the end.
+            for decoder in (0..decoders).cycle() {
+                let Ok(events) = decoded[decoder].recv() else { break };
+                let events = events?;
+                let kept = events.partition_point(|event| event.position <= last);
+                let past_last = kept < events.len();
+                projections.apply_all(&events[..kept])?;
+                applied.store(projections.applied_position(), Ordering::Relaxed);
+                // A decoder that has stopped frees nothing more: the page is freed here instead.
+                let _ = spent[decoder].send(events);
+                if past_last {
+                    // Past `last`: dropping the receivers stops the decoders and the reading.
                     break;
                 }
             }
+            projections.shrink_to_fit();
+            Ok(projections)
         });
-        let mut projections = Projections::new();
-        // Almost every event is a fact in the histories: one allocation instead of a vector that
-        // doubles, copying itself, about twenty times. More events may come while rebuilding.
-        projections.reserve(usize::try_from(store.last_position().min(last)).unwrap_or(0));
-        // The decoders end after the last page; a page missing in the rotation means the end.
-        for decoder in (0..decoders).cycle() {
-            let Ok(events) = decoded[decoder].recv() else { break };
-            let events = events?;
-            let kept = events.partition_point(|event| event.position <= last);
-            let past_last = kept < events.len();
-            projections.apply_all(&events[..kept])?;
-            progress(projections.applied_position());
-            // A decoder that has stopped frees nothing more: the page is freed here instead.
-            let _ = spent[decoder].send(events);
-            if past_last {
-                // Past `last`: dropping the receivers stops the decoders and the reading thread.
+        let mut reported = 0;
+        for (page, decoder) in store.raw_pages_from(1).zip((0..decoders).cycle()) {
+            if page.as_ref().is_ok_and(|page| page.first_position() > last) {
                 break;
             }
+            let failed = page.is_err();
+            if raw_senders[decoder].send(page).is_err() || failed {
+                break;
+            }
+            let now = applied.load(Ordering::Relaxed);
+            if now != reported {
+                reported = now;
+                progress(now);
+            }
         }
-        projections.shrink_to_fit();
+        // The decoders see the end of their pages, then the folding thread the end of theirs.
+        drop(raw_senders);
+        let projections = folding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        progress(projections.applied_position());
         Ok(projections)
     })
 }

@@ -41,7 +41,8 @@ impl StructureSet {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
     slugs: Vec<Slug>,
-    index: HashMap<Slug, StructureIx>,
+    /// Looked up at every registration and referral: foldhash, as the stream map (see there).
+    index: HashMap<Slug, StructureIx, foldhash::fast::RandomState>,
 }
 
 impl Interner {

@@ -11,6 +11,7 @@
 use parcours_core::vocabulary::{ContractKind, Date, FollowUpKind, Hours, Month, SupportAction, SupportDomain};
 
 use crate::fact::{Fact, NameIx, Recorded};
+use crate::summary::push_tight;
 
 /// Two vectors per person, whatever the number of episodes: a report over a national log visits
 /// 300,000 people, and each separate block of memory it reads is a cache miss.
@@ -81,7 +82,7 @@ impl Track {
                         planned_end,
                         ended_on: None,
                     };
-                    self.contracts.push(span);
+                    push_tight(&mut self.contracts, span);
                 }
                 return;
             }
@@ -107,7 +108,7 @@ impl Track {
             Step::FollowUp { on, .. } | Step::Support { on, .. } => Month::from_date(on),
         };
         self.latest = self.latest.max(Some(month));
-        self.steps.push(Placed { episode, step });
+        push_tight(&mut self.steps, Placed { episode, step });
     }
 }
 
