@@ -7,6 +7,8 @@
 //! activity report lists) per beneficiary, and drops other free text (employer, job, prescriber
 //! name, summaries) and personal data (`identity`) altogether.
 
+use std::num::NonZeroU32;
+
 use parcours_core::vocabulary::{
     AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, EventId, FollowUpKind, Gender, Hours,
     Month, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, Step, SupportAction, SupportDomain,
@@ -80,8 +82,21 @@ impl FromIterator<Benefit> for Benefits {
 const _: () = assert!(Benefit::ALL.len() <= 8, "Benefits keeps one bit per benefit in a u8");
 
 /// The index of a contract id, training id, training title or partner in its beneficiary's [`Names`].
+///
+/// Kept as the index plus one, never zero: an `Option<NameIx>` then takes four bytes, not eight,
+/// in every support action of the facts and of the report's track.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct NameIx(u32);
+pub(crate) struct NameIx(NonZeroU32);
+
+impl NameIx {
+    fn of(index: u32) -> NameIx {
+        NameIx(NonZeroU32::MIN.saturating_add(index))
+    }
+
+    fn index(self) -> usize {
+        (self.0.get() - 1) as usize
+    }
+}
 
 /// The few strings a beneficiary's facts refer to. A stream names a handful of contracts and
 /// trainings, so a linear search beats a map and costs no allocation per `hours_worked`.
@@ -114,7 +129,7 @@ impl Names {
         let mut count = 0;
         for name in self.iter() {
             if name == text.as_bytes() {
-                return NameIx(count);
+                return NameIx::of(count);
             }
             count += 1;
         }
@@ -122,7 +137,7 @@ impl Names {
         self.0.reserve_exact(LEN_BYTES + text.len());
         self.0.extend_from_slice(&(text.len() as u32).to_le_bytes());
         self.0.extend_from_slice(text.as_bytes());
-        NameIx(count)
+        NameIx::of(count)
     }
 
     /// The first byte of the buffer (0 if none), read only to bring it into the cache early.
@@ -132,7 +147,7 @@ impl Names {
 
     pub(crate) fn get(&self, ix: NameIx) -> &str {
         // Only whole `&str`s are stored, so every name read back is valid UTF-8.
-        self.iter().nth(ix.0 as usize).and_then(|name| std::str::from_utf8(name).ok()).unwrap_or("")
+        self.iter().nth(ix.index()).and_then(|name| std::str::from_utf8(name).ok()).unwrap_or("")
     }
 }
 
@@ -210,12 +225,12 @@ mod tests {
         let mut names = Names::default();
         let texts = ["C-1", "", "Formation é", "C-1 ", "SIAO 47"];
         let ixs: Vec<NameIx> = texts.iter().map(|text| names.intern(text)).collect();
-        assert_eq!(ixs, (0..5).map(NameIx).collect::<Vec<_>>());
+        assert_eq!(ixs, (0..5).map(NameIx::of).collect::<Vec<_>>());
         for (text, ix) in texts.iter().zip(&ixs) {
             assert_eq!(names.intern(text), *ix);
             assert_eq!(names.get(*ix), *text);
         }
-        assert_eq!(names.get(NameIx(5)), "");
+        assert_eq!(names.get(NameIx::of(5)), "");
     }
 
     #[test]

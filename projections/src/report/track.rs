@@ -118,6 +118,12 @@ mod tests {
     use crate::tests::log::{contract, contract_ended, date, exited, hours, person, referred, registered, Log};
 
     #[test]
+    fn steps_stay_small() {
+        // About 25 per person, 300,000 people: every 4 bytes is 30 MB.
+        assert!(std::mem::size_of::<Placed>() <= 16, "{}", std::mem::size_of::<Placed>());
+    }
+
+    #[test]
     fn the_walk_places_steps_as_the_projections_fold_does() {
         let mut log = Log::new("2024-12-31T09:00:00Z");
         let p = person(1);
