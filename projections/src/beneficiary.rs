@@ -10,6 +10,7 @@ use parcours_core::vocabulary::{Corrected, Date, Envelope, Step, StreamId};
 
 use crate::fact::{Fact, Names, Recorded};
 use crate::history::{Histories, History};
+use crate::prefetch::prefetch;
 use crate::report::Track;
 use crate::structures::Interner;
 use crate::summary::{Effect, Summary};
@@ -62,6 +63,15 @@ impl Beneficiary {
             }
         }
         beneficiary
+    }
+
+    /// Asks for the memory that folding this beneficiary's next step touches (its record, its
+    /// last episode, its names, the end of its track), without waiting for it.
+    pub(crate) fn fetch(&self) {
+        prefetch(self);
+        prefetch(self.summary.episodes.as_ptr_range().end.wrapping_sub(1));
+        prefetch(self.names.as_ptr());
+        prefetch(self.track.steps.as_ptr_range().end);
     }
 
     /// Adds an ordinary step (not a correction) and returns its effect on the shared indexes.

@@ -140,9 +140,9 @@ impl Names {
         NameIx::of(count)
     }
 
-    /// The first byte of the buffer (0 if none), read only to bring it into the cache early.
-    pub(crate) fn first_byte(&self) -> u8 {
-        self.0.first().copied().unwrap_or_default()
+    /// Where the names start in memory, to ask for them early.
+    pub(crate) fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
     }
 
     pub(crate) fn get(&self, ix: NameIx) -> &str {
