@@ -236,11 +236,11 @@ fn fetch_ahead(projections: &Projections, people: &[BeneficiaryIx], n: usize) {
 type Committees = HashMap<(StructureIx, Date), u64, foldhash::fast::FixedState>;
 
 /// Fewer people than this are walked on one thread: starting threads would cost more. Tests walk
-/// small logs in parts with a threshold of zero.
+/// every log of more than one person in parts.
 #[cfg(not(test))]
 const PARALLEL_FROM: usize = 20_000;
 #[cfg(test)]
-const PARALLEL_FROM: usize = 0;
+const PARALLEL_FROM: usize = 2;
 
 /// Files every figure of a report over `structures` (each person once across them), walking
 /// `people` (every beneficiary ever referred to one of them, in order, each once) in up to
