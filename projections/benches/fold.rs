@@ -13,15 +13,16 @@
 //! and cache traffic stay out of the figure, though a fold after each chunk finds its envelopes
 //! in memory just written, somewhat as the rebuild finds pages its decoders just wrote.
 
+#[path = "projections/generated.rs"]
+mod generated;
 #[allow(dead_code)]
 #[path = "projections/measure.rs"]
 mod measure;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use parcours_core::demo::scaled_config;
-use parcours_core::vocabulary::{Date, Envelope, EventId, StreamId, Timestamp};
+use parcours_core::vocabulary::{Date, Envelope, Timestamp};
 use parcours_projections::Projections;
 
 use measure::{load_average, mib, Rss};
@@ -68,7 +69,6 @@ fn main() -> Result<()> {
     let mut projections = Projections::new();
     // As the rebuild does from the log's length (about 31.6 events a person).
     projections.reserve(people * 32);
-    let mut versions: HashMap<StreamId, u32> = HashMap::new();
     let mut pending: Vec<Envelope> = Vec::with_capacity(chunk);
     let mut folding = Duration::ZERO;
     let mut folding_cpu = Duration::ZERO;
@@ -83,22 +83,8 @@ fn main() -> Result<()> {
         pending.clear();
         Ok(())
     };
-    for (position, seeded) in (1u64..).zip(config.seeded(until)) {
-        let version = versions.entry(seeded.stream).or_default();
-        *version += 1;
-        // The store's envelope, hashes aside: no projection reads them.
-        pending.push(Envelope {
-            id: seeded.event.id.unwrap_or_else(EventId::generate),
-            stream: seeded.stream,
-            version: *version,
-            position,
-            occurred_on: seeded.event.occurred_on,
-            recorded_at: seeded.recorded_at,
-            recorded_by: seeded.recorded_by,
-            step: seeded.event.step,
-            prev_hash: [0; 32],
-            stream_prev_hash: [0; 32],
-        });
+    for envelope in generated::envelopes(config.seeded(until)) {
+        pending.push(envelope);
         if pending.len() == chunk {
             fold(&mut projections, &mut pending)?;
         }

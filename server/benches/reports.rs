@@ -25,6 +25,8 @@
 //! route and the "what changed" view compute; not a target of issue 8); and the baseline.
 
 // Helpers shared with the other benchmarks; this one uses some of them.
+#[path = "../../projections/benches/projections/generated.rs"]
+mod generated;
 #[allow(dead_code)]
 #[path = "../../projections/benches/projections/measure.rs"]
 mod measure;
@@ -37,7 +39,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use parcours_core::demo::scaled_config;
-use parcours_core::vocabulary::{Date, Envelope, EventId, Slug, Step, StreamId, Timestamp};
+use parcours_core::vocabulary::{Date, Envelope, Slug, Step, Timestamp};
 use parcours_projections::report::{ActivityQuery, DefinitionsVersion, FamilyQuotientBands, REPORT_STRUCTURES_MAX};
 use parcours_projections::{OutcomeQuery, Period, Projections};
 use parcours_server::api::reports::{render, ReportFormat};
@@ -99,29 +101,14 @@ fn fold(args: &Args, today: Date) -> Result<(Projections, Vec<Slug>, Slug)> {
     let until = Timestamp(today.0.and_hms_opt(20, 0, 0).ok_or("bad time")?.and_utc());
     let slugs: Vec<Slug> = config.structures.iter().map(|structure| structure.slug.clone()).collect();
     let mut projections = Projections::new();
-    let mut versions: HashMap<StreamId, u32> = HashMap::new();
     let mut referrals: HashMap<Slug, u64> = HashMap::new();
     let mut batch: Vec<Envelope> = Vec::with_capacity(BATCH);
     let started = Instant::now();
-    for (position, seeded) in (1u64..).zip(config.seeded(until)) {
-        if let Step::Referred(referred) = &seeded.event.step {
+    for envelope in generated::envelopes(config.seeded(until)) {
+        if let Step::Referred(referred) = &envelope.step {
             *referrals.entry(referred.structure.clone()).or_default() += 1;
         }
-        let version = versions.entry(seeded.stream).or_default();
-        *version += 1;
-        // The store's envelope, hashes aside: no projection reads them.
-        batch.push(Envelope {
-            id: seeded.event.id.unwrap_or_else(EventId::generate),
-            stream: seeded.stream,
-            version: *version,
-            position,
-            occurred_on: seeded.event.occurred_on,
-            recorded_at: seeded.recorded_at,
-            recorded_by: seeded.recorded_by,
-            step: seeded.event.step,
-            prev_hash: [0; 32],
-            stream_prev_hash: [0; 32],
-        });
+        batch.push(envelope);
         if batch.len() == BATCH {
             projections.apply_all(&batch)?;
             batch.clear();
