@@ -98,14 +98,6 @@ impl Lists {
         hours_of(self.get(id))
     }
 
-    /// The ids that start with `prefix`, with what follows it, in order.
-    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [Row])> + 'a {
-        self.0
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
-            .take_while(move |(id, _)| id.starts_with(prefix))
-            .map(move |(id, rows)| (&id[prefix.len()..], rows.as_slice()))
-    }
-
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
