@@ -119,12 +119,17 @@ pub(crate) struct Tallies {
 impl Tallies {
     pub(crate) fn add(&mut self, figure: Figure, hundredths: u64) {
         let (family, place) = figure.place();
+        self.add_at(family, place, Tally { count: 1, hours: TotalHours { hundredths } });
+    }
+
+    /// Adds `tally` at `place` of `family`, growing the family's table to hold it.
+    fn add_at(&mut self, family: usize, place: usize, tally: Tally) {
         let family = &mut self.families[family];
         if family.len() <= place {
             family.resize(place + 1, Tally::default());
         }
-        family[place].count += 1;
-        family[place].hours.hundredths += hundredths;
+        family[place].count += tally.count;
+        family[place].hours.hundredths += tally.hours.hundredths;
     }
 
     pub(crate) fn get(&self, figure: Figure) -> Tally {
@@ -153,17 +158,13 @@ impl Tallies {
     /// Adds another part's tallies; returns where each of its partners now is.
     pub(crate) fn absorb(&mut self, other: Tallies) -> Vec<Figure> {
         let partners: Vec<Figure> = other.partners.iter().map(|name| self.partner(name)).collect();
-        for (family, (mine, theirs)) in self.families.iter_mut().zip(other.families).enumerate() {
+        for (family, theirs) in other.families.into_iter().enumerate() {
             for (place, tally) in theirs.into_iter().enumerate() {
                 let place = match partners.get(place) {
                     Some(Figure::Partner(moved)) if family == PARTNERS => *moved,
                     _ => place,
                 };
-                if mine.len() <= place {
-                    mine.resize(place + 1, Tally::default());
-                }
-                mine[place].count += tally.count;
-                mine[place].hours.hundredths += tally.hours.hundredths;
+                self.add_at(family, place, tally);
             }
         }
         partners

@@ -2,8 +2,9 @@
 //!
 //! Every count of the report is the length of one of these lists, and every sum of hours the sum
 //! of its rows: the page's figures and the lists a coordinator opens behind them cannot disagree,
-//! because the figures are read off the lists (`report::sections`). A list is named by its figure
-//! id (`people.followed`, `profile.by_gender.female`, `support.partners.SIAO 47`...).
+//! because one walk files each row and tallies it under its figure ([`Filed::file`]), whether the
+//! rows are kept or only counted; the sections read the tallies (`report::sections`). A list is
+//! named by its figure id (`people.followed`, `profile.by_gender.female`, `support.partners.SIAO 47`...).
 //!
 //! Exits are those of the episodes walked whose exit falls in the period, the selection that
 //! [`Projections::exits_of`] makes for the outcome statistics; each is filed under each outcome
