@@ -41,6 +41,10 @@ pub const STREAM_CACHE_MAX: usize = 100_000;
 /// 30-event history takes 30, so about 65,000 such streams are read without the `streams` index.
 pub const LOCATION_CACHE_EVENTS_MAX: usize = 2_000_000;
 
+/// Reads waiting for the access log's next write (about 100 bytes each): beyond this, the reader
+/// that adds one writes them all.
+pub const ACCESS_PENDING_MAX: usize = 65_536;
+
 /// Beneficiaries' keys kept in memory after a read (32 bytes each, zeroed when they leave it).
 pub const KEY_CACHE_MAX: usize = 65_536;
 

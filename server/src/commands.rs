@@ -52,12 +52,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if events.is_empty() {
                 anyhow::bail!("no beneficiary {stream} in {}", data.path.display());
             }
-            let rendered = events
-                .iter()
-                .map(|event| json::event_json(&store, event, Identity::Open))
-                .collect::<Result<Vec<_>, _>>()?;
+            let rendered = json::Events::new(&store, &events, Identity::Open);
             let body = json::StreamJson { beneficiary: stream, version: events.len() as u32, events: rendered };
-            println!("{}", serde_json::to_string_pretty(&body)?);
+            println!("{}", String::from_utf8_lossy(&json::to_json(&body, &body.events, true)?));
             Ok(ExitCode::SUCCESS)
         }
         Command::Stats(args) => stats(args),

@@ -182,6 +182,28 @@ impl StreamState {
     }
 }
 
+/// [`Pathway::structures`] of a stream's events in version order: whose coordinators may read it.
+///
+/// Without a correction every step is effective, so the registrations and referrals say it
+/// without the fold, which clones every step: a history read asks this on each request.
+pub fn structures_of<'a, I>(events: I) -> BTreeSet<Slug>
+where
+    I: IntoIterator<Item = (EventId, Date, &'a Step)>,
+    I::IntoIter: Clone,
+{
+    let events = events.into_iter();
+    if events.clone().any(|(_, _, step)| matches!(step, Step::Corrected(_))) {
+        return StreamState::from_events(events).pathway.structures;
+    }
+    events
+        .filter_map(|(_, _, step)| match step {
+            Step::Registered(registered) => Some(registered.structure.clone()),
+            Step::Referred(referred) => Some(referred.structure.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn fold(history: &[EffectiveEvent]) -> Pathway {
     let mut pathway = Pathway::default();
     for event in history.iter().filter(|event| !event.retracted) {

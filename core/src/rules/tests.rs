@@ -264,3 +264,49 @@ fn the_current_structure_follows_orientation() {
     let structures: Vec<&str> = state.pathway.structures.iter().map(Slug::as_str).collect();
     assert_eq!(structures, ["aci-agen", "ei-agen"], "whoever followed the person may read the stream");
 }
+
+/// A history, its corrections (recorded on a date), and the structures that may read it.
+type Case = (Vec<Row>, Vec<(&'static str, Step)>, &'static [&'static str]);
+
+#[test]
+fn the_structures_that_may_read_a_stream_are_those_of_its_effective_registration_and_referrals() {
+    let onward = || {
+        (
+            "referred",
+            "2024-05-02",
+            json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}),
+        )
+    };
+    let elsewhere = ("referred", "2024-02-01", onward().2);
+    let cases: [Case; 4] = [
+        (vec![registered()], vec![], &["aci-agen"]),
+        (vec![registered(), referred("2024-02-01"), exited("2024-05-01"), onward()], vec![], &["aci-agen", "ei-agen"]),
+        (
+            vec![registered(), referred("2024-02-01")],
+            vec![("2024-03-01", correct(1, Some(elsewhere)))],
+            &["aci-agen", "ei-agen"],
+        ),
+        (
+            vec![registered(), referred("2024-02-01"), exited("2024-05-01"), onward()],
+            vec![("2024-06-01", correct(3, None))],
+            &["aci-agen"],
+        ),
+    ];
+    for (history, corrections, expected) in cases {
+        let state = state_of(&history, &corrections);
+        let steps: Vec<(EventId, Date, Step)> = history
+            .iter()
+            .enumerate()
+            .map(|(index, (kind, on, data))| (id(index), date(on), step(kind, data.clone())))
+            .chain(
+                corrections
+                    .iter()
+                    .enumerate()
+                    .map(|(offset, (on, correction))| (id(history.len() + offset), date(on), correction.clone())),
+            )
+            .collect();
+        let structures = structures_of(steps.iter().map(|(id, on, step)| (*id, *on, step)));
+        assert_eq!(structures, state.pathway.structures, "the shortcut agrees with the fold");
+        assert_eq!(structures.iter().map(Slug::as_str).collect::<Vec<_>>(), expected);
+    }
+}

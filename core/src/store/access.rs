@@ -1,12 +1,11 @@
-//! Credentials and the access log (CONTRACT §7), in trees of their own beside the log.
+//! Credentials (CONTRACT §7), in trees of their own beside the log, and the access log's entry
+//! (written by `access_log`).
 //!
-//! Both are append-only: a token is issued once and revoked by a second record, never edited; an
-//! access is one new key. Only a token's SHA-256 is stored; the token itself is shown once.
+//! Append-only: a token is issued once and revoked by a second record, never edited. Only a
+//! token's SHA-256 is stored; the token itself is shown once.
 //!
 //! Durability: issuing and revoking a token are synced before they return (a revocation that a
-//! crash could undo would be no revocation). Access-log entries ride on the next sync (the next
-//! group commit or sled's background flush within a second): a crash may lose the last second of
-//! reads, never a write.
+//! crash could undo would be no revocation).
 
 use std::sync::PoisonError;
 
@@ -174,18 +173,6 @@ impl Trees {
             return Ok(None);
         }
         self.tokens.get(id.as_bytes())?.map(|value| decode(&value)).transpose()
-    }
-
-    pub(crate) fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError> {
-        let mut key = [0u8; 24];
-        key[..16].copy_from_slice(entry.beneficiary.as_bytes());
-        key[16..].copy_from_slice(&self.db.generate_id()?.to_be_bytes());
-        self.access.insert(key, encode(entry)?)?;
-        Ok(())
-    }
-
-    pub(crate) fn access_log(&self, beneficiary: StreamId) -> Result<Vec<AccessEntry>, StoreError> {
-        self.access.scan_prefix(beneficiary.as_bytes()).values().map(|value| decode(&value?)).collect()
     }
 }
 

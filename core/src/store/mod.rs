@@ -10,6 +10,7 @@
 //! survives the death of the process but not a power cut (STORAGE-NOTES.md).
 
 pub mod access;
+mod access_log;
 mod bulk;
 mod error;
 pub mod keys;
@@ -177,8 +178,6 @@ pub(crate) struct Trees {
     /// three lookups cost several µs under a writer's load (BENCHMARKS.md, issue 7). Only valid,
     /// unrevoked tokens enter; a revocation clears it.
     token_cache: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], access::TokenRecord>>>,
-    /// (beneficiary, sequence) → `AccessEntry`.
-    access: sled::Tree,
     /// Each stream's locations, so that a read needs no iterator over `streams` (`locations`).
     locations: Arc<locations::StreamLocations>,
 }
@@ -311,7 +310,6 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         token_hashes: db.open_tree("token_hashes")?,
         token_cache: Default::default(),
         revocations: db.open_tree("revocations")?,
-        access: db.open_tree("access")?,
         locations: Default::default(),
         db,
     };
@@ -375,14 +373,22 @@ struct Inner {
     position: watch::Receiver<u64>,
     poisoned: Arc<AtomicBool>,
     writer: Option<JoinHandle<()>>,
+    access_log: Arc<access_log::AccessLog>,
+    access_flusher: Option<access_log::Flusher>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // Stopping the flusher writes the reads that wait.
+        self.access_flusher.take();
         // Closing the queue lets the writer finish what is queued, then stop.
         self.requests.take();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
+        }
+        // A clean close leaves the access log on disk too, not only the events.
+        if let Err(error) = writer::sync(&self.trees, &self.data_file) {
+            tracing::warn!(%error, "the store could not be synced at close");
         }
     }
 }
@@ -418,6 +424,9 @@ impl Store {
             .name("parcours-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+        let access_log = Arc::new(access_log::AccessLog::open(&trees.db)?);
+        let access_flusher = access_log::Flusher::spawn(access_log.clone())
+            .map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
         Ok(Store {
             inner: Arc::new(Inner {
                 trees,
@@ -428,6 +437,8 @@ impl Store {
                 position,
                 poisoned,
                 writer: Some(writer),
+                access_log,
+                access_flusher: Some(access_flusher),
             }),
         })
     }
@@ -711,12 +722,14 @@ impl Store {
         self.inner.trees.live_token(id)
     }
 
-    pub fn record_access(&self, entry: &access::AccessEntry) -> Result<(), StoreError> {
-        self.inner.trees.record_access(entry)
+    /// Records a read in the access log; it is written within a second (`access_log`).
+    pub fn record_access(&self, entry: access::AccessEntry) -> Result<(), StoreError> {
+        self.inner.access_log.record(entry)
     }
 
+    /// The reads of this beneficiary's history or identity, in the order they were recorded.
     pub fn access_log(&self, beneficiary: StreamId) -> Result<Vec<access::AccessEntry>, StoreError> {
-        self.inner.trees.access_log(beneficiary)
+        self.inner.access_log.of(beneficiary)
     }
 
     /// Flushes and syncs outside a group commit (token changes).

@@ -339,9 +339,14 @@ fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
         beneficiary: stream,
         what: "history".into(),
     };
-    store.record_access(&entry).unwrap();
-    store.record_access(&AccessEntry { beneficiary: StreamId::generate(), ..entry.clone() }).unwrap();
-    assert_eq!(store.access_log(stream).unwrap(), vec![entry]);
+    store.record_access(entry.clone()).unwrap();
+    store.record_access(AccessEntry { beneficiary: StreamId::generate(), ..entry.clone() }).unwrap();
+    assert_eq!(store.access_log(stream).unwrap(), vec![entry.clone()]);
+    let later = AccessEntry { what: "identity".into(), ..entry.clone() };
+    store.record_access(later.clone()).unwrap();
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(store.access_log(stream).unwrap(), vec![entry, later], "a read recorded just before closing is kept");
 
     let (other, other_token) = store.issue_token(Role::Auditor, Vec::new(), None, actor()).unwrap();
     assert_eq!(store.authenticate(&other_token).unwrap(), Some(other.clone()));

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::rules::{StreamState, Violation};
+use parcours_core::rules::{structures_of, Violation};
 use parcours_core::store::access::Role;
 use parcours_core::store::AppendError;
 use parcours_core::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StepKind, StreamId};
@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::error::{ApiError, JsonBody};
 use super::{blocking, json_response, record_access, QueryOf};
 use crate::access::Caller;
-use crate::json::{self, event_json, EventInput, Identity};
+use crate::json::{self, EventInput, Identity};
 use crate::state::AppState;
 
 /// The limit on `GET /api/events` when none is given, and the largest one accepted.
@@ -178,10 +178,9 @@ pub fn beneficiary_id(text: &str) -> Result<StreamId, ApiError> {
 /// its structures and for one that does not exist alike; others get 404 for the latter.
 pub fn readable_stream(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Vec<Envelope>, ApiError> {
     let events = state.store.read_stream(stream, None)?;
-    let pathway =
-        StreamState::from_events(events.iter().map(|event| (event.id, event.occurred_on, &event.step))).pathway;
+    let structures = structures_of(events.iter().map(|event| (event.id, event.occurred_on, &event.step)));
     let is_person = matches!(events.first().map(|event| event.step.kind()), Some(StepKind::Registered));
-    if !caller.may_read(&pathway.structures) {
+    if !caller.may_read(&structures) {
         return Err(ApiError::Forbidden);
     }
     if !is_person {
@@ -221,17 +220,9 @@ pub async fn read_stream(
     let events = readable_stream(&state, &caller, stream)?;
     record_access(&state, &caller, stream, "history")?;
     let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
-    let rendered = events[..kept]
-        .iter()
-        .map(|envelope| event_json(&state.store, envelope, Identity::Open))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Sized once: an event is about 400 bytes of JSON, and growing the buffer copied it each time.
-    let mut body = Vec::with_capacity(256 + kept * 512);
-    serde_json::to_writer(
-        &mut body,
-        &json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered },
-    )?;
-    Ok(json_response(body))
+    let rendered = json::Events::new(&state.store, &events[..kept], Identity::Open);
+    let body = json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered };
+    Ok(json_response(json::to_json(&body, &body.events, false)?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -257,11 +248,8 @@ pub async fn read_log(State(state): State<AppState>, QueryOf(query): QueryOf<Log
         let events = state.store.read_log(after, limit)?;
         let last_position = events.last().map_or(after.min(state.store.last_position()), |e| e.position);
         // The whole log is an analytics feed: personal data stays sealed out of it.
-        let rendered = events
-            .iter()
-            .map(|envelope| event_json(&state.store, envelope, Identity::Hidden))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(serde_json::to_vec(&json::LogJson { events: rendered, last_position })?)
+        let body = json::LogJson { events: json::Events::new(&state.store, &events, Identity::Hidden), last_position };
+        Ok(json::to_json(&body, &body.events, false)?)
     })
     .await?;
     Ok(json_response(body))

@@ -106,7 +106,7 @@ pub fn csv_response(body: String) -> Response {
 /// Records that the caller read a beneficiary's history or identity (CONTRACT §7).
 pub fn record_access(state: &AppState, caller: &Caller, beneficiary: StreamId, what: &str) -> Result<(), ApiError> {
     let entry = AccessEntry { at: Timestamp::now(), actor: caller.actor.clone(), beneficiary, what: what.to_owned() };
-    Ok(state.store.record_access(&entry)?)
+    Ok(state.store.record_access(entry)?)
 }
 
 /// A query string read with our errors: an unknown parameter or a bad value is a 400 naming it.
