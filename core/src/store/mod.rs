@@ -2,7 +2,8 @@
 //!
 //! Trees (see `page` for the bytes):
 //! - `log`: pages of events keyed by the position of their first event: the single source of truth;
-//! - `streams`: (stream, version) → where the event is: derived, repaired from the log when opening;
+//! - `stream_chunks`: each stream's event locations, 64 per key (`stream_index`): derived, repaired
+//!   from the log when opening;
 //! - `ids`: event id → where the event is: derived, makes retries idempotent.
 //!
 //! One writer thread owns every write (`writer`). An append is acknowledged only after sled's
@@ -16,6 +17,7 @@ mod error;
 pub mod keys;
 mod locations;
 pub mod page;
+mod stream_index;
 pub mod verifiable;
 mod verify;
 mod writer;
@@ -151,13 +153,6 @@ impl Location {
     }
 }
 
-fn stream_key(stream: StreamId, version: u32) -> [u8; 20] {
-    let mut key = [0u8; 20];
-    key[..16].copy_from_slice(stream.as_bytes());
-    key[16..].copy_from_slice(&version.to_be_bytes());
-    key
-}
-
 /// An event with the hash of its stored record.
 type HashedEnvelope = (Envelope, Hash);
 
@@ -219,16 +214,7 @@ impl Trees {
     /// 1, 2, 3… without a gap. A gap is either damage or a scan that overtook the writer's inserts
     /// (sled's iterator sees keys inserted behind it): such a list is returned but not remembered.
     fn indexed_locations(&self, stream: StreamId) -> Result<(Vec<Location>, bool), StoreError> {
-        let mut locations = Vec::new();
-        let mut gap_free = true;
-        for entry in self.streams.scan_prefix(stream.as_bytes()) {
-            let (key, value) = entry?;
-            let version = key.get(16..20).and_then(|bytes| bytes.try_into().ok()).map(u32::from_be_bytes);
-            gap_free &= version == Some(locations.len() as u32 + 1);
-            locations
-                .push(Location::from_bytes(&value).ok_or_else(|| Trees::damaged(0, "malformed stream index entry"))?);
-        }
-        Ok((locations, gap_free))
+        stream_index::locations(&self.streams, stream)
     }
 
     fn read_stream(&self, stream: StreamId) -> Result<Vec<Envelope>, StoreError> {
@@ -304,7 +290,7 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         })?;
     let trees = Trees {
         log: db.open_tree("log")?,
-        streams: db.open_tree("streams")?,
+        streams: db.open_tree(stream_index::TREE)?,
         ids: db.open_tree("ids")?,
         tokens: db.open_tree("tokens")?,
         token_hashes: db.open_tree("token_hashes")?,
@@ -405,6 +391,7 @@ impl Store {
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         let (trees, data_file) = open_trees(dir, &options)?;
         let keys = KeyStore::open(dir.join("keys"))?;
+        stream_index::reindex_if_old(&trees)?;
         let head = writer::repair(&trees, &data_file)?;
         let writer_file =
             data_file.try_clone().map_err(|source| StoreError::Io { path: dir.join("log").join("db"), source })?;

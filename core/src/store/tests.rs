@@ -246,7 +246,7 @@ fn opening_repairs_indexes_lost_in_a_crash_between_log_and_index() {
     let ack = store.append(stream, None, vec![registration("Alice"), referral("2024-01-03")], actor()).unwrap();
     // What a crash after the page write and before the index writes leaves behind.
     store.inner.trees.ids.remove(ack.ids[1].as_bytes()).unwrap();
-    store.inner.trees.streams.remove(stream_key(stream, 2)).unwrap();
+    stream_index::forget_from(&store.inner.trees.streams, stream, 2);
     assert!(!store.verify().unwrap().is_intact());
     drop(store);
     let store = open(dir.path());
@@ -443,7 +443,7 @@ fn stream_reads_after_a_crash_repair_see_the_repaired_index() {
     assert_eq!(store.read_stream(stream, None).unwrap().len(), 2);
     // What a crash after the page write and before the index writes leaves behind.
     store.inner.trees.ids.remove(ack.ids[1].as_bytes()).unwrap();
-    store.inner.trees.streams.remove(stream_key(stream, 2)).unwrap();
+    stream_index::forget_from(&store.inner.trees.streams, stream, 2);
     drop(store);
     let store = open(dir.path());
     assert_eq!(store.read_stream(stream, None).unwrap(), read_through_index(&store, stream));
@@ -603,4 +603,31 @@ mod verifiable_histories {
             assert!(report.problems[0].what.contains(expected), "{what}: {:?}", report.problems);
         }
     }
+}
+
+#[test]
+fn a_store_indexed_one_key_per_event_is_indexed_again_in_chunks_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (anna, bruno) = (StreamId::generate(), StreamId::generate());
+    store.append(anna, None, vec![registration("Anna"), referral("2024-01-03")], actor()).unwrap();
+    store.append(bruno, None, vec![registration("Bruno")], actor()).unwrap();
+    let before = (store.read_stream(anna, None).unwrap(), store.read_stream(bruno, None).unwrap());
+    // What an older version left: the index of one key per (stream, version), no chunks.
+    let trees = &store.inner.trees;
+    let old = trees.db.open_tree(stream_index::OLD_TREE).unwrap();
+    for (stream, version) in [(anna, 1u32), (anna, 2), (bruno, 1)] {
+        let mut key = [0u8; 20];
+        key[..16].copy_from_slice(stream.as_bytes());
+        key[16..].copy_from_slice(&version.to_be_bytes());
+        old.insert(key, &[0u8; 10]).unwrap();
+    }
+    trees.streams.clear().unwrap();
+    drop((old, store));
+
+    let store = open(dir.path());
+    assert!(store.verify().unwrap().is_intact());
+    assert_eq!((store.read_stream(anna, None).unwrap(), store.read_stream(bruno, None).unwrap()), before);
+    let names = store.inner.trees.db.tree_names();
+    assert!(!names.iter().any(|name| name.as_ref() == stream_index::OLD_TREE.as_bytes()), "the old index is dropped");
 }

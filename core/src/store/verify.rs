@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::page::{self, frames, Hash};
-use super::{stream_key, Location, StoreError, Trees};
+use super::{Location, StoreError, Trees};
 use crate::vocabulary::StreamId;
 
 /// Something wrong at a position of the log.
@@ -102,8 +102,8 @@ pub(crate) fn verify(trees: &Trees) -> Result<VerifyReport, StoreError> {
             }
             let hash = page::hash(record);
             let location = Location { page: first, index: index as u16 };
-            match trees.streams.get(stream_key(envelope.stream, envelope.version))? {
-                Some(value) if Location::from_bytes(&value) == Some(location) => {}
+            match super::stream_index::get(&trees.streams, envelope.stream, envelope.version)? {
+                Some(indexed) if indexed == location => {}
                 _ => report.problem(position, "the stream index does not point to this event"),
             }
             match trees.ids.get(envelope.id.as_bytes())? {
@@ -124,10 +124,11 @@ pub(crate) fn verify(trees: &Trees) -> Result<VerifyReport, StoreError> {
             format!("the id index holds {} entries for {} events", trees.ids.len(), report.events),
         );
     }
-    if trees.streams.len() as u64 != report.events {
+    let indexed = super::stream_index::count(&trees.streams)?;
+    if indexed != report.events {
         report.problem(
             expected_position,
-            format!("the stream index holds {} entries for {} events", trees.streams.len(), report.events),
+            format!("the stream index holds {indexed} entries for {} events", report.events),
         );
     }
     Ok(report)

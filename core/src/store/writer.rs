@@ -20,9 +20,7 @@ use lru::LruCache;
 use tokio::sync::watch;
 
 use super::page::{self, Hash, PageBuilder};
-use super::{
-    stream_key, AppendError, Appended, Author, Commit, CommitObserver, Head, Location, StoreError, Trees, WriteScope,
-};
+use super::{AppendError, Appended, Author, Commit, CommitObserver, Head, Location, StoreError, Trees, WriteScope};
 use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
 use crate::rules::{self, StreamState};
 use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StreamId, Timestamp};
@@ -376,7 +374,7 @@ impl Writer {
 
 /// Writes the index entries of one event.
 pub(crate) fn index(trees: &Trees, envelope: &Envelope, location: Location) -> Result<(), StoreError> {
-    trees.streams.insert(stream_key(envelope.stream, envelope.version), &location.to_bytes())?;
+    super::stream_index::add(&trees.streams, envelope.stream, envelope.version, location)?;
     let mut id_value = [0u8; 18];
     id_value[..8].copy_from_slice(&envelope.position.to_be_bytes());
     id_value[8..].copy_from_slice(&location.to_bytes());
@@ -423,7 +421,7 @@ pub(crate) fn repair(trees: &Trees, data_file: &File) -> Result<Head, StoreError
         for (slot, (envelope, _)) in events.iter().enumerate() {
             let location = Location { page: first, index: slot as u16 };
             let indexed = trees.ids.get(envelope.id.as_bytes())?.is_some()
-                && trees.streams.get(stream_key(envelope.stream, envelope.version))?.is_some();
+                && super::stream_index::get(&trees.streams, envelope.stream, envelope.version)?.is_some();
             if !indexed {
                 index(trees, envelope, location)?;
                 repaired += 1;
