@@ -173,7 +173,7 @@ pub(crate) struct Trees {
     /// three lookups cost several µs under a writer's load (BENCHMARKS.md, issue 7). Only valid,
     /// unrevoked tokens enter; a revocation clears it.
     token_cache: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], access::TokenRecord>>>,
-    /// Each stream's locations, so that a read needs no iterator over `streams` (`locations`).
+    /// Each stream's locations, so that a read needs no iterator over the stream index (`locations`).
     locations: Arc<locations::StreamLocations>,
 }
 
@@ -395,6 +395,9 @@ impl Store {
         let head = writer::repair(&trees, &data_file)?;
         let writer_file =
             data_file.try_clone().map_err(|source| StoreError::Io { path: dir.join("log").join("db"), source })?;
+        let access_log = Arc::new(access_log::AccessLog::open(&trees.db)?);
+        let access_flusher = access_log::Flusher::spawn(access_log.clone())
+            .map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
         let (position_sender, position) = watch::channel(head.position);
         let (requests, receiver) = sync_channel(QUEUE_REQUESTS_MAX);
         let poisoned = Arc::new(AtomicBool::new(false));
@@ -410,9 +413,6 @@ impl Store {
         let writer = std::thread::Builder::new()
             .name("parcours-writer".into())
             .spawn(move || writer.run(receiver))
-            .map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
-        let access_log = Arc::new(access_log::AccessLog::open(&trees.db)?);
-        let access_flusher = access_log::Flusher::spawn(access_log.clone())
             .map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
         Ok(Store {
             inner: Arc::new(Inner {
