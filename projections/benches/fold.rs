@@ -49,6 +49,8 @@ fn thread_cpu() -> Result<Duration> {
 }
 
 fn main() -> Result<()> {
+    // As the server does (`server/src/main.rs`): no transparent huge pages.
+    let _ = nix::sys::prctl::set_thp_disable(true);
     let (mut people, mut structures, mut chunk) = (300_000usize, 1_500usize, 65_536usize);
     let mut raw = std::env::args().skip(1);
     while let Some(arg) = raw.next() {

@@ -323,6 +323,8 @@ fn memory(size: Size, dir: &Path) -> Result<MemoryFigures> {
 // The report.
 
 fn main() -> Result<()> {
+    // As the server does (`server/src/main.rs`): no transparent huge pages.
+    let _ = nix::sys::prctl::set_thp_disable(true);
     let args = parse_args()?;
     if let Some(dir) = &args.rss_child {
         return rss_child(dir);

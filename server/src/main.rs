@@ -10,6 +10,12 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // No transparent huge pages: mimalloc asks for them, and the churn of page buffers while
+    // reading the log had the kernel zero 2 MiB pages over and over, a third of the CPU of opening
+    // a 10M store and rebuilding. Without them the rebuild burns about a tenth less CPU and holds
+    // 60 MiB less (BENCHMARKS.md, issue 3); the projections benchmark does the same. Where the
+    // kernel lacks the setting, nothing changes.
+    let _ = nix::sys::prctl::set_thp_disable(true);
     let cli = parcours_server::cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
