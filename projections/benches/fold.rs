@@ -25,6 +25,7 @@ use parcours_core::demo::scaled_config;
 use parcours_core::vocabulary::{Date, Envelope, Timestamp};
 use parcours_projections::Projections;
 
+use generated::{SEED, TODAY};
 use measure::{load_average, mib, Rss};
 
 /// The server's allocator, so that these figures are the server's.
@@ -33,10 +34,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The seed and last day of the projections benchmark's logs (`benches/projections/stores.rs`).
-const SEED: u64 = 2026;
-const TODAY: &str = "2026-10-31";
 /// Events folded per call: a page of the log, as the runner applies them.
 const BATCH: usize = parcours_core::limits::PAGE_EVENTS_MAX;
 

@@ -15,6 +15,9 @@
 //! tables show medians. Every pass over a log reads it from the OS page cache (a first pass warms
 //! it), so the figures are those of a server restarting on a warm machine, not of a cold disk.
 
+#[allow(dead_code)]
+#[path = "projections/generated.rs"]
+mod generated;
 #[path = "projections/lag.rs"]
 mod lag;
 #[path = "projections/measure.rs"]

@@ -44,6 +44,7 @@ use parcours_projections::report::{ActivityQuery, DefinitionsVersion, FamilyQuot
 use parcours_projections::{OutcomeQuery, Period, Projections};
 use parcours_server::api::reports::{render, ReportFormat};
 
+use generated::{SEED, TODAY};
 use measure::{cpu_seconds, load_average, mib, Rss};
 use stats::median;
 
@@ -53,10 +54,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The seed and last day of the projections benchmark's logs (`projections/benches/projections/stores.rs`).
-const SEED: u64 = 2026;
-const TODAY: &str = "2026-10-31";
 /// The last whole year of the generated histories.
 const YEAR: &str = "2025";
 /// Target of issue 8, per report, projections warm.

@@ -1,10 +1,17 @@
-//! The benchmarks' generated log as envelopes in log order, without a store: for the benchmarks
-//! that fold it straight into projections (`fold`, the reports benchmark of `server`).
+//! The benchmarks' generated log: its seed and last day (shared by every benchmark, so that the
+//! stores, the fold and the reports see the same people), and the log as envelopes in log order
+//! without a store, for the benchmarks that fold it straight into projections (`fold`, the reports
+//! benchmark of `server`).
 
 use std::collections::HashMap;
 
 use parcours_core::store::Seeded;
 use parcours_core::vocabulary::{Envelope, EventId, StreamId};
+
+/// The seed of every benchmark log.
+pub const SEED: u64 = 2026;
+/// The last day of every benchmark history; the year of the outcome query lies inside it.
+pub const TODAY: &str = "2026-10-31";
 
 /// Numbers `seeded` as the store would (positions from 1, versions per stream) into the store's
 /// envelopes, hashes aside: no projection reads them.

@@ -19,8 +19,9 @@ use parcours_core::vocabulary::Actor;
 use parcours_projections::Live;
 use tokio::sync::watch;
 
+use crate::generated::SEED;
 use crate::stats::percentile_ms;
-use crate::stores::{recorded_until, today, SEED};
+use crate::stores::{recorded_until, today};
 use crate::{log, Result};
 
 /// Writer threads of the steady stream.

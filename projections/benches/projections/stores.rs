@@ -8,12 +8,8 @@ use parcours_core::demo::{scaled_config, DemoConfig};
 use parcours_core::store::{Store, StoreOptions};
 use parcours_core::vocabulary::{Date, Timestamp};
 
+use crate::generated::{SEED, TODAY};
 use crate::{log, Result};
-
-/// The seed of every benchmark log.
-pub const SEED: u64 = 2026;
-/// The last day of every benchmark history; the year of the outcome query lies inside it.
-pub const TODAY: &str = "2026-10-31";
 /// The file written once a store is complete: a store without it was interrupted while seeding.
 const COMPLETE: &str = "bench-complete";
 
