@@ -10,7 +10,7 @@ use parcours_core::vocabulary::{Corrected, Date, Envelope, Step, StreamId};
 
 use crate::fact::{Fact, Names, Recorded};
 use crate::history::{Histories, History};
-use crate::prefetch::prefetch;
+use crate::prefetch::{prefetch, prefetch_whole};
 use crate::report::Track;
 use crate::structures::Interner;
 use crate::summary::{Effect, Summary};
@@ -65,11 +65,13 @@ impl Beneficiary {
         beneficiary
     }
 
-    /// Asks for the memory that folding this beneficiary's next step touches (its record, its
-    /// last episode, its names, the end of its track), without waiting for it.
+    /// Asks for the memory that folding this beneficiary's next step touches beyond its record
+    /// (its last episode, its names, the end of its track), without waiting for it. Reads the
+    /// record itself: ask for that first ([`prefetch_whole`]), a while before.
     pub(crate) fn fetch(&self) {
-        prefetch(self);
-        prefetch(self.summary.episodes.as_ptr_range().end.wrapping_sub(1));
+        if let Some(episode) = self.summary.episodes.last() {
+            prefetch_whole(episode);
+        }
         prefetch(self.names.as_ptr());
         prefetch(self.track.steps.as_ptr_range().end);
     }

@@ -111,13 +111,11 @@ impl Projections {
 
         let hours = ix.and_then(|ix| self.indexes.hours.get(ix.index()));
         let month = today.month();
-        let hours_this_month = hours.and_then(|hours| hours.get(&month)).copied().unwrap_or_default();
-        let mut hours_this_year = TotalHours::default();
         let year = month.year;
+        let (mut hours_this_month, mut hours_this_year) = (TotalHours::default(), TotalHours::default());
         if let (Some(hours), Some(january), Some(december)) = (hours, Month::new(year, 1), Month::new(year, 12)) {
-            for total in hours.range(january..=december).map(|(_, total)| total) {
-                hours_this_year.hundredths += total.hundredths;
-            }
+            hours_this_month = hours.sum(month, month);
+            hours_this_year = hours.sum(january, december);
         }
         let agreed_hours_this_year = self
             .records

@@ -28,6 +28,7 @@ mod projections;
 pub mod ratio;
 pub mod report;
 mod runner;
+mod stream_table;
 mod structures;
 mod summary;
 

@@ -76,7 +76,7 @@ impl Projections {
     /// their coordinators may read the stream (CONTRACT §7). `None` for a stream that is no
     /// person's (a structure's own, or unknown).
     pub fn reached_by(&self, stream: StreamId, structures: &[Slug]) -> Option<bool> {
-        let summary = &self.beneficiary(*self.streams.get(&stream)?).summary;
+        let summary = &self.beneficiary(self.streams.get(&stream)?).summary;
         let registration = summary.registration?;
         let reach: Vec<StructureIx> = structures.iter().filter_map(|slug| self.structures.find(slug)).collect();
         let mut seen = std::iter::once(registration.structure)

@@ -18,3 +18,17 @@ pub(crate) fn prefetch<T>(pointer: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = pointer;
 }
+
+/// Starts loading every cache line of `value`: a record spanning several lines is read by the
+/// fold in several places, and one prefetch of its first line leaves the others to miss.
+#[inline(always)]
+pub(crate) fn prefetch_whole<T>(value: &T) {
+    const LINE: usize = 64;
+    let start = (value as *const T).cast::<u8>();
+    // From the line that holds the first byte to the one that holds the last.
+    let lines = (start as usize % LINE + size_of::<T>()).div_ceil(LINE);
+    let first_line = start.wrapping_sub(start as usize % LINE);
+    for line in 0..lines {
+        prefetch(first_line.wrapping_add(line * LINE));
+    }
+}

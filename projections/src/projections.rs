@@ -15,15 +15,17 @@
 //! Deterministic by construction: beneficiaries are numbered in order of first appearance in the
 //! log; indexes are ordered maps; every list in an output is sorted before it is returned.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use parcours_core::vocabulary::{Envelope, Month, Slug, Step, StreamId};
+use parcours_core::vocabulary::{Envelope, Slug, Step, StreamId};
 use thiserror::Error;
 
 use crate::beneficiary::Beneficiary;
 use crate::history::Histories;
-use crate::hours::TotalHours;
+use crate::hours::MonthlyHours;
 use crate::pathway::PathwayState;
+use crate::prefetch::prefetch_whole;
+use crate::stream_table::{Hashed, StreamTable};
 use crate::structures::{Interner, StructureIx, StructureRecord};
 use crate::summary::Effect;
 
@@ -53,9 +55,7 @@ pub struct Projections {
     applied: u64,
     pub(crate) structures: Interner,
     pub(crate) records: BTreeMap<Slug, StructureRecord>,
-    /// Looked up for every event: foldhash costs a fraction of the default SipHash, and its
-    /// per-process random seed still keeps chosen stream ids from colliding on purpose.
-    pub(crate) streams: HashMap<StreamId, BeneficiaryIx, foldhash::fast::RandomState>,
+    pub(crate) streams: StreamTable,
     pub(crate) beneficiaries: Vec<Beneficiary>,
     pub(crate) histories: Histories,
     pub(crate) indexes: Indexes,
@@ -67,7 +67,7 @@ pub(crate) struct Indexes {
     /// By structure index: beneficiaries whose open episode is in that structure.
     pub active: Vec<BTreeSet<BeneficiaryIx>>,
     /// By structure index: hours worked by month.
-    pub hours: Vec<BTreeMap<Month, TotalHours>>,
+    pub hours: Vec<MonthlyHours>,
     /// By structure index: everyone ever referred there, in no order and possibly repeated, by any
     /// version of their history (a retracted referral is not taken out): the candidates a report
     /// on a few structures walks instead of every beneficiary. Readers check the summary.
@@ -88,7 +88,7 @@ impl Indexes {
         let needed = structure.index() + 1;
         if self.active.len() < needed {
             self.active.resize_with(needed, BTreeSet::new);
-            self.hours.resize_with(needed, BTreeMap::new);
+            self.hours.resize_with(needed, MonthlyHours::default);
             self.referred.resize_with(needed, Vec::new);
         }
     }
@@ -126,15 +126,10 @@ impl Indexes {
             }
             Effect::HoursWorked { structure, month, hours } => {
                 self.structure_slot(structure);
-                let total = self.hours[structure.index()].entry(month).or_default();
+                let monthly = &mut self.hours[structure.index()];
                 match sign {
-                    Sign::Add => *total += hours,
-                    Sign::Withdraw => {
-                        total.hundredths = total.hundredths.saturating_sub(u64::from(hours.hundredths));
-                        if total.hundredths == 0 {
-                            self.hours[structure.index()].remove(&month);
-                        }
-                    }
+                    Sign::Add => monthly.add(month, hours),
+                    Sign::Withdraw => monthly.withdraw(month, hours),
                 }
             }
         }
@@ -177,13 +172,26 @@ impl Projections {
     /// one's number is a cache miss or two. Looked up one after the other, without the fold in
     /// between, those lookups do not wait for each other: the processor overlaps their misses.
     pub fn apply_all(&mut self, envelopes: &[Envelope]) -> Result<(), ApplyError> {
+        let mut hashes = [Hashed::default(); LOOKAHEAD_EVENTS];
         let mut known = [None; LOOKAHEAD_EVENTS];
         for chunk in envelopes.chunks(LOOKAHEAD_EVENTS) {
-            // Asking for each person's state here starts its loads, all together, before the fold
-            // needs them one after the other.
-            for (known, envelope) in known.iter_mut().zip(chunk) {
-                *known = self.streams.get(&envelope.stream).copied();
+            let (hashes, known) = (&mut hashes[..chunk.len()], &mut known[..chunk.len()]);
+            // Each pass asks for what the next one reads, for the whole page at once, so that the
+            // loads overlap instead of waiting for each other: first the streams' slots, ...
+            for (hash, envelope) in hashes.iter_mut().zip(chunk) {
+                *hash = self.streams.hash(&envelope.stream);
+                self.streams.prefetch(*hash);
+            }
+            // ... then each person's record, ...
+            for ((known, hash), envelope) in known.iter_mut().zip(hashes.iter()).zip(chunk) {
+                *known = self.streams.get_hashed(*hash, &envelope.stream);
                 if let Some(beneficiary) = known.and_then(|ix| self.beneficiaries.get(ix as usize)) {
+                    prefetch_whole(beneficiary);
+                }
+            }
+            // ... then what the records point to (reading a record to find it waits for it).
+            for ix in known.iter().flatten() {
+                if let Some(beneficiary) = self.beneficiaries.get(*ix as usize) {
                     beneficiary.fetch();
                 }
             }
@@ -251,11 +259,12 @@ impl Projections {
     }
 
     fn beneficiary_ix(&mut self, stream: StreamId) -> BeneficiaryIx {
-        let next = self.beneficiaries.len() as BeneficiaryIx;
-        let ix = *self.streams.entry(stream).or_insert(next);
-        if ix == next {
-            self.beneficiaries.push(Beneficiary::new(stream));
+        if let Some(ix) = self.streams.get(&stream) {
+            return ix;
         }
+        let ix = self.beneficiaries.len() as BeneficiaryIx;
+        self.streams.insert(stream, ix);
+        self.beneficiaries.push(Beneficiary::new(stream));
         ix
     }
 
@@ -266,7 +275,7 @@ impl Projections {
     /// The current state of one pathway (`GET /api/beneficiaries/{id}`); `None` for a stream that
     /// holds no registration (unknown, or a structure's stream).
     pub fn pathway(&self, stream: StreamId) -> Option<PathwayState> {
-        let beneficiary = self.beneficiary(*self.streams.get(&stream)?);
+        let beneficiary = self.beneficiary(self.streams.get(&stream)?);
         PathwayState::of(beneficiary, &beneficiary.summary, &self.structures)
     }
 

@@ -7,16 +7,15 @@
 //! to keep exactly in step with the log it summarises ("nothing counted twice" would then rest on
 //! writing both atomically). One source of truth, read once, cannot count anything twice.
 //!
-//! The rebuild uses every core: the caller reads pages, decoders decode them, a folding thread
-//! folds them in order.
+//! The rebuild takes two threads: the caller reads and decodes pages, another folds them in order.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{channel, sync_channel};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use parcours_core::store::{RawPage, Store, StoreError};
+use parcours_core::store::{Store, StoreError};
 use parcours_core::vocabulary::Envelope;
 use thiserror::Error;
 use tokio::sync::watch;
@@ -27,12 +26,8 @@ use crate::projections::{ApplyError, Projections};
 /// held, hence how long a query may wait behind a burst of appends.
 const FOLLOW_BATCH_EVENTS: usize = 4096;
 
-/// Pages read or decoded ahead of the fold during a rebuild, shared among the decoders.
+/// Pages decoded ahead of the fold during a rebuild.
 const REBUILD_QUEUE_PAGES: usize = 256;
-
-/// Decoders of a rebuild at the least, whatever the number of cores: on one core, two decoders
-/// cost little more than one.
-const REBUILD_DECODERS_MIN: usize = 2;
 
 #[derive(Debug, Error)]
 pub enum RunnerError {
@@ -45,11 +40,13 @@ pub enum RunnerError {
 /// Folds the whole log from position 0. `progress` is called with the last applied position as
 /// pages are folded, and once at the end.
 ///
-/// Folding is sequential and decoding is not, so the work is split: the caller's thread reads
-/// pages, one decoder per core decodes them (pages dealt round robin), and a folding thread folds
-/// them in order, taking them from the decoders in the same rotation. The folded pages go back to
-/// the decoder that built them to be freed there: freeing is a good part of a page's cost, and
-/// memory is freed fastest by the thread that allocated it.
+/// Two threads: the caller's reads and decodes pages (exactly a scan's work), a new one folds
+/// them. Folding is sequential, and on the two cores of the machines measured it is the longer
+/// of the two; every extra thread only takes time from the fold. Reading, decoding and folding
+/// on four threads (a reader, a decoder per core, the fold) burned more CPU for less speed: the
+/// threads took turns on the cores, each turn evicting the fold's people from the caches, and
+/// each page crossed three threads (BENCHMARKS.md, "Projections"). Folded pages go back to the
+/// reading thread to be freed there: memory is freed fastest by the thread that allocated it.
 ///
 /// Why the caller reads and a new thread folds, rather than the reverse: sled allocates a buffer
 /// for every node it reads, about the log's whole size over a rebuild, and a thread that has
@@ -64,42 +61,25 @@ pub fn rebuild(store: &Store, progress: impl FnMut(u64)) -> Result<Projections, 
 /// when the log ended there (a published report is reproduced from them). Stops reading at `last`;
 /// a log shorter than that is folded whole, which the caller sees in `applied_position`.
 pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) -> Result<Projections, RunnerError> {
-    let decoders = std::thread::available_parallelism().map_or(REBUILD_DECODERS_MIN, |cores| cores.get());
-    let decoders = decoders.max(REBUILD_DECODERS_MIN);
-    let queue = REBUILD_QUEUE_PAGES / decoders;
     // Almost every event is a fact in the histories: one allocation instead of a vector that
     // doubles, copying itself, about twenty times. More events may come while rebuilding.
     let expected = usize::try_from(store.last_position().min(last)).unwrap_or(0);
     let applied = AtomicU64::new(0);
     std::thread::scope(|scope| {
-        let mut raw_senders = Vec::with_capacity(decoders);
-        let mut decoded = Vec::with_capacity(decoders);
-        let mut spent = Vec::with_capacity(decoders);
-        for _ in 0..decoders {
-            let (raw_sender, raw) = sync_channel::<Result<RawPage, StoreError>>(queue);
-            let (decoded_sender, decoded_receiver) = sync_channel::<Result<Vec<Envelope>, StoreError>>(queue);
-            let (spent_sender, spent_receiver) = channel::<Vec<Envelope>>();
-            scope.spawn(move || decode_pages(raw, &decoded_sender, &spent_receiver));
-            raw_senders.push(raw_sender);
-            decoded.push(decoded_receiver);
-            spent.push(spent_sender);
-        }
+        let (decoded_sender, decoded) = sync_channel::<Vec<Envelope>>(REBUILD_QUEUE_PAGES);
+        let (spent_sender, spent) = channel::<Vec<Envelope>>();
         let applied = &applied;
         let folding = scope.spawn(move || -> Result<Projections, RunnerError> {
             let mut projections = Projections::new();
             projections.reserve(expected);
-            // The decoders end after the last page; a page missing in the rotation means the end.
-            for decoder in (0..decoders).cycle() {
-                let Ok(events) = decoded[decoder].recv() else { break };
-                let events = events?;
+            for events in decoded {
                 let kept = events.partition_point(|event| event.position <= last);
                 let past_last = kept < events.len();
                 projections.apply_all(&events[..kept])?;
                 applied.store(projections.applied_position(), Ordering::Relaxed);
-                // A decoder that has stopped frees nothing more: the page is freed here instead.
-                let _ = spent[decoder].send(events);
+                // Freed where it was allocated, by the reading thread.
+                let _ = spent_sender.send(events);
                 if past_last {
-                    // Past `last`: dropping the receivers stops the decoders and the reading.
                     break;
                 }
             }
@@ -107,41 +87,35 @@ pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) ->
             Ok(projections)
         });
         let mut reported = 0;
-        for (page, decoder) in store.raw_pages_from(1).zip((0..decoders).cycle()) {
-            if page.as_ref().is_ok_and(|page| page.first_position() > last) {
+        let mut failed = None;
+        for page in store.pages_from(1) {
+            let events = match page {
+                Ok((first, _)) if first > last => break,
+                Ok((_, events)) => events,
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
+            };
+            if decoded_sender.send(events).is_err() {
+                // The fold stopped: its error is what to report.
                 break;
             }
-            let failed = page.is_err();
-            if raw_senders[decoder].send(page).is_err() || failed {
-                break;
-            }
+            spent.try_iter().for_each(drop);
             let now = applied.load(Ordering::Relaxed);
             if now != reported {
                 reported = now;
                 progress(now);
             }
         }
-        // The decoders see the end of their pages, then the folding thread the end of theirs.
-        drop(raw_senders);
+        drop(decoded_sender);
         let projections = folding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        if let Some(error) = failed {
+            return Err(error.into());
+        }
         progress(projections.applied_position());
         Ok(projections)
     })
-}
-
-/// One decoder of [`rebuild`]: decodes the pages it is dealt, frees those the fold is done with.
-fn decode_pages(
-    raw: Receiver<Result<RawPage, StoreError>>,
-    decoded: &SyncSender<Result<Vec<Envelope>, StoreError>>,
-    spent: &Receiver<Vec<Envelope>>,
-) {
-    for page in raw {
-        let failed = page.is_err();
-        if decoded.send(page.and_then(|page| page.decode())).is_err() || failed {
-            return;
-        }
-        spent.try_iter().for_each(drop);
-    }
 }
 
 /// Applies what the log holds after `projections.applied_position()`, in batches.

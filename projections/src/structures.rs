@@ -41,7 +41,7 @@ impl StructureSet {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
     slugs: Vec<Slug>,
-    /// Looked up at every registration and referral: foldhash, as the stream map (see there).
+    /// Looked up at every registration and referral: foldhash, as the stream table (see there).
     index: HashMap<Slug, StructureIx, foldhash::fast::RandomState>,
 }
 

@@ -262,6 +262,8 @@ impl Trees {
     }
 }
 
+/// A page's events, each with its hash and its frame's checksum checked; `first` is the position
+/// of its first event.
 fn decode_page(first: u64, page: &[u8]) -> Result<Vec<(Envelope, Hash)>, StoreError> {
     let frames = frames(page).map_err(|damage| Trees::damaged(first, damage))?;
     frames
@@ -314,31 +316,17 @@ fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step
     Ok(())
 }
 
-/// One page of the log as read from sled, checked and decoded only by [`RawPage::decode`].
-pub struct RawPage {
-    first: u64,
-    bytes: sled::IVec,
-}
-
-impl RawPage {
-    /// The position of the page's first event.
-    pub fn first_position(&self) -> u64 {
-        self.first
+/// [`decode_page`] without the hashes, which a scan does not need.
+fn decode_page_events(first: u64, bytes: &[u8]) -> Result<Vec<Envelope>, StoreError> {
+    let frames = frames(bytes).map_err(|damage| Trees::damaged(first, damage))?;
+    // Sized once: growing a vector of envelopes would copy each several times. The count is the
+    // page's own claim, so it is bounded by what a page may hold.
+    let mut events = Vec::with_capacity(frames.declared_count().min(PAGE_EVENTS_MAX));
+    for record in frames {
+        let record = record.map_err(|damage| Trees::damaged(first, damage))?;
+        events.push(decode_record(record).map_err(|error| Trees::damaged(first, error))?);
     }
-
-    /// The page's events, each frame's checksum checked.
-    pub fn decode(&self) -> Result<Vec<Envelope>, StoreError> {
-        let first = self.first;
-        let frames = frames(&self.bytes).map_err(|damage| Trees::damaged(first, damage))?;
-        // Sized once: growing a vector of envelopes would copy each several times. The count is
-        // the page's own claim, so it is bounded by what a page may hold.
-        let mut events = Vec::with_capacity(frames.declared_count().min(PAGE_EVENTS_MAX));
-        for record in frames {
-            let record = record.map_err(|damage| Trees::damaged(first, damage))?;
-            events.push(decode_record(record).map_err(|error| Trees::damaged(first, error))?);
-        }
-        Ok(events)
-    }
+    Ok(events)
 }
 
 /// The head of the log: its last position and the hash of its last event.
@@ -540,17 +528,9 @@ impl Store {
         Ok(events)
     }
 
-    /// The pages of the log from the one holding `position`, decoded. The unit of a fast scan.
+    /// The pages of the log from the one holding `position`, decoded, each with the position of
+    /// its first event. The unit of a fast scan.
     pub fn pages_from(&self, position: u64) -> impl Iterator<Item = Result<(u64, Vec<Envelope>), StoreError>> + '_ {
-        self.raw_pages_from(position).map(|page| {
-            let page = page?;
-            Ok((page.first_position(), page.decode()?))
-        })
-    }
-
-    /// The pages of the log from the one holding `position`, as stored: reading is cheap beside
-    /// decoding, so a scan can read on one thread and decode on several ([`RawPage::decode`]).
-    pub fn raw_pages_from(&self, position: u64) -> impl Iterator<Item = Result<RawPage, StoreError>> + '_ {
         let log = &self.inner.trees.log;
         let start = log
             .range(..=position_key(position.max(1)))
@@ -561,7 +541,7 @@ impl Store {
         log.range(position_key(start)..).map(|entry| {
             let (key, bytes) = entry?;
             let first = position_from_key(&key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
-            Ok(RawPage { first, bytes })
+            Ok((first, decode_page_events(first, &bytes)?))
         })
     }
 

@@ -26,6 +26,9 @@ pub(crate) struct Track {
     pub latest: Option<Month>,
 }
 
+/// Room made for a person's steps at the first one: EXPERIMENT.
+const STEPS_FIRST: usize = 8;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ContractSpan {
     /// Its episode's index in `Summary::episodes`.
@@ -108,6 +111,9 @@ impl Track {
             Step::FollowUp { on, .. } | Step::Support { on, .. } => Month::from_date(on),
         };
         self.latest = self.latest.max(Some(month));
+        if self.steps.capacity() == 0 {
+            self.steps.reserve_exact(STEPS_FIRST);
+        }
         push_tight(&mut self.steps, Placed { episode, step });
     }
 }
