@@ -166,8 +166,8 @@ pub fn audit_trail(events: &[Envelope]) -> Option<AuditTrail> {
 pub fn state_on(events: &[Envelope], day: Date) -> Option<PathwayState> {
     let (stream, events) = one_stream(events)?;
     let (mut structures, mut histories) = (Interner::default(), Histories::default());
-    let beneficiary = Beneficiary::from_events(stream, events, &mut structures, &mut histories);
-    PathwayState::of(&beneficiary, &beneficiary.summary_on(&histories, day), &structures)
+    let beneficiary = Beneficiary::from_events(events, &mut structures, &mut histories);
+    PathwayState::of(stream, &beneficiary, &beneficiary.summary_on(&histories, day), &structures)
 }
 
 /// The pathway as it was known at `at`: only the events recorded at or before it.
@@ -175,14 +175,14 @@ pub fn state_known_at(events: &[Envelope], at: Timestamp) -> Option<PathwayState
     let (stream, events) = one_stream(events)?;
     let (mut structures, mut histories) = (Interner::default(), Histories::default());
     let known = events.filter(|envelope| envelope.recorded_at <= at);
-    let beneficiary = Beneficiary::from_events(stream, known, &mut structures, &mut histories);
-    PathwayState::of(&beneficiary, &beneficiary.summary, &structures)
+    let beneficiary = Beneficiary::from_events(known, &mut structures, &mut histories);
+    PathwayState::of(stream, &beneficiary, &beneficiary.summary, &structures)
 }
 
 /// The pathway now, from the stream alone (what `Projections::pathway` gives, without them).
 pub fn state_now(events: &[Envelope]) -> Option<PathwayState> {
     let (stream, events) = one_stream(events)?;
     let (mut structures, mut histories) = (Interner::default(), Histories::default());
-    let beneficiary = Beneficiary::from_events(stream, events, &mut structures, &mut histories);
-    PathwayState::of(&beneficiary, &beneficiary.summary, &structures)
+    let beneficiary = Beneficiary::from_events(events, &mut structures, &mut histories);
+    PathwayState::of(stream, &beneficiary, &beneficiary.summary, &structures)
 }

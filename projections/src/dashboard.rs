@@ -72,14 +72,20 @@ impl Projections {
     pub fn dashboard(&self, structure: &Slug, today: Date) -> Dashboard {
         let mut lists = DashboardLists::default();
         let ix = self.structures.find(structure);
-        let active = ix.and_then(|ix| self.indexes.active.get(ix.index()));
+        // Everyone ever referred here, once each, in beneficiary order; those whose open episode
+        // is here are the active ones.
+        let mut candidates = ix.and_then(|ix| self.indexes.referred.get(ix.index())).cloned().unwrap_or_default();
+        candidates.sort_unstable();
+        candidates.dedup();
         let horizon = today.0.checked_add_days(Days::new(CONTRACTS_ENDING_WITHIN_DAYS)).map(Date);
         let overdue_before = today.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date);
-        for &beneficiary_ix in active.into_iter().flatten() {
+        for beneficiary_ix in candidates {
             let beneficiary = self.beneficiary(beneficiary_ix);
             let summary = &beneficiary.summary;
-            let Some(episode) = summary.open_episode() else { continue };
-            let stream = beneficiary.stream;
+            let Some(episode) = summary.open_episode().filter(|episode| Some(episode.facts.structure) == ix) else {
+                continue;
+            };
+            let stream = self.stream_of(beneficiary_ix);
             lists.active_episodes.push(stream);
             if summary.open_contracts.is_empty() {
                 lists.waiting_for_contract.push(stream);

@@ -108,9 +108,14 @@ impl From<Exit> for ExitState {
 }
 
 impl PathwayState {
-    /// The state `summary` describes, for `beneficiary` (whose names it refers to). `None` before
-    /// the registration: until then the stream is no one's pathway.
-    pub(crate) fn of(beneficiary: &Beneficiary, summary: &Summary, structures: &Interner) -> Option<PathwayState> {
+    /// The state `summary` describes, for `beneficiary` (whose names it refers to), whose stream is
+    /// `stream`. `None` before the registration: until then the stream is no one's pathway.
+    pub(crate) fn of(
+        stream: StreamId,
+        beneficiary: &Beneficiary,
+        summary: &Summary,
+        structures: &Interner,
+    ) -> Option<PathwayState> {
         let registration = summary.registration?;
         let slug = |ix| structures.slug(ix).clone();
         let names = &beneficiary.names;
@@ -146,7 +151,7 @@ impl PathwayState {
         structures_seen.sort();
         structures_seen.dedup();
         Some(PathwayState {
-            beneficiary: beneficiary.stream,
+            beneficiary: stream,
             version: beneficiary.version,
             registration: RegistrationState {
                 registered_on: registration.registered_on,

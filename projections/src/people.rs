@@ -92,7 +92,8 @@ impl Projections {
         let mut rows: Vec<PersonRow> = self
             .beneficiaries
             .iter()
-            .filter_map(|beneficiary| {
+            .zip(&self.stream_ids)
+            .filter_map(|(beneficiary, &stream)| {
                 let summary = &beneficiary.summary;
                 let registration = summary.registration?;
                 let holder = summary.current_structure().unwrap_or(registration.structure);
@@ -111,7 +112,7 @@ impl Projections {
                     return None;
                 }
                 Some(PersonRow {
-                    beneficiary: beneficiary.stream,
+                    beneficiary: stream,
                     current_structure: self.structures.slug(holder).clone(),
                     status,
                     registered_on: registration.registered_on,

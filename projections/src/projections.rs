@@ -3,7 +3,7 @@
 //! Per beneficiary, a [`Beneficiary`] (summary, and where its compact effective history is in the
 //! [`Histories`] shared by all). Across beneficiaries,
 //! a few indexes that the queries read without scanning everyone:
-//! - the beneficiaries with an open episode, by structure (dashboards);
+//! - everyone ever referred to a structure (its dashboard's and reports' candidates);
 //! - hours worked by structure and month (dashboards);
 //! - referrals and exits by date (entries and outcome statistics over a period).
 //!
@@ -57,6 +57,9 @@ pub struct Projections {
     pub(crate) records: BTreeMap<Slug, StructureRecord>,
     pub(crate) streams: StreamTable,
     pub(crate) beneficiaries: Vec<Beneficiary>,
+    /// By beneficiary number: its stream. Apart from the records, which the fold reads for every
+    /// event and which are kept to three cache lines ([`Beneficiary`]).
+    pub(crate) stream_ids: Vec<StreamId>,
     pub(crate) histories: Histories,
     pub(crate) indexes: Indexes,
 }
@@ -64,13 +67,16 @@ pub struct Projections {
 /// The cross-beneficiary indexes; see the module comment.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Indexes {
-    /// By structure index: beneficiaries whose open episode is in that structure.
-    pub active: Vec<BTreeSet<BeneficiaryIx>>,
     /// By structure index: hours worked by month.
     pub hours: Vec<MonthlyHours>,
     /// By structure index: everyone ever referred there, in no order and possibly repeated, by any
-    /// version of their history (a retracted referral is not taken out): the candidates a report
-    /// on a few structures walks instead of every beneficiary. Readers check the summary.
+    /// version of their history (a retracted referral is not taken out): the candidates that a
+    /// structure's dashboard, or a report on a few structures, walks instead of every beneficiary.
+    /// Readers check the summary.
+    ///
+    /// Why no set of the people in an open episode, by structure: keeping it cost the fold two
+    /// B-tree updates per episode (a tenth of its time on the 10M log, BENCHMARKS.md), while a
+    /// dashboard walks a few hundred candidates in microseconds.
     pub referred: Vec<Vec<BeneficiaryIx>>,
     pub referrals: BTreeSet<EpisodeKey>,
     pub exits: BTreeSet<EpisodeKey>,
@@ -86,8 +92,7 @@ enum Sign {
 impl Indexes {
     fn structure_slot(&mut self, structure: StructureIx) {
         let needed = structure.index() + 1;
-        if self.active.len() < needed {
-            self.active.resize_with(needed, BTreeSet::new);
+        if self.hours.len() < needed {
             self.hours.resize_with(needed, MonthlyHours::default);
             self.referred.resize_with(needed, Vec::new);
         }
@@ -101,7 +106,6 @@ impl Indexes {
                 match sign {
                     Sign::Add => {
                         self.referrals.insert((referred_on, beneficiary, episode));
-                        self.active[structure.index()].insert(beneficiary);
                         let referred = &mut self.referred[structure.index()];
                         if referred.last() != Some(&beneficiary) {
                             referred.push(beneficiary);
@@ -117,7 +121,6 @@ impl Indexes {
                 match sign {
                     Sign::Add => {
                         self.exits.insert((exited_on, beneficiary, episode));
-                        self.active[structure.index()].remove(&beneficiary);
                     }
                     Sign::Withdraw => {
                         self.exits.remove(&(exited_on, beneficiary, episode));
@@ -152,6 +155,7 @@ impl Projections {
         self.histories.reserve(events);
         let people = events / EVENTS_PER_PERSON_GUESS;
         self.beneficiaries.reserve(people.saturating_sub(self.beneficiaries.len()));
+        self.stream_ids.reserve(people.saturating_sub(self.stream_ids.len()));
         self.streams.reserve(people.saturating_sub(self.streams.len()));
     }
 
@@ -232,9 +236,6 @@ impl Projections {
             Step::Corrected(correction) => {
                 let indexes = &mut self.indexes;
                 beneficiary.replay(histories, |effect| indexes.record(ix, effect, Sign::Withdraw));
-                if let Some(structure) = beneficiary.summary.open_episode().map(|episode| episode.facts.structure) {
-                    indexes.active[structure.index()].remove(&ix);
-                }
                 beneficiary.correct(correction, &mut self.structures, histories);
                 beneficiary.refold(histories, |effect| indexes.record(ix, effect, Sign::Add));
             }
@@ -264,7 +265,8 @@ impl Projections {
         }
         let ix = self.beneficiaries.len() as BeneficiaryIx;
         self.streams.insert(stream, ix);
-        self.beneficiaries.push(Beneficiary::new(stream));
+        self.beneficiaries.push(Beneficiary::new());
+        self.stream_ids.push(stream);
         ix
     }
 
@@ -272,11 +274,15 @@ impl Projections {
         &self.beneficiaries[ix as usize]
     }
 
+    pub(crate) fn stream_of(&self, ix: BeneficiaryIx) -> StreamId {
+        self.stream_ids[ix as usize]
+    }
+
     /// The current state of one pathway (`GET /api/beneficiaries/{id}`); `None` for a stream that
     /// holds no registration (unknown, or a structure's stream).
     pub fn pathway(&self, stream: StreamId) -> Option<PathwayState> {
         let beneficiary = self.beneficiary(self.streams.get(&stream)?);
-        PathwayState::of(beneficiary, &beneficiary.summary, &self.structures)
+        PathwayState::of(stream, beneficiary, &beneficiary.summary, &self.structures)
     }
 
     /// Every structure recorded with `structure_updated`, by slug.
@@ -297,5 +303,6 @@ impl Projections {
     pub fn shrink_to_fit(&mut self) {
         self.histories.shrink_to_fit();
         self.beneficiaries.shrink_to_fit();
+        self.stream_ids.shrink_to_fit();
     }
 }

@@ -29,6 +29,11 @@ const FOLLOW_BATCH_EVENTS: usize = 4096;
 /// Pages decoded ahead of the fold during a rebuild.
 const REBUILD_QUEUE_PAGES: usize = 256;
 
+/// Pages handed to the fold at a time during a rebuild. Why not one: the fold is the slower of
+/// the two threads, so the queue stays full and the reader sleeps on it; handed one by one, every
+/// page folded woke the reader for one page (two system calls and a context switch per page).
+const REBUILD_BATCH_PAGES: usize = 32;
+
 #[derive(Debug, Error)]
 pub enum RunnerError {
     #[error(transparent)]
@@ -66,38 +71,44 @@ pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) ->
     let expected = usize::try_from(store.last_position().min(last)).unwrap_or(0);
     let applied = AtomicU64::new(0);
     std::thread::scope(|scope| {
-        let (decoded_sender, decoded) = sync_channel::<Vec<Envelope>>(REBUILD_QUEUE_PAGES);
-        let (spent_sender, spent) = channel::<Vec<Envelope>>();
+        let (decoded_sender, decoded) = sync_channel::<Vec<Vec<Envelope>>>(REBUILD_QUEUE_PAGES / REBUILD_BATCH_PAGES);
+        let (spent_sender, spent) = channel::<Vec<Vec<Envelope>>>();
         let applied = &applied;
         let folding = scope.spawn(move || -> Result<Projections, RunnerError> {
             let mut projections = Projections::new();
             projections.reserve(expected);
-            for events in decoded {
-                let kept = events.partition_point(|event| event.position <= last);
-                let past_last = kept < events.len();
-                projections.apply_all(&events[..kept])?;
+            'batches: for batch in decoded {
+                for events in &batch {
+                    let kept = events.partition_point(|event| event.position <= last);
+                    projections.apply_all(&events[..kept])?;
+                    if kept < events.len() {
+                        break 'batches;
+                    }
+                }
                 applied.store(projections.applied_position(), Ordering::Relaxed);
                 // Freed where it was allocated, by the reading thread.
-                let _ = spent_sender.send(events);
-                if past_last {
-                    break;
-                }
+                let _ = spent_sender.send(batch);
             }
             projections.shrink_to_fit();
             Ok(projections)
         });
         let mut reported = 0;
         let mut failed = None;
+        let mut batch = Vec::with_capacity(REBUILD_BATCH_PAGES);
         for page in store.pages_from(1) {
-            let events = match page {
+            match page {
                 Ok((first, _)) if first > last => break,
-                Ok((_, events)) => events,
+                Ok((_, events)) => batch.push(events),
                 Err(error) => {
                     failed = Some(error);
                     break;
                 }
-            };
-            if decoded_sender.send(events).is_err() {
+            }
+            if batch.len() < REBUILD_BATCH_PAGES {
+                continue;
+            }
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH_PAGES));
+            if decoded_sender.send(full).is_err() {
                 // The fold stopped: its error is what to report.
                 break;
             }
@@ -107,6 +118,9 @@ pub fn rebuild_until(store: &Store, last: u64, mut progress: impl FnMut(u64)) ->
                 reported = now;
                 progress(now);
             }
+        }
+        if !batch.is_empty() {
+            let _ = decoded_sender.send(batch);
         }
         drop(decoded_sender);
         let projections = folding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;

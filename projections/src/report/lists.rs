@@ -210,13 +210,16 @@ impl Filed {
 /// misses, few enough that what arrives is still in cache when the walk gets there.
 const FETCH_AHEAD: usize = 8;
 
-/// Asks for the records of the people `FETCH_AHEAD` places ahead of `n`, and for the blocks that
+/// Asks for the records and stream ids of the people `FETCH_AHEAD` places ahead of `n`, and for the blocks that
 /// the records of those half as far ahead point to (their records having arrived by then).
 fn fetch_ahead(projections: &Projections, people: &[BeneficiaryIx], n: usize) {
     let record = |at: usize| people.get(at).and_then(|&ix| projections.beneficiaries.get(ix as usize));
     if let Some(far) = record(n + FETCH_AHEAD) {
         prefetch(&far.summary.episodes);
         prefetch(&far.track);
+    }
+    if let Some(&far) = people.get(n + FETCH_AHEAD) {
+        prefetch(projections.stream_ids.as_ptr().wrapping_add(far as usize));
     }
     if let Some(near) = record(n + FETCH_AHEAD / 2) {
         prefetch(near.summary.episodes.as_ptr());
@@ -344,7 +347,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
         walked.clear();
         walked.extend(summary.episodes.iter().map(|e| ours(e.facts.structure) && e.referred_on <= to));
         let Some(registration) = summary.registration.filter(|_| walked.contains(&true)) else { continue };
-        let person = beneficiary.stream;
+        let person = projections.stream_of(ix);
         let gender = registration.gender;
         let track = &beneficiary.track;
         // The walked episode at `index`, if it is one.
