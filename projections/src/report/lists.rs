@@ -210,16 +210,13 @@ impl Filed {
 /// misses, few enough that what arrives is still in cache when the walk gets there.
 const FETCH_AHEAD: usize = 8;
 
-/// Asks for the records and stream ids of the people `FETCH_AHEAD` places ahead of `n`, and for the blocks that
+/// Asks for the records of the people `FETCH_AHEAD` places ahead of `n`, and for the blocks that
 /// the records of those half as far ahead point to (their records having arrived by then).
 fn fetch_ahead(projections: &Projections, people: &[BeneficiaryIx], n: usize) {
     let record = |at: usize| people.get(at).and_then(|&ix| projections.beneficiaries.get(ix as usize));
     if let Some(far) = record(n + FETCH_AHEAD) {
         prefetch(&far.summary.episodes);
         prefetch(&far.track);
-    }
-    if let Some(&far) = people.get(n + FETCH_AHEAD) {
-        prefetch(projections.stream_ids.as_ptr().wrapping_add(far as usize));
     }
     if let Some(near) = record(n + FETCH_AHEAD / 2) {
         prefetch(near.summary.episodes.as_ptr());
@@ -347,7 +344,8 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
         walked.clear();
         walked.extend(summary.episodes.iter().map(|e| ours(e.facts.structure) && e.referred_on <= to));
         let Some(registration) = summary.registration.filter(|_| walked.contains(&true)) else { continue };
-        let person = projections.stream_of(ix);
+        // Read only for rows, which are built only when lists are asked.
+        let person = || projections.stream_of(ix);
         let gender = registration.gender;
         let track = &beneficiary.track;
         // The walked episode at `index`, if it is one.
@@ -371,7 +369,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 followed = Some((on, structure, exited_on));
             }
             if period.contains(referred_on) {
-                let entry = || row(referred_on, person, structure);
+                let entry = || row(referred_on, person(), structure);
                 filed.file(Figure::Entered, 0, entry);
                 filed.file(Figure::Entries, 0, entry);
                 filed.file(Figure::EntriesByGender(gender), 0, entry);
@@ -393,7 +391,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
             if let Some((exit, facts)) = exit.zip(ExitFacts::of(summary, index)) {
                 let entry = || Row {
                     detail: Some(Detail::Exit { destination: exit.destination }),
-                    ..row(exit.exited_on, person, structure)
+                    ..row(exit.exited_on, person(), structure)
                 };
                 filed.file(Figure::Exited, 0, entry);
                 for field in OutcomeField::ALL.into_iter().filter(|field| field.holds(&facts)) {
@@ -414,7 +412,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 let contract = || Row {
                     until: span.planned_end,
                     detail: Some(Detail::Contract { contract_kind: span.kind, weekly_hours: span.weekly_hours }),
-                    ..row(span.started_on, person, structure)
+                    ..row(span.started_on, person(), structure)
                 };
                 let weekly = u64::from(span.weekly_hours.hundredths);
                 filed.file(Figure::ContractsAtEnd, weekly, contract);
@@ -451,7 +449,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                         match kind {
                             FollowUpKind::Committee => attended.push((structure, on)),
                             FollowUpKind::Individual => {
-                                filed.file(Figure::IndividualMeetings, 0, || row(on, person, structure));
+                                filed.file(Figure::IndividualMeetings, 0, || row(on, person(), structure));
                             }
                             FollowUpKind::Phone | FollowUpKind::Group => {}
                         }
@@ -468,7 +466,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                                 action,
                                 partner: partner.map(|p| name(p).to_owned()),
                             }),
-                            ..row(on, person, structure)
+                            ..row(on, person(), structure)
                         };
                         filed.file(Figure::SupportActions, 0, entry);
                         filed.file(Figure::SupportByDomainAndAction(domain, action), 0, entry);
@@ -486,26 +484,26 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 if episode.exit.is_some_and(|exit| exit.exited_on <= to) {
                     continue;
                 }
-                filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person, structure));
+                filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person(), structure));
                 let last_contact = last_follow_up[index].map_or(referred_on, |on| on.max(referred_on));
                 if overdue_before.is_some_and(|before| last_contact < before) {
-                    filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person, structure));
+                    filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person(), structure));
                 }
             }
         }
         if let Some((on, structure)) = first_referral {
-            filed.file(Figure::DistinctSinceStart, 0, || row(on, person, structure));
+            filed.file(Figure::DistinctSinceStart, 0, || row(on, person(), structure));
         }
         if let Some((on, structure, until)) = followed {
-            filed.file(Figure::Followed, 0, || Row { until, ..row(on, person, structure) });
+            filed.file(Figure::Followed, 0, || Row { until, ..row(on, person(), structure) });
         }
         if let Some((on, structure)) = on_contract {
-            filed.file(Figure::OnContractAtEnd, 0, || row(on, person, structure));
+            filed.file(Figure::OnContractAtEnd, 0, || row(on, person(), structure));
         }
         for &(figure, structure, first, total) in &hours {
             let hours = TotalHours { hundredths: total };
             let detail = Some(Detail::Hours { hours });
-            filed.file(figure, total, || Row { detail, ..row(first.first_day(), person, structure) });
+            filed.file(figure, total, || Row { detail, ..row(first.first_day(), person(), structure) });
         }
         // A person reviewed twice by one committee was reviewed once.
         attended.sort_unstable();
@@ -514,7 +512,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
             *committees.entry((structure, on)).or_default() += 1;
             // Not a figure: who each committee reviewed, so that a committee that came or went can
             // be traced to the people whose follow-ups made it (`report::changes`).
-            filed.file(Figure::CommitteeAttendance, 0, || row(on, person, structure));
+            filed.file(Figure::CommitteeAttendance, 0, || row(on, person(), structure));
         }
     }
 
