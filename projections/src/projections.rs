@@ -172,9 +172,10 @@ impl Projections {
 
     /// Applies events in log order; stops at the first one out of order.
     ///
-    /// Why in two passes: consecutive events concern people scattered in memory, and finding each
-    /// one's number is a cache miss or two. Looked up one after the other, without the fold in
-    /// between, those lookups do not wait for each other: the processor overlaps their misses.
+    /// Why in passes over each page before folding it: consecutive events concern people
+    /// scattered in memory, and finding each one's number, then its record, then what the record
+    /// points to, is a chain of cache misses. Asked for a page at a time, one link per pass, those
+    /// loads do not wait for each other: the processor overlaps their misses.
     pub fn apply_all(&mut self, envelopes: &[Envelope]) -> Result<(), ApplyError> {
         let mut hashes = [Hashed::default(); LOOKAHEAD_EVENTS];
         let mut known = [None; LOOKAHEAD_EVENTS];
