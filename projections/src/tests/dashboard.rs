@@ -125,3 +125,31 @@ fn other_structures_and_days() {
     }
     assert_eq!(projections.dashboard(&slug("ai-nerac"), date(TODAY)).agreed_hours_this_year, None);
 }
+
+#[test]
+fn a_person_counts_where_their_open_episode_is_whatever_their_past_referrals() {
+    let mut log = Log::new("2024-06-15T08:00:00Z");
+    let aci = || referred("aci-agen", "unemployed", "france_travail");
+    let nerac = || referred("ai-nerac", "unemployed", "france_travail");
+    // 1: aci-agen, then ai-nerac, then aci-agen again: active at aci-agen, once.
+    log.add(person(1), "2023-01-02", registered("aci-agen", "male", 1985));
+    log.add(person(1), "2023-02-01", aci());
+    log.add(person(1), "2023-06-30", super::log::exited("job_seeking"));
+    log.add(person(1), "2023-09-01", nerac());
+    log.add(person(1), "2023-12-31", super::log::exited("job_seeking"));
+    // 2: referred to aci-agen, a referral then corrected to ai-nerac: active at ai-nerac only.
+    log.add(person(2), "2023-01-02", registered("aci-agen", "female", 1992));
+    let wrong = log.add(person(2), "2024-04-01", aci());
+    log.replace(person(2), wrong, "2024-04-01", nerac());
+    // 3: referred to aci-agen, the referral retracted: active nowhere.
+    log.add(person(3), "2023-01-02", registered("aci-agen", "female", 1999));
+    let retracted = log.add(person(3), "2024-05-01", aci());
+    log.retract(person(3), retracted);
+    // After others were referred to aci-agen, so that 1 is listed there twice.
+    log.add(person(1), "2024-05-02", aci());
+
+    let projections = log.projections();
+    let active = |structure: &str| projections.dashboard(&slug(structure), date(TODAY)).lists.active_episodes;
+    assert_eq!(active("aci-agen"), [person(1)]);
+    assert_eq!(active("ai-nerac"), [person(2)]);
+}
