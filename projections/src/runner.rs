@@ -3,9 +3,10 @@
 //!
 //! Why a rebuild at every start rather than a stored checkpoint: the rebuild takes 3.3 s for 9.5
 //! million events (300,000 people; 2.85 M events/s, 0.85 of a one-thread scan of the same log,
-//! medians on a 2-core machine, page cache warm: BENCHMARKS.md), while a checkpoint would be a second stored format, to version and
-//! to keep exactly in step with the log it summarises ("nothing counted twice" would then rest on
-//! writing both atomically). One source of truth, read once, cannot count anything twice.
+//! medians on a 2-core machine, page cache warm: BENCHMARKS.md), while a checkpoint would be a
+//! second stored format, to version and to keep exactly in step with the log it summarises
+//! ("nothing counted twice" would then rest on writing both atomically). One source of truth,
+//! read once, cannot count anything twice.
 //!
 //! The rebuild takes two threads: the caller reads and decodes pages, another folds them in order.
 

@@ -265,14 +265,27 @@ impl Trees {
 /// A page's events, each with its hash and its frame's checksum checked; `first` is the position
 /// of its first event.
 fn decode_page(first: u64, page: &[u8]) -> Result<Vec<(Envelope, Hash)>, StoreError> {
+    decode_frames(first, page, |envelope, record| (envelope, page::hash(record)))
+}
+
+/// [`decode_page`] without the hashes, which a scan does not need.
+fn decode_page_events(first: u64, page: &[u8]) -> Result<Vec<Envelope>, StoreError> {
+    decode_frames(first, page, |envelope, _| envelope)
+}
+
+/// Decodes each frame of a page, checksum checked, and keeps what `keep` makes of it and its
+/// record's bytes.
+fn decode_frames<T>(first: u64, page: &[u8], mut keep: impl FnMut(Envelope, &[u8]) -> T) -> Result<Vec<T>, StoreError> {
     let frames = frames(page).map_err(|damage| Trees::damaged(first, damage))?;
-    frames
-        .map(|record| {
-            let record = record.map_err(|damage| Trees::damaged(first, damage))?;
-            let envelope = decode_record(record).map_err(|error| Trees::damaged(first, error))?;
-            Ok((envelope, page::hash(record)))
-        })
-        .collect()
+    // Sized once: growing a vector of envelopes would copy each several times. The count is the
+    // page's own claim, so it is bounded by what a page may hold.
+    let mut events = Vec::with_capacity(frames.declared_count().min(PAGE_EVENTS_MAX));
+    for record in frames {
+        let record = record.map_err(|damage| Trees::damaged(first, damage))?;
+        let envelope = decode_record(record).map_err(|error| Trees::damaged(first, error))?;
+        events.push(keep(envelope, record));
+    }
+    Ok(events)
 }
 
 /// Opens sled in `dir/log` with the options set explicitly, and the data file the writer syncs.
@@ -314,19 +327,6 @@ fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step
     let key = keys.get_or_create(stream)?;
     registered.identity = Some(IdentityField::Sealed(keys::seal(&key, stream, id, data)?));
     Ok(())
-}
-
-/// [`decode_page`] without the hashes, which a scan does not need.
-fn decode_page_events(first: u64, bytes: &[u8]) -> Result<Vec<Envelope>, StoreError> {
-    let frames = frames(bytes).map_err(|damage| Trees::damaged(first, damage))?;
-    // Sized once: growing a vector of envelopes would copy each several times. The count is the
-    // page's own claim, so it is bounded by what a page may hold.
-    let mut events = Vec::with_capacity(frames.declared_count().min(PAGE_EVENTS_MAX));
-    for record in frames {
-        let record = record.map_err(|damage| Trees::damaged(first, damage))?;
-        events.push(decode_record(record).map_err(|error| Trees::damaged(first, error))?);
-    }
-    Ok(events)
 }
 
 /// The head of the log: its last position and the hash of its last event.
