@@ -11,9 +11,12 @@ use parcours_core::vocabulary::{Corrected, Date, Envelope, Step};
 use crate::fact::{Fact, Names, Recorded};
 use crate::history::{Histories, History};
 use crate::prefetch::{prefetch, prefetch_whole};
-use crate::report::Track;
 use crate::structures::Interner;
 use crate::summary::{Effect, Summary};
+use crate::track::Track;
+
+/// A beneficiary's number in [`Projections::beneficiaries`](crate::Projections::beneficiaries).
+pub(crate) type BeneficiaryIx = u32;
 
 /// Aligned to a cache line and kept to three (`tests::records_take_three_cache_lines`): the fold
 /// reads most of a record for every event of its person, and asks for all of its lines ahead

@@ -21,11 +21,10 @@ use chrono::Days;
 use parcours_core::vocabulary::{Date, Month, Slug, StreamId};
 use serde::Serialize;
 
+use crate::follow_up::{last_contact, overdue_before};
 use crate::hours::TotalHours;
 use crate::projections::Projections;
 
-/// How long without contact before a follow-up is overdue.
-pub const FOLLOW_UP_OVERDUE_AFTER_DAYS: u64 = 21;
 /// How far ahead the dashboard looks for contracts ending.
 pub const CONTRACTS_ENDING_WITHIN_DAYS: u64 = 30;
 
@@ -78,7 +77,7 @@ impl Projections {
         candidates.sort_unstable();
         candidates.dedup();
         let horizon = today.0.checked_add_days(Days::new(CONTRACTS_ENDING_WITHIN_DAYS)).map(Date);
-        let overdue_before = today.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date);
+        let overdue_before = overdue_before(today);
         for beneficiary_ix in candidates {
             let beneficiary = self.beneficiary(beneficiary_ix);
             let summary = &beneficiary.summary;
@@ -103,8 +102,7 @@ impl Projections {
                     }
                 }
             }
-            let last_contact =
-                summary.last_follow_up.map_or(episode.referred_on, |f| f.held_on.max(episode.referred_on));
+            let last_contact = last_contact(episode.referred_on, summary.last_follow_up.map(|f| f.held_on));
             if overdue_before.is_some_and(|overdue_before| last_contact < overdue_before) {
                 lists.follow_ups_overdue.push(FollowUpOverdue { beneficiary: stream, last_contact });
             }

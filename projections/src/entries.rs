@@ -12,8 +12,8 @@ use parcours_core::vocabulary::{Date, Gender, Situation, Slug};
 use serde::Serialize;
 
 use crate::age_band::AgeBand;
+use crate::disclosed::Disclosed;
 use crate::disclosure::Table;
-use crate::outcomes::Published;
 use crate::period::Period;
 use crate::projections::Projections;
 use crate::ratio::{Percent, Ratio};
@@ -30,7 +30,7 @@ pub struct Entries {
     pub from: Date,
     pub to: Date,
     pub structure: Option<Slug>,
-    pub participants: Published,
+    pub participants: Disclosed,
     /// Whether `participants` was withheld (evaluators' outputs, see `disclosure`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub suppressed: bool,
@@ -39,29 +39,29 @@ pub struct Entries {
     pub by_age_band_and_gender: Vec<AgeBandGenderRow>,
 }
 
-/// A row's count and share as published: `null` both when withheld.
+/// A row's count and share as its reader gets them: `null` both when withheld.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
 pub struct Cell {
-    pub count: Published,
-    pub share: Published,
+    pub count: Disclosed,
+    pub share: Disclosed,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub suppressed: bool,
 }
 
 impl Cell {
     fn new(count: u64, share: Percent) -> Cell {
-        Cell { count: Published::Count(count), share: Published::Rate(Some(share)), suppressed: false }
+        Cell { count: Disclosed::Count(count), share: Disclosed::Rate(Some(share)), suppressed: false }
     }
 
     fn value(&self) -> u64 {
         match self.count {
-            Published::Count(count) => count,
-            Published::Rate(_) | Published::Withheld => 0,
+            Disclosed::Count(count) => count,
+            Disclosed::Rate(_) | Disclosed::Withheld => 0,
         }
     }
 
     fn withhold(&mut self) {
-        *self = Cell { count: Published::Withheld, share: Published::Withheld, suppressed: true };
+        *self = Cell { count: Disclosed::Withheld, share: Disclosed::Withheld, suppressed: true };
     }
 }
 
@@ -138,7 +138,7 @@ impl Projections {
             from: period.from,
             to: period.to,
             structure: query.structure.clone(),
-            participants: Published::Count(participants),
+            participants: Disclosed::Count(participants),
             suppressed: false,
             by_gender: cells(&by_gender)
                 .into_iter()
@@ -173,8 +173,8 @@ impl Entries {
     pub fn withhold_small_cells(&mut self, threshold: u64) {
         let mut table = Table::default();
         let participants = table.cell(match self.participants {
-            Published::Count(count) => count,
-            Published::Rate(_) | Published::Withheld => 0,
+            Disclosed::Count(count) => count,
+            Disclosed::Rate(_) | Disclosed::Withheld => 0,
         });
         let genders: Vec<usize> = Gender::ALL
             .iter()
@@ -219,7 +219,7 @@ impl Entries {
         }
         let withheld = table.suppress(threshold);
         if withheld[participants] {
-            self.participants = Published::Withheld;
+            self.participants = Disclosed::Withheld;
             self.suppressed = true;
         }
         let gender_ix = |gender: Gender| index_of(Gender::ALL, &gender);

@@ -14,9 +14,12 @@ mod age_band;
 pub mod audit;
 mod beneficiary;
 mod dashboard;
+mod disclosed;
 mod disclosure;
 mod entries;
+mod exits;
 mod fact;
+mod follow_up;
 mod history;
 mod hours;
 mod outcomes;
@@ -31,17 +34,16 @@ mod runner;
 mod stream_table;
 mod structures;
 mod summary;
+mod track;
 
 pub use age_band::AgeBand;
-pub use dashboard::{
-    ContractEnding, Dashboard, DashboardLists, FollowUpOverdue, CONTRACTS_ENDING_WITHIN_DAYS,
-    FOLLOW_UP_OVERDUE_AFTER_DAYS,
-};
+pub use dashboard::{ContractEnding, Dashboard, DashboardLists, FollowUpOverdue, CONTRACTS_ENDING_WITHIN_DAYS};
+pub use disclosed::Disclosed;
 pub use entries::{AgeBandGenderRow, Cell, Entries, EntriesQuery, GenderRow, SituationGenderRow};
+pub use exits::{OutcomeCounts, OutcomeField, Withheld};
+pub use follow_up::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 pub use hours::TotalHours;
-pub use outcomes::{
-    GroupBy, GroupKey, OutcomeCounts, OutcomeField, OutcomeGroup, OutcomeQuery, Outcomes, Published, Withheld,
-};
+pub use outcomes::{GroupBy, GroupKey, OutcomeGroup, OutcomeQuery, Outcomes};
 pub use pathway::{
     ContractState, EpisodeState, ExitState, FollowUpAfterExitState, FollowUpState, PathwayState, RegistrationState,
     TrainingState,

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use parcours_core::vocabulary::{Envelope, Slug, Step, StreamId};
 use thiserror::Error;
 
-use crate::beneficiary::Beneficiary;
+use crate::beneficiary::{Beneficiary, BeneficiaryIx};
 use crate::history::Histories;
 use crate::hours::MonthlyHours;
 use crate::pathway::PathwayState;
@@ -35,9 +35,6 @@ const LOOKAHEAD_EVENTS: usize = parcours_core::limits::PAGE_EVENTS_MAX;
 /// Fewer events a person than the generated logs have (about 32), so that a rebuild's reservation
 /// for the people seldom falls short ([`Projections::reserve`]).
 const EVENTS_PER_PERSON_GUESS: usize = 24;
-
-/// A beneficiary's number in [`Projections::beneficiaries`].
-pub(crate) type BeneficiaryIx = u32;
 
 /// An episode in the date indexes: (date, beneficiary, episode index in its summary).
 pub(crate) type EpisodeKey = (parcours_core::vocabulary::Date, BeneficiaryIx, u32);

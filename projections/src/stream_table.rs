@@ -12,8 +12,8 @@
 
 use parcours_core::vocabulary::StreamId;
 
+use crate::beneficiary::BeneficiaryIx;
 use crate::prefetch::prefetch;
-use crate::projections::BeneficiaryIx;
 
 /// The number of an empty slot: beneficiaries are numbered from 0 and fewer than `u32::MAX`.
 const EMPTY: BeneficiaryIx = BeneficiaryIx::MAX;

@@ -7,16 +7,17 @@ use std::fmt::{self, Write as _};
 use parcours_core::vocabulary::SupportAction;
 use serde::{Serialize, Serializer};
 
+use super::activity::ActivityReport;
 use super::sections::{Figures, Fte, Shown};
-use super::ActivityReport;
+use crate::disclosed::Disclosed;
+use crate::exits::OutcomeField;
 use crate::hours::TotalHours;
-use crate::outcomes::{OutcomeField, Published};
 
-/// A figure's value as published.
+/// A figure's value as its reader gets it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Value {
-    Count(Published),
-    Rate(Published),
+    Count(Disclosed),
+    Rate(Disclosed),
     Hours(Shown<TotalHours>),
     Fte(Shown<Fte>),
     /// Agreed hours: `None` when no agreement covers the period (not withheld: agreements are public).
@@ -27,7 +28,7 @@ impl fmt::Display for Value {
     /// As a CSV cell: withheld and missing values are empty.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Count(published) | Value::Rate(published) => published.fmt(f),
+            Value::Count(disclosed) | Value::Rate(disclosed) => disclosed.fmt(f),
             Value::Hours(hours) => hours.fmt(f),
             Value::Fte(fte) => fte.fmt(f),
             Value::Agreed(Some(hours)) => hours.fmt(f),
@@ -40,7 +41,7 @@ impl Serialize for Value {
     /// As the report's JSON gives the figure.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Value::Count(published) | Value::Rate(published) => published.serialize(serializer),
+            Value::Count(disclosed) | Value::Rate(disclosed) => disclosed.serialize(serializer),
             Value::Hours(hours) => hours.serialize(serializer),
             Value::Fte(fte) => fte.serialize(serializer),
             Value::Agreed(agreed) => agreed.serialize(serializer),
@@ -52,8 +53,8 @@ impl Value {
     pub fn is_withheld(&self) -> bool {
         matches!(
             self,
-            Value::Count(Published::Withheld)
-                | Value::Rate(Published::Withheld)
+            Value::Count(Disclosed::Withheld)
+                | Value::Rate(Disclosed::Withheld)
                 | Value::Hours(Shown::Withheld)
                 | Value::Fte(Shown::Withheld)
         )
@@ -68,7 +69,7 @@ pub struct FigureCell {
     pub definition: &'static str,
     pub value: Value,
     /// The share of its total, for the cells of tables that have one.
-    pub share: Option<Published>,
+    pub share: Option<Disclosed>,
     /// The list behind the cell: its rows are what a count counts and an amount sums.
     pub list: Option<String>,
 }
@@ -83,7 +84,7 @@ impl Cells {
     }
 
     /// A count whose list has the same id.
-    fn count(&mut self, id: String, definition: &'static str, count: Published) -> &mut FigureCell {
+    fn count(&mut self, id: String, definition: &'static str, count: Disclosed) -> &mut FigureCell {
         let list = Some(id.clone());
         self.add(id, definition, Value::Count(count), list)
     }
@@ -186,11 +187,11 @@ impl Figures {
         for field in OutcomeField::ALL {
             let id = format!("outcomes.{}", field.code());
             let definition = outcome_definition(field);
-            let published = outcomes.counts.get(field);
+            let disclosed = outcomes.counts.get(field);
             if matches!(field, OutcomeField::DynamicExitRate | OutcomeField::EmployedAtSixMonthsShare) {
-                c.add(id, definition, Value::Rate(published), None);
+                c.add(id, definition, Value::Rate(disclosed), None);
             } else {
-                c.count(id, definition, published);
+                c.count(id, definition, disclosed);
             }
         }
         for row in &outcomes.six_months_after_exit {

@@ -18,10 +18,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use parcours_core::vocabulary::{Actor, Date, Envelope, EventId, Hours, Slug, Step, StepKind, StreamId, Timestamp};
 use serde::Serialize;
 
+use super::activity::{ActivityQuery, ActivityReport};
 use super::cells::{FigureCell, Value};
 use super::lists::{gather, hours_of, months_of, Filed, Lists, Row, COMMITTEE_ATTENDANCE};
-use super::{ActivityQuery, ActivityReport};
-use crate::outcomes::Published;
+use super::sections::Figures;
+use crate::disclosed::Disclosed;
 use crate::projections::{ApplyError, Projections};
 use crate::structures::StructureIx;
 
@@ -30,7 +31,7 @@ use crate::structures::StructureIx;
 pub struct Reading {
     pub value: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub share: Option<Published>,
+    pub share: Option<Disclosed>,
 }
 
 /// One figure whose value differs.
@@ -221,7 +222,7 @@ struct Part<'a> {
 }
 
 fn parts<'a>(then: &'a ActivityReport, now: &'a ActivityReport) -> Vec<Part<'a>> {
-    let side = |figures: &super::Figures, lists: &'a Lists| Side { cells: figures.cells(), lists };
+    let side = |figures: &Figures, lists: &'a Lists| Side { cells: figures.cells(), lists };
     let mut parts = vec![Part {
         structure: None,
         slugs: now.structures.iter().map(|name| name.slug.clone()).collect(),

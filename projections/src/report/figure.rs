@@ -14,8 +14,8 @@ use parcours_core::vocabulary::{
 
 use super::bands::{Band, FamilyQuotientBands};
 use crate::age_band::AgeBand;
+use crate::exits::OutcomeField;
 use crate::hours::TotalHours;
-use crate::outcomes::OutcomeField;
 
 /// One figure of the report with a list behind it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -9,11 +9,10 @@
 //! Exits are those of the episodes walked whose exit falls in the period, the selection that
 //! [`Projections::exits_of`] makes for the outcome statistics; each is filed under each outcome
 //! count with the predicate that count uses ([`OutcomeField::holds`]), as
-//! [`OutcomeCounts::count`](crate::outcomes::OutcomeCounts::count) counts it.
+//! [`OutcomeCounts::count`](crate::exits::OutcomeCounts::count) counts it.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::Days;
 use parcours_core::vocabulary::{
     ContractKind, Date, Destination, FollowUpKind, Hours, Month, SituationAfterExit, Slug, StreamId, SupportAction,
     SupportDomain,
@@ -22,15 +21,16 @@ use serde::Serialize;
 
 use super::bands::FamilyQuotientBands;
 use super::figure::{Figure, Ids, Tallies};
-use super::track::Step;
 use crate::age_band::AgeBand;
-use crate::dashboard::FOLLOW_UP_OVERDUE_AFTER_DAYS;
+use crate::beneficiary::BeneficiaryIx;
+use crate::exits::{ExitFacts, OutcomeField};
+use crate::follow_up::{last_contact, overdue_before};
 use crate::hours::TotalHours;
-use crate::outcomes::{ExitFacts, OutcomeField};
 use crate::period::Period;
 use crate::prefetch::prefetch;
-use crate::projections::{BeneficiaryIx, Projections};
+use crate::projections::Projections;
 use crate::structures::{StructureIx, StructureSet};
+use crate::track::Step;
 
 /// One line of a list: a person (or, for committees, a structure's meeting) and the date that
 /// decides whether it counts.
@@ -258,7 +258,7 @@ pub(crate) fn gather(
         asked: StructureSet::of(structures),
         bands,
         months: months_of(period),
-        overdue_before: period.to.0.checked_sub_days(Days::new(FOLLOW_UP_OVERDUE_AFTER_DAYS)).map(Date),
+        overdue_before: overdue_before(period.to),
     };
     let parts = if people.len() < PARALLEL_FROM { 1 } else { parts };
     let mut committees = Committees::default();
@@ -485,7 +485,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                     continue;
                 }
                 filed.file(Figure::PresentAtEnd, 0, || row(referred_on, person(), structure));
-                let last_contact = last_follow_up[index].map_or(referred_on, |on| on.max(referred_on));
+                let last_contact = last_contact(referred_on, last_follow_up[index]);
                 if overdue_before.is_some_and(|before| last_contact < before) {
                     filed.file(Figure::OverdueAtEnd, 0, || row(last_contact, person(), structure));
                 }

@@ -3,7 +3,7 @@
 //! agreed; follow-up; the profile of the entries; support; outcomes.
 //!
 //! Data flow: every beneficiary keeps, beside its summary, what the report reads of its steps
-//! (`track`, folded live). [`Projections::activity_report`] walks the beneficiaries of the
+//! (`crate::track`, folded live). [`Projections::activity_report`] walks the beneficiaries of the
 //! structures asked once, tallies each figure as a typed [`figure::Figure`] and, when the lists
 //! are asked, files the row behind each count under the figure's id (`lists`); the sections read
 //! the figures off the tallies (`sections`). Outcomes come from the same selection of exits as
@@ -17,6 +17,7 @@
 //!
 //! Deterministic: the same log and question give the same report, byte for byte, in every format.
 
+mod activity;
 mod bands;
 mod cells;
 mod changes;
@@ -24,15 +25,15 @@ mod definitions;
 mod figure;
 mod lists;
 mod sections;
-mod track;
 mod withhold;
 
 use std::collections::BTreeMap;
 
-use parcours_core::vocabulary::{Date, Month, Slug};
-use serde::{Serialize, Serializer};
-use thiserror::Error;
+use parcours_core::vocabulary::Month;
 
+pub use activity::{
+    ActivityQuery, ActivityReport, Definitions, ReportError, StructureName, StructureReport, REPORT_STRUCTURES_MAX,
+};
 pub use bands::{Band, BandsError, FamilyQuotientBands, FAMILY_QUOTIENT_CUTS_MAX};
 pub use cells::{FigureCell, Value};
 pub use changes::{changes, Cause, FigureChange, Reading, Span};
@@ -46,86 +47,12 @@ pub use sections::{
     MonthRow, OutcomeFigures, PartnerRow, PeopleFigures, ProfileFigures, Shown, SixMonthsRow, SupportFigures,
     SupportRow, FULL_TIME_WEEKLY_HOURS,
 };
-pub(crate) use track::Track;
 
+use crate::beneficiary::BeneficiaryIx;
+use crate::exits::OutcomeCounts;
 use crate::hours::TotalHours;
-use crate::outcomes::OutcomeCounts;
-use crate::period::Period;
-use crate::projections::{BeneficiaryIx, Projections};
+use crate::projections::Projections;
 use crate::structures::StructureIx;
-
-/// The largest number of structures one report covers: a network's members, not a country's.
-pub const REPORT_STRUCTURES_MAX: usize = 200;
-
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct ActivityQuery {
-    pub period: Period,
-    /// One or more, without repeats.
-    pub structures: Vec<Slug>,
-    pub definitions: DefinitionsVersion,
-    pub bands: FamilyQuotientBands,
-    /// Whether to add each structure's own report when there are several.
-    pub by_structure: bool,
-}
-
-#[derive(Clone, Debug, Error, PartialEq, Eq)]
-pub enum ReportError {
-    #[error("no structure asked")]
-    NoStructure,
-    #[error("at most {REPORT_STRUCTURES_MAX} structures in one report")]
-    TooManyStructures,
-    #[error("no structure `{0}`: it has neither a record nor anyone referred to it")]
-    UnknownStructure(Slug),
-}
-
-/// The report, as JSON, CSV and the printable page give it.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
-pub struct ActivityReport {
-    pub from: Date,
-    pub to: Date,
-    pub structures: Vec<StructureName>,
-    pub definitions: Definitions,
-    pub family_quotient_bands: Vec<u32>,
-    #[serde(flatten)]
-    pub figures: Figures,
-    /// Each structure's own figures, when several were asked by a reader allowed exact figures.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub by_structure: Vec<StructureReport>,
-    /// The rows behind every figure; never serialised with the report (see the list route).
-    #[serde(skip)]
-    pub lists: Lists,
-}
-
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
-pub struct StructureName {
-    pub slug: Slug,
-    /// From the structure's record; `null` for a structure without one.
-    pub name: Option<String>,
-}
-
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
-pub struct StructureReport {
-    pub structure: StructureName,
-    #[serde(flatten)]
-    pub figures: Figures,
-    #[serde(skip)]
-    pub lists: Lists,
-}
-
-/// The version the report used, and the texts of that version, by figure family.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Definitions(pub DefinitionsVersion);
-
-impl Serialize for Definitions {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let texts: BTreeMap<&str, &str> = self.0.texts().iter().copied().collect();
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("version", &self.0)?;
-        map.serialize_entry("texts", &texts)?;
-        map.end()
-    }
-}
 
 impl Projections {
     /// The report's figures, without the lists behind them (`lists` is left empty).
@@ -253,14 +180,4 @@ impl Projections {
 /// How many threads a report's work is shared out between.
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-impl ActivityReport {
-    /// Withholds small cells and their complements (CONTRACT §7), for evaluators; they get no
-    /// lists and no structure's own figures, only the sum over the structures asked.
-    pub fn withhold_small_cells(&mut self, threshold: u64) {
-        self.figures.withhold_small_cells(threshold);
-        self.by_structure.clear();
-        self.lists = Lists::default();
-    }
 }

@@ -18,9 +18,10 @@ use serde::{Serialize, Serializer};
 use super::bands::{Band, FamilyQuotientBands};
 use super::figure::{Figure, Tallies};
 use crate::age_band::AgeBand;
+use crate::disclosed::Disclosed;
 use crate::entries::{AgeBandGenderRow, Cell, GenderRow, SituationGenderRow};
+use crate::exits::OutcomeCounts;
 use crate::hours::TotalHours;
-use crate::outcomes::{OutcomeCounts, Published};
 use crate::ratio::Ratio;
 
 /// The weekly hours of one full-time job, for full-time equivalents.
@@ -96,19 +97,19 @@ pub struct Figures {
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct PeopleFigures {
-    pub followed: Published,
-    pub entered: Published,
-    pub exited: Published,
-    pub present_at_end: Published,
-    pub distinct_since_start: Published,
+    pub followed: Disclosed,
+    pub entered: Disclosed,
+    pub exited: Disclosed,
+    pub present_at_end: Disclosed,
+    pub distinct_since_start: Disclosed,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct ContractFigures {
-    pub on_contract_at_end: Published,
-    pub contracts_at_end: Published,
+    pub on_contract_at_end: Disclosed,
+    pub contracts_at_end: Disclosed,
     pub fte_at_end: Shown<Fte>,
     pub by_kind: Vec<KindRow>,
     #[serde(skip_serializing_if = "not")]
@@ -118,7 +119,7 @@ pub struct ContractFigures {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct KindRow {
     pub kind: ContractKind,
-    pub contracts: Published,
+    pub contracts: Disclosed,
     pub fte: Shown<Fte>,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
@@ -129,9 +130,9 @@ pub struct HoursFigures {
     pub worked: Shown<TotalHours>,
     /// `None` when no agreement covers the period.
     pub agreed: Option<TotalHours>,
-    pub worked_share_of_agreed: Published,
+    pub worked_share_of_agreed: Disclosed,
     /// People with hours worked in the period.
-    pub people: Published,
+    pub people: Disclosed,
     pub by_month: Vec<MonthRow>,
     pub by_gender: Vec<GenderHoursRow>,
     #[serde(skip_serializing_if = "not")]
@@ -141,7 +142,7 @@ pub struct HoursFigures {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct MonthRow {
     pub month: Month,
-    pub people: Published,
+    pub people: Disclosed,
     pub worked: Shown<TotalHours>,
     pub agreed: Option<TotalHours>,
     #[serde(skip_serializing_if = "not")]
@@ -151,25 +152,25 @@ pub struct MonthRow {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct GenderHoursRow {
     pub gender: Gender,
-    pub people: Published,
+    pub people: Disclosed,
     pub hours: Shown<TotalHours>,
-    pub share: Published,
+    pub share: Disclosed,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct FollowUpFigures {
-    pub committees_held: Published,
-    pub individual_meetings: Published,
-    pub overdue_at_end: Published,
+    pub committees_held: Disclosed,
+    pub individual_meetings: Disclosed,
+    pub overdue_at_end: Disclosed,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct ProfileFigures {
-    pub entries: Published,
+    pub entries: Disclosed,
     pub by_gender: Vec<GenderRow>,
     pub by_situation_and_gender: Vec<SituationGenderRow>,
     pub by_age_band_and_gender: Vec<AgeBandGenderRow>,
@@ -196,9 +197,9 @@ pub struct BandRow {
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct SupportFigures {
-    pub actions: Published,
+    pub actions: Disclosed,
     pub by_domain_and_action: Vec<SupportRow>,
-    pub oriented: Published,
+    pub oriented: Disclosed,
     pub partners: Vec<PartnerRow>,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
@@ -209,7 +210,7 @@ pub struct SupportRow {
     pub domain: SupportDomain,
     /// `null` when the action was not said.
     pub action: Option<SupportAction>,
-    pub count: Published,
+    pub count: Disclosed,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
@@ -217,7 +218,7 @@ pub struct SupportRow {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct PartnerRow {
     pub partner: String,
-    pub count: Published,
+    pub count: Disclosed,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
@@ -233,7 +234,7 @@ pub struct OutcomeFigures {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct SixMonthsRow {
     pub situation: SituationAfterExit,
-    pub count: Published,
+    pub count: Disclosed,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
@@ -241,15 +242,15 @@ pub struct SixMonthsRow {
 /// A count and its share of `total`, as the entry statistics publish them.
 fn cell(count: u64, total: u64) -> Cell {
     Cell {
-        count: Published::Count(count),
-        share: Published::Rate(Ratio::new(count, total).percent()),
+        count: Disclosed::Count(count),
+        share: Disclosed::Rate(Ratio::new(count, total).percent()),
         suppressed: false,
     }
 }
 
 /// A share of an amount, in percent; `null` when the whole is zero.
-fn share_of(part: TotalHours, whole: TotalHours) -> Published {
-    Published::Rate(Ratio::new(part.hundredths, whole.hundredths).percent())
+fn share_of(part: TotalHours, whole: TotalHours) -> Disclosed {
+    Disclosed::Rate(Ratio::new(part.hundredths, whole.hundredths).percent())
 }
 
 /// What the sections need besides the tallies.
@@ -263,7 +264,7 @@ pub(crate) struct Context<'a> {
 
 impl Figures {
     pub(crate) fn of(tallies: &Tallies, context: Context<'_>) -> Figures {
-        let count = |figure: Figure| Published::Count(tallies.count(figure));
+        let count = |figure: Figure| Disclosed::Count(tallies.count(figure));
         Figures {
             people: PeopleFigures {
                 followed: count(Figure::Followed),
@@ -291,7 +292,7 @@ impl Figures {
                     .filter(|&(_, count)| count > 0)
                     .map(|(situation, count)| SixMonthsRow {
                         situation,
-                        count: Published::Count(count),
+                        count: Disclosed::Count(count),
                         suppressed: false,
                     })
                     .collect(),
@@ -302,8 +303,8 @@ impl Figures {
 
 fn contracts(tallies: &Tallies) -> ContractFigures {
     ContractFigures {
-        on_contract_at_end: Published::Count(tallies.count(Figure::OnContractAtEnd)),
-        contracts_at_end: Published::Count(tallies.count(Figure::ContractsAtEnd)),
+        on_contract_at_end: Disclosed::Count(tallies.count(Figure::OnContractAtEnd)),
+        contracts_at_end: Disclosed::Count(tallies.count(Figure::ContractsAtEnd)),
         fte_at_end: Shown::Value(Fte::of_weekly(tallies.hours(Figure::ContractsAtEnd))),
         by_kind: ContractKind::ALL
             .iter()
@@ -311,7 +312,7 @@ fn contracts(tallies: &Tallies) -> ContractFigures {
             .filter(|(_, tally)| tally.count > 0)
             .map(|(kind, tally)| KindRow {
                 kind,
-                contracts: Published::Count(tally.count),
+                contracts: Disclosed::Count(tally.count),
                 fte: Shown::Value(Fte::of_weekly(tally.hours)),
                 suppressed: false,
             })
@@ -328,7 +329,7 @@ fn hours(tallies: &Tallies, context: &Context<'_>) -> HoursFigures {
         worked: Shown::Value(worked.hours),
         agreed,
         worked_share_of_agreed: share_of(worked.hours, agreed.unwrap_or_default()),
-        people: Published::Count(worked.count),
+        people: Disclosed::Count(worked.count),
         by_month: context
             .months
             .iter()
@@ -337,7 +338,7 @@ fn hours(tallies: &Tallies, context: &Context<'_>) -> HoursFigures {
                 let tally = tallies.get(Figure::HoursByMonth(place));
                 MonthRow {
                     month,
-                    people: Published::Count(tally.count),
+                    people: Disclosed::Count(tally.count),
                     worked: Shown::Value(tally.hours),
                     agreed: context.agreed.get(&month).copied(),
                     suppressed: false,
@@ -350,7 +351,7 @@ fn hours(tallies: &Tallies, context: &Context<'_>) -> HoursFigures {
             .filter(|(_, tally)| tally.count > 0)
             .map(|(gender, tally)| GenderHoursRow {
                 gender,
-                people: Published::Count(tally.count),
+                people: Disclosed::Count(tally.count),
                 hours: Shown::Value(tally.hours),
                 share: share_of(tally.hours, worked.hours),
                 suppressed: false,
@@ -381,7 +382,7 @@ fn profile(tallies: &Tallies, bands: &FamilyQuotientBands) -> ProfileFigures {
         }
     }
     ProfileFigures {
-        entries: Published::Count(entries),
+        entries: Disclosed::Count(entries),
         by_gender: Gender::ALL
             .iter()
             .map(|&gender| (gender, tallies.count(Figure::EntriesByGender(gender))))
@@ -418,20 +419,20 @@ fn support(tallies: &Tallies) -> SupportFigures {
         for action in actions {
             let n = tallies.count(Figure::SupportByDomainAndAction(domain, action));
             if n > 0 {
-                by_domain_and_action.push(SupportRow { domain, action, count: Published::Count(n), suppressed: false });
+                by_domain_and_action.push(SupportRow { domain, action, count: Disclosed::Count(n), suppressed: false });
             }
         }
     }
     SupportFigures {
-        actions: Published::Count(tallies.count(Figure::SupportActions)),
+        actions: Disclosed::Count(tallies.count(Figure::SupportActions)),
         by_domain_and_action,
-        oriented: Published::Count(tallies.count(Figure::Oriented)),
+        oriented: Disclosed::Count(tallies.count(Figure::Oriented)),
         partners: tallies
             .partners()
             .into_iter()
             .map(|(partner, figure)| PartnerRow {
                 partner: partner.to_owned(),
-                count: Published::Count(tallies.count(figure)),
+                count: Disclosed::Count(tallies.count(figure)),
                 suppressed: false,
             })
             .collect(),

@@ -14,14 +14,15 @@
 //! Committees count meeting dates, not people: always shown.
 
 use super::sections::{Figures, Shown};
+use crate::disclosed::Disclosed;
 use crate::disclosure::Table;
 use crate::entries::Cell;
-use crate::outcomes::{OutcomeField, Published};
+use crate::exits::OutcomeField;
 
-fn count_cell(table: &mut Table, published: &Published) -> Option<usize> {
-    match published {
-        Published::Count(count) => Some(table.cell(*count)),
-        Published::Rate(_) | Published::Withheld => None,
+fn count_cell(table: &mut Table, disclosed: &Disclosed) -> Option<usize> {
+    match disclosed {
+        Disclosed::Count(count) => Some(table.cell(*count)),
+        Disclosed::Rate(_) | Disclosed::Withheld => None,
     }
 }
 
@@ -40,10 +41,10 @@ fn sum(table: &mut Table, total: Option<usize>, parts: &[Option<usize>]) {
 }
 
 /// Withholds a count if its cell is withheld; says whether it did.
-fn hide(published: &mut Published, cell: Option<usize>, withheld: &[bool]) -> bool {
+fn hide(disclosed: &mut Disclosed, cell: Option<usize>, withheld: &[bool]) -> bool {
     let hidden = cell.is_some_and(|cell| withheld[cell]);
     if hidden {
-        *published = Published::Withheld;
+        *disclosed = Disclosed::Withheld;
     }
     hidden
 }
@@ -58,10 +59,10 @@ fn hide_amount<T>(shown: &mut Shown<T>, cell: Option<usize>, withheld: &[bool]) 
 
 fn hide_cell(row: &mut Cell, cell: Option<usize>, total_hidden: bool, withheld: &[bool]) {
     if cell.is_some_and(|cell| withheld[cell]) {
-        *row = Cell { count: Published::Withheld, share: Published::Withheld, suppressed: true };
+        *row = Cell { count: Disclosed::Withheld, share: Disclosed::Withheld, suppressed: true };
     } else if total_hidden {
         // A share over a withheld total would give the total back.
-        row.share = Published::Withheld;
+        row.share = Disclosed::Withheld;
         row.suppressed = true;
     }
 }
@@ -195,14 +196,14 @@ impl Figures {
         }
         let people = &mut self.people;
         let mut hidden = false;
-        for (published, cell) in [
+        for (disclosed, cell) in [
             (&mut people.followed, followed),
             (&mut people.entered, entered),
             (&mut people.exited, exited),
             (&mut people.present_at_end, present),
             (&mut people.distinct_since_start, distinct),
         ] {
-            hidden |= hide(published, cell, w);
+            hidden |= hide(disclosed, cell, w);
         }
         people.suppressed = hidden;
 
@@ -218,7 +219,7 @@ impl Figures {
         let hours = &mut self.hours;
         let worked_hidden = hide_amount(&mut hours.worked, worked, w);
         if worked_hidden {
-            hours.worked_share_of_agreed = Published::Withheld;
+            hours.worked_share_of_agreed = Disclosed::Withheld;
         }
         hours.suppressed = worked_hidden | hide(&mut hours.people, hours_people, w);
         for (row, (people, worked)) in hours.by_month.iter_mut().zip(months) {
@@ -227,7 +228,7 @@ impl Figures {
         for (row, (people, amount)) in hours.by_gender.iter_mut().zip(genders) {
             row.suppressed = hide(&mut row.people, people, w) | hide_amount(&mut row.hours, amount, w);
             if matches!(row.hours, Shown::Withheld) || worked_hidden {
-                row.share = Published::Withheld;
+                row.share = Disclosed::Withheld;
                 row.suppressed = true;
             }
         }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::log::{date, person, registered, slug, step, Log};
 use crate::report::{ActivityQuery, ActivityReport, DefinitionsVersion, FamilyQuotientBands, Value as CellValue};
-use crate::{Period, Projections, Published};
+use crate::{Disclosed, Period, Projections};
 
 fn query(structures: &[&str], from: &str, to: &str) -> ActivityQuery {
     ActivityQuery {
@@ -30,7 +30,7 @@ fn report(projections: &Projections, structures: &[&str], from: &str, to: &str) 
         |report: &ActivityReport| report.by_structure.iter().map(|part| part.figures.clone()).collect::<Vec<_>>();
     assert_eq!(parts(&counted), parts(&listed));
     assert!(counted.lists.ids().next().is_none(), "no lists unless asked");
-    assert!(listed.lists.ids().next().is_some() || listed.figures.people.followed == Published::Count(0));
+    assert!(listed.lists.ids().next().is_some() || listed.figures.people.followed == Disclosed::Count(0));
     listed
 }
 
@@ -89,7 +89,7 @@ fn checked(report: &ActivityReport) -> Value {
         for cell in figures.cells() {
             let Some(list) = &cell.list else { continue };
             match cell.value {
-                CellValue::Count(Published::Count(count)) => {
+                CellValue::Count(Disclosed::Count(count)) => {
                     assert_eq!(lists.count(list), count, "{}: the list and the count agree", cell.id);
                 }
                 CellValue::Hours(crate::report::Shown::Value(hours)) => {
@@ -565,7 +565,7 @@ fn evaluators_see_no_small_cell_and_no_lone_withheld_cell() {
     let withheld: Vec<&str> =
         cells.iter().filter(|cell| cell.value.is_withheld()).map(|cell| cell.id.as_str()).collect();
     for cell in &cells {
-        if let CellValue::Count(Published::Count(count)) = cell.value {
+        if let CellValue::Count(Disclosed::Count(count)) = cell.value {
             assert!(count == 0 || count >= 5, "{} shows {count}", cell.id);
         }
     }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use parcours_core::vocabulary::Gender;
 use parcours_projections::report::{Figures, Shown};
-use parcours_projections::{AgeBand, Published};
+use parcours_projections::{AgeBand, Disclosed};
 
 use super::labels::CATEGORIES;
 
@@ -109,10 +109,10 @@ fn legend(svg: &mut String, x: f64, y: f64, entries: &[(&str, &str)]) {
     }
 }
 
-fn count_of(published: Published) -> Option<u64> {
-    match published {
-        Published::Count(count) => Some(count),
-        Published::Rate(_) | Published::Withheld => None,
+fn count_of(disclosed: Disclosed) -> Option<u64> {
+    match disclosed {
+        Disclosed::Count(count) => Some(count),
+        Disclosed::Rate(_) | Disclosed::Withheld => None,
     }
 }
 
@@ -139,7 +139,7 @@ pub fn entries_by_age_band(figures: &Figures) -> Option<String> {
             let row = rows.iter().find(|row| row.age_band == *band && row.gender == *gender);
             let x = start + bar * slot as f64;
             match row.map(|row| row.cell.count) {
-                Some(Published::Count(count)) => {
+                Some(Disclosed::Count(count)) => {
                     let y = plot.y(count, round_up(max));
                     rect(&mut svg, x + 1.0, y, bar - 2.0, plot.bottom - y, fill);
                     text(&mut svg, x + bar / 2.0, y - 4.0, "middle", 10, &french::integer(count));

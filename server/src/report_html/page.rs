@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use parcours_core::vocabulary::Slug;
 use parcours_projections::report::{ActivityReport, FigureCell, Figures, Shown, Value};
-use parcours_projections::Published;
+use parcours_projections::Disclosed;
 
 use super::{
     charts, escape, figure_label, head, labels, period_text, structure_names, Question, CATEGORIES, LIST_PATH,
@@ -18,9 +18,9 @@ use crate::labels::Labelled;
 pub(super) fn formatted(value: &Value) -> (String, bool) {
     let withheld = (String::from("masqué"), true);
     match value {
-        Value::Count(Published::Count(count)) => (french::integer(*count), false),
-        Value::Rate(Published::Rate(Some(rate))) => (french::percent(*rate), false),
-        Value::Rate(Published::Rate(None)) | Value::Agreed(None) => ("—".to_owned(), false),
+        Value::Count(Disclosed::Count(count)) => (french::integer(*count), false),
+        Value::Rate(Disclosed::Rate(Some(rate))) => (french::percent(*rate), false),
+        Value::Rate(Disclosed::Rate(None)) | Value::Agreed(None) => ("—".to_owned(), false),
         Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => {
             (format!("{}\u{a0}h", french::hundredths(hours.hundredths)), false)
         }
@@ -63,7 +63,7 @@ impl Scope<'_> {
         let share = cell.share.map(|share| format!(" data-share=\"{share}\"")).unwrap_or_default();
         let class = if withheld { "num withheld" } else { "num" };
         let linked = match (&cell.list, self.question, &cell.value) {
-            (Some(list), Some(question), Value::Count(Published::Count(count))) if *count > 0 => Some((list, question)),
+            (Some(list), Some(question), Value::Count(Disclosed::Count(count))) if *count > 0 => Some((list, question)),
             (Some(list), Some(question), Value::Hours(Shown::Value(hours))) if hours.hundredths > 0 => {
                 Some((list, question))
             }

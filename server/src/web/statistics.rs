@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use maud::{html, Markup};
 use parcours_core::store::access::Role;
 use parcours_core::vocabulary::{Date, ExitCategory, Gender, Situation, Slug};
-use parcours_projections::{AgeBand, Cell, Entries, GroupBy, GroupKey, OutcomeField, Outcomes, Period, Published};
+use parcours_projections::{AgeBand, Cell, Disclosed, Entries, GroupBy, GroupKey, OutcomeField, Outcomes, Period};
 use serde::Deserialize;
 
 use super::charts::{self, Bar};
@@ -118,12 +118,12 @@ pub async fn page(
 }
 
 /// A published figure as a page shows it.
-fn shown(value: Published) -> String {
+fn shown(value: Disclosed) -> String {
     match value {
-        Published::Count(count) => count.to_string(),
-        Published::Rate(Some(rate)) => french::percent(rate),
-        Published::Rate(None) => "—".into(),
-        Published::Withheld => "masqué".into(),
+        Disclosed::Count(count) => count.to_string(),
+        Disclosed::Rate(Some(rate)) => french::percent(rate),
+        Disclosed::Rate(None) => "—".into(),
+        Disclosed::Withheld => "masqué".into(),
     }
 }
 
@@ -142,7 +142,7 @@ const CATEGORIES: [(OutcomeField, ExitCategory, &str); 5] = [
 fn exits(outcomes: &Outcomes, csv: &str, file: &str) -> Markup {
     let counts = &outcomes.counts;
     let count = |field: OutcomeField| match counts.get(field) {
-        Published::Count(count) => Some(count),
+        Disclosed::Count(count) => Some(count),
         _ => None,
     };
     let bars: Vec<Bar> = CATEGORIES
@@ -192,14 +192,14 @@ fn rates(id: &str, title: &str, outcomes: &Outcomes, csv: &str, file: &str) -> M
                 other => other.value().to_owned(),
             };
             let exits = match group.counts.get(OutcomeField::Exits) {
-                Published::Count(1) => "1 sortie".to_owned(),
-                Published::Count(count) => format!("{count} sorties"),
+                Disclosed::Count(1) => "1 sortie".to_owned(),
+                Disclosed::Count(count) => format!("{count} sorties"),
                 _ => "effectif masqué".to_owned(),
             };
             Bar {
                 label: format!("{label} ({exits})"),
                 length: match rate {
-                    Published::Rate(Some(rate)) => Some(rate.tenths()),
+                    Disclosed::Rate(Some(rate)) => Some(rate.tenths()),
                     _ => None,
                 },
                 text: shown(rate),

@@ -7,6 +7,9 @@
 //! reaches the step, so the report places steps exactly where the dashboards and statistics do,
 //! lenient cases included. Why kept rather than walked again for each report: a yearly report of
 //! every structure of a national log would walk ten million facts scattered over the whole arena.
+//!
+//! It sits beside the record rather than in `report`: the fold that keeps it must not depend on a
+//! query, and the report only reads it (`report::lists`).
 
 use parcours_core::vocabulary::{ContractKind, Date, FollowUpKind, Hours, Month, SupportAction, SupportDomain};
 
