@@ -9,6 +9,11 @@
 //! Invariants, as absences: projections read the log only through core's reading API (never sled);
 //! they keep no personal data (the `identity` of a registration is never copied); outputs never
 //! depend on hash-map order; no floats in any count, sum or rate (see [`ratio`]).
+//!
+//! No `unsafe` but the cache hint of `prefetch`: denied here for the whole crate, allowed on that
+//! one function (`forbid` could not be lifted there).
+
+#![deny(unsafe_code)]
 
 mod age_band;
 pub mod audit;

@@ -8,6 +8,7 @@
 /// Starts loading the cache line that holds `pointer`. A prefetch never faults and changes
 /// nothing the program can observe, so any pointer, even dangling, is fine.
 #[inline(always)]
+#[allow(unsafe_code)]
 pub(crate) fn prefetch<T>(pointer: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `prefetch` only hints the cache; it reads nothing and cannot fault, whatever the

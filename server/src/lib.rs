@@ -1,6 +1,8 @@
 //! `parcours`: the server and the command line, one binary (CONTRACT §6), as a library so that
 //! tests and fuzz targets reach the same code.
 
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod api;
 mod backup;

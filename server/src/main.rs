@@ -1,5 +1,7 @@
 //! `parcours`: the server and the command line, one binary (CONTRACT §6).
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 
 /// mimalloc rather than glibc's malloc: reading a large log, sled frees big node buffers between
