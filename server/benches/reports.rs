@@ -42,7 +42,7 @@ use parcours_core::demo::scaled_config;
 use parcours_core::vocabulary::{Date, Envelope, Slug, Step, Timestamp};
 use parcours_projections::report::{ActivityQuery, DefinitionsVersion, FamilyQuotientBands, REPORT_STRUCTURES_MAX};
 use parcours_projections::{OutcomeQuery, Period, Projections};
-use parcours_server::api::reports::{render, ReportFormat};
+use parcours_server::report_formats::{render, ReportFormat};
 
 use generated::{SEED, TODAY};
 use measure::{cpu_seconds, load_average, mib, Rss};

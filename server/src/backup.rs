@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use parcours_core::store::page;
 
-use crate::api::backup::CHAIN_HEAD_HEADER;
+use crate::app::backup::{KeyLine, CHAIN_HEAD_HEADER};
 use crate::json::ExportReader;
 
 pub fn backup(server: &str, to: &Path, token: &str) -> anyhow::Result<ExitCode> {
@@ -136,7 +136,7 @@ pub fn read_keys(
             let problem =
                 |problem: String| parcours_core::store::StoreError::Import { position: number as u64 + 1, problem };
             let line = line.map_err(|source| parcours_core::store::StoreError::Io { path: path.clone(), source })?;
-            let key: crate::api::backup::KeyLine =
+            let key: KeyLine =
                 serde_json::from_str(&line).map_err(|error| problem(format!("line {}: {error}", number + 1)))?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(&key.key)

@@ -9,22 +9,22 @@ use anyhow::Context;
 use parcours_core::store::access::Role;
 use parcours_core::store::{Store, StoreError, StoreOptions};
 use parcours_core::vocabulary::{Actor, Date, EventId, Slug, StreamId};
-use parcours_projections::{rebuild, EntriesQuery, GroupBy, OutcomeQuery, Period};
+use parcours_projections::{rebuild, GroupBy, Period};
 
-use crate::access::Caller;
-use crate::api::admin::check_token_request;
-use crate::api::published::{changes_body, list_body, PublishedJson};
-use crate::api::reports::{render, ReportFormat, ReportParams};
+use crate::app::caller::CLI_ACTOR;
+use crate::app::figures::{entries_in, outcomes_in, StatisticsQuestion};
+use crate::app::publications::{publish_in, readable_list};
+use crate::app::reports::{report_in, Lists, ReportQuestion};
+use crate::app::trust::TokenRequest;
+use crate::app::{AppError, Caller};
 use crate::cli::{
     ActivityArgs, ChangesFormatArg, Cli, Command, OutputFormat, PublishArgs, ReportCommand, ReportFormatArg,
     ReportQuestionArgs, RoleArg, StatsArgs, StatsKind, TokenCommand,
 };
 use crate::json::{self, Identity};
-use crate::publication::{self, Publication, PublicationError};
-
-/// Who the command line acts as, in `recorded_by` and `created_by`: whoever can open the data
-/// directory holds every right over it.
-const CLI_ACTOR: &str = "cli";
+use crate::publication::{self, PublicationError};
+use crate::report_formats::{changes_body, list_body, render, PublishedJson, ReportFormat};
+use crate::state::Settings;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -43,7 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let as_of = as_of
                 .as_deref()
                 .map(|text| {
-                    crate::api::parse_as_of(text)
+                    crate::app::streams::parse_as_of(text)
                         .map_err(|_| anyhow::anyhow!("--as-of: `{text}` is not an RFC 3339 time"))
                 })
                 .transpose()?;
@@ -179,22 +179,23 @@ fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|text| text.parse::<GroupBy>().map_err(|message| anyhow::anyhow!("--by: {message}")))
         .transpose()?;
+    let question = StatisticsQuestion { period, structure, by };
+    if matches!(args.kind, StatsKind::Entries) && question.by.is_some() {
+        anyhow::bail!("--by: entries are always by situation × gender and age band × gender");
+    }
     let store = open(&args.data.path)?;
     let projections = rebuild(&store, |_| {})?;
+    let (caller, small_cells) = (Caller::command_line(), Settings::default().small_cells);
     let output = match args.kind {
         StatsKind::Outcomes => {
-            let outcomes =
-                projections.outcomes(&OutcomeQuery { period, structure, by, sensitive_prescribers_as_other: false });
+            let outcomes = outcomes_in(&projections, &caller, small_cells, question).map_err(as_flag)?;
             match args.format {
                 OutputFormat::Json => serde_json::to_string(&outcomes)? + "\n",
                 OutputFormat::Csv => outcomes.to_csv(),
             }
         }
         StatsKind::Entries => {
-            if by.is_some() {
-                anyhow::bail!("--by: entries are always by situation × gender and age band × gender");
-            }
-            let entries = projections.entries(&EntriesQuery { period, structure });
+            let entries = entries_in(&projections, &caller, small_cells, question).map_err(as_flag)?;
             match args.format {
                 OutputFormat::Json => serde_json::to_string(&entries)? + "\n",
                 OutputFormat::Csv => entries.to_csv(),
@@ -205,29 +206,28 @@ fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A report's question from the command line's flags, read by the API's parser (one reading of a
-/// question for both), its errors named as the flags.
-fn report_params(
+/// A report's question from the command line's flags, each bad value named as its flag. A
+/// `--structure` may hold several slugs separated by commas, as the API's `structure` does.
+fn report_question(
     question: &ReportQuestionArgs,
     from: Option<&String>,
     to: Option<&String>,
-) -> anyhow::Result<ReportParams> {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for structure in &question.structures {
-        query.append_pair("structure", structure);
-    }
-    let optional = [
-        ("from", from),
-        ("to", to),
-        ("definitions", question.definitions.as_ref()),
-        ("family_quotient_bands", question.family_quotient_bands.as_ref()),
-    ];
-    for (name, value) in optional {
-        if let Some(value) = value {
-            query.append_pair(name, value);
+) -> anyhow::Result<ReportQuestion> {
+    let mut asked = ReportQuestion::default();
+    for slug in question.structures.iter().flat_map(|value| value.split(',')).map(str::trim) {
+        if !slug.is_empty() {
+            asked.add_structure(Slug::new(slug).map_err(|message| anyhow::anyhow!("--structure: {message}"))?);
         }
     }
-    ReportParams::parse(&query.finish(), false).map_err(|message| as_flag(&message))
+    asked.from = from.map(|text| date("--from", text.trim())).transpose()?;
+    asked.to = to.map(|text| date("--to", text.trim())).transpose()?;
+    if let Some(text) = &question.definitions {
+        asked.definitions = text.trim().parse().map_err(|message| anyhow::anyhow!("--definitions: {message}"))?;
+    }
+    if let Some(text) = &question.family_quotient_bands {
+        asked.bands = text.trim().parse().map_err(|error| anyhow::anyhow!("--family-quotient-bands: {error}"))?;
+    }
+    Ok(asked)
 }
 
 fn report_format(format: ReportFormatArg) -> ReportFormat {
@@ -246,14 +246,16 @@ fn today() -> Date {
 /// The activity report as the API gives it to an admin: the same parameters, the same bytes
 /// (JSON gets a final line break).
 fn activity_report(args: ActivityArgs) -> anyhow::Result<ExitCode> {
-    let mut params = report_params(&args.question, args.from.as_ref(), args.to.as_ref())?;
-    params.format = report_format(args.format);
-    let query = params.query(today(), true).map_err(|message| as_flag(&message))?;
+    let format = report_format(args.format);
+    let caller = Caller::command_line();
+    let query = report_question(&args.question, args.from.as_ref(), args.to.as_ref())?
+        .for_caller(&caller, today())
+        .map_err(as_flag)?;
     let store = open(&args.data.path)?;
     let projections = rebuild(&store, |_| {})?;
-    let report = projections.activity_report(&query)?;
-    let mut body = render(&report, params.format, true)?;
-    if params.format == ReportFormat::Json {
+    let report = report_in(&projections, &caller, Settings::default().small_cells, &query, Lists::Without)?;
+    let mut body = render(&report, format, true)?;
+    if format == ReportFormat::Json {
         body.push(b'\n');
     }
     std::io::stdout().lock().write_all(&body)?;
@@ -263,14 +265,13 @@ fn activity_report(args: ActivityArgs) -> anyhow::Result<ExitCode> {
 /// Publishes an activity report, as `POST /api/reports/activity/publish` does for an admin.
 fn publish_report(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let today = today();
-    let query = report_params(&args.question, Some(&args.from), Some(&args.to))?
-        .query(today, true)
-        .map_err(|message| as_flag(&message))?;
+    let caller = Caller::command_line();
+    let query = report_question(&args.question, Some(&args.from), Some(&args.to))?
+        .for_publication(&caller, today)
+        .map_err(as_flag)?;
     let store = open(&args.data.path)?;
     let projections = rebuild(&store, |_| {})?;
-    let (report, position) = publication::report_now(&projections, &query)?;
-    let Publication { step, .. } = Publication::of(report, &query, position)?;
-    let (envelope, published) = publication::record(&store, step, today, Actor(CLI_ACTOR.into()))?;
+    let (envelope, published) = publish_in(&store, &projections, &query, today, caller.actor)?;
     println!("{}", serde_json::to_string_pretty(&PublishedJson::of(&envelope, &published))?);
     Ok(ExitCode::SUCCESS)
 }
@@ -279,17 +280,12 @@ fn publication_id(id: &str) -> anyhow::Result<EventId> {
     id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a publication id (a UUID)"))
 }
 
-/// Whoever opens the data directory holds every right over it: the command line reads as an admin.
-fn cli_caller() -> Caller {
-    Caller { actor: Actor(CLI_ACTOR.into()), role: Role::Admin, structures: Vec::new(), csrf: None }
-}
-
 /// Lists the publications, or prints one as published: the very bytes, so that `sha256sum` of the
 /// output is the digest the publication recorded.
 fn published_report(id: Option<&str>, format: ReportFormatArg, data: &std::path::Path) -> anyhow::Result<ExitCode> {
     let store = open(data)?;
     let Some(id) = id else {
-        let mut body = list_body(&publication::published(&store)?, &cli_caller())?;
+        let mut body = list_body(&readable_list(&store, &Caller::command_line())?)?;
         body.push(b'\n');
         std::io::stdout().lock().write_all(&body)?;
         return Ok(ExitCode::SUCCESS);
@@ -332,8 +328,9 @@ fn report_changes(id: &str, format: ChangesFormatArg, data: &std::path::Path) ->
     Ok(ExitCode::SUCCESS)
 }
 
-/// An error of the API's parser (`family_quotient_bands: ...`), named as the flag it came from.
-fn as_flag(message: &str) -> anyhow::Error {
+/// A question the application refused (`by: ...`), named as the flag it came from.
+fn as_flag(error: AppError) -> anyhow::Error {
+    let message = error.to_string();
     match message.split_once(": ") {
         Some((name, rest)) => anyhow::anyhow!("--{}: {rest}", name.replace('_', "-")),
         None => anyhow::anyhow!("{message}"),
@@ -359,9 +356,11 @@ fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|text| Slug::new(text).map_err(|message| anyhow::anyhow!("--structure {text}: {message}")))
                 .collect::<anyhow::Result<Vec<Slug>>>()?;
-            check_token_request(role, &structures, label.as_deref()).map_err(|message| anyhow::anyhow!(message))?;
+            let request = TokenRequest { role, structures, label };
+            request.check().map_err(|message| anyhow::anyhow!(message))?;
             let store = open(&data.path)?;
-            let (record, token) = store.issue_token(role, structures, label, Actor(CLI_ACTOR.into()))?;
+            let (record, token) =
+                store.issue_token(request.role, request.structures, request.label, Actor(CLI_ACTOR.into()))?;
             eprintln!("token {} for the role {} (shown once; keep it secret):", record.id, role.code());
             println!("{token}");
             Ok(ExitCode::SUCCESS)

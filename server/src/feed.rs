@@ -102,7 +102,7 @@ impl Drop for ClientGuard {
 
 /// Reads and renders the events after `after` (personal data left out: the feed is for every
 /// reader, and identities are read one history at a time).
-pub fn read(store: &Store, after: u64) -> Result<Vec<LiveEvent>, crate::api::ApiError> {
+pub fn read(store: &Store, after: u64) -> Result<Vec<LiveEvent>, crate::app::AppError> {
     store
         .read_log(after, FEED_READ_EVENTS)?
         .iter()

@@ -59,6 +59,15 @@ pub fn from_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Pars
     Ok(value)
 }
 
+/// The OpenAPI schema of a step's `type`: one of the codes of CONTRACT §3.
+fn step_kind_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(StepKind::ALL.iter().map(|kind| kind.code())))
+        .into()
+}
+
 /// One event as a client proposes it.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +76,7 @@ pub struct EventInput {
     #[schema(value_type = Option<String>, format = Uuid)]
     pub id: Option<EventId>,
     #[serde(rename = "type")]
-    #[schema(schema_with = crate::api::openapi::step_kind_schema)]
+    #[schema(schema_with = step_kind_schema)]
     pub kind: StepKind,
     #[schema(value_type = String, format = Date)]
     pub occurred_on: Date,

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use parcours_core::store::{Commit, CommitObserver};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -19,7 +18,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::api::ApiError;
+use crate::app::AppError;
 use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -127,12 +126,8 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Metrics", content_type = "text/plain"),
-        (status = 401, description = "no valid credential", body = crate::api::openapi::ErrorBody),
-        (status = 403, description = "not an admin", body = crate::api::openapi::ErrorBody)))]
-pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+/// The metrics in Prometheus text format, the gauges read now.
+pub fn render(state: &AppState) -> Result<String, AppError> {
     let metrics = &state.metrics;
     let last = state.store.last_position();
     metrics.last_position.set(i64::try_from(last).unwrap_or(i64::MAX));
@@ -140,6 +135,6 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     metrics.live_clients.set(i64::try_from(state.feed.clients()).unwrap_or(i64::MAX));
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &metrics.registry)
-        .map_err(|_| ApiError::Unavailable("the metrics could not be written".into()))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+        .map_err(|_| AppError::Unavailable("the metrics could not be written".into()))?;
+    Ok(text)
 }

@@ -27,7 +27,7 @@ use parcours_projections::report::{
 use parcours_projections::{rebuild_until, ApplyError, Period, Projections, RunnerError};
 use thiserror::Error;
 
-use crate::api::reports::{render, ReportFormat};
+use crate::report_formats::{render, ReportFormat};
 
 #[derive(Debug, Error)]
 pub enum PublicationError {

@@ -10,10 +10,10 @@ use parcours_core::store::{Store, StoreOptions};
 use parcours_core::vocabulary::{Actor, Date, Slug, Timestamp};
 use sha2::{Digest, Sha256};
 
-use crate::api;
 use crate::cli::ServeArgs;
 use crate::listen::Listening;
 use crate::metrics::Metrics;
+use crate::router;
 use crate::state::{AppState, Settings};
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -43,7 +43,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%address, data = %args.data.path.display(), "parcours is serving");
         // Tests and scripts read this line to learn the port when they asked for port 0.
         println!("listening on http://{address}");
-        let app = api::router(state.clone());
+        let app = router::router(state.clone());
         let stop = async move {
             shutdown_signal().await;
             // Streamed answers (live feeds, dashboards) never end on their own: tell them to.

@@ -9,7 +9,7 @@ use parcours_core::vocabulary::Date;
 use parcours_projections::Live;
 
 use crate::access::Sessions;
-use crate::api::ApiError;
+use crate::app::AppError;
 use crate::feed::Feed;
 use crate::metrics::Metrics;
 
@@ -89,15 +89,15 @@ impl AppState {
 
     /// Waits until the projections reflect everything durable when the request arrived, so that a
     /// reader always sees their own writes.
-    pub async fn caught_up(&self) -> Result<(), ApiError> {
+    pub async fn caught_up(&self) -> Result<(), AppError> {
         if let Some(failure) = self.projections.failure() {
-            return Err(ApiError::Unavailable(format!("the projections stopped: {failure}")));
+            return Err(AppError::Unavailable(format!("the projections stopped: {failure}")));
         }
         let position = self.store.last_position();
         if self.projections.caught_up(position, self.settings.catch_up_timeout).await {
             Ok(())
         } else {
-            Err(ApiError::Unavailable("the projections are still being rebuilt from the log".into()))
+            Err(AppError::Unavailable("the projections are still being rebuilt from the log".into()))
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use parcours_core::store::{Author, Store, StoreOptions, WriteScope};
 use parcours_core::vocabulary::{Actor, Date, NewEvent, Slug, Step, StepKind, StreamId};
-use parcours_server::api::log::registration;
+use parcours_server::app::streams::registration;
 use parcours_tests::Server;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! The cost of authorisation (issue 7: under 5 % of append throughput).
 //!
 //! One process, one store, two listeners served by the product's connection loop:
-//! - the product: `api::router`, where `access::enforce` finds the route's rule, authenticates the
+//! - the product: `router::router`, where `access::enforce` finds the route's rule, authenticates the
 //!   bearer token (`Store::authenticate`: SHA-256 and sled look-ups) and checks the role;
 //! - a benchmark-only router that mounts the same handler (`api::log::append_events`) under the same
 //!   layers (metrics, body limit, headers, trace), with `enforce` replaced by a layer that hands the
@@ -24,9 +24,10 @@ use parcours_core::store::access::Role;
 use parcours_core::store::{Store, StoreOptions};
 use parcours_core::vocabulary::{Actor, Slug};
 use parcours_server::access::{self, Caller};
-use parcours_server::api::{self, log as api_log};
+use parcours_server::api::log as api_log;
 use parcours_server::listen::Listening;
 use parcours_server::metrics::{self, Metrics};
+use parcours_server::router;
 use parcours_server::state::{AppState, Settings};
 use parcours_tests::{Client, ADMIN_TOKEN};
 use sha2::{Digest, Sha256};
@@ -60,7 +61,7 @@ pub fn run(args: &Args, runtime: &tokio::runtime::Runtime) -> Result<()> {
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut urls = Vec::new();
-    for app in [api::router(state.clone()), without_check(state.clone(), Caller::from_token(&record))] {
+    for app in [router::router(state.clone()), without_check(state.clone(), Caller::from_token(&record))] {
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         urls.push(format!("http://{}", listener.local_addr()?));
         let mut stopped = stopped.clone();
@@ -122,7 +123,7 @@ pub fn run(args: &Args, runtime: &tokio::runtime::Runtime) -> Result<()> {
     Ok(())
 }
 
-/// The benchmark-only router: the append route of `api::router` with its layers, and instead of
+/// The benchmark-only router: the append route of `router::router` with its layers, and instead of
 /// `access::enforce` a layer that inserts a fixed caller. Never part of the product.
 fn without_check(state: AppState, caller: Caller) -> Router {
     let body_limit = state.settings.body_limit;

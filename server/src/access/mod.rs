@@ -12,77 +12,38 @@
 pub mod policy;
 pub mod sessions;
 
-use std::collections::BTreeSet;
-
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use parcours_core::store::access::{token_hash, Role, TokenRecord};
-use parcours_core::store::{Author, WriteScope};
-use parcours_core::vocabulary::{Actor, Slug};
+use parcours_core::store::access::token_hash;
 
-use crate::api::ApiError;
+pub use crate::app::caller::{Caller, ENV_ADMIN_ACTOR};
+use crate::app::AppError;
 use crate::state::AppState;
 pub use sessions::{Session, Sessions, SESSION_COOKIE};
 
-/// The actor id of the environment's admin token (`PARCOURS_ADMIN_TOKEN`), in `recorded_by`.
-pub const ENV_ADMIN_ACTOR: &str = "admin:env";
+/// How a refused page answers (a sign-in redirect, a French page): the web's, handed in by the
+/// router, so that access knows nothing of the pages.
+pub type PageRefusal = fn(AppError, &Uri) -> Response;
 
-/// An authenticated caller.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    /// A token's id (never the token): what `recorded_by` and the access log name.
-    pub actor: Actor,
-    pub role: Role,
-    /// The structures of a coordinator; empty for the other roles.
-    pub structures: Vec<Slug>,
-    /// Set when the caller came with the session cookie: its CSRF token.
-    pub csrf: Option<String>,
+/// What [`enforce`] needs: the state, and how to refuse a page.
+#[derive(Clone)]
+pub struct Gate {
+    pub state: AppState,
+    refuse_page: PageRefusal,
 }
 
-impl Caller {
-    pub fn from_token(record: &TokenRecord) -> Caller {
-        Caller { actor: Actor(record.id.clone()), role: record.role, structures: record.structures.clone(), csrf: None }
-    }
-
-    fn env_admin() -> Caller {
-        Caller { actor: Actor(ENV_ADMIN_ACTOR.into()), role: Role::Admin, structures: Vec::new(), csrf: None }
-    }
-
-    /// Whether the caller may read the stream of a person registered in, or referred to, these
-    /// structures. Evaluators read no stream.
-    pub fn may_read(&self, structures: &BTreeSet<Slug>) -> bool {
-        match self.role {
-            Role::Admin | Role::Auditor => true,
-            Role::Coordinator => self.structures.iter().any(|mine| structures.contains(mine)),
-            Role::Evaluator => false,
-        }
-    }
-
-    /// Whether the caller may see figures about this structure (dashboards, exact statistics).
-    pub fn may_follow(&self, structure: &Slug) -> bool {
-        match self.role {
-            Role::Admin => true,
-            Role::Coordinator => self.structures.contains(structure),
-            Role::Auditor | Role::Evaluator => false,
-        }
-    }
-
-    /// Who appends, with the scope the writer enforces.
-    pub fn author(&self) -> Author {
-        let scope = match self.role {
-            Role::Coordinator => WriteScope::Structures(self.structures.clone()),
-            _ => WriteScope::Everything,
-        };
-        Author { actor: self.actor.clone(), scope }
+impl Gate {
+    pub fn new(state: AppState, refuse_page: PageRefusal) -> Gate {
+        Gate { state, refuse_page }
     }
 }
 
 /// Finds the caller of a request, if any credential is valid. Unknown, malformed and revoked
 /// credentials all give `None`: the caller learns nothing from the difference.
-pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Caller>, ApiError> {
+pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Caller>, AppError> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let Some(token) = value.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")) else {
             return Ok(None);
@@ -102,7 +63,7 @@ pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Caller>, A
 
 /// The caller a token stands for (the environment's admin token included), if it is valid. The
 /// sign-in page opens a session for `caller.actor`, the token's id.
-pub fn token_caller(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
+pub fn token_caller(state: &AppState, token: &str) -> Result<Option<Caller>, AppError> {
     let token = token.trim();
     if state.settings.admin_token_hash.is_some_and(|hash| hash == token_hash(token)) {
         return Ok(Some(Caller::env_admin()));
@@ -111,34 +72,35 @@ pub fn token_caller(state: &AppState, token: &str) -> Result<Option<Caller>, Api
 }
 
 /// The route layer that every matched route goes through; see the module documentation. Pages
-/// are refused the web's way (`crate::web::refused`): a sign-in redirect or a French page.
-pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// are refused the web's way (the gate's [`PageRefusal`]): a sign-in redirect or a French page.
+pub async fn enforce(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let state = &gate.state;
     let path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
     let Some(rule) = policy::rule(request.method(), path) else {
         tracing::error!(method = %request.method(), %path, "route without an access rule: refused");
-        return ApiError::Forbidden.into_response();
+        return AppError::Forbidden.into_response();
     };
     if rule.is_public() {
         return next.run(request).await;
     }
     // Where a page sends back to after sign-in: itself, if it can be opened again (a GET).
-    let uri = if request.method() == Method::GET { request.uri().clone() } else { axum::http::Uri::from_static("/") };
-    match admit(&state, rule, request).await {
+    let uri = if request.method() == Method::GET { request.uri().clone() } else { Uri::from_static("/") };
+    match admit(state, rule, request).await {
         Ok(request) => next.run(request).await,
-        Err(refusal) if rule.is_page() => crate::web::refused(refusal, &uri),
+        Err(refusal) if rule.is_page() => (gate.refuse_page)(refusal, &uri),
         Err(refusal) => refusal.into_response(),
     }
 }
 
 /// Authenticates the request and checks the rule and, for cookie writes, the CSRF token; gives the
 /// request back with its [`Caller`].
-async fn admit(state: &AppState, rule: &policy::Rule, request: Request) -> Result<Request, ApiError> {
+async fn admit(state: &AppState, rule: &policy::Rule, request: Request) -> Result<Request, AppError> {
     let (mut parts, body) = request.into_parts();
     let Some(caller) = authenticate(state, &parts)? else {
-        return Err(ApiError::Unauthorized);
+        return Err(AppError::Unauthorized);
     };
     if !rule.allows(caller.role) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     // A cookie travels with every request the browser makes: a write that came with one must
     // also carry the page's CSRF token, in a header (scripts) or in the form's `csrf` field.
@@ -159,9 +121,9 @@ async fn admit(state: &AppState, rule: &policy::Rule, request: Request) -> Resul
 /// Handlers take the caller that [`enforce`] authenticated; a handler on a public route that asks
 /// for one gets 401, never an anonymous caller.
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Caller>().cloned().ok_or(ApiError::Unauthorized)
+        parts.extensions.get::<Caller>().cloned().ok_or(AppError::Unauthorized)
     }
 }

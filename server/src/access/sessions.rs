@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::api::ApiError;
+use crate::app::AppError;
 
 pub const SESSION_COOKIE: &str = "parcours_session";
 
@@ -98,22 +98,22 @@ pub fn clear_cookie() -> String {
 
 /// Reads a form body and checks that its `csrf` field is the session's; gives the body back for
 /// the handler. Anything else (another content type, a missing or wrong token) is refused.
-pub async fn form_with_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Bytes, ApiError> {
+pub async fn form_with_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Bytes, AppError> {
     let is_form = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge("le formulaire est trop volumineux".into()))?;
+        .map_err(|_| AppError::PayloadTooLarge("le formulaire est trop volumineux".into()))?;
     let valid = form_urlencoded::parse(&bytes).any(|(name, value)| name == "csrf" && same_secret(&value, expected));
     if valid {
         Ok(bytes)
     } else {
-        Err(ApiError::Forbidden)
+        Err(AppError::Forbidden)
     }
 }

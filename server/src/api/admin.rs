@@ -9,9 +9,10 @@ use parcours_core::vocabulary::{Actor, ErasureReason, Slug, StreamId, Timestamp}
 use serde::{Deserialize, Serialize};
 
 use super::error::JsonBody;
-use super::log::{beneficiary_id, readable_stream};
-use super::{blocking, json_response, ApiError, QueryOf};
-use crate::access::Caller;
+use super::{json_response, QueryOf};
+use crate::app::streams::beneficiary_id;
+use crate::app::trust::{self, TokenRequest};
+use crate::app::{AppError, Caller};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -32,26 +33,11 @@ pub async fn erase(
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<EraseBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let stream = beneficiary_id(&id)?;
-    let erased = erase_identity(&state, &caller, stream, body.reason).await?;
+    let erased = trust::erase_identity(&state, &caller, stream, body.reason).await?;
     let status = if erased { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(serde_json::json!({ "beneficiary": stream, "identity_erased": true }))).into_response())
-}
-
-/// Returns whether this call recorded the erasure (false: it was recorded before).
-pub async fn erase_identity(
-    state: &AppState,
-    caller: &Caller,
-    stream: StreamId,
-    reason: ErasureReason,
-) -> Result<bool, ApiError> {
-    let (state, caller) = (state.clone(), caller.clone());
-    blocking(move || {
-        readable_stream(&state, &caller, stream)?;
-        Ok(state.store.erase_identity(stream, reason, state.today(), caller.author())?)
-    })
-    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -84,14 +70,10 @@ pub async fn access_log(
     State(state): State<AppState>,
     _caller: Caller,
     QueryOf(query): QueryOf<AccessLogQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let stream = beneficiary_id(&query.beneficiary)?;
-    let body = blocking(move || {
-        let entries: Vec<AccessJson> = state.store.access_log(stream)?.into_iter().map(AccessJson::from).collect();
-        Ok(serde_json::to_vec(&serde_json::json!({ "beneficiary": stream, "entries": entries }))?)
-    })
-    .await?;
-    Ok(json_response(body))
+    let entries: Vec<AccessJson> = trust::access_log(&state, stream).await?.into_iter().map(AccessJson::from).collect();
+    Ok(json_response(serde_json::to_vec(&serde_json::json!({ "beneficiary": stream, "entries": entries }))?))
 }
 
 #[derive(Serialize)]
@@ -122,14 +104,13 @@ impl TokenJson {
 
 /// The tokens (never the tokens themselves).
 #[utoipa::path(get, path = "/api/tokens", tag = "trust", responses((status = 200, description = "`{ tokens }`"), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody)))]
-pub async fn tokens(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    let body = blocking(move || {
-        let tokens: Vec<TokenJson> =
-            state.store.tokens()?.into_iter().map(|(record, revocation)| TokenJson::new(record, revocation)).collect();
-        Ok(serde_json::to_vec(&serde_json::json!({ "tokens": tokens }))?)
-    })
-    .await?;
-    Ok(json_response(body))
+pub async fn tokens(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
+    let tokens: Vec<TokenJson> = trust::tokens(&state)
+        .await?
+        .into_iter()
+        .map(|(record, revocation)| TokenJson::new(record, revocation))
+        .collect();
+    Ok(json_response(serde_json::to_vec(&serde_json::json!({ "tokens": tokens }))?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -145,29 +126,11 @@ pub struct TokenBody {
     label: Option<String>,
 }
 
-/// The longest token label accepted.
-const LABEL_MAX_CHARS: usize = 200;
-
 impl TokenBody {
-    /// What `POST /api/tokens` checks before issuing, the same as `parcours token create`.
-    pub(crate) fn check(&self) -> Result<(), String> {
-        check_token_request(self.role, &self.structures, self.label.as_deref())
+    /// The request it makes, as `parcours token create` makes it from its flags.
+    pub(crate) fn request(self) -> TokenRequest {
+        TokenRequest { role: self.role, structures: self.structures, label: self.label }
     }
-}
-
-/// Checks what a new token would be: a coordinator has structures, other roles none.
-pub fn check_token_request(role: Role, structures: &[Slug], label: Option<&str>) -> Result<(), String> {
-    match (role, structures.is_empty()) {
-        (Role::Coordinator, true) => return Err("structures: a coordinator token names at least one structure".into()),
-        (Role::Admin | Role::Auditor | Role::Evaluator, false) => {
-            return Err(format!("structures: only a coordinator token names structures, not a {} token", role.code()))
-        }
-        _ => {}
-    }
-    if label.is_some_and(|label| label.chars().count() > LABEL_MAX_CHARS) {
-        return Err(format!("label: at most {LABEL_MAX_CHARS} characters"));
-    }
-    Ok(())
 }
 
 /// Creates a token; the answer shows it once.
@@ -177,10 +140,8 @@ pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<TokenBody>,
-) -> Result<Response, ApiError> {
-    body.check().map_err(ApiError::InvalidRequest)?;
-    let (record, token) =
-        blocking(move || Ok(state.store.issue_token(body.role, body.structures, body.label, caller.actor)?)).await?;
+) -> Result<Response, AppError> {
+    let (record, token) = trust::issue_token(&state, &caller, body.request()).await?;
     let mut json = serde_json::to_value(TokenJson::new(record, None))?;
     // Shown once: only its hash is stored.
     json["token"] = token.into();
@@ -194,11 +155,7 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let revoked = blocking(move || Ok(state.store.revoke_token(&id, caller.actor)?)).await?;
-    if revoked {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::not_found("no such token"))
-    }
+) -> Result<Response, AppError> {
+    trust::revoke_token(&state, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -11,44 +11,24 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::{blocking, ApiError};
-use crate::access::Caller;
-use crate::json::export_json;
+use crate::app::backup::{self, CHAIN_HEAD_HEADER, EXPORT_STEP_EVENTS};
+use crate::app::{AppError, Caller};
 use crate::state::AppState;
-
-/// The header that announces the head the export stops at.
-pub const CHAIN_HEAD_HEADER: &str = "x-parcours-chain-head";
-
-/// Events read per step; each step is one blocking read of the store.
-const EXPORT_STEP_EVENTS: usize = 4096;
 
 /// The whole log as JSON lines (`parcours export`'s form), up to the head at the time of asking.
 #[utoipa::path(get, path = "/api/export", tag = "trust",
     responses((status = 200, description = "JSON lines, one envelope each, in log order", content_type = "application/x-ndjson"),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
-pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    let head = {
-        let store = state.store.clone();
-        blocking(move || Ok(store.head()?)).await?
-    };
+pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
+    let head = backup::export_head(&state.store).await?;
     let store = state.store.clone();
     let lines = async_stream::stream! {
         let mut after = 0;
         while after < head.position {
             let store = store.clone();
             let limit = EXPORT_STEP_EVENTS.min((head.position - after) as usize);
-            let chunk = tokio::task::spawn_blocking(move || -> Result<(u64, Vec<u8>), ApiError> {
-                let events = store.read_log(after, limit)?;
-                let last = events.last().map_or(after, |event| event.position);
-                let mut bytes = Vec::with_capacity(events.len() * 512);
-                for event in &events {
-                    serde_json::to_writer(&mut bytes, &export_json(event))?;
-                    bytes.push(b'\n');
-                }
-                Ok((last, bytes))
-            })
-            .await;
+            let chunk = tokio::task::spawn_blocking(move || backup::export_lines(&store, after, limit)).await;
             match chunk {
                 Ok(Ok((last, bytes))) if last > after => {
                     after = last;
@@ -72,31 +52,13 @@ pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Re
     Ok(response)
 }
 
-/// One key of a backup of the keys: JSON lines of `{ "beneficiary", "key" }` (base64).
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyLine {
-    pub beneficiary: parcours_core::vocabulary::StreamId,
-    pub key: String,
-}
-
 /// The beneficiaries' keys (admin), for `parcours backup`: a log restored without them would
 /// hold every identity sealed for good. Erased keys are gone, so they are in no later backup.
 #[utoipa::path(get, path = "/api/export/keys", tag = "trust",
     responses((status = 200, description = "JSON lines of { beneficiary, key }: handle like the data itself", content_type = "application/x-ndjson"),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
-pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    use base64::Engine;
-    let body = blocking(move || {
-        let mut bytes = Vec::new();
-        for (beneficiary, key) in state.store.keys_for_backup()? {
-            let line = KeyLine { beneficiary, key: base64::engine::general_purpose::STANDARD.encode(key.bytes()) };
-            serde_json::to_writer(&mut bytes, &line)?;
-            bytes.push(b'\n');
-        }
-        Ok(bytes)
-    })
-    .await?;
+pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
+    let body = backup::key_lines(&state.store).await?;
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }

@@ -1,5 +1,6 @@
-//! The one place where errors become HTTP answers: `{ "error": code, "message": sentence, ... }`
-//! (CONTRACT §5). Causes of server-side failures are logged, never shown.
+//! The one place where the application's errors become HTTP answers: `{ "error": code,
+//! "message": sentence, ... }` (CONTRACT §5). Causes of server-side failures are logged, never
+//! shown.
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
@@ -10,66 +11,7 @@ use parcours_core::store::{AppendError, StoreError};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
-use crate::json::{InputError, ParseError};
-
-#[derive(Debug)]
-pub enum ApiError {
-    /// 400: malformed JSON, unknown field or value; the message names it.
-    InvalidRequest(String),
-    NotFound(String),
-    PayloadTooLarge(String),
-    /// 401: no credential, or one that is unknown, malformed or revoked.
-    Unauthorized,
-    /// 403: a credential outside its rights; never says whether what was asked for exists.
-    Forbidden,
-    /// 503: the server cannot answer now (projections rebuilding, store closed); retry later.
-    Unavailable(String),
-    Append(AppendError),
-    Store(StoreError),
-    /// 500: a published report no longer gives the bytes it was published with (the code or the
-    /// definitions changed what it means). Loud: logged as an error, named in the answer.
-    NotReproducible(String),
-}
-
-impl ApiError {
-    pub fn not_found(what: impl Into<String>) -> ApiError {
-        ApiError::NotFound(what.into())
-    }
-}
-
-impl From<ParseError> for ApiError {
-    fn from(error: ParseError) -> Self {
-        ApiError::InvalidRequest(error.message)
-    }
-}
-
-impl From<serde_json::Error> for ApiError {
-    /// Writing an answer cannot fail on our own types; if it ever does, it is a server error.
-    fn from(error: serde_json::Error) -> Self {
-        ApiError::Store(StoreError::Encode(error.to_string()))
-    }
-}
-
-impl From<AppendError> for ApiError {
-    fn from(error: AppendError) -> Self {
-        ApiError::Append(error)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        ApiError::Store(error)
-    }
-}
-
-impl From<InputError> for ApiError {
-    fn from(error: InputError) -> Self {
-        match error {
-            InputError::Parse(error) => error.into(),
-            InputError::Append(error) => error.into(),
-        }
-    }
-}
+use crate::app::AppError;
 
 fn body(code: &str, message: String, extra: Value) -> Value {
     let mut object = Map::new();
@@ -81,32 +23,32 @@ fn body(code: &str, message: String, extra: Value) -> Value {
     Value::Object(object)
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            ApiError::InvalidRequest(message) => (StatusCode::BAD_REQUEST, body("invalid_request", message, json!({}))),
-            ApiError::NotFound(message) => (StatusCode::NOT_FOUND, body("not_found", message, json!({}))),
-            ApiError::PayloadTooLarge(message) => {
+            AppError::InvalidRequest(message) => (StatusCode::BAD_REQUEST, body("invalid_request", message, json!({}))),
+            AppError::NotFound(message) => (StatusCode::NOT_FOUND, body("not_found", message, json!({}))),
+            AppError::PayloadTooLarge(message) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, body("payload_too_large", message, json!({})))
             }
-            ApiError::Unauthorized => (
+            AppError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 body("unauthorized", "a valid credential is needed: Authorization: Bearer <token>".into(), json!({})),
             ),
-            ApiError::Forbidden => (
+            AppError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 body("forbidden", "this credential does not give access to this".into(), json!({})),
             ),
-            ApiError::Unavailable(message) => {
+            AppError::Unavailable(message) => {
                 let response = (StatusCode::SERVICE_UNAVAILABLE, Json(body("unavailable", message, json!({}))));
                 return ([(axum::http::header::RETRY_AFTER, "1")], response).into_response();
             }
-            ApiError::NotReproducible(message) => {
+            AppError::NotReproducible(message) => {
                 tracing::error!(%message, "a published report cannot be reproduced");
                 (StatusCode::INTERNAL_SERVER_ERROR, body("not_reproducible", message, json!({})))
             }
-            ApiError::Append(error) => return append_error(error),
-            ApiError::Store(error) => return store_error(error),
+            AppError::Append(error) => return append_error(error),
+            AppError::Store(error) => return store_error(error),
         };
         (status, Json(body)).into_response()
     }
@@ -132,7 +74,7 @@ fn append_error(error: AppendError) -> Response {
                 json!({ "rule": "identity_erased", "index": index }),
             ),
         ),
-        AppendError::Forbidden => return ApiError::Forbidden.into_response(),
+        AppendError::Forbidden => return AppError::Forbidden.into_response(),
         AppendError::NoEvents => (StatusCode::BAD_REQUEST, body("invalid_request", message, json!({}))),
         AppendError::TooManyEvents { .. } | AppendError::EventTooLarge { .. } => {
             (StatusCode::PAYLOAD_TOO_LARGE, body("payload_too_large", message, json!({})))
@@ -160,17 +102,17 @@ fn store_error(error: StoreError) -> Response {
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
             BytesRejection::FailedToBufferBody(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::PayloadTooLarge("the request body is larger than the server accepts".into())
+                AppError::PayloadTooLarge("the request body is larger than the server accepts".into())
             }
-            other => ApiError::InvalidRequest(format!("the request body could not be read: {other}")),
+            other => AppError::InvalidRequest(format!("the request body could not be read: {other}")),
         })?;
         if bytes.is_empty() {
-            return Err(ApiError::InvalidRequest("the request needs a JSON body".into()));
+            return Err(AppError::InvalidRequest("the request needs a JSON body".into()));
         }
         Ok(JsonBody(crate::json::from_body(&bytes)?))
     }

@@ -19,8 +19,9 @@ use parcours_core::store::access::Role;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{ApiError, QueryOf};
+use super::QueryOf;
 use crate::access::Caller;
+use crate::app::AppError;
 use crate::feed::{self, LiveEvent};
 use crate::state::AppState;
 
@@ -44,19 +45,19 @@ pub async fn live(
     caller: Caller,
     headers: HeaderMap,
     QueryOf(query): QueryOf<LiveQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let resume = match headers.get("last-event-id") {
         Some(value) => Some(
             value
                 .to_str()
                 .ok()
                 .and_then(|text| text.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError::InvalidRequest("Last-Event-ID: expected a position".into()))?,
+                .ok_or_else(|| AppError::InvalidRequest("Last-Event-ID: expected a position".into()))?,
         ),
         None => query.after,
     };
     let after = resume.unwrap_or_else(|| state.store.last_position());
-    let guard = state.feed.join().ok_or_else(|| ApiError::Unavailable("too many live clients".into()))?;
+    let guard = state.feed.join().ok_or_else(|| AppError::Unavailable("too many live clients".into()))?;
     Ok(Sse::new(events(state, caller, after, guard)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response())
 }
 

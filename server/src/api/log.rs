@@ -4,22 +4,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::rules::{structures_of, Violation};
-use parcours_core::store::access::Role;
-use parcours_core::store::AppendError;
-use parcours_core::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StepKind, StreamId};
+use parcours_core::vocabulary::{Date, EventId, NewEvent, StreamId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::{ApiError, JsonBody};
-use super::{blocking, json_response, record_access, QueryOf};
-use crate::access::Caller;
+use super::error::JsonBody;
+use super::{json_response, QueryOf};
+use crate::app::streams::{self, append, append_inputs, beneficiary_id, parse_as_of, registration};
+use crate::app::{blocking, AppError, Caller};
 use crate::json::{self, EventInput, Identity};
 use crate::state::AppState;
-
-/// The limit on `GET /api/events` when none is given, and the largest one accepted.
-const LOG_PAGE_DEFAULT: usize = 1000;
-const LOG_PAGE_MAX: usize = 10_000;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,32 +50,12 @@ pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<RegisterBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let (stream, event) = body.into_event()?;
     let appended = append(&state, &caller, stream, None, vec![event]).await?;
     let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(Registered { id: stream, version: appended.version, position: appended.position }))
         .into_response())
-}
-
-/// The first event of a new beneficiary's stream, from the `data` of a `registered` event.
-pub fn registration(
-    id: Option<StreamId>,
-    occurred_on: Date,
-    data: Value,
-) -> Result<(StreamId, NewEvent), json::ParseError> {
-    let step = json::step_from_value("data", StepKind::Registered, data)?;
-    // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
-    // same registration is an idempotent success rather than `already_registered`.
-    let (stream, event_id) = match id {
-        // The stream of published reports is no one's pathway, even before its first publication.
-        Some(stream) if stream == StreamId::published_reports() => {
-            return Err(json::ParseError { message: format!("id: {stream} is reserved") })
-        }
-        Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
-        None => (StreamId::generate(), None),
-    };
-    Ok((stream, NewEvent { id: event_id, occurred_on, step }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -108,85 +82,12 @@ pub async fn append_events(
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<AppendBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let stream = beneficiary_id(&id)?;
     let appended = append_inputs(&state, &caller, stream, body.expected_version, body.events).await?;
     let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
     let body = AppendedJson { version: appended.version, position: appended.position, ids: appended.ids };
     Ok((status, Json(body)).into_response())
-}
-
-/// Appends the steps of a person's pathway as a client proposes them (the API's JSON, the web's
-/// forms): read as the API reads them, then appended as the caller.
-pub async fn append_inputs(
-    state: &AppState,
-    caller: &Caller,
-    stream: StreamId,
-    expected_version: Option<u32>,
-    inputs: Vec<EventInput>,
-) -> Result<parcours_core::store::Appended, ApiError> {
-    // Reading steps touches the store only to find the type of the event a correction names: the
-    // other steps are read right here, which costs less than a hop through the blocking pool.
-    let events = if inputs.iter().any(|input| input.kind == StepKind::Corrected) {
-        let store = state.store.clone();
-        blocking(move || Ok(json::parse_events(&store, stream, inputs)?)).await?
-    } else {
-        json::parse_events(&state.store, stream, inputs)?
-    };
-    // Structures are recorded by an admin in their own streams (PUT /api/structures/{slug}), and
-    // publications by their route, which computes what they state (POST .../publish).
-    for (index, event) in events.iter().enumerate() {
-        let violation = match event.step {
-            Step::StructureUpdated(_) => Violation::StructureStepInPathway,
-            Step::ReportPublished(_) => Violation::ReportStepInPathway,
-            _ => continue,
-        };
-        return Err(ApiError::Append(AppendError::Rule { index, violation }));
-    }
-    // Erasure has its own route, which also destroys the key (POST /api/beneficiaries/{id}/erase).
-    if caller.role != Role::Admin && events.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_))) {
-        return Err(ApiError::Forbidden);
-    }
-    append(state, caller, stream, expected_version, events).await
-}
-
-/// Appends as the caller, with the scope the writer enforces.
-pub async fn append(
-    state: &AppState,
-    caller: &Caller,
-    stream: StreamId,
-    expected_version: Option<u32>,
-    events: Vec<NewEvent>,
-) -> Result<parcours_core::store::Appended, ApiError> {
-    let store = state.store.clone();
-    let author = caller.author();
-    // Sealing the personal data of a registration may create the person's key file (fsyncs): keep
-    // those off the async workers. Any other append only hands its events to the writer thread and
-    // waits for its answer, which needs no thread of its own: a blocking thread per append in
-    // flight, woken twice, cost more CPU than the rest of the append (BENCHMARKS.md, issue 4).
-    if events.iter().any(|event| event.step.registration().is_some()) {
-        return blocking(move || Ok(store.append(stream, expected_version, events, author)?)).await;
-    }
-    Ok(store.append_async(stream, expected_version, events, author).await?)
-}
-
-pub fn beneficiary_id(text: &str) -> Result<StreamId, ApiError> {
-    text.parse().map_err(|_| ApiError::InvalidRequest(format!("`{text}` is not a beneficiary id (a UUID)")))
-}
-
-/// One person's stream, if the caller may read it. A coordinator gets 403 for a stream outside
-/// its structures and for one that does not exist alike; others get 404 for the latter.
-pub fn readable_stream(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Vec<Envelope>, ApiError> {
-    let events = state.store.read_stream(stream, None)?;
-    let structures = structures_of(events.iter().map(|event| (event.id, event.occurred_on, &event.step)));
-    let is_person = matches!(events.first().map(|event| event.step.kind()), Some(StepKind::Registered));
-    if !caller.may_read(&structures) {
-        return Err(ApiError::Forbidden);
-    }
-    if !is_person {
-        return Err(ApiError::not_found(format!("no beneficiary {stream}")));
-    }
-    Ok(events)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -197,12 +98,6 @@ pub struct StreamQuery {
     as_of: Option<String>,
 }
 
-pub fn parse_as_of(text: &str) -> Result<parcours_core::vocabulary::Timestamp, ApiError> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|time| parcours_core::vocabulary::Timestamp(time.with_timezone(&chrono::Utc)))
-        .map_err(|_| ApiError::InvalidRequest(format!("as_of: `{text}` is not an RFC 3339 time")))
-}
-
 /// One person's stream, as recorded, optionally as it was known at a time.
 #[utoipa::path(get, path = "/api/beneficiaries/{id}/events", params(("id" = uuid::Uuid, Path), StreamQuery), tag = "log",
     responses((status = 200, description = "`{ beneficiary, version, events }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
@@ -211,17 +106,15 @@ pub async fn read_stream(
     caller: Caller,
     Path(id): Path<String>,
     QueryOf(query): QueryOf<StreamQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let stream = beneficiary_id(&id)?;
     let as_of = query.as_of.as_deref().map(parse_as_of).transpose()?;
     // Read right here rather than on the blocking pool: one stream is a few pages that sled almost
     // always has in its cache (tens of µs), and the hop to a blocking thread and back cost more CPU
     // than the read itself (a quarter of the server's samples under 64 readers; BENCHMARKS.md).
-    let events = readable_stream(&state, &caller, stream)?;
-    record_access(&state, &caller, stream, "history")?;
-    let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
-    let rendered = json::Events::new(&state.store, &events[..kept], Identity::Open);
-    let body = json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered };
+    let events = streams::history(&state, &caller, stream, as_of)?;
+    let rendered = json::Events::new(&state.store, &events, Identity::Open);
+    let body = json::StreamJson { beneficiary: stream, version: events.len() as u32, events: rendered };
     Ok(json_response(json::to_json(&body, &body.events, false)?))
 }
 
@@ -238,15 +131,10 @@ pub struct LogQuery {
 /// The whole log in order, personal data left out.
 #[utoipa::path(get, path = "/api/events", params(LogQuery), tag = "log",
     responses((status = 200, description = "`{ events, last_position }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
-pub async fn read_log(State(state): State<AppState>, QueryOf(query): QueryOf<LogQuery>) -> Result<Response, ApiError> {
+pub async fn read_log(State(state): State<AppState>, QueryOf(query): QueryOf<LogQuery>) -> Result<Response, AppError> {
     let after = query.after.unwrap_or(0);
-    let limit = query.limit.unwrap_or(LOG_PAGE_DEFAULT);
-    if limit == 0 || limit > LOG_PAGE_MAX {
-        return Err(ApiError::InvalidRequest(format!("limit: expected 1 to {LOG_PAGE_MAX}, got {limit}")));
-    }
     let body = blocking(move || {
-        let events = state.store.read_log(after, limit)?;
-        let last_position = events.last().map_or(after.min(state.store.last_position()), |e| e.position);
+        let (events, last_position) = streams::log_page(&state, after, query.limit)?;
         // The whole log is an analytics feed: personal data stays sealed out of it.
         let body = json::LogJson { events: json::Events::new(&state.store, &events, Identity::Hidden), last_position };
         Ok(json::to_json(&body, &body.events, false)?)

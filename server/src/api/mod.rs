@@ -1,12 +1,15 @@
-//! The HTTP API (CONTRACT §5). [`router`] builds the whole application, so tests can drive it in
-//! process and the binary serves the same thing.
+//! The HTTP API (CONTRACT §5): thin handlers that read a request into the application's typed
+//! inputs, call a use case of `crate::app`, and write its answer as JSON, CSV or a report's page.
+//! [`routes`] declares every route; `crate::router` composes them with the web pages.
 
 pub mod admin;
 pub mod backup;
 mod error;
 pub mod figures;
+pub mod fuzzing;
 mod live;
 pub mod log;
+mod metrics;
 pub mod openapi;
 pub mod people;
 pub mod published;
@@ -14,30 +17,27 @@ pub mod reports;
 pub(crate) mod structures;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
+use axum::extract::{FromRequestParts, Query};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use parcours_core::store::access::AccessEntry;
-use parcours_core::vocabulary::{StreamId, Timestamp};
 use serde::de::DeserializeOwned;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
-pub use error::ApiError;
-pub use log::parse_as_of;
+pub use error::JsonBody;
 
-use crate::access::{self, Caller};
+use crate::access::{self, Gate};
+use crate::app::AppError;
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router {
-    let body_limit = state.settings.body_limit;
+/// Every route of the API, each behind `access::enforce` (its rule in `access::policy::RULES`)
+/// and counted by `crate::metrics::track`.
+pub fn routes(gate: Gate) -> Router<AppState> {
+    let state = gate.state.clone();
     Router::new()
         .route("/healthz", get(log::healthz))
-        .route("/metrics", get(crate::metrics::metrics))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi::openapi))
         .route("/api/beneficiaries", post(log::register).get(people::list))
         .route("/api/beneficiaries/{id}", get(people::pathway))
@@ -64,35 +64,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/access-log", get(admin::access_log))
         .route("/api/tokens", get(admin::tokens).post(admin::create_token))
         .route("/api/tokens/{id}", axum::routing::delete(admin::revoke_token))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
-        .merge(crate::web::router(state.clone()))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
-        // Answers are about people and change with every step: never cached unless a route says
-        // otherwise (static files), never sniffed into another type.
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .route_layer(axum::middleware::from_fn_with_state(gate, access::enforce))
+        .route_layer(axum::middleware::from_fn_with_state(state, crate::metrics::track))
 }
 
-/// Unknown addresses: the API's JSON error under `/api`, a French page elsewhere.
-async fn not_found(uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError::not_found("no such route").into_response()
-    } else {
-        crate::web::not_found().await
-    }
-}
-
-/// Runs blocking work (the store, the projections' fold) off the async workers.
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| ApiError::Unavailable("the request could not be completed".into()))?
+/// The API's answer to an address it does not know.
+pub fn not_found() -> Response {
+    AppError::not_found("no such route").into_response()
 }
 
 pub fn json_response(body: Vec<u8>) -> Response {
@@ -103,22 +81,16 @@ pub fn csv_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
 }
 
-/// Records that the caller read a beneficiary's history or identity (CONTRACT §7).
-pub fn record_access(state: &AppState, caller: &Caller, beneficiary: StreamId, what: &str) -> Result<(), ApiError> {
-    let entry = AccessEntry { at: Timestamp::now(), actor: caller.actor.clone(), beneficiary, what: what.to_owned() };
-    Ok(state.store.record_access(entry)?)
-}
-
 /// A query string read with our errors: an unknown parameter or a bad value is a 400 naming it.
 pub struct QueryOf<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryOf<T> {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Query(value) = Query::<T>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection: QueryRejection| ApiError::InvalidRequest(rejection.body_text()))?;
+            .map_err(|rejection: QueryRejection| AppError::InvalidRequest(rejection.body_text()))?;
         Ok(QueryOf(value))
     }
 }

@@ -9,7 +9,6 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use parcours_core::vocabulary::StepKind;
 use parcours_projections::{GroupBy, PersonStatus};
 
 #[derive(OpenApi)]
@@ -23,7 +22,7 @@ use parcours_projections::{GroupBy, PersonStatus};
     paths(
         super::log::healthz,
         openapi,
-        crate::metrics::metrics,
+        super::metrics::metrics,
         super::log::register,
         super::people::list,
         super::people::pathway,
@@ -98,10 +97,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 /// A string restricted to the codes of a closed list.
 fn codes(codes: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes)).into()
-}
-
-pub fn step_kind_schema() -> RefOr<Schema> {
-    codes(StepKind::ALL.iter().map(|kind| kind.code()))
 }
 
 pub fn group_by_schema() -> RefOr<Schema> {

@@ -2,16 +2,14 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use parcours_core::store::access::Role;
-use parcours_core::vocabulary::{Date, PersonalData, Slug, StreamId};
-use parcours_projections::audit::{audit_trail, state_known_at, state_on};
-use parcours_projections::{PathwayState, PeopleQuery, PersonRow, PersonStatus};
+use parcours_core::vocabulary::{Date, PersonalData, Slug};
+use parcours_projections::{PathwayState, PersonRow, PersonStatus};
 use serde::{Deserialize, Serialize};
 
-use super::log::{beneficiary_id, parse_as_of, readable_stream};
-use super::{blocking, json_response, record_access, ApiError, QueryOf};
-use crate::access::Caller;
-use crate::json::current_identity;
+use super::{json_response, QueryOf};
+use crate::app::people::{self, Audit, Listed};
+use crate::app::streams::{beneficiary_id, parse_as_of};
+use crate::app::{blocking, AppError, Caller};
 use crate::state::AppState;
 
 /// The pathway's state with the person's identity, for those allowed to see it.
@@ -29,15 +27,11 @@ pub async fn pathway(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let stream = beneficiary_id(&id)?;
     state.caught_up().await?;
     let body = blocking(move || {
-        let events = readable_stream(&state, &caller, stream)?;
-        let pathway = state.projections.read().pathway(stream);
-        let pathway = pathway.ok_or_else(|| ApiError::not_found(format!("no beneficiary {stream}")))?;
-        record_access(&state, &caller, stream, "state")?;
-        let identity = current_identity(&state.store, &events)?;
+        let (pathway, identity) = people::pathway(&state, &caller, stream)?;
         Ok(serde_json::to_vec(&PathwayJson { state: pathway, identity })?)
     })
     .await?;
@@ -63,51 +57,16 @@ const LIST_LIMIT_DEFAULT: usize = 100;
 const LIST_LIMIT_MAX: usize = 1000;
 
 #[derive(Serialize)]
-pub struct PersonJson {
+struct PersonJson {
     #[serde(flatten)]
-    pub row: PersonRow,
-    pub name: Option<String>,
+    row: PersonRow,
+    name: Option<String>,
 }
 
 #[derive(Serialize)]
 struct ListJson {
     total: usize,
     people: Vec<PersonJson>,
-}
-
-/// The people a caller may see, with names, filtered. Used by the API and the web pages.
-pub fn people_for(
-    state: &AppState,
-    caller: &Caller,
-    structure: Option<Slug>,
-    status: Option<PersonStatus>,
-    search: Option<&str>,
-) -> Result<Vec<PersonJson>, ApiError> {
-    let reach = (caller.role == Role::Coordinator).then(|| caller.structures.clone());
-    let rows = state.projections.read().people(&PeopleQuery { reach, current_structure: structure, status });
-    let needle = search.map(|text| text.trim().to_lowercase()).filter(|text| !text.is_empty());
-    let mut people = Vec::with_capacity(rows.len());
-    for row in rows {
-        let name = name_of(state, caller, row.beneficiary)?;
-        if let Some(needle) = &needle {
-            if !name.as_ref().is_some_and(|name| name.to_lowercase().contains(needle.as_str())) {
-                continue;
-            }
-        }
-        people.push(PersonJson { row, name });
-    }
-    Ok(people)
-}
-
-/// A person's name as recorded now, for a reader allowed to see it; the reading is recorded in
-/// the access log (CONTRACT §7: every read of an identity), as `name`.
-pub fn name_of(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Option<String>, ApiError> {
-    let events = state.store.read_stream(stream, None)?;
-    let name = current_identity(&state.store, &events)?.and_then(|identity| identity.display_name());
-    if name.is_some() {
-        record_access(state, caller, stream, "name")?;
-    }
-    Ok(name)
 }
 
 /// The people the caller may see, with names, filtered.
@@ -117,16 +76,21 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryOf(query): QueryOf<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let limit = query.limit.unwrap_or(LIST_LIMIT_DEFAULT);
     if limit == 0 || limit > LIST_LIMIT_MAX {
-        return Err(ApiError::InvalidRequest(format!("limit: expected 1 to {LIST_LIMIT_MAX}, got {limit}")));
+        return Err(AppError::InvalidRequest(format!("limit: expected 1 to {LIST_LIMIT_MAX}, got {limit}")));
     }
     state.caught_up().await?;
     let body = blocking(move || {
-        let people = people_for(&state, &caller, query.structure, query.status, query.q.as_deref())?;
+        let people = people::people(&state, &caller, query.structure, query.status, query.q.as_deref())?;
         let total = people.len();
-        let people = people.into_iter().skip(query.offset.unwrap_or(0)).take(limit).collect();
+        let people = people
+            .into_iter()
+            .skip(query.offset.unwrap_or(0))
+            .take(limit)
+            .map(|Listed { row, name }| PersonJson { row, name })
+            .collect();
         Ok(serde_json::to_vec(&ListJson { total, people })?)
     })
     .await?;
@@ -164,19 +128,12 @@ pub async fn audit(
     caller: Caller,
     Path(id): Path<String>,
     QueryOf(query): QueryOf<AuditQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let stream = beneficiary_id(&id)?;
     let as_of = query.as_of.as_deref().map(parse_as_of).transpose()?;
     let body = blocking(move || {
-        let events = readable_stream(&state, &caller, stream)?;
-        record_access(&state, &caller, stream, "audit")?;
-        let trail = audit_trail(&events).ok_or_else(|| ApiError::not_found(format!("no beneficiary {stream}")))?;
-        let json = AuditJson {
-            trail,
-            state_on: query.on.and_then(|day| state_on(&events, day)),
-            state_known_at: as_of.and_then(|at| state_known_at(&events, at)),
-        };
-        Ok(serde_json::to_vec(&json)?)
+        let Audit { trail, state_on, state_known_at } = people::audit(&state, &caller, stream, query.on, as_of)?;
+        Ok(serde_json::to_vec(&AuditJson { trail, state_on, state_known_at })?)
     })
     .await?;
     Ok(json_response(body))
@@ -193,15 +150,10 @@ pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let stream = beneficiary_id(&id)?;
     let body = blocking(move || {
-        readable_stream(&state, &caller, stream)?;
-        record_access(&state, &caller, stream, "export")?;
-        let history = state
-            .store
-            .verifiable_history(stream, caller.actor.clone())?
-            .ok_or_else(|| ApiError::not_found(format!("no beneficiary {stream}")))?;
+        let history = people::verifiable_history(&state, &caller, stream)?;
         Ok(serde_json::to_vec(&crate::json::history_json(&history))?)
     })
     .await?;

@@ -1,26 +1,25 @@
 //! Published activity reports (see `crate::publication`): publish one, list them, get one back
 //! byte for byte, and see what changed since.
 //!
-//! Who (CONTRACT §7): admins and the coordinators of every structure a report covers publish it
-//! and read it back; auditors read every publication (comparing what was sent with what is true
-//! is their work) but publish nothing; evaluators get neither, because a publication holds exact
-//! figures and evaluators get small cells withheld (`GET /api/reports/activity`). A coordinator
-//! gets 403 for a publication about another structure and for an id that exists nowhere alike.
+//! Who (CONTRACT §7): `app::publications` and `app::disclosure`. Admins and the coordinators of
+//! every structure a report covers publish it and read it back; auditors read every publication
+//! but publish nothing; evaluators get neither.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use parcours_core::store::access::Role;
-use parcours_core::vocabulary::{Actor, Date, Envelope, EventId, ReportPublished, Slug, Timestamp};
-use parcours_projections::report::{ActivityReport, FamilyQuotientBands, FigureChange};
-use serde::{Deserialize, Serialize};
+use parcours_core::vocabulary::{Date, Slug};
+use parcours_projections::report::FamilyQuotientBands;
+use serde::Deserialize;
 
 use super::error::JsonBody;
-use super::reports::{scoped, ReportFormat, ReportParams};
-use super::{blocking, json_response, ApiError};
-use crate::access::Caller;
-use crate::publication::{self, Publication, PublicationError};
-use crate::report_html::{self, CONTENT_SECURITY_POLICY};
+use super::json_response;
+use crate::app::publications::{self, ChangesSince};
+use crate::app::reports::ReportQuestion;
+use crate::app::{blocking, AppError, Caller};
+use crate::publication::Reproduced;
+use crate::report_formats::{changes_body, list_body, PublishedJson, ReportFormat};
+use crate::report_html::CONTENT_SECURITY_POLICY;
 use crate::state::AppState;
 
 /// The question of a report to publish.
@@ -42,84 +41,19 @@ pub struct PublishBody {
 
 impl PublishBody {
     /// The question as the report routes read it, each bad value named.
-    pub fn params(self) -> Result<ReportParams, String> {
-        let mut params = ReportParams { from: Some(self.from), to: Some(self.to), ..ReportParams::default() };
+    fn question(self) -> Result<ReportQuestion, String> {
+        let mut question = ReportQuestion { from: Some(self.from), to: Some(self.to), ..ReportQuestion::default() };
         for (index, text) in self.structures.iter().enumerate() {
-            let slug = Slug::new(text).map_err(|message| format!("structures[{index}]: {message}"))?;
-            if !params.structures.contains(&slug) {
-                params.structures.push(slug);
-            }
+            question.add_structure(Slug::new(text).map_err(|message| format!("structures[{index}]: {message}"))?);
         }
         if let Some(definitions) = self.definitions {
-            params.definitions = definitions.parse().map_err(|message| format!("definitions: {message}"))?;
+            question.definitions = definitions.parse().map_err(|message| format!("definitions: {message}"))?;
         }
         if let Some(cuts) = self.family_quotient_bands {
-            params.bands = FamilyQuotientBands::new(cuts).map_err(|error| format!("family_quotient_bands: {error}"))?;
+            question.bands =
+                FamilyQuotientBands::new(cuts).map_err(|error| format!("family_quotient_bands: {error}"))?;
         }
-        Ok(params)
-    }
-}
-
-/// A publication as the API shows it: the event's `data`, with where and when it was recorded.
-#[derive(Serialize)]
-pub struct PublishedJson<'a> {
-    /// The publication's id: its event's.
-    pub id: EventId,
-    /// The position of the publication's own event in the log.
-    pub event_position: u64,
-    pub published_on: Date,
-    pub recorded_at: Timestamp,
-    pub recorded_by: &'a Actor,
-    #[serde(flatten)]
-    pub publication: &'a ReportPublished,
-}
-
-impl<'a> PublishedJson<'a> {
-    pub fn of(envelope: &'a Envelope, publication: &'a ReportPublished) -> PublishedJson<'a> {
-        PublishedJson {
-            id: envelope.id,
-            event_position: envelope.position,
-            published_on: envelope.occurred_on,
-            recorded_at: envelope.recorded_at,
-            recorded_by: &envelope.recorded_by,
-            publication,
-        }
-    }
-}
-
-impl From<PublicationError> for ApiError {
-    fn from(error: PublicationError) -> Self {
-        match error {
-            PublicationError::Store(error)
-            | PublicationError::Fold(parcours_projections::RunnerError::Store(error)) => ApiError::Store(error),
-            PublicationError::Append(error) => ApiError::Append(error),
-            // Asking a question that cannot be answered now (an unknown structure) is the
-            // caller's to fix; failing to answer again a question once answered is ours.
-            PublicationError::Report(error) => super::reports::report_error(error),
-            other => ApiError::NotReproducible(other.to_string()),
-        }
-    }
-}
-
-/// Whether the caller may read a publication: every structure it covers must be theirs.
-fn may_read(caller: &Caller, publication: &ReportPublished) -> bool {
-    match caller.role {
-        Role::Admin | Role::Auditor => true,
-        Role::Coordinator => publication.structures.iter().all(|structure| caller.may_follow(structure)),
-        Role::Evaluator => false,
-    }
-}
-
-/// The publication `id`, if the caller may read it.
-fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<(Envelope, ReportPublished), ApiError> {
-    let Ok(id) = id.parse::<EventId>() else {
-        return Err(ApiError::InvalidRequest(format!("`{id}` is not a publication id (a UUID)")));
-    };
-    match publication::find(&state.store, id)? {
-        Some((envelope, published)) if may_read(caller, &published) => Ok((envelope, published)),
-        Some(_) => Err(ApiError::Forbidden),
-        None if caller.role == Role::Coordinator => Err(ApiError::Forbidden),
-        None => Err(ApiError::not_found(format!("no published report {id}"))),
+        Ok(question)
     }
 }
 
@@ -136,35 +70,11 @@ pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<PublishBody>,
-) -> Result<Response, ApiError> {
-    let params = scoped(&caller, body.params().map_err(ApiError::InvalidRequest)?)?;
-    let today = state.today();
-    let query = params.query(today, true).map_err(ApiError::InvalidRequest)?;
-    state.caught_up().await?;
-    let body = blocking(move || {
-        let (report, position) =
-            publication::report_now(&state.projections.read(), &query).map_err(super::reports::report_error)?;
-        let Publication { step, .. } = Publication::of(report, &query, position)?;
-        let (envelope, published) = publication::record(&state.store, step, today, caller.actor)?;
-        Ok(serde_json::to_vec(&PublishedJson::of(&envelope, &published))?)
-    })
-    .await?;
+) -> Result<Response, AppError> {
+    let question = body.question().map_err(AppError::InvalidRequest)?;
+    let (envelope, published) = publications::publish(&state, &caller, question).await?;
+    let body = serde_json::to_vec(&PublishedJson::of(&envelope, &published))?;
     Ok((StatusCode::CREATED, json_response(body)).into_response())
-}
-
-#[derive(Serialize)]
-struct ListJson<'a> {
-    reports: Vec<PublishedJson<'a>>,
-}
-
-/// The publications a caller may read, as the API and the command line list them.
-pub fn list_body(all: &[(Envelope, ReportPublished)], caller: &Caller) -> Result<Vec<u8>, serde_json::Error> {
-    let reports = all
-        .iter()
-        .filter(|(_, published)| may_read(caller, published))
-        .map(|(envelope, published)| PublishedJson::of(envelope, published))
-        .collect();
-    serde_json::to_vec(&ListJson { reports })
 }
 
 /// The published reports the caller may read, oldest first.
@@ -173,13 +83,13 @@ pub fn list_body(all: &[(Envelope, ReportPublished)], caller: &Caller) -> Result
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody),
         (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let body = blocking(move || Ok(list_body(&publication::published(&state.store)?, &caller)?)).await?;
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    let body = blocking(move || Ok(list_body(&publications::readable_list(&state.store, &caller)?)?)).await?;
     Ok(json_response(body))
 }
 
 /// Reads `format` (json, csv or html), the only parameter of these routes.
-fn format_of(query: Option<&str>, html_or_json_only: bool) -> Result<ReportFormat, ApiError> {
+fn format_of(query: Option<&str>, html_or_json_only: bool) -> Result<ReportFormat, AppError> {
     let mut format = ReportFormat::Json;
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         format = match (&*name, &*value) {
@@ -187,12 +97,12 @@ fn format_of(query: Option<&str>, html_or_json_only: bool) -> Result<ReportForma
             ("format", "csv") if !html_or_json_only => ReportFormat::Csv,
             ("format", "html") => ReportFormat::Html,
             ("format", other) if html_or_json_only => {
-                return Err(ApiError::InvalidRequest(format!("format: expected json or html, got `{other}`")))
+                return Err(AppError::InvalidRequest(format!("format: expected json or html, got `{other}`")))
             }
             ("format", other) => {
-                return Err(ApiError::InvalidRequest(format!("format: expected json, csv or html, got `{other}`")))
+                return Err(AppError::InvalidRequest(format!("format: expected json, csv or html, got `{other}`")))
             }
-            (other, _) => return Err(ApiError::InvalidRequest(format!("unknown parameter `{other}`"))),
+            (other, _) => return Err(AppError::InvalidRequest(format!("unknown parameter `{other}`"))),
         };
     }
     Ok(format)
@@ -232,45 +142,14 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let format = format_of(query.as_deref(), false)?;
     let body = blocking(move || {
-        let (_, published) = readable(&state, &caller, &id)?;
-        let reproduced = publication::reproduce(&state.store, &published)?;
-        let publication::Reproduced { rendered, .. } = reproduced;
+        let Reproduced { rendered, .. } = publications::reproduce(&state.store, &caller, &id)?;
         Ok(rendered.bytes(format).to_vec())
     })
     .await?;
     Ok(bytes_response(format, body))
-}
-
-#[derive(Serialize)]
-struct ChangesJson<'a> {
-    publication: PublishedJson<'a>,
-    /// The last position the published report counted, and that of the report it is compared with.
-    published_position: u64,
-    current_position: u64,
-    changes: &'a [FigureChange],
-}
-
-/// What changed since a publication, as the API and the command line give it.
-pub fn changes_body(
-    envelope: &Envelope,
-    published: &ReportPublished,
-    changes: &publication::Changes,
-    now: &ActivityReport,
-    format: ReportFormat,
-    timezone: chrono_tz::Tz,
-) -> Result<Vec<u8>, serde_json::Error> {
-    Ok(match format {
-        ReportFormat::Html => report_html::changes_page(envelope, published, changes, now, timezone).into_bytes(),
-        ReportFormat::Json | ReportFormat::Csv => serde_json::to_vec(&ChangesJson {
-            publication: PublishedJson::of(envelope, published),
-            published_position: changes.published_at,
-            current_position: changes.now_at,
-            changes: &changes.figures,
-        })?,
-    })
 }
 
 /// What changed since a publication: figure by figure, the values then and now, the rows that
@@ -290,18 +169,10 @@ pub async fn changes(
     caller: Caller,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let format = format_of(query.as_deref(), true)?;
-    let shared = state.clone();
-    let (envelope, published) = blocking(move || readable(&shared, &caller, &id)).await?;
-    state.caught_up().await?;
-    let body = blocking(move || {
-        let question = publication::question(&published)?;
-        let (now, now_at) = publication::report_now_with_lists(&state.projections.read(), &question)
-            .map_err(super::reports::report_error)?;
-        let changes = publication::changes_since(&state.store, &published, &now, now_at)?;
-        Ok(changes_body(&envelope, &published, &changes, &now, format, state.settings.timezone)?)
-    })
-    .await?;
+    let ChangesSince { envelope, published, changes, now } = publications::changes(&state, &caller, id).await?;
+    let timezone = state.settings.timezone;
+    let body = blocking(move || Ok(changes_body(&envelope, &published, &changes, &now, format, timezone)?)).await?;
     Ok(bytes_response(format, body))
 }

@@ -1,62 +1,34 @@
 //! The activity report (CONTRACT §8): `GET /api/reports/activity` in JSON, CSV or a printable
 //! French page, and `GET /api/reports/activity/list`, the people behind one of its figures.
 //!
-//! Who sees what (CONTRACT §7):
-//! - admins: any structures, exact figures, each structure's own figures when several are asked,
-//!   and the lists behind every count, names included;
-//! - coordinators: the same, for their own structures only (every structure asked must be theirs;
-//!   none asked means all of theirs). Every person in a list was referred to one of them, so they
-//!   may read each one; names are still shown only where `reached_by` agrees;
-//! - auditors: as admins. They may read every history and identity already, so the lists show
-//!   them nothing new, and checking a published figure person by person is their work;
-//! - evaluators: the report only, summed over the structures asked, small cells withheld, no
-//!   structure's own figures, no lists and no links.
-//!
-//! Lists show names as the people list does (`GET /api/beneficiaries`), without an access-log
-//! entry per name: reading someone's history is what the access log records.
+//! Who sees what (CONTRACT §7) is `app::disclosure`'s: evaluators get the report only, summed
+//! over the structures asked, small cells withheld, no lists and no links.
 
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use parcours_core::store::access::Role;
 use parcours_core::vocabulary::{Date, Slug};
-use parcours_projections::report::{
-    ActivityQuery, ActivityReport, DefinitionsVersion, FamilyQuotientBands, ReportError,
-};
-use parcours_projections::{Period, Projections};
 use serde::Serialize;
 
-use super::people::name_of;
-use super::{blocking, csv_response, json_response, ApiError};
-use crate::access::Caller;
+use super::{csv_response, json_response};
+use crate::app::reports::{self, FigureList, Lists, ReportQuestion};
+use crate::app::{blocking, disclosure, AppError, Caller};
+use crate::report_formats::{render, ReportFormat};
 use crate::report_html::{self, NamedRow, Question, CONTENT_SECURITY_POLICY, STYLESHEET};
 use crate::state::AppState;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub enum ReportFormat {
-    #[default]
-    Json,
-    Csv,
-    Html,
-}
-
-/// The question of a report as given, before it is checked against the store.
-#[derive(Clone, Debug, Default)]
-pub struct ReportParams {
-    pub structures: Vec<Slug>,
-    pub from: Option<Date>,
-    pub to: Option<Date>,
-    pub definitions: DefinitionsVersion,
-    pub bands: FamilyQuotientBands,
-    pub format: ReportFormat,
-    /// The list asked for (list route only).
-    pub figure: Option<String>,
+/// A report's query string, read: the question, the format, and the list asked for (list route).
+#[derive(Default)]
+struct ReportParams {
+    question: ReportQuestion,
+    format: ReportFormat,
+    figure: Option<String>,
 }
 
 impl ReportParams {
     /// Reads a query string: `structure` may repeat and hold several slugs separated by commas;
     /// an unknown parameter or a bad value is an error naming it.
-    pub fn parse(query: &str, with_figure: bool) -> Result<ReportParams, String> {
+    fn parse(query: &str, with_figure: bool) -> Result<ReportParams, String> {
         let mut params = ReportParams::default();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             let value = value.trim();
@@ -64,18 +36,16 @@ impl ReportParams {
                 "structure" => {
                     for slug in value.split(',').map(str::trim).filter(|slug| !slug.is_empty()) {
                         let slug = Slug::new(slug).map_err(|message| format!("structure: {message}"))?;
-                        if !params.structures.contains(&slug) {
-                            params.structures.push(slug);
-                        }
+                        params.question.add_structure(slug);
                     }
                 }
-                "from" => params.from = Some(date("from", value)?),
-                "to" => params.to = Some(date("to", value)?),
+                "from" => params.question.from = Some(date("from", value)?),
+                "to" => params.question.to = Some(date("to", value)?),
                 "definitions" => {
-                    params.definitions = value.parse().map_err(|message| format!("definitions: {message}"))?
+                    params.question.definitions = value.parse().map_err(|message| format!("definitions: {message}"))?
                 }
                 "family_quotient_bands" => {
-                    params.bands = value.parse().map_err(|error| format!("family_quotient_bands: {error}"))?;
+                    params.question.bands = value.parse().map_err(|error| format!("family_quotient_bands: {error}"))?;
                 }
                 "format" => {
                     params.format = match value {
@@ -95,81 +65,10 @@ impl ReportParams {
         }
         Ok(params)
     }
-
-    /// The question for the projections: the calendar year of `today` by default.
-    pub fn query(&self, today: Date, by_structure: bool) -> Result<ActivityQuery, String> {
-        let year = today.year();
-        let first = Date::from_ymd(year, 1, 1).ok_or("no current year")?;
-        let last = Date::from_ymd(year, 12, 31).ok_or("no current year")?;
-        let period =
-            Period::new(self.from.unwrap_or(first), self.to.unwrap_or(last)).map_err(|error| format!("to: {error}"))?;
-        if self.structures.is_empty() {
-            return Err("structure: which structures? (structure=slug, several separated by commas)".into());
-        }
-        Ok(ActivityQuery {
-            period,
-            structures: self.structures.clone(),
-            definitions: self.definitions,
-            bands: self.bands.clone(),
-            by_structure,
-        })
-    }
 }
 
 fn date(name: &str, text: &str) -> Result<Date, String> {
     text.parse().map_err(|_| format!("{name}: `{text}` is not a date (YYYY-MM-DD)"))
-}
-
-pub(crate) fn report_error(error: ReportError) -> ApiError {
-    match error {
-        ReportError::UnknownStructure(_) => ApiError::not_found(error.to_string()),
-        ReportError::NoStructure | ReportError::TooManyStructures => ApiError::InvalidRequest(error.to_string()),
-    }
-}
-
-/// Checks the structures asked against the caller's rights; a coordinator who names none gets all
-/// of theirs.
-pub(crate) fn scoped(caller: &Caller, mut params: ReportParams) -> Result<ReportParams, ApiError> {
-    if caller.role == Role::Coordinator {
-        if params.structures.is_empty() {
-            params.structures = caller.structures.clone();
-        }
-        if !params.structures.iter().all(|structure| caller.may_follow(structure)) {
-            return Err(ApiError::Forbidden);
-        }
-    }
-    Ok(params)
-}
-
-/// What computes a report: with its lists ([`Projections::activity_report_with_lists`]) or without.
-type Compute = fn(&Projections, &ActivityQuery) -> Result<ActivityReport, ReportError>;
-
-/// Computes the report a caller may see.
-async fn report_for(
-    state: &AppState,
-    caller: &Caller,
-    params: &ReportParams,
-    compute: Compute,
-) -> Result<ActivityReport, ApiError> {
-    let evaluator = caller.role == Role::Evaluator;
-    let query = params.query(state.today(), !evaluator).map_err(ApiError::InvalidRequest)?;
-    state.caught_up().await?;
-    let threshold = state.settings.small_cells;
-    let shared = state.clone();
-    let mut report = blocking(move || compute(&shared.projections.read(), &query).map_err(report_error)).await?;
-    if evaluator {
-        report.withhold_small_cells(threshold);
-    }
-    Ok(report)
-}
-
-/// The report in one of its formats; `linked` pages link each count to its list.
-pub fn render(report: &ActivityReport, format: ReportFormat, linked: bool) -> Result<Vec<u8>, serde_json::Error> {
-    Ok(match format {
-        ReportFormat::Json => serde_json::to_vec(report)?,
-        ReportFormat::Csv => report.to_csv().into_bytes(),
-        ReportFormat::Html => report_html::page(report, linked.then(|| Question::of(report)).as_ref()).into_bytes(),
-    })
 }
 
 fn html_response(body: Vec<u8>) -> Response {
@@ -201,11 +100,10 @@ pub async fn activity(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let params = ReportParams::parse(query.as_deref().unwrap_or_default(), false).map_err(ApiError::InvalidRequest)?;
-    let params = scoped(&caller, params)?;
-    let report = report_for(&state, &caller, &params, Projections::activity_report).await?;
-    let body = render(&report, params.format, caller.role != Role::Evaluator)?;
+) -> Result<Response, AppError> {
+    let params = ReportParams::parse(query.as_deref().unwrap_or_default(), false).map_err(AppError::InvalidRequest)?;
+    let report = reports::report(&state, &caller, params.question, Lists::Without).await?;
+    let body = render(&report, params.format, disclosure::report_links(&caller))?;
     Ok(match params.format {
         ReportFormat::Json => json_response(body),
         ReportFormat::Csv => csv_response(String::from_utf8_lossy(&body).into_owned()),
@@ -247,35 +145,22 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let params = ReportParams::parse(query.as_deref().unwrap_or_default(), true).map_err(ApiError::InvalidRequest)?;
-    let params = scoped(&caller, params)?;
-    let report = report_for(&state, &caller, &params, Projections::activity_report_with_lists).await?;
-    let figure = params.figure.clone().unwrap_or_default();
-    let known = report.figures.cells().into_iter().any(|cell| cell.list.as_deref() == Some(figure.as_str()));
-    if !known {
-        return Err(ApiError::not_found(format!("no list `{figure}` in this report")));
-    }
+) -> Result<Response, AppError> {
+    let params = ReportParams::parse(query.as_deref().unwrap_or_default(), true).map_err(AppError::InvalidRequest)?;
+    let figure = params.figure.unwrap_or_default();
+    let list = reports::figure_list(&state, &caller, params.question, figure).await?;
     let format = params.format;
     let body = blocking(move || {
-        let rows = report.lists.get(&figure);
-        let mut names = Vec::with_capacity(rows.len());
-        for row in rows {
-            let name = match row.beneficiary {
-                Some(person) if may_see_name(&state, &caller, person) => name_of(&state, &caller, person)?,
-                _ => None,
-            };
-            names.push(name);
-        }
+        let FigureList { report, figure, .. } = &list;
         Ok(match format {
             ReportFormat::Html => {
                 let named: Vec<NamedRow<'_>> =
-                    rows.iter().zip(names).map(|(row, name)| NamedRow { row, name }).collect();
-                report_html::list_page(&report, &Question::of(&report), &figure, &named).into_bytes()
+                    list.rows().map(|(row, name)| NamedRow { row, name: name.clone() }).collect();
+                report_html::list_page(report, &Question::of(report), figure, &named).into_bytes()
             }
             ReportFormat::Json | ReportFormat::Csv => {
-                let rows = rows.iter().zip(names).map(|(row, name)| RowJson { row, name }).collect();
-                serde_json::to_vec(&ListJson { figure: &figure, count: report.lists.get(&figure).len(), rows })?
+                let rows = list.rows().map(|(row, name)| RowJson { row, name: name.clone() }).collect();
+                serde_json::to_vec(&ListJson { figure, count: report.lists.get(figure).len(), rows })?
             }
         })
     })
@@ -284,14 +169,6 @@ pub async fn list(
         ReportFormat::Html => html_response(body),
         ReportFormat::Json | ReportFormat::Csv => json_response(body),
     })
-}
-
-fn may_see_name(state: &AppState, caller: &Caller, person: parcours_core::vocabulary::StreamId) -> bool {
-    match caller.role {
-        Role::Admin | Role::Auditor => true,
-        Role::Coordinator => state.projections.read().reached_by(person, &caller.structures) == Some(true),
-        Role::Evaluator => false,
-    }
 }
 
 /// The stylesheet of the report's pages (the pages' policy allows no inline style).

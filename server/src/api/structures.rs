@@ -7,13 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::vocabulary::{Hours, NewEvent, Slug, Step, StreamId, StructureKind, StructureUpdated};
+use parcours_core::vocabulary::{Hours, Slug, Step, StructureKind};
 use serde::Deserialize;
 
 use super::error::JsonBody;
-use super::log::append;
-use super::{blocking, json_response, ApiError};
-use crate::access::Caller;
+use super::json_response;
+use crate::app::structures::{self, structure_step};
+use crate::app::{AppError, Caller};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -29,20 +29,10 @@ pub struct StructureBody {
     agreed_hours: BTreeMap<u16, Hours>,
 }
 
-/// The longest structure name accepted.
-const NAME_MAX_CHARS: usize = 200;
-
 impl StructureBody {
     /// The structure's record, once its name and years are plausible.
-    pub(crate) fn into_step(self, slug: Slug) -> Result<Step, ApiError> {
-        let name = self.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-            return Err(ApiError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
-        }
-        if let Some(year) = self.agreed_hours.keys().find(|year| !(1900..=2200).contains(*year)) {
-            return Err(ApiError::InvalidRequest(format!("agreed_hours: {year} is not a plausible year")));
-        }
-        Ok(Step::StructureUpdated(StructureUpdated { slug, name, kind: self.kind, agreed_hours: self.agreed_hours }))
+    pub(crate) fn into_step(self, slug: Slug) -> Result<Step, AppError> {
+        structure_step(slug, &self.name, self.kind, self.agreed_hours)
     }
 }
 
@@ -54,11 +44,10 @@ pub async fn put(
     caller: Caller,
     Path(slug): Path<String>,
     JsonBody(body): JsonBody<StructureBody>,
-) -> Result<Response, ApiError> {
-    let slug = Slug::new(&slug).map_err(|message| ApiError::InvalidRequest(format!("slug: {message}")))?;
+) -> Result<Response, AppError> {
+    let slug = Slug::new(&slug).map_err(|message| AppError::InvalidRequest(format!("slug: {message}")))?;
     let step = body.into_step(slug.clone())?;
-    let event = NewEvent { id: None, occurred_on: state.today(), step };
-    let appended = append(&state, &caller, StreamId::of_structure(slug.as_str()), None, vec![event]).await?;
+    let appended = structures::record(&state, &caller, &slug, step).await?;
     let status = if appended.version == 1 { StatusCode::CREATED } else { StatusCode::OK };
     let body = serde_json::json!({ "slug": slug, "version": appended.version, "position": appended.position });
     Ok((status, Json(body)).into_response())
@@ -67,13 +56,7 @@ pub async fn put(
 /// The structures, as their latest records state them.
 #[utoipa::path(get, path = "/api/structures", tag = "structures",
     responses((status = 200, description = "`{ structures }`"), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    state.caught_up().await?;
-    let body = blocking(move || {
-        let projections = state.projections.read();
-        let structures: Vec<_> = projections.structures().collect();
-        Ok(serde_json::to_vec(&serde_json::json!({ "structures": structures }))?)
-    })
-    .await?;
-    Ok(json_response(body))
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
+    let structures = structures::list(&state).await?;
+    Ok(json_response(serde_json::to_vec(&serde_json::json!({ "structures": structures }))?))
 }

@@ -1,4 +1,4 @@
-//! Tableau de bord: a structure's figures (`api::figures::dashboard_for`, as `GET /api/dashboard`)
+//! Tableau de bord: a structure's figures (`app::figures::dashboard`, as `GET /api/dashboard`)
 //! and the people behind them, live.
 //!
 //! Live without reload: the page listens to `/tableau-de-bord/flux`, a server-sent event stream
@@ -25,9 +25,10 @@ use tokio::sync::watch;
 use super::layout::{document, Html, Section};
 use super::PageError;
 use crate::access::Caller;
-use crate::api::figures::{dashboard_for, structure_of};
-use crate::api::people::name_of;
-use crate::api::{blocking, ApiError};
+use crate::app::disclosure::dashboard_structure;
+use crate::app::figures;
+use crate::app::people::name_of;
+use crate::app::{blocking, AppError};
 use crate::french;
 use crate::state::AppState;
 
@@ -56,11 +57,11 @@ fn choices(state: &AppState, caller: &Caller) -> Vec<(Slug, String)> {
 
 /// The structure shown: the one asked for, else the caller's first; `None` when an admin has not
 /// chosen yet.
-fn chosen(caller: &Caller, asked: Option<&str>) -> Result<Option<Slug>, ApiError> {
+fn chosen(caller: &Caller, asked: Option<&str>) -> Result<Option<Slug>, AppError> {
     match asked.filter(|asked| !asked.is_empty()) {
         Some(asked) => {
-            let slug = Slug::new(asked).map_err(|message| ApiError::InvalidRequest(message.into()))?;
-            structure_of(caller, Some(slug)).map(Some)
+            let slug = Slug::new(asked).map_err(|message| AppError::InvalidRequest(message.into()))?;
+            dashboard_structure(caller, Some(slug)).map(Some)
         }
         None => Ok(caller.structures.first().cloned()),
     }
@@ -127,7 +128,7 @@ pub async fn figures(
     Query(query): Query<DashboardQuery>,
 ) -> Result<Html, PageError> {
     let structure = chosen(&caller, query.structure.as_deref())?
-        .ok_or_else(|| ApiError::InvalidRequest("structure: which structure?".into()))?;
+        .ok_or_else(|| AppError::InvalidRequest("structure: which structure?".into()))?;
     let (markup, _) = figures_of(&state, &caller, structure).await?;
     Ok(Html(StatusCode::OK, markup))
 }
@@ -154,10 +155,10 @@ impl Listed {
 /// The figures and lists as HTML, with the projections' position they were drawn at.
 async fn figures_of(state: &AppState, caller: &Caller, structure: Slug) -> Result<(Markup, u64), PageError> {
     let position = state.projections.applied();
-    let dashboard = dashboard_for(state, caller, Some(structure)).await?;
+    let dashboard = figures::dashboard(state, caller, Some(structure)).await?;
     let (state, caller) = (state.clone(), caller.clone());
     let markup = blocking(move || {
-        let listed = |beneficiary: StreamId| -> Result<Listed, ApiError> {
+        let listed = |beneficiary: StreamId| -> Result<Listed, AppError> {
             Ok(Listed { beneficiary, name: name_of(&state, &caller, beneficiary)? })
         };
         // The referral that opened each waiting person's episode: how long they have waited.
@@ -173,19 +174,19 @@ async fn figures_of(state: &AppState, caller: &Caller, structure: Slug) -> Resul
                     .and_then(|pathway| pathway.episodes.last().map(|episode| episode.referred_on));
                 Ok((listed(beneficiary)?, since))
             })
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect::<Result<Vec<_>, AppError>>()?;
         let mut ending = dashboard
             .lists
             .contracts_ending_within_30_days
             .iter()
             .map(|ending| Ok((listed(ending.beneficiary)?, ending)))
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect::<Result<Vec<_>, AppError>>()?;
         let mut overdue = dashboard
             .lists
             .follow_ups_overdue
             .iter()
             .map(|overdue| Ok((listed(overdue.beneficiary)?, overdue.last_contact)))
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect::<Result<Vec<_>, AppError>>()?;
         // Who has waited longest, whose contract ends first, who was met longest ago: first.
         waiting.sort_by_key(|(_, since)| *since);
         ending.sort_by_key(|(_, ending)| ending.planned_end);
@@ -328,7 +329,7 @@ pub async fn changes(
     Query(query): Query<DashboardQuery>,
 ) -> Result<Response, PageError> {
     let structure = chosen(&caller, query.structure.as_deref())?
-        .ok_or_else(|| ApiError::InvalidRequest("structure: which structure?".into()))?;
+        .ok_or_else(|| AppError::InvalidRequest("structure: which structure?".into()))?;
     // A reconnecting browser says the last position it was told about.
     let seen = headers
         .get("last-event-id")
@@ -365,9 +366,8 @@ struct Watcher {
 }
 
 impl Watcher {
-    async fn dashboard(&self) -> Result<Dashboard, ApiError> {
-        let (state, structure, today) = (self.state.clone(), self.structure.clone(), self.state.today());
-        blocking(move || Ok(state.projections.read().dashboard(&structure, today))).await
+    async fn dashboard(&self) -> Result<Dashboard, AppError> {
+        figures::dashboard_now(&self.state, self.structure.clone()).await
     }
 
     /// Waits for the next change of the dashboard and gives the position it was seen at; `None`

@@ -16,7 +16,7 @@ use parcours_core::vocabulary::{Date, Month, Slug};
 use serde_json::{Map, Value};
 
 use super::PageError;
-use crate::api::ApiError;
+use crate::app::AppError;
 use crate::labels::Labelled;
 
 /// The longest text of a one-line field, and of a paragraph.
@@ -197,35 +197,35 @@ impl Errors {
 
 /// Turns a refused append into errors on the form, when they are the person's to fix; anything
 /// else (the store failing, the server stopping) is the page's error.
-pub fn refusal(error: ApiError, fields: &[&str], errors: &mut Errors) -> Result<(), PageError> {
+pub fn refusal(error: AppError, fields: &[&str], errors: &mut Errors) -> Result<(), PageError> {
     match error {
-        ApiError::Append(AppendError::Rule { violation, .. }) => {
+        AppError::Append(AppendError::Rule { violation, .. }) => {
             errors.at(violation_field(&violation), fields, sentence(&violation));
         }
-        ApiError::Append(AppendError::IdentityErased { .. }) => errors.general(
+        AppError::Append(AppendError::IdentityErased { .. }) => errors.general(
             "Les données personnelles de cette personne ont été effacées : elles ne peuvent plus être enregistrées.",
         ),
-        ApiError::Append(AppendError::Forbidden) | ApiError::Forbidden => errors.general(
+        AppError::Append(AppendError::Forbidden) | AppError::Forbidden => errors.general(
             "Votre accès ne permet pas d'enregistrer cela : la personne est suivie par une autre structure que la vôtre.",
         ),
-        ApiError::Append(AppendError::VersionConflict { .. }) => errors.general(
+        AppError::Append(AppendError::VersionConflict { .. }) => errors.general(
             "Une autre étape a été enregistrée pour cette personne au même moment : vérifiez l'historique, puis \
              recommencez.",
         ),
-        ApiError::Append(AppendError::DuplicateId(_)) => errors.general(
+        AppError::Append(AppendError::DuplicateId(_)) => errors.general(
             "Ce formulaire a déjà été envoyé avec d'autres valeurs : rechargez la page pour en remplir un nouveau.",
         ),
-        ApiError::Append(AppendError::TooManyEvents { .. } | AppendError::EventTooLarge { .. })
-        | ApiError::PayloadTooLarge(_) => errors.general("Les textes saisis sont trop longs : raccourcissez-les."),
-        ApiError::Append(AppendError::NoEvents) | ApiError::InvalidRequest(_) => {
+        AppError::Append(AppendError::TooManyEvents { .. } | AppendError::EventTooLarge { .. })
+        | AppError::PayloadTooLarge(_) => errors.general("Les textes saisis sont trop longs : raccourcissez-les."),
+        AppError::Append(AppendError::NoEvents) | AppError::InvalidRequest(_) => {
             errors.general("Le formulaire contient une valeur que le serveur ne reconnaît pas : vérifiez la saisie.")
         }
-        error @ (ApiError::Append(AppendError::Store(_))
-        | ApiError::Store(_)
-        | ApiError::Unavailable(_)
-        | ApiError::NotFound(_)
-        | ApiError::NotReproducible(_)
-        | ApiError::Unauthorized) => return Err(error.into()),
+        error @ (AppError::Append(AppendError::Store(_))
+        | AppError::Store(_)
+        | AppError::Unavailable(_)
+        | AppError::NotFound(_)
+        | AppError::NotReproducible(_)
+        | AppError::Unauthorized) => return Err(error.into()),
     }
     Ok(())
 }

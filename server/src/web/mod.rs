@@ -8,7 +8,9 @@
 //! - Access: every route goes through `access::enforce` with its rule in `access::policy::RULES`,
 //!   like the API's; a refused page redirects to the sign-in page or says why in French
 //!   ([`refused`]). Forms that write carry the session's CSRF token, which `enforce` checks.
-//! - Writes go through `api::log` with the signed-in caller, so the writer's scope check applies.
+//! - Reads and writes go through the application (`crate::app`) with the signed-in caller, so the
+//!   disclosure policy and the writer's scope check apply as they do to the API. The application's
+//!   errors become French pages here ([`refused`]), never the API's JSON.
 
 mod assets;
 mod charts;
@@ -28,11 +30,11 @@ use axum::Router;
 use parcours_core::store::access::Role;
 use parcours_core::store::AppendError;
 
-use crate::access::{self, Caller};
-use crate::api::ApiError;
+use crate::access::{self, Caller, Gate};
+use crate::app::AppError;
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router<AppState> {
+pub fn router(gate: Gate) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/{file}", get(assets::serve))
@@ -46,7 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/beneficiaires/{id}/etapes", post(person::record))
         .route("/beneficiaires/{id}/corriger/{event}", get(person::correction))
         .route("/statistiques", get(statistics::page))
-        .route_layer(axum::middleware::from_fn_with_state(state, access::enforce))
+        .route_layer(axum::middleware::from_fn_with_state(gate, access::enforce))
 }
 
 /// Each role starts where its work is.
@@ -59,10 +61,10 @@ async fn home(caller: Caller) -> Redirect {
 }
 
 /// How a page answers an error: in French, never with the API's JSON.
-pub struct PageError(ApiError);
+pub struct PageError(AppError);
 
-impl From<ApiError> for PageError {
-    fn from(error: ApiError) -> Self {
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
         PageError(error)
     }
 }
@@ -75,34 +77,34 @@ impl IntoResponse for PageError {
 
 /// A page refused or failed: without a session, to the sign-in page (and back to `uri` after);
 /// otherwise a French page that says why, without saying whether what was asked for exists.
-pub fn refused(error: ApiError, uri: &Uri) -> Response {
+pub fn refused(error: AppError, uri: &Uri) -> Response {
     use layout::problem;
     match error {
-        ApiError::Unauthorized => {
+        AppError::Unauthorized => {
             let back = uri.path_and_query().map_or("/", |path| path.as_str());
             let target: String = form_urlencoded::Serializer::new(String::new()).append_pair("suite", back).finish();
             Redirect::to(&format!("/connexion?{target}")).into_response()
         }
-        ApiError::Forbidden => problem(
+        AppError::Forbidden => problem(
             StatusCode::FORBIDDEN,
             "Accès refusé",
             "Votre accès ne permet pas d'ouvrir cette page, ou le formulaire envoyé a expiré : rechargez la page \
              et recommencez.",
         ),
-        ApiError::NotFound(_) => {
+        AppError::NotFound(_) => {
             problem(StatusCode::NOT_FOUND, "Page introuvable", "Cette page n'existe pas, ou plus.")
         }
-        ApiError::InvalidRequest(_) => problem(
+        AppError::InvalidRequest(_) => problem(
             StatusCode::BAD_REQUEST,
             "Demande incorrecte",
             "L'adresse de cette page contient une valeur incorrecte.",
         ),
-        ApiError::PayloadTooLarge(_) => problem(
+        AppError::PayloadTooLarge(_) => problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Formulaire trop volumineux",
             "Le formulaire envoyé dépasse la taille acceptée : raccourcissez les textes saisis.",
         ),
-        ApiError::Unavailable(_) => {
+        AppError::Unavailable(_) => {
             let mut response = problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service momentanément indisponible",
@@ -111,9 +113,9 @@ pub fn refused(error: ApiError, uri: &Uri) -> Response {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
             response
         }
-        ApiError::Append(AppendError::Forbidden) => refused(ApiError::Forbidden, uri),
-        error @ (ApiError::Append(_) | ApiError::Store(_) | ApiError::NotReproducible(_)) => {
-            // The cause is logged by the API's own answer to it, never shown.
+        AppError::Append(AppendError::Forbidden) => refused(AppError::Forbidden, uri),
+        error @ (AppError::Append(_) | AppError::Store(_) | AppError::NotReproducible(_)) => {
+            // The cause is logged by the API's own answer to it (`api/error.rs`), never shown.
             let status = error.into_response().status();
             problem(status, "Erreur du serveur", "Une erreur est survenue de notre côté ; elle a été enregistrée.")
         }
@@ -122,7 +124,7 @@ pub fn refused(error: ApiError, uri: &Uri) -> Response {
 
 /// The answer to an address that is no page.
 pub async fn not_found() -> Response {
-    refused(ApiError::not_found("no such page"), &Uri::from_static("/"))
+    refused(AppError::not_found("no such page"), &Uri::from_static("/"))
 }
 
 #[cfg(test)]

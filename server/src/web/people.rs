@@ -1,4 +1,4 @@
-//! Bénéficiaires: the people the caller may see (`api::people::people_for`, as `GET
+//! Bénéficiaires: the people the caller may see (`app::people::people`, as `GET
 //! /api/beneficiaries`), searched by name and filtered by structure and status; and the form that
 //! registers a new person.
 
@@ -17,9 +17,9 @@ use super::layout::{document, Html, Section};
 use super::steps::{self, Suggestions};
 use super::PageError;
 use crate::access::Caller;
-use crate::api::log::{append, registration};
-use crate::api::people::{people_for, PersonJson};
-use crate::api::{blocking, ApiError};
+use crate::app::people::{people, Listed};
+use crate::app::streams::{append, registration};
+use crate::app::{blocking, AppError};
 use crate::french;
 use crate::labels::Labelled;
 use crate::state::AppState;
@@ -66,16 +66,16 @@ async fn render(
     status: StatusCode,
 ) -> Result<Html, PageError> {
     let structure = query.structure.as_deref().filter(|text| !text.is_empty());
-    let structure = structure.map(Slug::new).transpose().map_err(|message| ApiError::InvalidRequest(message.into()))?;
+    let structure = structure.map(Slug::new).transpose().map_err(|message| AppError::InvalidRequest(message.into()))?;
     let status_filter = query.statut.as_deref().filter(|text| !text.is_empty());
     let status_filter = status_filter
-        .map(|code| PersonStatus::from_code(code).ok_or_else(|| ApiError::InvalidRequest("statut".into())))
+        .map(|code| PersonStatus::from_code(code).ok_or_else(|| AppError::InvalidRequest("statut".into())))
         .transpose()?;
     state.caught_up().await?;
     let people = {
         let (state, caller, search) = (state.clone(), caller.clone(), query.q.clone());
         let filter = structure.clone();
-        blocking(move || people_for(&state, &caller, filter, status_filter, search.as_deref())).await?
+        blocking(move || people(&state, &caller, filter, status_filter, search.as_deref())).await?
     };
     // By name, as a person looks someone up; those without one after.
     let mut people = people;
@@ -154,7 +154,7 @@ async fn render(
     Ok(Html(status, document(Some(caller), Section::People, "Bénéficiaires", main)))
 }
 
-fn row(person: &PersonJson) -> Markup {
+fn row(person: &Listed) -> Markup {
     let row = &person.row;
     html! {
         tr {

@@ -3,7 +3,7 @@
 //! correct), and the forms that record each step of CONTRACT §3, corrections included.
 //!
 //! Forms post to `/beneficiaires/{id}/etapes`; the step is read by the API's parser and appended
-//! with `api::log::append_inputs` as the signed-in caller. A refused step comes back with the form
+//! with `app::streams::append_inputs` as the signed-in caller. A refused step comes back with the form
 //! open, the values kept and the error in French next to its field.
 
 use std::collections::BTreeMap;
@@ -26,8 +26,8 @@ use super::people::known_structures;
 use super::steps::{self, Suggestions, RECORDED};
 use super::PageError;
 use crate::access::{Caller, ENV_ADMIN_ACTOR};
-use crate::api::log::{append_inputs, beneficiary_id, readable_stream};
-use crate::api::{blocking, record_access, ApiError};
+use crate::app::streams::{append_inputs, beneficiary_id, readable_stream, record_access};
+use crate::app::{blocking, AppError};
 use crate::french;
 use crate::json::{current_identity, event_json, EventInput, Identity};
 use crate::labels::Labelled;
@@ -46,12 +46,12 @@ struct Person {
     structures: Vec<String>,
 }
 
-async fn load(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Person, ApiError> {
+async fn load(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Person, AppError> {
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || {
         let events = readable_stream(&state, &caller, stream)?;
         record_access(&state, &caller, stream, "fiche")?;
-        let missing = || ApiError::not_found(format!("no beneficiary {stream}"));
+        let missing = || AppError::not_found(format!("no beneficiary {stream}"));
         let pathway = state_now(&events).ok_or_else(missing)?;
         let trail = audit_trail(&events).ok_or_else(missing)?;
         let identity = current_identity(&state.store, &events)?;
@@ -493,7 +493,7 @@ pub async fn record(
     let Some(kind) =
         StepKind::from_code(values.get("type")).filter(|kind| RECORDED.contains(kind) || *kind == StepKind::Corrected)
     else {
-        return Err(ApiError::InvalidRequest("type".into()).into());
+        return Err(AppError::InvalidRequest("type".into()).into());
     };
     if kind == StepKind::Corrected {
         return record_correction(&state, &caller, stream, values).await;
@@ -526,7 +526,7 @@ const REPLACE: &str = "remplacer";
 
 /// The step a correction is about, as it counts now: its own date and data, or those of its last
 /// replacement; with the identity opened, for a registration.
-fn effective(state: &AppState, person: &Person, target: &Envelope) -> Result<(String, Value), ApiError> {
+fn effective(state: &AppState, person: &Person, target: &Envelope) -> Result<(String, Value), AppError> {
     let mut current = (target.occurred_on.to_string(), None);
     for envelope in &person.events {
         if let Step::Corrected(correction) = &envelope.step {
@@ -550,7 +550,7 @@ pub async fn correction(
     Path((id, event)): Path<(String, String)>,
 ) -> Result<Html, PageError> {
     let stream = beneficiary_id(&id)?;
-    let event: EventId = event.parse().map_err(|_| ApiError::not_found("no such event"))?;
+    let event: EventId = event.parse().map_err(|_| AppError::not_found("no such event"))?;
     let person = load(&state, &caller, stream).await?;
     correction_page(&state, &caller, &person, event, None, StatusCode::OK)
 }
@@ -563,7 +563,7 @@ fn correction_page(
     failed: Option<(&str, &Values, &Errors)>,
     status: StatusCode,
 ) -> Result<Html, PageError> {
-    let not_found = || ApiError::not_found("no such event");
+    let not_found = || AppError::not_found("no such event");
     let target = person.events.iter().find(|envelope| envelope.id == event).ok_or_else(not_found)?;
     let entry = person.trail.events.iter().find(|entry| entry.id == event).ok_or_else(not_found)?;
     let kind = target.step.kind();
@@ -643,12 +643,12 @@ async fn record_correction(
     stream: StreamId,
     values: Values,
 ) -> Result<Response, PageError> {
-    let event: EventId = values.get("corrects").parse().map_err(|_| ApiError::InvalidRequest("corrects".into()))?;
+    let event: EventId = values.get("corrects").parse().map_err(|_| AppError::InvalidRequest("corrects".into()))?;
     let mode = if values.get("mode") == RETRACT { RETRACT } else { REPLACE };
     // A refused correction changes nothing: the page shown again is the person as read here.
     let person = load(state, caller, stream).await?;
     let target = person.events.iter().find(|envelope| envelope.id == event);
-    let kind = target.map(|target| target.step.kind()).ok_or_else(|| ApiError::not_found("no such event"))?;
+    let kind = target.map(|target| target.step.kind()).ok_or_else(|| AppError::not_found("no such event"))?;
     let mut errors = Errors::default();
     let reason = forms::Field::new("reason", "Motif", forms::Input::text()).required();
     let mut data = forms::read(std::slice::from_ref(&reason), &values, &mut errors);

@@ -1,5 +1,5 @@
 //! Statistiques: outcomes and entries for a period and a structure, as `GET /api/stats/outcomes`
-//! and `GET /api/stats/entries` give them to the caller (`api::figures`: exact, or with small
+//! and `GET /api/stats/entries` give them to the caller (`app::figures`: exact, or with small
 //! cells withheld for evaluators), drawn as SVG bars and tables, with the API's CSV for each.
 
 use axum::extract::{Query, State};
@@ -16,8 +16,9 @@ use super::layout::{document, Html, Section};
 use super::people::known_structures;
 use super::PageError;
 use crate::access::Caller;
-use crate::api::figures::{entry_figures, outcome_figures, period};
-use crate::api::ApiError;
+use crate::app::disclosure;
+use crate::app::figures::{self, period, StatisticsQuestion};
+use crate::app::AppError;
 use crate::french;
 use crate::labels::Labelled;
 use crate::state::AppState;
@@ -36,7 +37,7 @@ pub async fn page(
 ) -> Result<Html, PageError> {
     let mut errors = Errors::default();
     let mut values = Values::default();
-    let default = period(&state, None, None)?;
+    let default = period(state.today(), None, None)?;
     let mut day = |name: &str, text: Option<&str>, default: Date| match text.filter(|text| !text.is_empty()) {
         None => default,
         Some(text) => {
@@ -59,14 +60,15 @@ pub async fn page(
     };
     let asked = query.structure.filter(|text| !text.is_empty());
     let structure = match asked {
-        Some(asked) => Some(Slug::new(&asked).map_err(|message| ApiError::InvalidRequest(message.into()))?),
+        Some(asked) => Some(Slug::new(&asked).map_err(|message| AppError::InvalidRequest(message.into()))?),
         None if caller.role == Role::Coordinator => caller.structures.first().cloned(),
         None => None,
     };
-    let outcomes = outcome_figures(&state, &caller, period, structure.clone(), None).await?;
-    let by_gender = outcome_figures(&state, &caller, period, structure.clone(), Some(GroupBy::Gender)).await?;
-    let by_age = outcome_figures(&state, &caller, period, structure.clone(), Some(GroupBy::AgeBand)).await?;
-    let entries = entry_figures(&state, &caller, period, structure.clone()).await?;
+    let question = |by| StatisticsQuestion { period, structure: structure.clone(), by };
+    let outcomes = figures::outcomes(&state, &caller, question(None)).await?;
+    let by_gender = figures::outcomes(&state, &caller, question(Some(GroupBy::Gender))).await?;
+    let by_age = figures::outcomes(&state, &caller, question(Some(GroupBy::AgeBand))).await?;
+    let entries = figures::entries(&state, &caller, question(None)).await?;
 
     let csv = |route: &str, by: Option<&str>| {
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -81,7 +83,7 @@ pub async fn page(
         format!("/api/stats/{route}?{}", query.finish())
     };
     let name = |what: &str| format!("{what}-{}-{}.csv", period.from, period.to);
-    let withheld = caller.role == Role::Evaluator;
+    let withheld = disclosure::withholds_small_cells(&caller);
     let main = html! {
         form.filtres method="get" action="/statistiques" novalidate {
             (forms::general_errors(&errors))

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::api::admin::TokenBody;
 use crate::api::log::{AppendBody, RegisterBody};
 use crate::api::structures::StructureBody;
-use crate::api::ApiError;
+use crate::app::AppError;
 use crate::json::{self, EventInput, InputError, ParseError};
 
 /// The day the rules take as today: fixed, so that a finding replays.
@@ -74,7 +74,7 @@ fn structure(bytes: &[u8]) {
     let slug = Slug::new(STRUCTURE).expect("a valid slug");
     let step = match body.into_step(slug) {
         Ok(step) => step,
-        Err(ApiError::InvalidRequest(message)) => return assert!(!message.is_empty()),
+        Err(AppError::InvalidRequest(message)) => return assert!(!message.is_empty()),
         Err(other) => panic!("a structure body is refused with {other:?}, not invalid_request"),
     };
     let event = NewEvent { id: None, occurred_on: Date(TODAY), step };
@@ -89,7 +89,7 @@ fn structure(bytes: &[u8]) {
 /// `POST /api/tokens`.
 fn token(bytes: &[u8]) {
     let Some(body) = clean(json::from_body::<TokenBody>(bytes)) else { return };
-    if let Err(message) = body.check() {
+    if let Err(message) = body.request().check() {
         assert!(!message.is_empty());
     }
 }

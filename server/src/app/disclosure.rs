@@ -1,0 +1,107 @@
+//! The one disclosure policy (CONTRACT §7): which role gets exact figures, which structures'
+//! figures, names and lists. Every output asks here, whether the API, the web pages or the
+//! command line gives it; no other module compares roles to decide what to show.
+//!
+//! - admins: every structure, exact figures, each structure's own figures when several are
+//!   asked, the lists behind every count, names included;
+//! - coordinators: the same, for their own structures only (every structure asked must be theirs;
+//!   none asked means all of theirs); names in a list only for people their structures reach;
+//! - auditors: exact statistics and reports with their lists (they may read every history and
+//!   identity already, and checking a published figure person by person is their work), every
+//!   publication; no dashboard (they follow no structure);
+//! - evaluators: statistics and reports only, summed over the structures asked, small cells
+//!   withheld, sensitive prescribers counted as `other`, no structure's own figures, no lists, no
+//!   links, no names, no publication (a publication holds exact figures).
+
+use parcours_core::store::access::Role;
+use parcours_core::vocabulary::{ReportPublished, Slug};
+
+use super::{AppError, Caller};
+
+/// Whether the caller's figures have their small cells withheld (with complementary suppression).
+pub fn withholds_small_cells(caller: &Caller) -> bool {
+    caller.role == Role::Evaluator
+}
+
+/// Whether prescribers that could point at a person (a prison service, child welfare…) are
+/// counted as `other` in the caller's statistics.
+pub fn sensitive_prescribers_as_other(caller: &Caller) -> bool {
+    caller.role == Role::Evaluator
+}
+
+/// Checks that the caller may see statistics about `structure` (all structures when `None`).
+pub fn statistics_scope(caller: &Caller, structure: Option<&Slug>) -> Result<(), AppError> {
+    match (caller.role, structure) {
+        (Role::Coordinator, Some(structure)) if caller.may_follow(structure) => Ok(()),
+        (Role::Coordinator, _) => Err(AppError::Forbidden),
+        (Role::Admin | Role::Auditor | Role::Evaluator, _) => Ok(()),
+    }
+}
+
+/// The structure whose dashboard (figures and the people behind them) the caller gets: the one
+/// asked for, which the caller must follow, or their only one.
+pub fn dashboard_structure(caller: &Caller, asked: Option<Slug>) -> Result<Slug, AppError> {
+    match asked {
+        Some(structure) if caller.may_follow(&structure) => Ok(structure),
+        Some(_) => Err(AppError::Forbidden),
+        None => match caller.structures.as_slice() {
+            [only] => Ok(only.clone()),
+            _ => Err(AppError::InvalidRequest("structure: which structure? (structure=slug)".into())),
+        },
+    }
+}
+
+/// The structures a report is about, checked against the caller's rights; a coordinator who
+/// names none gets all of theirs.
+pub fn report_structures(caller: &Caller, mut asked: Vec<Slug>) -> Result<Vec<Slug>, AppError> {
+    if caller.role == Role::Coordinator {
+        if asked.is_empty() {
+            asked = caller.structures.clone();
+        }
+        if !asked.iter().all(|structure| caller.may_follow(structure)) {
+            return Err(AppError::Forbidden);
+        }
+    }
+    Ok(asked)
+}
+
+/// Whether the caller's reports show each structure's own figures beside their sum.
+pub fn report_by_structure(caller: &Caller) -> bool {
+    caller.role != Role::Evaluator
+}
+
+/// Whether the caller's printable reports link each count to its list.
+pub fn report_links(caller: &Caller) -> bool {
+    caller.role != Role::Evaluator
+}
+
+/// Whether the caller sees a person's name in a list of people; `reached` says whether one of a
+/// coordinator's structures reaches the person, asked only for coordinators.
+pub fn name_in_list(caller: &Caller, reached: impl FnOnce() -> bool) -> bool {
+    match caller.role {
+        Role::Admin | Role::Auditor => true,
+        Role::Coordinator => reached(),
+        Role::Evaluator => false,
+    }
+}
+
+/// Whether the caller may read a publication: every structure it covers must be theirs.
+pub fn may_read_publication(caller: &Caller, publication: &ReportPublished) -> bool {
+    match caller.role {
+        Role::Admin | Role::Auditor => true,
+        Role::Coordinator => publication.structures.iter().all(|structure| caller.may_follow(structure)),
+        Role::Evaluator => false,
+    }
+}
+
+/// The structures whose people a caller's lists are limited to: a coordinator's own; `None` for
+/// everyone (the route's rule keeps evaluators out of lists altogether).
+pub fn people_reach(caller: &Caller) -> Option<Vec<Slug>> {
+    (caller.role == Role::Coordinator).then(|| caller.structures.clone())
+}
+
+/// The structures a caller chooses figures among, when the caller is tied to some: a
+/// coordinator's; `None` for the roles that see every structure.
+pub fn own_structures(caller: &Caller) -> Option<&[Slug]> {
+    (caller.role == Role::Coordinator).then_some(caller.structures.as_slice())
+}

@@ -1,0 +1,95 @@
+//! Figures: a structure's dashboard, and the outcome and entry statistics, as exact as
+//! `disclosure` lets the caller see them.
+
+use parcours_core::vocabulary::{Date, Slug};
+use parcours_projections::{Dashboard, Entries, EntriesQuery, GroupBy, OutcomeQuery, Outcomes, Period, Projections};
+
+use super::{blocking, disclosure, AppError, Caller};
+use crate::state::AppState;
+
+/// The dashboard of a structure the caller follows (see [`disclosure::dashboard_structure`]),
+/// once the projections hold every durable step.
+pub async fn dashboard(state: &AppState, caller: &Caller, structure: Option<Slug>) -> Result<Dashboard, AppError> {
+    let structure = disclosure::dashboard_structure(caller, structure)?;
+    state.caught_up().await?;
+    dashboard_now(state, structure).await
+}
+
+/// A structure's dashboard from the projections as they stand, for a caller already checked
+/// (a live page that watches the projections move).
+pub async fn dashboard_now(state: &AppState, structure: Slug) -> Result<Dashboard, AppError> {
+    let today = state.today();
+    let state = state.clone();
+    blocking(move || Ok(state.projections.read().dashboard(&structure, today))).await
+}
+
+/// The period asked for; the calendar year of `today` by default.
+pub fn period(today: Date, from: Option<Date>, to: Option<Date>) -> Result<Period, AppError> {
+    let year = today.year();
+    let first = Date::from_ymd(year, 1, 1).ok_or_else(|| AppError::InvalidRequest("no current year".into()))?;
+    let last = Date::from_ymd(year, 12, 31).ok_or_else(|| AppError::InvalidRequest("no current year".into()))?;
+    Period::new(from.unwrap_or(first), to.unwrap_or(last))
+        .map_err(|error| AppError::InvalidRequest(format!("to: {error}")))
+}
+
+/// The statistics' question: a period, a structure or all, and a grouping (outcomes only).
+#[derive(Clone, Debug)]
+pub struct StatisticsQuestion {
+    pub period: Period,
+    pub structure: Option<Slug>,
+    pub by: Option<GroupBy>,
+}
+
+/// The outcome statistics the caller may see, from projections already caught up: exact, or with
+/// small cells withheld. `small_cells` is the server's threshold.
+pub fn outcomes_in(
+    projections: &Projections,
+    caller: &Caller,
+    small_cells: u64,
+    question: StatisticsQuestion,
+) -> Result<Outcomes, AppError> {
+    disclosure::statistics_scope(caller, question.structure.as_ref())?;
+    let StatisticsQuestion { period, structure, by } = question;
+    let sensitive_prescribers_as_other = disclosure::sensitive_prescribers_as_other(caller);
+    let mut outcomes = projections.outcomes(&OutcomeQuery { period, structure, by, sensitive_prescribers_as_other });
+    if disclosure::withholds_small_cells(caller) {
+        outcomes.withhold_small_cells(small_cells);
+    }
+    Ok(outcomes)
+}
+
+/// The entry statistics the caller may see, from projections already caught up.
+pub fn entries_in(
+    projections: &Projections,
+    caller: &Caller,
+    small_cells: u64,
+    question: StatisticsQuestion,
+) -> Result<Entries, AppError> {
+    disclosure::statistics_scope(caller, question.structure.as_ref())?;
+    if question.by.is_some() {
+        return Err(AppError::InvalidRequest(
+            "by: entries are always by situation × gender and age band × gender".into(),
+        ));
+    }
+    let mut entries = projections.entries(&EntriesQuery { period: question.period, structure: question.structure });
+    if disclosure::withholds_small_cells(caller) {
+        entries.withhold_small_cells(small_cells);
+    }
+    Ok(entries)
+}
+
+/// [`outcomes_in`] on the server's live projections.
+pub async fn outcomes(state: &AppState, caller: &Caller, question: StatisticsQuestion) -> Result<Outcomes, AppError> {
+    disclosure::statistics_scope(caller, question.structure.as_ref())?;
+    state.caught_up().await?;
+    let (state, caller) = (state.clone(), caller.clone());
+    blocking(move || outcomes_in(&state.projections.read(), &caller, state.settings.small_cells, question)).await
+}
+
+/// [`entries_in`] on the server's live projections.
+pub async fn entries(state: &AppState, caller: &Caller, question: StatisticsQuestion) -> Result<Entries, AppError> {
+    disclosure::statistics_scope(caller, question.structure.as_ref())?;
+    state.caught_up().await?;
+    let (state, caller) = (state.clone(), caller.clone());
+    blocking(move || entries_in(&state.projections.read(), &caller, state.settings.small_cells, question)).await
+}

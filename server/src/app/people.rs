@@ -1,0 +1,106 @@
+//! People: the list with names and search, one pathway's state with the identity, the audit trail
+//! with its time-travel questions, and one history with what proves it.
+
+use parcours_core::store::verifiable::VerifiableHistory;
+use parcours_core::vocabulary::{Date, PersonalData, Slug, StreamId, Timestamp};
+use parcours_projections::audit::{audit_trail, state_known_at, state_on, AuditTrail};
+use parcours_projections::{PathwayState, PeopleQuery, PersonRow, PersonStatus};
+
+use super::streams::{readable_stream, record_access};
+use super::{disclosure, AppError, Caller};
+use crate::json::current_identity;
+use crate::state::AppState;
+
+/// One person in a list: their row and, for a reader allowed to see it, their name.
+pub struct Listed {
+    pub row: PersonRow,
+    pub name: Option<String>,
+}
+
+/// The people a caller may see, with names, filtered by current structure, status and a part of
+/// a name (any case).
+pub fn people(
+    state: &AppState,
+    caller: &Caller,
+    structure: Option<Slug>,
+    status: Option<PersonStatus>,
+    search: Option<&str>,
+) -> Result<Vec<Listed>, AppError> {
+    let reach = disclosure::people_reach(caller);
+    let rows = state.projections.read().people(&PeopleQuery { reach, current_structure: structure, status });
+    let needle = search.map(|text| text.trim().to_lowercase()).filter(|text| !text.is_empty());
+    let mut people = Vec::with_capacity(rows.len());
+    for row in rows {
+        let name = name_of(state, caller, row.beneficiary)?;
+        if let Some(needle) = &needle {
+            if !name.as_ref().is_some_and(|name| name.to_lowercase().contains(needle.as_str())) {
+                continue;
+            }
+        }
+        people.push(Listed { row, name });
+    }
+    Ok(people)
+}
+
+/// A person's name as recorded now, for a reader allowed to see it; the reading is recorded in
+/// the access log (CONTRACT §7: every read of an identity), as `name`.
+pub fn name_of(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Option<String>, AppError> {
+    let events = state.store.read_stream(stream, None)?;
+    let name = current_identity(&state.store, &events)?.and_then(|identity| identity.display_name());
+    if name.is_some() {
+        record_access(state, caller, stream, "name")?;
+    }
+    Ok(name)
+}
+
+/// The current state of a person's pathway, with their identity for those allowed to see it.
+pub fn pathway(
+    state: &AppState,
+    caller: &Caller,
+    stream: StreamId,
+) -> Result<(PathwayState, Option<PersonalData>), AppError> {
+    let events = readable_stream(state, caller, stream)?;
+    let pathway = state.projections.read().pathway(stream);
+    let pathway = pathway.ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))?;
+    record_access(state, caller, stream, "state")?;
+    let identity = current_identity(&state.store, &events)?;
+    Ok((pathway, identity))
+}
+
+/// The audit trail and the answers to its two time-travel questions.
+pub struct Audit {
+    pub trail: AuditTrail,
+    /// The pathway as it stood on a date (effective dates).
+    pub state_on: Option<PathwayState>,
+    /// The pathway as it was known at a time (recorded times).
+    pub state_known_at: Option<PathwayState>,
+}
+
+/// The audit trail: every event as recorded, who recorded it and when, corrections linked; with
+/// `on` the pathway as it stood on that day, with `as_of` as it was known then.
+pub fn audit(
+    state: &AppState,
+    caller: &Caller,
+    stream: StreamId,
+    on: Option<Date>,
+    as_of: Option<Timestamp>,
+) -> Result<Audit, AppError> {
+    let events = readable_stream(state, caller, stream)?;
+    record_access(state, caller, stream, "audit")?;
+    let trail = audit_trail(&events).ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))?;
+    Ok(Audit {
+        trail,
+        state_on: on.and_then(|day| state_on(&events, day)),
+        state_known_at: as_of.and_then(|at| state_known_at(&events, at)),
+    })
+}
+
+/// One history with what proves it, signed for the caller, for `parcours verify-export` offline.
+pub fn verifiable_history(state: &AppState, caller: &Caller, stream: StreamId) -> Result<VerifiableHistory, AppError> {
+    readable_stream(state, caller, stream)?;
+    record_access(state, caller, stream, "export")?;
+    state
+        .store
+        .verifiable_history(stream, caller.actor.clone())?
+        .ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))
+}

@@ -1,0 +1,39 @@
+//! The whole HTTP application, composed in this one place: the API's routes and the web pages,
+//! each behind `access::enforce`, with the layers every answer gets. Neither `api` nor `access`
+//! knows the pages: the web's way of refusing a page is handed to `access` here. Tests drive
+//! [`router`] in process; the binary serves the same thing.
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Uri};
+use axum::response::Response;
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::access::Gate;
+use crate::state::AppState;
+use crate::{api, web};
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.body_limit;
+    let gate = Gate::new(state.clone(), web::refused);
+    api::routes(gate.clone())
+        .merge(web::router(gate))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        // Answers are about people and change with every step: never cached unless a route says
+        // otherwise (static files), never sniffed into another type.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Unknown addresses: the API's JSON error under `/api`, a French page elsewhere.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api::not_found()
+    } else {
+        web::not_found().await
+    }
+}
