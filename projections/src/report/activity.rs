@@ -1,6 +1,6 @@
 //! The question an activity report answers, and the report as its readers get it (JSON, CSV,
-//! the printable page). Apart from the walk that fills it (`report`'s root) so that the
-//! report's parts (`cells`, `changes`) take these types from here, not from their parent.
+//! the printable page). Kept apart from the walk that fills it (in `report`'s root), so that the
+//! report's parts (`cells`, `changes`) take these types from here rather than from their parent.
 
 use std::collections::BTreeMap;
 
