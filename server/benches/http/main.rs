@@ -13,7 +13,7 @@
 //!   process, on the same people.
 //! - `read`: history reads of 30-event streams (wrk); baselines: `GET /healthz` on the same server
 //!   (the HTTP stack's ceiling) and `Store::read_stream` in process on the same store.
-//! - `auth`: appends through the product's router (`api::router`, bearer token checked by
+//! - `auth`: appends through the product's router (`router::router`, bearer token checked by
 //!   `access::enforce`) against a benchmark-only router that mounts the same handler with the same
 //!   layers but hands it the token's caller without checking anything, both served by the
 //!   product's connection loop from one process and one store, taking turns; and the token check

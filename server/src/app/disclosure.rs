@@ -105,3 +105,78 @@ pub fn people_reach(caller: &Caller) -> Option<Vec<Slug>> {
 pub fn own_structures(caller: &Caller) -> Option<&[Slug]> {
     (caller.role == Role::Coordinator).then_some(caller.structures.as_slice())
 }
+
+#[cfg(test)]
+mod tests {
+    use parcours_core::store::access::Role;
+    use parcours_core::vocabulary::{Actor, Date, ReportDigests, ReportKind, ReportPublished, Sha256Digest, Slug};
+
+    use super::*;
+
+    fn caller(role: Role, structures: &[&str]) -> Caller {
+        let structures = structures.iter().map(|slug| Slug::new(slug).expect("a slug")).collect();
+        Caller { actor: Actor("tok_test".into()), role, structures, csrf: None }
+    }
+
+    fn slug(text: &str) -> Slug {
+        Slug::new(text).expect("a slug")
+    }
+
+    /// What each role is shown, as CONTRACT §7 words it: one row per role.
+    #[test]
+    fn each_role_sees_what_the_contract_gives_it() {
+        // role, small cells withheld, structures' own figures and links, names (reached / not).
+        let table = [
+            (Role::Admin, false, true, (true, true)),
+            (Role::Coordinator, false, true, (true, false)),
+            (Role::Auditor, false, true, (true, true)),
+            (Role::Evaluator, true, false, (false, false)),
+        ];
+        for (role, withheld, by_structure, names) in table {
+            let who = caller(role, if role == Role::Coordinator { &["aci-agen"] } else { &[] });
+            assert_eq!(withholds_small_cells(&who), withheld, "{role:?}");
+            assert_eq!(sensitive_prescribers_as_other(&who), withheld, "{role:?}");
+            assert_eq!(report_by_structure(&who), by_structure, "{role:?}");
+            assert_eq!(report_links(&who), by_structure, "{role:?}");
+            assert_eq!((name_in_list(&who, || true), name_in_list(&who, || false)), names, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn a_coordinator_sees_the_figures_of_their_own_structures_only() {
+        let coordinator = caller(Role::Coordinator, &["aci-agen", "ei-nerac"]);
+        assert!(statistics_scope(&coordinator, Some(&slug("aci-agen"))).is_ok());
+        assert!(matches!(statistics_scope(&coordinator, Some(&slug("ai-auch"))), Err(AppError::Forbidden)));
+        assert!(matches!(statistics_scope(&coordinator, None), Err(AppError::Forbidden)));
+        assert_eq!(report_structures(&coordinator, Vec::new()).ok(), Some(coordinator.structures.clone()));
+        assert!(matches!(report_structures(&coordinator, vec![slug("ai-auch")]), Err(AppError::Forbidden)));
+        assert!(matches!(dashboard_structure(&coordinator, None), Err(AppError::InvalidRequest(_))));
+        assert!(matches!(dashboard_structure(&coordinator, Some(slug("ai-auch"))), Err(AppError::Forbidden)));
+        assert_eq!(people_reach(&coordinator), Some(coordinator.structures.clone()));
+
+        let evaluator = caller(Role::Evaluator, &[]);
+        assert!(statistics_scope(&evaluator, None).is_ok());
+        assert!(matches!(dashboard_structure(&evaluator, Some(slug("aci-agen"))), Err(AppError::Forbidden)));
+        assert_eq!(people_reach(&evaluator), None);
+    }
+
+    #[test]
+    fn a_publication_is_read_by_those_who_may_see_its_every_structure() {
+        let nothing = Sha256Digest::of(b"");
+        let publication = ReportPublished {
+            report: ReportKind::Activity,
+            structures: vec![slug("aci-agen"), slug("ei-nerac")],
+            from: Date::from_ymd(2025, 1, 1).expect("a date"),
+            to: Date::from_ymd(2025, 12, 31).expect("a date"),
+            definitions: "v1".into(),
+            family_quotient_bands: vec![700],
+            position: 1,
+            sha256: ReportDigests { json: nothing, csv: nothing, html: nothing },
+        };
+        assert!(may_read_publication(&caller(Role::Admin, &[]), &publication));
+        assert!(may_read_publication(&caller(Role::Auditor, &[]), &publication));
+        assert!(may_read_publication(&caller(Role::Coordinator, &["aci-agen", "ei-nerac"]), &publication));
+        assert!(!may_read_publication(&caller(Role::Coordinator, &["aci-agen"]), &publication));
+        assert!(!may_read_publication(&caller(Role::Evaluator, &[]), &publication));
+    }
+}

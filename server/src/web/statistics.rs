@@ -5,7 +5,6 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use maud::{html, Markup};
-use parcours_core::store::access::Role;
 use parcours_core::vocabulary::{Date, ExitCategory, Gender, Situation, Slug};
 use parcours_projections::{AgeBand, Cell, Disclosed, Entries, GroupBy, GroupKey, OutcomeField, Outcomes, Period};
 use serde::Deserialize;
@@ -54,15 +53,15 @@ pub async fn page(
     values.set("du", period.from.to_string());
     values.set("au", period.to.to_string());
     // Coordinators see their structures only, one at a time; the others every structure or one.
-    let choices: Vec<String> = match caller.role {
-        Role::Coordinator => caller.structures.iter().map(ToString::to_string).collect(),
-        _ => known_structures(&state, &caller),
+    let own = disclosure::own_structures(&caller);
+    let choices: Vec<String> = match own {
+        Some(own) => own.iter().map(ToString::to_string).collect(),
+        None => known_structures(&state, &caller),
     };
     let asked = query.structure.filter(|text| !text.is_empty());
     let structure = match asked {
         Some(asked) => Some(Slug::new(&asked).map_err(|message| AppError::InvalidRequest(message.into()))?),
-        None if caller.role == Role::Coordinator => caller.structures.first().cloned(),
-        None => None,
+        None => own.and_then(|own| own.first().cloned()),
     };
     let question = |by| StatisticsQuestion { period, structure: structure.clone(), by };
     let outcomes = figures::outcomes(&state, &caller, question(None)).await?;
@@ -94,7 +93,7 @@ pub async fn page(
             div.champ {
                 label for="structure" { "Structure" }
                 select #structure name="structure" {
-                    @if caller.role != Role::Coordinator { option value="" { "Toutes les structures" } }
+                    @if own.is_none() { option value="" { "Toutes les structures" } }
                     @for slug in &choices {
                         option value=(slug) selected[structure.as_ref().is_some_and(|chosen| chosen.as_str() == slug)] { (slug) }
                     }
