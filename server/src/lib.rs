@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api;
+pub mod auditing;
 mod backup;
 pub mod cli;
 mod commands;

@@ -10,9 +10,12 @@
 //!   ([`refused`]). Forms that write carry the session's CSRF token, which `enforce` checks.
 //! - Writes go through `api::log` with the signed-in caller, so the writer's scope check applies.
 
+mod access_log;
 mod assets;
+mod audit;
 mod charts;
 mod dashboard;
+mod export;
 mod forms;
 mod layout;
 mod people;
@@ -27,9 +30,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use parcours_core::store::access::Role;
 use parcours_core::store::AppendError;
+use parcours_core::vocabulary::StreamId;
 
 use crate::access::{self, Caller};
 use crate::api::ApiError;
+use crate::auditing::AuditingError;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -45,6 +50,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/beneficiaires/{id}", get(person::page))
         .route("/beneficiaires/{id}/etapes", post(person::record))
         .route("/beneficiaires/{id}/corriger/{event}", get(person::correction))
+        .route("/beneficiaires/{id}/acces", get(access_log::page))
+        .route("/beneficiaires/{id}/export", get(export::download))
+        .route("/verification", get(export::how_to_verify))
+        .route("/audit", get(audit::page))
+        .route("/audit/journal.csv", get(audit::csv))
         .route("/statistiques", get(statistics::page))
         .route_layer(axum::middleware::from_fn_with_state(state, access::enforce))
 }
@@ -65,6 +75,33 @@ impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
         PageError(error)
     }
+}
+
+impl From<AuditingError> for PageError {
+    fn from(error: AuditingError) -> Self {
+        PageError(match error {
+            AuditingError::Forbidden => ApiError::Forbidden,
+            AuditingError::NotFound(stream) => ApiError::not_found(format!("no beneficiary {stream}")),
+            AuditingError::Store(error) => ApiError::Store(error),
+        })
+    }
+}
+
+impl PageError {
+    /// The blocking work behind a page did not finish (the runtime is stopping).
+    pub fn unavailable() -> PageError {
+        PageError(ApiError::Unavailable("the page could not be prepared".into()))
+    }
+
+    /// A value of the page's address cannot be read.
+    pub fn invalid(what: &str) -> PageError {
+        PageError(ApiError::InvalidRequest(what.into()))
+    }
+}
+
+/// A person's id in a page's address.
+pub fn person_id(text: &str) -> Result<StreamId, PageError> {
+    text.parse().map_err(|_| PageError::invalid("beneficiary id"))
 }
 
 impl IntoResponse for PageError {
