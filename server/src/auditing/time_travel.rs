@@ -122,7 +122,99 @@ pub fn parse_known_at(text: &str, timezone: Tz) -> Result<Timestamp, BadTime> {
 
 #[cfg(test)]
 mod tests {
+    use parcours_core::vocabulary::{Actor, Corrected, Replacement, StepKind, StreamId};
+    use serde_json::json;
+
     use super::*;
+
+    fn day(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp(chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc))
+    }
+
+    /// A registration, a referral, an exit recorded a month late, and a correction of the
+    /// referral's date recorded later still.
+    fn history() -> Vec<Envelope> {
+        let stream = StreamId::generate();
+        let step = |kind: StepKind, data: serde_json::Value| crate::json::step_from_value("data", kind, data).unwrap();
+        let referred = step(
+            StepKind::Referred,
+            json!({"structure": "aci-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}),
+        );
+        let referral = EventId::generate();
+        let correction = Step::Corrected(Corrected {
+            corrects: referral,
+            reason: "date".into(),
+            replacement: Some(Replacement { occurred_on: day("2026-01-12"), step: Box::new(referred.clone()) }),
+        });
+        let steps = [
+            (
+                EventId::generate(),
+                "2026-01-01",
+                "2026-01-01T09:00:00Z",
+                step(StepKind::Registered, json!({"structure": "aci-agen", "gender": "female", "birth_year": 1990})),
+            ),
+            (referral, "2026-01-10", "2026-01-10T09:00:00Z", referred),
+            (
+                EventId::generate(),
+                "2026-02-01",
+                "2026-03-01T09:00:00Z",
+                step(StepKind::Exited, json!({"destination": "cdi"})),
+            ),
+            (EventId::generate(), "2026-03-05", "2026-03-05T09:00:00Z", correction),
+        ];
+        steps
+            .into_iter()
+            .enumerate()
+            .map(|(index, (id, occurred_on, recorded_at, step))| Envelope {
+                id,
+                stream,
+                version: index as u32 + 1,
+                position: index as u64 + 1,
+                occurred_on: day(occurred_on),
+                recorded_at: at(recorded_at),
+                recorded_by: Actor("tok_test".into()),
+                step,
+                prev_hash: [0; 32],
+                stream_prev_hash: [0; 32],
+            })
+            .collect()
+    }
+
+    fn marks(view: &TravelView, events: &[Envelope]) -> Vec<Vec<LeftOut>> {
+        events.iter().map(|event| view.left_out.get(&event.id).cloned().unwrap_or_default()).collect()
+    }
+
+    #[test]
+    fn known_at_a_time_leaves_out_what_was_recorded_later_and_marks_what_was_corrected_since() {
+        let events = history();
+        let view = view(&events, TimeTravel { on: None, known_at: Some(at("2026-02-15T00:00:00Z")) });
+        let state = view.state.as_ref().expect("registered then");
+        assert!(state.in_episode && state.exits.is_empty(), "the exit was not known yet");
+        assert_eq!(state.episodes[0].referred_on, day("2026-01-10"), "nor the correction");
+        use LeftOut::*;
+        assert_eq!(marks(&view, &events), [vec![], vec![CorrectedSince], vec![RecordedLater], vec![RecordedLater]]);
+    }
+
+    #[test]
+    fn on_a_date_leaves_out_what_was_effective_later_with_the_corrections_known() {
+        let events = history();
+        let view = view(&events, TimeTravel { on: Some(day("2026-01-11")), known_at: None });
+        let state = view.state.as_ref().expect("registered then");
+        assert!(!state.in_episode, "the referral counts from its corrected date, the 12th");
+        use LeftOut::*;
+        assert_eq!(marks(&view, &events), [vec![], vec![EffectiveLater], vec![EffectiveLater], vec![]]);
+        let both = view_of(&events, "2026-02-15", "2026-02-20T00:00:00Z");
+        assert!(both.state.as_ref().is_some_and(|state| state.in_episode), "the exit was recorded after T");
+        assert_eq!(view_of(&events, "2025-12-31", "2026-04-01T00:00:00Z").state, None, "not yet registered");
+    }
+
+    fn view_of(events: &[Envelope], on: &str, known_at: &str) -> TravelView {
+        view(events, TimeTravel { on: Some(day(on)), known_at: Some(at(known_at)) })
+    }
 
     #[test]
     fn known_at_reads_the_three_forms_and_means_the_end_of_what_is_named() {
