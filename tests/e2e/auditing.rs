@@ -86,4 +86,23 @@ async fn a_coordinator_travels_in_time_on_its_people_and_is_refused_the_access_l
     assert_eq!(lines[0], "recorded_at,kind,actor,actor_role,actor_label,structures,subject,about,reason");
     assert_eq!(lines.len(), 4, "three tokens: {}", csv.text);
     assert!(lines.iter().any(|line| line.contains(",token_created,admin:env,admin,,aci-agen,")), "{}", csv.text);
+
+    // A publication and an erasure enter the journal, each linking to what it is about; the
+    // structure filter keeps the lines of that structure only.
+    let body = json!({"structures": ["aci-agen"], "from": days_ago(60), "to": days_ago(0)});
+    let published = coordinator.post("/api/reports/activity/publish", &body).await;
+    assert_eq!(published.status, 201, "{}", published.text);
+    let publication = published.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/erase"), &json!({"reason": "request"})).await.status, 201);
+    let journal = auditor.get("/audit?structure=aci-agen").await;
+    assert!(journal.text.contains(&format!("href=\"/api/reports/published/{publication}?format=html\"")));
+    assert!(journal.text.contains(&format!("href=\"/beneficiaires/{id}\"")), "{}", journal.text);
+    assert!(journal.text.contains("Motif : à la demande de la personne"), "{}", journal.text);
+    assert!(!journal.text.contains("Dominique"), "ei-marmande's token is another structure's");
+    let erasures = auditor.get("/audit?type=erasure").await;
+    let table = erasures.text.split("id=\"journal\"").nth(1).expect("the journal's table");
+    assert!(table.contains("Effacement des données personnelles") && !table.contains("Publication"), "{table}");
+    let bad = auditor.get("/audit?du=hier").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.text.contains("id=\"journal-du-erreur\">Cette date n'est pas valide"), "{}", bad.text);
 }
