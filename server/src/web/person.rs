@@ -168,7 +168,12 @@ impl Travel {
         if let Some(text) = query.connu_le.as_deref().filter(|text| !text.is_empty()) {
             travel.values.set("connu_le", text);
             match time_travel::parse_known_at(text, state.settings.timezone) {
-                Ok(at) => travel.asked.known_at = Some(at),
+                Ok(at) => {
+                    // As the date-and-time field holds it, whichever form the address gave.
+                    let local = at.0.with_timezone(&state.settings.timezone).format("%Y-%m-%dT%H:%M:%S");
+                    travel.values.set("connu_le", local.to_string());
+                    travel.asked.known_at = Some(at);
+                }
                 Err(_) => travel.errors.field(
                     "connu_le",
                     "Ce moment n'est pas valide : indiquez la date, et si besoin l'heure (AAAA-MM-JJ HH:MM:SS).",
