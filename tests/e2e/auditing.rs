@@ -74,6 +74,14 @@ async fn a_coordinator_travels_in_time_on_its_people_and_is_refused_the_access_l
     assert!(log.text.contains(&format!("Camille ({coordinator_id})")), "{}", log.text);
     assert!(log.text.contains("la fiche, à une date passée"), "{}", log.text);
     assert!(!log.text.contains("Dominique"), "a refused read is no read");
+    // Newest first, fifty a page.
+    for _ in 0..50 {
+        assert_eq!(coordinator.get(&format!("/beneficiaires/{id}")).await.status, 200);
+    }
+    let first = auditor.get(&format!("/beneficiaires/{id}/acces")).await;
+    assert!(first.text.contains("Page 1 sur 2") && !first.text.contains("à une date passée"), "{}", first.text);
+    let second = auditor.get(&format!("/beneficiaires/{id}/acces?page=2")).await;
+    assert!(second.text.contains("Page 2 sur 2") && second.text.contains("à une date passée"), "{}", second.text);
     let journal = auditor.get("/audit?type=token_created").await;
     assert_eq!(journal.status, 200);
     for label in ["Camille", "Dominique", "Inès, DREETS"] {
