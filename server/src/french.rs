@@ -93,6 +93,13 @@ pub fn time(at: Timestamp, timezone: Tz) -> String {
     format!("{:02}/{:02}/{} à {}", local.day(), local.month(), local.year(), local.format("%H:%M"))
 }
 
+/// A recording time to the second, where several within a minute must be told apart (the
+/// access log): `05/03/2024 à 10:12:44`.
+pub fn time_seconds(at: Timestamp, timezone: Tz) -> String {
+    let local = at.0.with_timezone(&timezone);
+    format!("{:02}/{:02}/{} à {}", local.day(), local.month(), local.year(), local.format("%H:%M:%S"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@ use parcours_core::vocabulary::{
 };
 use parcours_projections::{AgeBand, PersonStatus};
 
+use crate::app::auditing::journal::JournalKind;
+
 /// A closed list whose values have a French label, for choices in forms and words in pages.
 pub trait Labelled: Copy + PartialEq + 'static {
     fn all() -> &'static [Self];
@@ -219,6 +221,15 @@ labels!(PersonStatus {
 
 labels!(AgeBand { Under25 => "Moins de 25 ans", From25To50 => "25 à 50 ans", Over50 => "Plus de 50 ans" });
 
+labels!(JournalKind {
+    Correction => "Correction",
+    Retraction => "Annulation",
+    Erasure => "Effacement des données personnelles",
+    Publication => "Publication d'un bilan",
+    TokenCreated => "Accès créé",
+    TokenRevoked => "Accès retiré",
+});
+
 /// The role a person signed in with, as the page header names it.
 pub fn role(role: Role) -> &'static str {
     match role {
@@ -263,6 +274,7 @@ mod tests {
         check::<ExitCategory>();
         check::<SituationAfterExit>();
         check::<ErasureReason>();
+        check::<JournalKind>();
         check::<StepKind>();
         check::<PersonStatus>();
         check::<AgeBand>();

@@ -6,8 +6,14 @@
 //! second of each recording, without a reload. A date in the future comes back with the French
 //! error next to its field, and the statistics page downloads CSV files with their header row.
 //!
-//! Without Chromium or chromedriver the test fails in CI (`CI=true`) and is skipped loudly
-//! elsewhere: `apt-get install chromium chromium-driver` (Debian) brings both.
+//! An auditor replays a person's history at two moments, downloads the signed history (which
+//! `parcours verify-export` finds intact), reads the person's access log and the audit journal.
+//! axe-core checks every page both tests open for WCAG 2.1 A and AA violations.
+//!
+//! Without Chromium or chromedriver the tests fail in CI (`CI=true`) and are skipped loudly
+//! elsewhere: `apt-get install chromium chromium-driver` (Debian) brings both. axe-core comes from
+//! npm (`npm install --prefix tests/e2e/axe axe-core@4`, which `.ci/run` does); without it the
+//! accessibility checks fail in CI and are skipped loudly elsewhere.
 
 use std::io::Write as _;
 use std::net::TcpListener;
@@ -169,12 +175,90 @@ async fn submit(browser: &Client, button: &str, expected: &str) {
 }
 
 async fn sign_in(browser: &Client, server: &Server, token: &str) {
-    browser.goto(&format!("{}/tableau-de-bord", server.url)).await.expect("the dashboard's address opens");
+    sign_in_at(browser, server, token, "/tableau-de-bord", None).await;
+}
+
+/// Opens `path` without a session: the sign-in page (checked by `axe` when given), then `path`.
+async fn sign_in_at(browser: &Client, server: &Server, token: &str, path: &str, axe: Option<&Axe>) {
+    browser.goto(&format!("{}{path}", server.url)).await.expect("the page's address opens");
     // Without a session, the page leads to the sign-in page and back.
     assert!(browser.current_url().await.expect("an address").path().ends_with("/connexion"));
+    if let Some(axe) = axe {
+        axe.check(browser, "sign-in").await;
+    }
     fill(browser, "#jeton", token).await;
-    submit(browser, "form[action='/connexion'] button", "/tableau-de-bord").await;
+    submit(browser, "form[action='/connexion'] button", path).await;
 }
+
+/// axe-core (npm), injected into a page through WebDriver: a script run by the driver is not the
+/// page's, so the pages' Content-Security-Policy (no inline script) does not stop it.
+struct Axe {
+    /// `None` outside CI when axe-core is not installed: the checks are skipped, loudly.
+    source: Option<String>,
+}
+
+/// The WCAG 2.1 A and AA rules of axe-core.
+const WCAG_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+impl Axe {
+    fn load() -> Axe {
+        let path = std::env::var_os("AXE_CORE").map(PathBuf::from).unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/axe/node_modules/axe-core/axe.min.js")
+        });
+        match std::fs::read_to_string(&path) {
+            Ok(source) => Axe { source: Some(source) },
+            Err(error) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "the accessibility checks need axe-core in CI ({}: {error}); \
+                     npm install --prefix tests/e2e/axe axe-core@4",
+                    path.display()
+                );
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n*** SKIPPED: accessibility checks need axe-core ({}: {error}); \
+                     npm install --prefix tests/e2e/axe axe-core@4, or set AXE_CORE ***\n",
+                    path.display()
+                );
+                Axe { source: None }
+            }
+        }
+    }
+
+    /// Runs axe-core on the page the browser shows; fails naming each violation and its elements.
+    async fn check(&self, browser: &Client, page: &str) {
+        let Some(violations) = self.violations(browser, page).await else { return };
+        assert_eq!(violations, json!([]), "{page}: axe-core finds WCAG 2.1 A/AA violations");
+        PAGES_CHECKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The WCAG 2.1 A/AA violations axe-core finds on the page the browser shows; `None` when
+    /// axe-core is not installed (outside CI).
+    async fn violations(&self, browser: &Client, page: &str) -> Option<Value> {
+        let source = self.source.as_ref()?;
+        let injected = browser
+            .execute(&format!("{source}\n;return typeof window.axe;"), vec![])
+            .await
+            .expect("axe-core is injected");
+        assert_eq!(injected, json!("object"), "{page}: axe-core did not load");
+        let violations = browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: arguments[0] } })
+                     .then(result => done(result.violations.map(violation => ({
+                         id: violation.id, impact: violation.impact, help: violation.help,
+                         nodes: violation.nodes.slice(0, 5).map(node => node.target.join(' ')) }))))
+                     .catch(error => done('axe-core failed: ' + error));",
+                vec![json!(WCAG_TAGS)],
+            )
+            .await
+            .expect("axe-core answers");
+        Some(violations)
+    }
+}
+
+/// How many pages axe-core checked, said at the end of each test.
+static PAGES_CHECKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A dashboard figure as the page shows it.
 async fn figure(browser: &Client, code: &str) -> u64 {
@@ -253,6 +337,7 @@ fn files(folder: &Path) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_coordinator_records_steps_in_the_pages_and_a_second_dashboard_follows_live() {
     let Some(driver) = Driver::start() else { return };
+    let axe = Axe::load();
     let started = Instant::now();
     let data = tempfile::tempdir().expect("a data folder");
     let server = Server::start(bin(), data.path(), &["--demo"]);
@@ -260,8 +345,9 @@ async fn a_coordinator_records_steps_in_the_pages_and_a_second_dashboard_follows
     let downloads = tempfile::tempdir().expect("a downloads folder");
     let recorder = driver.browser("recorder", downloads.path()).await;
     let watcher = driver.browser("watcher", downloads.path()).await;
-    sign_in(&recorder, &server, &token).await;
+    sign_in_at(&recorder, &server, &token, "/tableau-de-bord", Some(&axe)).await;
     sign_in(&watcher, &server, &token).await;
+    axe.check(&watcher, "dashboard").await;
     let [active, in_contract, waiting] = [
         figure(&watcher, "active_episodes").await,
         figure(&watcher, "in_contract").await,
@@ -271,6 +357,7 @@ async fn a_coordinator_records_steps_in_the_pages_and_a_second_dashboard_follows
     // Register a person through the form of the people page.
     recorder.goto(&format!("{}/beneficiaires", server.url)).await.expect("the people page opens");
     css(&recorder, "#inscription summary").await.click().await.expect("the registration form opens");
+    axe.check(&recorder, "people, with the registration form open").await;
     assert_eq!(
         css(&recorder, "#inscription-structure").await.prop("value").await.ok().flatten().as_deref(),
         Some(STRUCTURE)
@@ -302,6 +389,8 @@ async fn a_coordinator_records_steps_in_the_pages_and_a_second_dashboard_follows
         dashboard_shows(&watcher, &[("in_contract", in_contract + 1), ("waiting_for_contract", waiting)]).await;
     assert!(contract < LIVE_WITHIN, "the dashboard showed the contract after {contract:?}");
     assert_eq!(figure(&watcher, "active_episodes").await, active + 1);
+    css(&recorder, "#etape-hours_worked summary").await.click().await.expect("a step form opens");
+    axe.check(&recorder, "person, with a step form open").await;
     let history = text(&recorder, "#historique").await;
     for step in ["Inscription", "Orientation", "Début de contrat", "France Travail Agen", "Camille, coordinatrice"] {
         assert!(history.contains(step), "the history shows {step}: {history}");
@@ -330,10 +419,12 @@ async fn a_coordinator_records_steps_in_the_pages_and_a_second_dashboard_follows
         .await
         .expect("the page answers a script");
     assert_eq!(beside, Value::Bool(true), "the error sits with its field, which says it is invalid");
+    axe.check(&recorder, "person, with a field in error").await;
     assert!(!text(&recorder, "#historique").await.contains("Entretien de suivi"), "nothing was recorded");
 
     // Statistics: each table downloads as the API's CSV, with its header row.
     recorder.goto(&format!("{}/statistiques", server.url)).await.expect("the statistics page opens");
+    axe.check(&recorder, "statistics").await;
     let outcomes = download(&recorder, downloads.path(), "#sorties a.telechargement").await;
     assert!(outcomes.starts_with("exits,durable_employment,transition_employment,positive_exits"), "{outcomes}");
     let entries = download(&recorder, downloads.path(), "#entrees a.telechargement").await;
@@ -343,4 +434,155 @@ async fn a_coordinator_records_steps_in_the_pages_and_a_second_dashboard_follows
         let _ = browser.close().await;
     }
     eprintln!("browser test: {:?}; dashboard live after {referral:?} and {contract:?}", started.elapsed());
+}
+
+/// Sets a field's value as a date picker would, and says it changed: typing in a date-and-time
+/// field depends on the browser's locale, the value does not.
+async fn set_value(browser: &Client, selector: &str, value: &str) {
+    css(browser, selector).await;
+    browser
+        .execute(
+            "const field = document.querySelector(arguments[0]); field.value = arguments[1];
+             field.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(selector), json!(value)],
+        )
+        .await
+        .expect("a field takes a value");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_auditor_replays_a_history_downloads_it_signed_and_reads_who_looked_and_the_journal() {
+    let Some(driver) = Driver::start() else { return };
+    let axe = Axe::load();
+    let data = tempfile::tempdir().expect("a data folder");
+    let server = Server::start(bin(), data.path(), &["--demo"]);
+    let admin = server.admin();
+    let coordinator = admin.with_token(&coordinator_token(&server).await);
+    let created = admin.post("/api/tokens", &json!({"role": "auditor", "label": "Inès, DREETS"})).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let auditor = created.body["token"].as_str().expect("the auditor's token").to_owned();
+
+    // A person referred 80 days ago, whose referral is corrected, and whose exit 10 days ago is
+    // recorded only now, seconds after the correction.
+    let registered = coordinator
+        .post(
+            "/api/beneficiaries",
+            &json!({"occurred_on": days_ago(90), "data": {"structure": STRUCTURE, "gender": "female",
+                "birth_year": 1987, "identity": {"first_name": "Lina", "last_name": "Moreau"}}}),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    let id = registered.body["id"].as_str().expect("the person's id").to_owned();
+    let events = format!("/api/beneficiaries/{id}/events");
+    let referral = json!({"structure": STRUCTURE, "prescriber": {"kind": "plie"}, "situation": "inactive"});
+    let referred = coordinator
+        .post(&events, &json!({"events": [{"type": "referred", "occurred_on": days_ago(80), "data": referral}]}))
+        .await;
+    assert_eq!(referred.status, 201, "{}", referred.text);
+    let mut replacement = referral.clone();
+    replacement["situation"] = json!("long_term_unemployed");
+    let correction = json!({"events": [{"type": "corrected", "occurred_on": days_ago(0), "data": {
+        "corrects": referred.body["ids"][0], "reason": "Situation mal saisie",
+        "replacement": {"occurred_on": days_ago(80), "data": replacement}}}]});
+    assert_eq!(coordinator.post(&events, &correction).await.status, 201);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let exit = json!({"events": [{"type": "exited", "occurred_on": days_ago(10), "data": {"destination": "cdi"}}]});
+    assert_eq!(coordinator.post(&events, &exit).await.status, 201);
+    let stream = admin.get(&events).await;
+    let exit_recorded = stream.body["events"][3]["recorded_at"].as_str().expect("the exit's recording time");
+    let exit_recorded = chrono::DateTime::parse_from_rfc3339(exit_recorded).expect("an RFC 3339 time");
+    // A second and a half before the exit was recorded, in Paris, as a date-and-time field holds it.
+    let before_exit = (exit_recorded - chrono::Duration::milliseconds(1500))
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+
+    let downloads = tempfile::tempdir().expect("a downloads folder");
+    let browser = driver.browser("auditor", downloads.path()).await;
+    let person = format!("/beneficiaires/{id}");
+    sign_in_at(&browser, &server, &auditor, &person, Some(&axe)).await;
+    assert_eq!(text(&browser, "h1").await, "Lina Moreau");
+    axe.check(&browser, "person, as an auditor").await;
+
+    // As it was known before the exit was recorded: still in the pathway, the exit marked.
+    set_value(&browser, "#voyage-connu-le", &before_exit).await;
+    submit(&browser, "#audit form button[type='submit']", "connu_le=2").await;
+    let view = text(&browser, "#voyage").await;
+    assert!(view.contains("tel qu'on le savait le"), "{view}");
+    assert!(view.contains("Orientée le") && !view.contains("Sorties"), "still in the pathway: {view}");
+    assert!(view.contains("Demandeur d'emploi de longue durée"), "the correction was known then: {view}");
+    let history = text(&browser, "#historique").await;
+    assert!(history.contains("saisie plus tard"), "the exit is marked as recorded later: {history}");
+    axe.check(&browser, "person, as known at a time").await;
+
+    // As it stood after the exit's date: the exit.
+    set_value(&browser, "#voyage-connu-le", "").await;
+    set_value(&browser, "#voyage-le", &days_ago(5)).await;
+    submit(&browser, "#audit form button[type='submit']", &format!("le={}", days_ago(5))).await;
+    let view = text(&browser, "#voyage").await;
+    assert!(view.contains("tel qu'il était le") && view.contains("Sorties") && view.contains("CDI"), "{view}");
+    axe.check(&browser, "person, as it stood on a date").await;
+
+    // The signed history downloads, and verifies offline against the key the how-to page gives.
+    let before: Vec<PathBuf> = files(downloads.path());
+    css(&browser, "#telecharger-historique").await.click().await.expect("a click on the download link");
+    let file = eventually(PATIENCE, "the signed history", || async {
+        files(downloads.path())
+            .into_iter()
+            .find(|file| !before.contains(file) && file.extension().is_some_and(|extension| extension == "json"))
+    })
+    .await;
+    browser.goto(&format!("{}/verification", server.url)).await.expect("the how-to page opens");
+    let key = text(&browser, "#cle-publique").await;
+    axe.check(&browser, "how to verify").await;
+    let file_name = file.to_str().expect("a file name");
+    let verified = std::process::Command::new(bin())
+        .args(["verify-export", "--public-key", key.trim(), file_name])
+        .output()
+        .expect("parcours verify-export runs");
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success() && said.starts_with("intact: 4 events"), "{said}");
+
+    // The access log holds the auditor's own reads.
+    browser.goto(&format!("{}{person}", server.url)).await.expect("the person's page opens");
+    css(&browser, "#journal-acces").await.click().await.expect("a click on the access log");
+    let log = text(&browser, "#acces").await;
+    for read in ["Inès, DREETS", "la fiche, à une date passée", "l'historique signé (téléchargement)"] {
+        assert!(log.contains(read), "the access log shows {read}: {log}");
+    }
+    axe.check(&browser, "access log").await;
+
+    // The journal, filtered to corrections, shows this one.
+    css(&browser, "nav a[href='/audit']").await.click().await.expect("a click on the journal");
+    choose(&browser, "#journal-type", "correction").await;
+    submit(&browser, "form[action='/audit'] button[type='submit']", "type=correction").await;
+    let journal = text(&browser, "#journal").await;
+    assert!(journal.contains("Situation mal saisie") && journal.contains("Orientation"), "{journal}");
+    axe.check(&browser, "audit journal").await;
+
+    let _ = browser.close().await;
+    let checked = PAGES_CHECKED.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("browser test: axe-core checked {checked} pages in this run so far");
+}
+
+/// The accessibility check can fail: on a page made to break WCAG (an image without text, a
+/// field without label, under the same kind of Content-Security-Policy as ours), axe-core names
+/// each violation.
+#[tokio::test(flavor = "multi_thread")]
+async fn axe_core_names_the_violations_of_a_page_that_has_them() {
+    let Some(driver) = Driver::start() else { return };
+    let axe = Axe::load();
+    let downloads = tempfile::tempdir().expect("a downloads folder");
+    let browser = driver.browser("broken", downloads.path()).await;
+    let page = "<!DOCTYPE html><html><head><meta http-equiv='Content-Security-Policy' \
+        content=\"default-src 'self'; script-src 'self'\"><title>x</title></head><body>\
+        <img src='data:image/gif;base64,R0lGODlhAQABAAAAACw='><input type='text'></body></html>";
+    browser.goto(&format!("data:text/html,{page}")).await.expect("the broken page opens");
+    if let Some(violations) = axe.violations(&browser, "broken page").await {
+        let ids: Vec<&str> = violations.as_array().expect("a list").iter().filter_map(|v| v["id"].as_str()).collect();
+        for rule in ["image-alt", "label", "html-has-lang"] {
+            assert!(ids.contains(&rule), "axe-core finds {rule}: {violations}");
+        }
+    }
+    let _ = browser.close().await;
 }

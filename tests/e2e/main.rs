@@ -2,6 +2,7 @@
 //! One test binary with modules (matklad, "Delete Cargo Integration Tests").
 
 mod access;
+mod auditing;
 mod backup;
 mod browser;
 mod cli;

@@ -102,6 +102,13 @@ pub const RULES: &[Rule] = &[
     allow("POST", "/beneficiaires/{id}/etapes", WRITERS),
     allow("GET", "/beneficiaires/{id}/corriger/{event}", WRITERS),
     allow("GET", "/statistiques", FIGURES),
+    // The auditor's bench (issue 21): time travel is the person page's; the access log and the
+    // journal are the API's `AUDIT`; the signed history is `GET /api/beneficiaries/{id}/export`'s.
+    allow("GET", "/beneficiaires/{id}/acces", AUDIT),
+    allow("GET", "/beneficiaires/{id}/export", READERS),
+    allow("GET", "/verification", READERS),
+    allow("GET", "/audit", AUDIT),
+    allow("GET", "/audit/journal.csv", AUDIT),
 ];
 
 /// The rule of a route, by method and route template (`/api/beneficiaries/{id}`).

@@ -13,6 +13,7 @@
 //! - `error`: the one error type, which `api/error.rs` turns into JSON answers and `web` into
 //!   French pages.
 
+pub mod auditing;
 pub mod backup;
 pub mod caller;
 pub mod disclosure;

@@ -190,7 +190,7 @@ impl Errors {
         }
     }
 
-    fn of(&self, name: &str) -> Option<&str> {
+    pub fn of(&self, name: &str) -> Option<&str> {
         self.fields.get(name).map(String::as_str)
     }
 }

@@ -44,6 +44,7 @@ pub enum Section {
     Dashboard,
     People,
     Statistics,
+    Audit,
     None,
 }
 
@@ -94,9 +95,11 @@ fn links(role: Role) -> Vec<(Section, &'static str, &'static str)> {
     let dashboard = (Section::Dashboard, "/tableau-de-bord", "Tableau de bord");
     let people = (Section::People, "/beneficiaires", "Bénéficiaires");
     let statistics = (Section::Statistics, "/statistiques", "Statistiques");
+    let audit = (Section::Audit, "/audit", "Journal d'audit");
     match role {
-        Role::Admin | Role::Coordinator => vec![dashboard, people, statistics],
-        Role::Auditor => vec![people, statistics],
+        Role::Admin => vec![dashboard, people, statistics, audit],
+        Role::Coordinator => vec![dashboard, people, statistics],
+        Role::Auditor => vec![people, statistics, audit],
         Role::Evaluator => vec![statistics],
     }
 }

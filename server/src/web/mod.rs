@@ -12,9 +12,12 @@
 //!   disclosure policy and the writer's scope check apply as they do to the API. The application's
 //!   errors become French pages here ([`refused`]), never the API's JSON.
 
+mod access_log;
 mod assets;
+mod audit;
 mod charts;
 mod dashboard;
+mod export;
 mod forms;
 mod layout;
 mod people;
@@ -29,6 +32,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use parcours_core::store::access::Role;
 use parcours_core::store::AppendError;
+use parcours_core::vocabulary::StreamId;
 
 use crate::access::{self, Caller, Gate};
 use crate::app::AppError;
@@ -47,6 +51,11 @@ pub fn router(gate: Gate) -> Router<AppState> {
         .route("/beneficiaires/{id}", get(person::page))
         .route("/beneficiaires/{id}/etapes", post(person::record))
         .route("/beneficiaires/{id}/corriger/{event}", get(person::correction))
+        .route("/beneficiaires/{id}/acces", get(access_log::page))
+        .route("/beneficiaires/{id}/export", get(export::download))
+        .route("/verification", get(export::how_to_verify))
+        .route("/audit", get(audit::page))
+        .route("/audit/journal.csv", get(audit::csv))
         .route("/statistiques", get(statistics::page))
         .route_layer(axum::middleware::from_fn_with_state(gate, access::enforce))
 }
@@ -67,6 +76,23 @@ impl From<AppError> for PageError {
     fn from(error: AppError) -> Self {
         PageError(error)
     }
+}
+
+impl PageError {
+    /// The blocking work behind a page did not finish (the runtime is stopping).
+    pub fn unavailable() -> PageError {
+        PageError(AppError::Unavailable("the page could not be prepared".into()))
+    }
+
+    /// A value of the page's address cannot be read.
+    pub fn invalid(what: &str) -> PageError {
+        PageError(AppError::InvalidRequest(what.into()))
+    }
+}
+
+/// A person's id in a page's address.
+pub fn person_id(text: &str) -> Result<StreamId, PageError> {
+    text.parse().map_err(|_| PageError::invalid("beneficiary id"))
 }
 
 impl IntoResponse for PageError {

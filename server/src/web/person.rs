@@ -2,6 +2,10 @@
 //! recorded (`audit::audit_trail`: who recorded what and when, corrections beside what they
 //! correct), and the forms that record each step of CONTRACT §3, corrections included.
 //!
+//! Time travel (issue 21): with `le=` (a date) and/or `connu_le=` (a time or a date) the page
+//! shows the pathway as it stood on that date and/or as it was known at that time
+//! (`auditing::time_travel`), and marks in the history what that view leaves out.
+//!
 //! Forms post to `/beneficiaires/{id}/etapes`; the step is read by the API's parser and appended
 //! with `app::streams::append_inputs` as the signed-in caller. A refused step comes back with the form
 //! open, the values kept and the error in French next to its field.
@@ -26,6 +30,7 @@ use super::people::known_structures;
 use super::steps::{self, Suggestions, RECORDED};
 use super::PageError;
 use crate::access::{Caller, ENV_ADMIN_ACTOR};
+use crate::app::auditing::time_travel::{self, LeftOut, TimeTravel, TravelView};
 use crate::app::streams::{append_inputs, beneficiary_id, readable_stream, record_access};
 use crate::app::{blocking, AppError};
 use crate::french;
@@ -46,11 +51,12 @@ struct Person {
     structures: Vec<String>,
 }
 
-async fn load(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Person, AppError> {
+/// The person's page, its read recorded in the access log as `what`.
+async fn load(state: &AppState, caller: &Caller, stream: StreamId, what: &'static str) -> Result<Person, AppError> {
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || {
         let events = readable_stream(&state, &caller, stream)?;
-        record_access(&state, &caller, stream, "fiche")?;
+        record_access(&state, &caller, stream, what)?;
         let missing = || AppError::not_found(format!("no beneficiary {stream}"));
         let pathway = state_now(&events).ok_or_else(missing)?;
         let trail = audit_trail(&events).ok_or_else(missing)?;
@@ -119,6 +125,10 @@ impl Person {
 pub struct PageQuery {
     /// The step just recorded, to confirm it.
     enregistre: Option<String>,
+    /// Time travel: the pathway as it stood on this date.
+    le: Option<String>,
+    /// Time travel: the pathway as it was known at this time.
+    connu_le: Option<String>,
 }
 
 pub async fn page(
@@ -128,9 +138,59 @@ pub async fn page(
     Query(query): Query<PageQuery>,
 ) -> Result<Html, PageError> {
     let stream = beneficiary_id(&id)?;
-    let person = load(&state, &caller, stream).await?;
+    let mut travel = Travel::read(&state, &query);
+    let what = if travel.asked.is_asked() { "voyage" } else { "fiche" };
+    let person = load(&state, &caller, stream, what).await?;
+    if travel.asked.is_asked() {
+        travel.view = Some(time_travel::view(&person.events, travel.asked));
+    }
     let recorded = query.enregistre.as_deref().and_then(StepKind::from_code);
-    Ok(render(&state, &caller, &person, recorded, None, StatusCode::OK))
+    let status = if travel.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    Ok(render(&state, &caller, &person, recorded, None, &travel, status))
+}
+
+/// The time-travel question of the page's address, its form's values and errors, and its view.
+#[derive(Default)]
+struct Travel {
+    asked: TimeTravel,
+    values: Values,
+    errors: Errors,
+    view: Option<TravelView>,
+}
+
+impl Travel {
+    fn read(state: &AppState, query: &PageQuery) -> Travel {
+        let mut travel = Travel::default();
+        if let Some(text) = query.le.as_deref().filter(|text| !text.is_empty()) {
+            travel.values.set("le", text);
+            travel.asked.on = forms::read_date(&travel.values, "le", &mut travel.errors);
+        }
+        if let Some(text) = query.connu_le.as_deref().filter(|text| !text.is_empty()) {
+            travel.values.set("connu_le", text);
+            match time_travel::parse_known_at(text, state.settings.timezone) {
+                Ok(at) => {
+                    // As the date-and-time field holds it, whichever form the address gave.
+                    let local = at.0.with_timezone(&state.settings.timezone).format("%Y-%m-%dT%H:%M:%S");
+                    travel.values.set("connu_le", local.to_string());
+                    travel.asked.known_at = Some(at);
+                }
+                Err(_) => travel.errors.field(
+                    "connu_le",
+                    "Ce moment n'est pas valide : indiquez la date, et si besoin l'heure (AAAA-MM-JJ HH:MM:SS).",
+                ),
+            }
+        }
+        travel
+    }
+
+    /// The view's title: the question asked, in French.
+    fn title(&self, timezone: chrono_tz::Tz) -> String {
+        let on = self.asked.on.map(|day| format!("tel qu'il était le {}", french::date(day)));
+        let known =
+            self.asked.known_at.map(|at| format!("tel qu'on le savait le {}", french::time_seconds(at, timezone)));
+        let parts: Vec<String> = [on, known].into_iter().flatten().collect();
+        format!("Le parcours {}", parts.join(", "))
+    }
 }
 
 /// A form sent back with its values and errors.
@@ -146,6 +206,7 @@ fn render(
     person: &Person,
     recorded: Option<StepKind>,
     failed: Option<&Failed>,
+    travel: &Travel,
     status: StatusCode,
 ) -> Html {
     let writer = matches!(caller.role, Role::Admin | Role::Coordinator);
@@ -156,14 +217,25 @@ fn render(
         @if let Some(kind) = recorded {
             div.confirmation role="status" { p { "Étape enregistrée : " (kind.label()) "." } }
         }
-        (summary(person))
-        @if writer && !holds {
+        (bench(caller, person, travel))
+        @if let Some(view) = &travel.view {
+            section #voyage aria-labelledby="titre-voyage" {
+                h2 #titre-voyage { (travel.title(state.settings.timezone)) }
+                @match &view.state {
+                    Some(pathway) => (summary(person, pathway)),
+                    None => p { "Rien n'était encore enregistré ou survenu pour cette personne à ce moment-là." },
+                }
+            }
+        } @else {
+            (summary(person, &person.pathway))
+        }
+        @if travel.view.is_none() && writer && !holds {
             p.alerte {
                 "Cette personne est suivie aujourd'hui par " (person.pathway.current_structure)
                 " : vous pouvez consulter son parcours, pas y enregistrer d'étape."
             }
         }
-        @if writer && holds {
+        @if travel.view.is_none() && writer && holds {
             section #enregistrer aria-labelledby="titre-enregistrer" {
                 h2 #titre-enregistrer { "Enregistrer une étape" }
                 p.discret { "Ouvrez l'étape à enregistrer. Les champs marqués « obligatoire » doivent être remplis." }
@@ -175,7 +247,7 @@ fn render(
                 }
             }
         }
-        (history(state, caller, person))
+        (history(state, caller, person, travel.view.as_ref()))
     };
     Html(status, document(Some(caller), Section::People, &person.name(), main))
 }
@@ -199,9 +271,54 @@ fn step_form(caller: &Caller, person: &Person, kind: StepKind, values: &Values, 
     }
 }
 
-/// The pathway as it stands: who the person is, their episode, contracts, trainings, follow-up.
-fn summary(person: &Person) -> Markup {
-    let pathway = &person.pathway;
+/// The tools of an audit: the time-travel form, the signed history, the access log.
+fn bench(caller: &Caller, person: &Person, travel: &Travel) -> Markup {
+    let stream = person.stream;
+    let error = |name: &str| travel.errors.of(name).map(str::to_owned);
+    let field = |name: &'static str, label: &str, kind: &str, hint: &str, extra_step: bool| {
+        let id = format!("voyage-{}", name.replace('_', "-"));
+        let (hint_id, error_id) = (format!("{id}-aide"), format!("{id}-erreur"));
+        let message = error(name);
+        let described = match &message {
+            Some(_) => format!("{hint_id} {error_id}"),
+            None => hint_id.clone(),
+        };
+        html! {
+            div.champ.en-erreur[message.is_some()] {
+                label for=(id) { (label) }
+                input id=(id) name=(name) type=(kind) value=(travel.values.get(name)) step=[extra_step.then_some("1")]
+                    aria-invalid=[message.as_ref().map(|_| "true")] aria-describedby=(described);
+                p.aide id=(hint_id) { (hint) }
+                @if let Some(message) = &message { p.message-erreur id=(error_id) { (message) } }
+            }
+        }
+    };
+    html! {
+        section #audit aria-labelledby="titre-audit" {
+            h2 #titre-audit { "Remonter le temps" }
+            form.filtres method="get" action=(format!("/beneficiaires/{stream}")) novalidate {
+                (field("le", "Tel qu'il était le", "date",
+                    "Les étapes survenues jusqu'à ce jour, avec les corrections connues aujourd'hui.", false))
+                (field("connu_le", "Tel qu'on le savait le", "datetime-local",
+                    "Seulement ce qui avait été saisi à ce moment (heure de Paris).", true))
+                button type="submit" { "Afficher" }
+            }
+            ul.outils {
+                @if travel.asked.is_asked() {
+                    li { a href=(format!("/beneficiaires/{stream}")) { "Revenir au parcours d'aujourd'hui" } }
+                }
+                li { a #telecharger-historique href=(format!("/beneficiaires/{stream}/export")) download { "Télécharger l'historique signé" } }
+                li { a href="/verification" { "Comment vérifier l'historique signé" } }
+                @if matches!(caller.role, Role::Admin | Role::Auditor) {
+                    li { a #journal-acces href=(format!("/beneficiaires/{stream}/acces")) { "Journal des accès à cette fiche" } }
+                }
+            }
+        }
+    }
+}
+
+/// The pathway in one view: who the person is, their episode, contracts, trainings, follow-up.
+fn summary(person: &Person, pathway: &PathwayState) -> Markup {
     let registration = &pathway.registration;
     let episode = pathway.episodes.last().filter(|_| pathway.in_episode);
     let identity = person.identity.clone().unwrap_or_default();
@@ -301,8 +418,12 @@ fn summary(person: &Person) -> Markup {
 }
 
 /// The history as recorded, the latest first; each correction shown beside the step it corrects.
-fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
-    let writer = caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure);
+/// `left_out`: in a time-travel view, why it leaves out some events (marked, not hidden).
+fn history(state: &AppState, caller: &Caller, person: &Person, left_out: Option<&TravelView>) -> Markup {
+    let writer = left_out.is_none()
+        && (caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure));
+    let no_marks = Vec::new();
+    let marks = |id: &EventId| left_out.and_then(|view| view.left_out.get(id)).unwrap_or(&no_marks);
     let by_id: BTreeMap<EventId, &AuditEntry> = person.trail.events.iter().map(|entry| (entry.id, entry)).collect();
     let timezone = state.settings.timezone;
     html! {
@@ -324,6 +445,15 @@ fn history(state: &AppState, caller: &Caller, person: &Person) -> Markup {
                                     Some(EventStatus::Retracted) => span.etiquette { "annulée" },
                                     Some(EventStatus::Replaced) => span.etiquette { "corrigée" },
                                     _ => {},
+                                }
+                                @for mark in marks(&entry.id) {
+                                    span.etiquette.hors-vue {
+                                        @match mark {
+                                            LeftOut::RecordedLater => "saisie plus tard",
+                                            LeftOut::EffectiveLater => "survenue plus tard",
+                                            LeftOut::CorrectedSince => "corrigée depuis",
+                                        }
+                                    }
                                 }
                             }
                             p.dates {
@@ -515,9 +645,10 @@ pub async fn record(
             }
         }
     }
-    let person = load(&state, &caller, stream).await?;
+    let person = load(&state, &caller, stream, "fiche").await?;
     let failed = Failed { kind, values, errors };
-    Ok(render(&state, &caller, &person, None, Some(&failed), StatusCode::UNPROCESSABLE_ENTITY).into_response())
+    let travel = Travel::default();
+    Ok(render(&state, &caller, &person, None, Some(&failed), &travel, StatusCode::UNPROCESSABLE_ENTITY).into_response())
 }
 
 /// The two ways to correct a step, as the correction page's forms name them.
@@ -551,7 +682,7 @@ pub async fn correction(
 ) -> Result<Html, PageError> {
     let stream = beneficiary_id(&id)?;
     let event: EventId = event.parse().map_err(|_| AppError::not_found("no such event"))?;
-    let person = load(&state, &caller, stream).await?;
+    let person = load(&state, &caller, stream, "fiche").await?;
     correction_page(&state, &caller, &person, event, None, StatusCode::OK)
 }
 
@@ -646,7 +777,7 @@ async fn record_correction(
     let event: EventId = values.get("corrects").parse().map_err(|_| AppError::InvalidRequest("corrects".into()))?;
     let mode = if values.get("mode") == RETRACT { RETRACT } else { REPLACE };
     // A refused correction changes nothing: the page shown again is the person as read here.
-    let person = load(state, caller, stream).await?;
+    let person = load(state, caller, stream, "fiche").await?;
     let target = person.events.iter().find(|envelope| envelope.id == event);
     let kind = target.map(|target| target.step.kind()).ok_or_else(|| AppError::not_found("no such event"))?;
     let mut errors = Errors::default();
