@@ -377,6 +377,9 @@ impl Store {
     /// Opens (or creates) the store in `dir`, repairs the derived indexes from the log's tail if a
     /// crash left them behind, and starts the writer.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        if cfg!(feature = "power-loss-control") {
+            tracing::warn!("power-loss control build: appends are acknowledged WITHOUT fdatasync (tests only)");
+        }
         let (trees, data_file) = open_trees(dir, &options)?;
         let keys = KeyStore::open(dir.join("keys"))?;
         stream_index::reindex_if_old(&trees)?;
