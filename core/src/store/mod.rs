@@ -13,6 +13,7 @@
 pub mod access;
 mod access_log;
 mod bulk;
+mod dirs;
 mod error;
 pub mod keys;
 mod locations;
@@ -175,6 +176,8 @@ pub(crate) struct Trees {
     token_cache: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], access::TokenRecord>>>,
     /// Each stream's locations, so that a read needs no iterator over the stream index (`locations`).
     locations: Arc<locations::StreamLocations>,
+    /// sled's directory, synced by each commit when sled changed its entries (`dirs`).
+    log_dir: Arc<dirs::WatchedDir>,
 }
 
 impl Trees {
@@ -290,7 +293,7 @@ fn decode_frames<T>(first: u64, page: &[u8], mut keep: impl FnMut(Envelope, &[u8
 
 /// Opens sled in `dir/log` with the options set explicitly, and the data file the writer syncs.
 fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), StoreError> {
-    std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+    dirs::create_synced(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
     let db = sled::Config::new()
         .path(dir.join("log"))
         .cache_capacity(options.cache_bytes)
@@ -303,6 +306,10 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
             sled::Error::Io(ref io) if io.to_string().contains("lock") => StoreError::Locked(dir.to_owned()),
             other => StoreError::Sled(other),
         })?;
+    // sled created `log/` and the files in it without syncing a directory.
+    let log_dir = dir.join("log");
+    let watched = dirs::WatchedDir::open(&log_dir).map_err(|source| StoreError::Io { path: log_dir, source })?;
+    dirs::sync_dir(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
     let trees = Trees {
         log: db.open_tree("log")?,
         streams: db.open_tree(stream_index::TREE)?,
@@ -312,6 +319,7 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         token_cache: Default::default(),
         revocations: db.open_tree("revocations")?,
         locations: Default::default(),
+        log_dir: Arc::new(watched),
         db,
     };
     let path = dir.join("log").join("db");

@@ -161,6 +161,7 @@ impl Model {
         self.next_inode += 1;
         self.nodes.insert(inode, Node { perm, mtime: SystemTime::now(), kind });
         self.dir_mut(parent)?.entries.insert(name.to_owned(), inode);
+        self.touch(parent);
         self.attr(inode)
     }
 
@@ -182,6 +183,7 @@ impl Model {
             return Err(Errno::EISDIR);
         }
         self.dir_mut(parent)?.entries.remove(name);
+        self.touch(parent);
         Ok(())
     }
 
@@ -191,6 +193,7 @@ impl Model {
             return Err(Errno::ENOTEMPTY);
         }
         self.dir_mut(parent)?.entries.remove(name);
+        self.touch(parent);
         Ok(())
     }
 
@@ -219,6 +222,8 @@ impl Model {
         }
         self.dir_mut(parent)?.entries.remove(name);
         self.dir_mut(new_parent)?.entries.insert(new_name.to_owned(), inode);
+        self.touch(parent);
+        self.touch(new_parent);
         Ok(())
     }
 
@@ -231,6 +236,7 @@ impl Model {
             return Err(Errno::EEXIST);
         }
         dir.entries.insert(new_name.to_owned(), inode);
+        self.touch(new_parent);
         self.attr(inode)
     }
 
