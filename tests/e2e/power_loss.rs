@@ -17,7 +17,7 @@
 //!
 //! Without FUSE both fail in CI (`CI=true`) and are skipped loudly elsewhere.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -173,18 +173,19 @@ async fn check(client: &Client, data: &Path, acknowledged: &Acknowledged) -> (Ve
 struct Outcome {
     rounds: usize,
     acknowledged: u64,
-    lost: Vec<String>,
+    /// Each acknowledged write found missing, once (a later restart finds it missing again).
+    lost: BTreeSet<String>,
     /// Runs of `parcours verify` that failed, after a cut.
     verify_failures: Vec<String>,
     stored: u64,
 }
 
 /// Starts a server on `data`; a store that does not open is a finding, not a test failure.
-fn start(server: &Path, data: &Path, lost: &mut Vec<String>) -> Option<Server> {
+fn start(server: &Path, data: &Path, lost: &mut BTreeSet<String>) -> Option<Server> {
     match Server::try_start(server, data, &[]) {
         Ok(server) => Some(server),
         Err(error) => {
-            lost.push(format!("the store did not open after a power cut: {error}"));
+            lost.insert(format!("the store did not open after a power cut: {error}"));
             None
         }
     }
@@ -193,7 +194,8 @@ fn start(server: &Path, data: &Path, lost: &mut Vec<String>) -> Option<Server> {
 /// `rounds` power cuts under load, a new store every [`ROUNDS_PER_STORE`]; `None` without FUSE
 /// outside CI.
 async fn power_loss_rounds(test: &str, server: &Path, rounds: usize) -> Option<Outcome> {
-    let mut outcome = Outcome { rounds: 0, acknowledged: 0, lost: Vec::new(), verify_failures: Vec::new(), stored: 0 };
+    let mut outcome =
+        Outcome { rounds: 0, acknowledged: 0, lost: BTreeSet::new(), verify_failures: Vec::new(), stored: 0 };
     let mut rng = rand::thread_rng();
     while outcome.rounds < rounds {
         let mut lazy = LazyFs::for_test(test)?;
@@ -260,6 +262,7 @@ async fn power_loss_acknowledged_writes_survive_a_power_cut() {
     );
     let shown: Vec<&String> = outcome.lost.iter().take(20).collect();
     assert!(outcome.lost.is_empty(), "{} acknowledged writes lost, first ones: {shown:#?}", outcome.lost.len());
+    let elapsed = started.elapsed();
     if CONTROL_RUNNING.load(Ordering::Acquire) {
         let (done, finished) = &CONTROL_DONE;
         let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
@@ -269,7 +272,7 @@ async fn power_loss_acknowledged_writes_survive_a_power_cut() {
     }
     println!(
         "power loss: {:.1} s, {} events read back over the restarts, verify passed after every cut",
-        started.elapsed().as_secs_f64(),
+        elapsed.as_secs_f64(),
         outcome.stored
     );
     println!(
