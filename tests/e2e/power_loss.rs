@@ -37,7 +37,7 @@ const ROUNDS_PER_STORE: usize = 10;
 const CUT_AFTER_MS: std::ops::Range<u64> = 50..900;
 
 /// What the server acknowledged with a 2xx.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Acknowledged {
     /// (stream, version) → position.
     events: HashMap<(String, u64), u64>,
@@ -205,7 +205,9 @@ async fn power_loss_rounds(test: &str, server: &Path, rounds: usize) -> Option<O
         for round in 0..=in_this_store {
             let Some(running) = start(server, &data, &mut outcome.lost) else { break };
             let client = running.admin();
-            let (problems, stored) = check(&client, &data, &lock(&shared)).await;
+            // A copy: no lock is held across the checks' requests.
+            let acknowledged = lock(&shared).clone();
+            let (problems, stored) = check(&client, &data, &acknowledged).await;
             outcome.lost.extend(problems);
             outcome.stored += stored;
             if round == in_this_store {
