@@ -176,8 +176,6 @@ pub(crate) struct Trees {
     token_cache: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], access::TokenRecord>>>,
     /// Each stream's locations, so that a read needs no iterator over the stream index (`locations`).
     locations: Arc<locations::StreamLocations>,
-    /// sled's directory, synced by each commit when sled changed its entries (`dirs`).
-    log_dir: Arc<dirs::WatchedDir>,
 }
 
 impl Trees {
@@ -306,10 +304,12 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
             sled::Error::Io(ref io) if io.to_string().contains("lock") => StoreError::Locked(dir.to_owned()),
             other => StoreError::Sled(other),
         })?;
-    // sled created `log/` and the files in it without syncing a directory.
-    let log_dir = dir.join("log");
-    let watched = dirs::WatchedDir::open(&log_dir).map_err(|source| StoreError::Io { path: log_dir, source })?;
-    dirs::sync_dir(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+    // sled created `log/`, the files in it and a new snapshot without syncing a directory. sled
+    // 0.34.7 changes `log/` only when it opens (a snapshot; blobs are never made, values being far
+    // under its blob threshold), so syncing here once makes every name in it durable.
+    for synced in [dir.join("log"), dir.to_owned()] {
+        dirs::sync_dir(&synced).map_err(|source| StoreError::Io { path: synced, source })?;
+    }
     let trees = Trees {
         log: db.open_tree("log")?,
         streams: db.open_tree(stream_index::TREE)?,
@@ -319,7 +319,6 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         token_cache: Default::default(),
         revocations: db.open_tree("revocations")?,
         locations: Default::default(),
-        log_dir: Arc::new(watched),
         db,
     };
     let path = dir.join("log").join("db");

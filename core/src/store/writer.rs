@@ -382,8 +382,7 @@ pub(crate) fn index(trees: &Trees, envelope: &Envelope, location: Location) -> R
     Ok(())
 }
 
-/// sled's flush, then an fdatasync of its data file (and a sync of its directory if sled changed
-/// it): the durability point of the store.
+/// sled's flush, then an fdatasync of its data file: the durability point of the store.
 pub(crate) fn sync(trees: &Trees, data_file: &File) -> Result<(), StoreError> {
     trees.db.flush()?;
     // The power-loss control build (a test-only feature) leaves the data file to sled's own
@@ -391,9 +390,7 @@ pub(crate) fn sync(trees: &Trees, data_file: &File) -> Result<(), StoreError> {
     if cfg!(feature = "power-loss-control") {
         return Ok(());
     }
-    data_file.sync_data().map_err(|source| StoreError::Io { path: "log/db".into(), source })?;
-    // A snapshot sled renamed into place since the last commit.
-    trees.log_dir.sync_if_changed().map_err(|source| StoreError::Io { path: "log".into(), source })
+    data_file.sync_data().map_err(|source| StoreError::Io { path: "log/db".into(), source })
 }
 
 /// Finds the head of the log and re-indexes its tail. Only the last batch can have been written
