@@ -37,6 +37,21 @@ impl Server {
     }
 
     fn spawn(bin: &Path, data: &Path, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
+        Server::try_spawn(bin, data, args, env, stderr).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// Starts a server that may fail to start (a store that does not open): the error says why.
+    pub fn try_start(bin: &Path, data: &Path, args: &[&str]) -> Result<Server, String> {
+        Server::try_spawn(bin, data, args, &[], Stdio::inherit())
+    }
+
+    fn try_spawn(
+        bin: &Path,
+        data: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Result<Server, String> {
         let mut child = Command::new(bin)
             .arg("serve")
             .arg("--data")
@@ -65,10 +80,11 @@ impl Server {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!("parcours serve did not start listening within 120 s");
+                let status = child.wait().map(|status| status.to_string()).unwrap_or_default();
+                return Err(format!("parcours serve did not start listening within 120 s ({status})"));
             }
         };
-        Server { child, url, data: data.to_owned(), bin: bin.to_owned() }
+        Ok(Server { child, url, data: data.to_owned(), bin: bin.to_owned() })
     }
 
     /// A client that acts as the environment's admin.

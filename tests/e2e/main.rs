@@ -11,6 +11,7 @@ mod erasure;
 mod hostile;
 mod live;
 mod log_api;
+mod power_loss;
 mod published;
 mod reports;
 mod verifiable;

@@ -76,12 +76,19 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> KeyError + '_ {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), KeyError> {
-    File::open(dir).and_then(|file| file.sync_all()).map_err(io_error(dir))
+    super::dirs::sync_dir(dir).map_err(io_error(dir))
+}
+
+/// Creates a directory whose name survives a power cut (`dirs::create_synced`).
+fn create_dir(dir: &Path) -> Result<(), KeyError> {
+    super::dirs::create_synced(dir).map_err(io_error(dir))
 }
 
 impl KeyStore {
     pub fn open(dir: PathBuf) -> Result<KeyStore, KeyError> {
-        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        create_dir(&dir)?;
+        // The shard directories a crash may have caught before their names were synced.
+        sync_dir(&dir)?;
         let capacity = std::num::NonZeroUsize::new(KEY_CACHE_MAX / KEY_SHARDS).unwrap_or(std::num::NonZeroUsize::MIN);
         let cache = (0..KEY_SHARDS).map(|_| Mutex::new(LruCache::new(capacity))).collect();
         Ok(KeyStore { dir, cache })
@@ -128,6 +135,11 @@ impl KeyStore {
         };
         let mut key = Zeroizing::new([0u8; KEY_BYTES]);
         file.read_exact(key.as_mut()).map_err(|_| KeyError::Damaged(path.clone()))?;
+        if key.iter().all(|&byte| byte == 0) {
+            // Overwritten by a destruction that stopped (a crash, a power cut) before the unlink:
+            // destroyed all the same. A random key is all zeros with probability 2^-256.
+            return Ok(None);
+        }
         Ok(Some(Key(key)))
     }
 
@@ -151,7 +163,7 @@ impl KeyStore {
         }
         let path = self.path(stream);
         let dir = path.parent().unwrap_or(&self.dir).to_owned();
-        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        create_dir(&dir)?;
         let temporary = dir.join(format!("{}.{}.tmp", stream.0.simple(), uuid::Uuid::new_v4().simple()));
         let written = (|| {
             let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
@@ -218,7 +230,7 @@ impl KeyStore {
         shard.pop(&stream);
         let path = self.path(stream);
         let dir = path.parent().unwrap_or(&self.dir).to_owned();
-        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        create_dir(&dir)?;
         let tombstone = self.tombstone(stream);
         File::create(&tombstone).and_then(|file| file.sync_all()).map_err(io_error(&tombstone))?;
         let mut file = match OpenOptions::new().write(true).open(&path) {

@@ -385,6 +385,11 @@ pub(crate) fn index(trees: &Trees, envelope: &Envelope, location: Location) -> R
 /// sled's flush, then an fdatasync of its data file: the durability point of the store.
 pub(crate) fn sync(trees: &Trees, data_file: &File) -> Result<(), StoreError> {
     trees.db.flush()?;
+    // The power-loss control build (a test-only feature) leaves the data file to sled's own
+    // syncs, so that the power-loss test is seen to fail without this fdatasync.
+    if cfg!(feature = "power-loss-control") {
+        return Ok(());
+    }
     data_file.sync_data().map_err(|source| StoreError::Io { path: "log/db".into(), source })
 }
 
