@@ -16,6 +16,7 @@ mod beneficiary;
 mod dashboard;
 mod disclosure;
 mod entries;
+mod episode_rows;
 mod fact;
 mod history;
 mod hours;
@@ -38,6 +39,7 @@ pub use dashboard::{
     FOLLOW_UP_OVERDUE_AFTER_DAYS,
 };
 pub use entries::{AgeBandGenderRow, Cell, Entries, EntriesQuery, GenderRow, SituationGenderRow};
+pub use episode_rows::EpisodeRow;
 pub use hours::TotalHours;
 pub use outcomes::{
     GroupBy, GroupKey, OutcomeCounts, OutcomeField, OutcomeGroup, OutcomeQuery, Outcomes, Published, Withheld,

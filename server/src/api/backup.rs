@@ -100,3 +100,27 @@ pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Resu
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
+
+/// The Parquet export of CONTRACT §12 (`parcours export-parquet`) as one zip of the same files,
+/// cut at the log's position when asked; the position is in the file's name.
+#[utoipa::path(get, path = "/api/export/parquet", tag = "trust",
+    responses((status = 200, description = "a zip of episodes.parquet and events/year=YYYY/part-NNNN.parquet (schema in the README)", content_type = "application/zip"),
+        (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
+        (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
+pub async fn export_parquet(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let (export, zipped) = blocking(move || {
+        crate::parquet_export::export_zip(&store).map_err(|error| match error {
+            crate::parquet_export::ParquetExportError::Store(error) => ApiError::Store(error),
+            other => ApiError::Store(parcours_core::store::StoreError::Encode(other.to_string())),
+        })
+    })
+    .await?;
+    let disposition = format!("attachment; filename=\"parcours-parquet-{}.zip\"", export.position);
+    let mut response = zipped.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
