@@ -10,6 +10,9 @@
 //! (the whole log, and the disk footprint), `commit` (the store's write pattern on raw sled, phase
 //! by phase: what a group commit costs without the store).
 //!
+//! Beside the raw sled baseline, the first four sections measure SQLite (`store/sqlite.rs`): the
+//! embedded database a user would pick instead, with the goals of issue 19 against it.
+//!
 //! The machine this runs on is shared and noisy, so each measurement is repeated (`--runs`, 5 by
 //! default), the store and its baseline take turns within each run, and the table shows medians over
 //! runs and the ratio of the two medians. "Durable" means what the store promises: sled's `flush()`
@@ -38,6 +41,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "../../benches/stats.rs"]
 mod stats;
+
+#[path = "store/sqlite.rs"]
+mod sqlite;
 
 use stats::{median, percentile_ms, rate};
 
@@ -813,24 +819,28 @@ fn main() -> Result<()> {
 
     if wants("append") {
         log(format!("durable append, 1 writer: {} appends per run", sizes.single_appends));
-        let (mut ours, mut raw_synced, mut raw_flushed) = (vec![], vec![], vec![]);
+        let (mut ours, mut raw_synced, mut raw_flushed, mut lite) = (vec![], vec![], vec![], vec![]);
         for run in 0..sizes.runs {
-            // The three take turns, starting with a different one each run, so that a slow
+            // The four take turns, starting with a different one each run, so that a slow
             // patch of the shared machine does not always fall on the same one.
-            for turn in 0..3 {
-                match (run + turn) % 3 {
+            for turn in 0..4 {
+                match (run + turn) % 4 {
                     0 => raw_synced.push(raw_single_writer(root, sizes.single_appends, &record, true)?),
                     1 => raw_flushed.push(raw_single_writer(root, sizes.single_appends, &record, false)?),
+                    2 => lite.push(sqlite::single_writer(root, sizes.single_appends, sizes.stream_events, &record)?),
                     _ => ours.push(store_single_writer(root, sizes.single_appends, sizes.stream_events)?),
                 }
             }
             log(format!(
-                "  run {run}: store {} raw+fdatasync {} raw flush only {}",
+                "  run {run}: store {} raw+fdatasync {} raw flush only {} SQLite {}",
                 rate(ours[run].per_second),
                 rate(raw_synced[run].per_second),
-                rate(raw_flushed[run].per_second)
+                rate(raw_flushed[run].per_second),
+                rate(lite[run].per_second)
             ));
         }
+        let lite_m = medians(&lite);
+        report.runs("SQLite insert + commit (WAL, synchronous=FULL), 1 writer", &lite, true);
         let (ours_m, synced_m, flushed_m) = (medians(&ours), medians(&raw_synced), medians(&raw_flushed));
         report.runs("store append, 1 writer", &ours, true);
         report.runs("raw sled insert + flush + fdatasync, 1 writer", &raw_synced, true);
@@ -851,10 +861,18 @@ fn main() -> Result<()> {
             "≥ 0.80 × baseline",
             ours_m.per_second >= 0.8 * flushed_m.per_second,
         );
+        report.row_met(
+            "durable append, 1 writer (events/s), vs SQLite",
+            rate(ours_m.per_second),
+            format!("{} (SQLite, one transaction per event)", rate(lite_m.per_second)),
+            format!("{:.2}", ours_m.per_second / lite_m.per_second),
+            "≥ 1.0 × SQLite",
+            ours_m.per_second >= lite_m.per_second,
+        );
         report.row(
             "durable append, 1 writer: p50 / p99 latency",
             latency(&ours_m),
-            format!("{} ; flush only {}", latency(&synced_m), latency(&flushed_m)),
+            format!("{} ; flush only {} ; SQLite {}", latency(&synced_m), latency(&flushed_m), latency(&lite_m)),
             format!("{:.2} / {:.2}", ours_m.p50_ms / synced_m.p50_ms, ours_m.p99_ms / synced_m.p99_ms),
             "—",
         );
@@ -865,17 +883,24 @@ fn main() -> Result<()> {
             [(8, sizes.appends_per_writer_8, None), (64, sizes.appends_per_writer_64, Some(50_000.0))]
         {
             log(format!("durable append, {writers} writers: {per_writer} appends each per run"));
-            let (mut ours, mut raw) = (vec![], vec![]);
+            let (mut ours, mut raw, mut lite) = (vec![], vec![], vec![]);
             for run in 0..sizes.runs {
-                for turn in 0..2 {
-                    if (run + turn) % 2 == 0 {
-                        ours.push(store_concurrent(root, writers, per_writer, sizes.stream_events)?);
-                    } else {
-                        raw.push(raw_concurrent(root, writers, per_writer, &record)?);
+                for turn in 0..3 {
+                    match (run + turn) % 3 {
+                        0 => ours.push(store_concurrent(root, writers, per_writer, sizes.stream_events)?),
+                        1 => raw.push(raw_concurrent(root, writers, per_writer, &record)?),
+                        _ => lite.push(sqlite::concurrent(root, writers, per_writer, sizes.stream_events, &record)?),
                     }
                 }
-                log(format!("  run {run}: store {} raw {}", rate(ours[run].per_second), rate(raw[run].per_second)));
+                log(format!(
+                    "  run {run}: store {} raw {} SQLite {}",
+                    rate(ours[run].per_second),
+                    rate(raw[run].per_second),
+                    rate(lite[run].per_second)
+                ));
             }
+            let lite_m = medians(&lite);
+            report.runs(&format!("SQLite insert + commit, {writers} writers, one connection each"), &lite, true);
             let (m, raw_m) = (medians(&ours), medians(&raw));
             let per_commit = median(ours.iter().map(|r| r.events_per_commit).collect());
             report.runs(&format!("store append, {writers} writers"), &ours, true);
@@ -889,10 +914,20 @@ fn main() -> Result<()> {
                 Some(target) => report.row_met(&figure, value, baseline, ratio, "≥ 50.0 k/s", m.per_second >= target),
                 None => report.row(figure, value, baseline, ratio, "—"),
             }
+            let vs_sqlite = m.per_second / lite_m.per_second;
+            let figure = format!("durable append, {writers} writers (events/s, total), vs SQLite");
+            let baseline = format!("{} (SQLite, {writers} connections)", rate(lite_m.per_second));
+            if writers == 64 {
+                let goal = "≥ 3.0 × SQLite and ≥ 100 k/s";
+                let met = vs_sqlite >= 3.0 && m.per_second >= 100_000.0;
+                report.row_met(&figure, rate(m.per_second), baseline, format!("{vs_sqlite:.1}"), goal, met);
+            } else {
+                report.row(figure, rate(m.per_second), baseline, format!("{vs_sqlite:.1}"), "—");
+            }
             report.row(
                 format!("durable append, {writers} writers: p50 / p99 latency"),
                 latency(&m),
-                latency(&raw_m),
+                format!("{} ; SQLite {}", latency(&raw_m), latency(&lite_m)),
                 format!("{:.2} / {:.2}", m.p50_ms / raw_m.p50_ms, m.p99_ms / raw_m.p99_ms),
                 "—",
             );
@@ -909,16 +944,32 @@ fn main() -> Result<()> {
         let raw_dir = scratch(root, "raw-read")?;
         let (db, _) = open_raw(raw_dir.path())?;
         copy_to_raw(&store, &db, true)?;
+        let lite_dir = scratch(root, "sqlite-read")?;
+        let mut connection = sqlite::open(lite_dir.path())?;
+        sqlite::copy_from(&store, &mut connection)?;
         let streams = streams_of(&store)?;
-        let (mut ours, mut raw) = (vec![], vec![]);
+        let (mut ours, mut raw, mut lite) = (vec![], vec![], vec![]);
         for run in 0..sizes.runs {
             let order = read_order(streams.len(), sizes.reads_per_run, 0x9e37_79b9 + run as u64);
-            raw.push(raw_reads(&db, &streams, &order)?);
-            ours.push(store_reads(&store, &streams, &order)?);
+            for turn in 0..3 {
+                match (run + turn) % 3 {
+                    0 => raw.push(raw_reads(&db, &streams, &order)?),
+                    1 => lite.push(sqlite::reads(&connection, &streams, &order)?),
+                    _ => ours.push(store_reads(&store, &streams, &order)?),
+                }
+            }
         }
-        let (ours_m, raw_m) = (medians(&ours), medians(&raw));
+        let (ours_m, raw_m, lite_m) = (medians(&ours), medians(&raw), medians(&lite));
         report.runs("store read_stream", &ours, true);
         report.runs("raw index scan + gets + decode", &raw, true);
+        report.runs("SQLite select by stream ordered by version + decode", &lite, true);
+        report.row(
+            format!("read one {STREAM_EVENTS}-event stream among {events} events: p50 / p99, vs SQLite"),
+            latency(&ours_m),
+            format!("{} (SQLite, (stream, version) index)", latency(&lite_m)),
+            format!("{:.2} / {:.2}", ours_m.p50_ms / lite_m.p50_ms, ours_m.p99_ms / lite_m.p99_ms),
+            "—",
+        );
         report.row_met(
             &format!("read one {STREAM_EVENTS}-event stream among {events} events: p50 / p99"),
             latency(&ours_m),
@@ -942,13 +993,37 @@ fn main() -> Result<()> {
         let started = Instant::now();
         let encoded = copy_to_raw(&store, &db, false)?;
         log(format!("  raw copy in {:.1} s", started.elapsed().as_secs_f64()));
-        let (mut ours, mut raw) = (vec![], vec![]);
+        let lite_dir = scratch(root, "sqlite-scan")?;
+        let mut connection = sqlite::open(lite_dir.path())?;
+        let started = Instant::now();
+        sqlite::copy_from(&store, &mut connection)?;
+        log(format!("  SQLite copy in {:.1} s", started.elapsed().as_secs_f64()));
+        let (mut ours, mut raw, mut lite) = (vec![], vec![], vec![]);
         for run in 0..sizes.runs {
-            raw.push(raw_scan(&db, events)?);
-            ours.push(store_scan(&store, events)?);
-            log(format!("  run {run}: store {} raw {}", rate(ours[run].per_second), rate(raw[run].per_second)));
+            for turn in 0..3 {
+                match (run + turn) % 3 {
+                    0 => raw.push(raw_scan(&db, events)?),
+                    1 => lite.push(sqlite::scan(&connection, events)?),
+                    _ => ours.push(store_scan(&store, events)?),
+                }
+            }
+            log(format!(
+                "  run {run}: store {} raw {} SQLite {}",
+                rate(ours[run].per_second),
+                rate(raw[run].per_second),
+                rate(lite[run].per_second)
+            ));
         }
-        let (ours_m, raw_m) = (medians(&ours), medians(&raw));
+        let (ours_m, raw_m, lite_m) = (medians(&ours), medians(&raw), medians(&lite));
+        report.runs("SQLite select ordered by position + decode", &lite, false);
+        report.row_met(
+            &format!("full log scan + decode, {events} events (events/s), vs SQLite"),
+            rate(ours_m.per_second),
+            format!("{} (SQLite + bincode)", rate(lite_m.per_second)),
+            format!("{:.2}", ours_m.per_second / lite_m.per_second),
+            "≥ 1.5 × SQLite",
+            ours_m.per_second >= 1.5 * lite_m.per_second,
+        );
         report.runs("store pages_from(1) scan + decode", &ours, false);
         report.runs("raw one-key-per-event iteration + decode", &raw, false);
         report.row_met(
@@ -965,6 +1040,15 @@ fn main() -> Result<()> {
         let (store_apparent, store_allocated) = disk_usage(&sled_dir)?;
         let (raw_apparent, raw_allocated) = disk_usage(raw_dir.path())?;
         let (keys_apparent, keys_allocated) = disk_usage(&dir.path().join("keys"))?;
+        let (_, lite_allocated) = disk_usage(lite_dir.path())?;
+        report.row_met(
+            &format!("disk for {events} events: du, vs SQLite (after a WAL checkpoint)"),
+            mib(store_allocated),
+            format!("{} ({:.2}× encoded)", mib(lite_allocated), lite_allocated as f64 / encoded as f64),
+            format!("{:.2}", store_allocated as f64 / lite_allocated as f64),
+            "≤ 1.0 × SQLite",
+            store_allocated <= lite_allocated,
+        );
         let store_sled = store.size_on_disk()?;
         let raw_sled = db.size_on_disk()?;
         report.row(

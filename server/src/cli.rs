@@ -105,11 +105,49 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Fills an empty store with a deterministic national-like log (the benchmarks' generator).
+    Generate(GenerateArgs),
+    /// Writes the log as pseudonymised Apache Parquet files for DuckDB, Polars or Spark.
+    ExportParquet {
+        /// The directory to write (`episodes.parquet`, `events/year=YYYY/part-*.parquet`); it
+        /// must not exist or be empty.
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Reports a structure sends its funders.
     Report {
         #[command(subcommand)]
         command: ReportCommand,
     },
+}
+
+/// The flags of `parcours generate` (CONTRACT §12).
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// How many events to write (at most: the log stops there).
+    #[arg(long)]
+    pub events: u64,
+    /// How many people the log follows (about 33 events a person).
+    #[arg(long)]
+    pub people: usize,
+    /// Years of history ending on --today.
+    #[arg(long, default_value_t = 3)]
+    pub years: u32,
+    /// How many structures; one per 200 people by default.
+    #[arg(long)]
+    pub structures: Option<usize>,
+    /// The generator's seed: the same flags give the same log, byte for byte.
+    #[arg(long, default_value_t = crate::app::generate::DEFAULT_SEED)]
+    pub seed: u64,
+    /// The last day of the history (YYYY-MM-DD); fixed by default, so that the log does not
+    /// depend on the day it is generated.
+    #[arg(long, default_value = crate::app::generate::DEFAULT_TODAY)]
+    pub today: String,
+    /// The data directory to fill; it must hold no event.
+    #[arg(long = "data", env = "PARCOURS_DATA")]
+    pub data: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]

@@ -18,8 +18,8 @@ use crate::app::reports::{report_in, Lists, ReportQuestion};
 use crate::app::trust::TokenRequest;
 use crate::app::{AppError, Caller};
 use crate::cli::{
-    ActivityArgs, ChangesFormatArg, Cli, Command, OutputFormat, PublishArgs, ReportCommand, ReportFormatArg,
-    ReportQuestionArgs, RoleArg, StatsArgs, StatsKind, TokenCommand,
+    ActivityArgs, ChangesFormatArg, Cli, Command, GenerateArgs, OutputFormat, PublishArgs, ReportCommand,
+    ReportFormatArg, ReportQuestionArgs, RoleArg, StatsArgs, StatsKind, TokenCommand,
 };
 use crate::json::{self, Identity};
 use crate::publication::{self, PublicationError};
@@ -148,6 +148,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::VerifyExport { file, public_key, data } => {
             verify_export(&file, public_key.as_deref(), data.as_deref())
         }
+        Command::Generate(args) => generate(args),
+        Command::ExportParquet { to, data } => export_parquet(&to, &data.path),
         Command::Report { command: ReportCommand::Activity(args) } => activity_report(args),
         Command::Report { command: ReportCommand::Publish(args) } => publish_report(args),
         Command::Report { command: ReportCommand::Published { id, format, data } } => {
@@ -440,4 +442,65 @@ fn verify_export(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `parcours generate`: the request from the flags, a progress bar, and what was written.
+fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let request = crate::app::generate::GenerateRequest {
+        data: args.data,
+        events: args.events,
+        people: args.people,
+        years: args.years,
+        structures: args.structures,
+        seed: args.seed,
+        today: date("--today", &args.today)?,
+    };
+    let bar = indicatif::ProgressBar::new(request.events).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} events, {per_sec}, {eta} left")
+            .context("the progress bar's template")?,
+    );
+    let generated = crate::app::generate::generate(&request, |written| bar.set_position(written))?;
+    bar.finish_and_clear();
+    let seconds = generated.elapsed.as_secs_f64();
+    println!(
+        "generated {} events ({} people, {} structures, seed {}) in {seconds:.1} s: {:.0} events/s; chain head {}",
+        generated.events,
+        request.people,
+        generated.structures,
+        request.seed,
+        generated.events as f64 / seconds.max(1e-9),
+        hex::encode(generated.head_hash)
+    );
+    if generated.events < request.events {
+        eprintln!(
+            "only {} of the {} events asked: the histories of {} people end there; give more --people",
+            generated.events, request.events, request.people
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `parcours export-parquet`: the export of `parquet_export` with a progress bar.
+fn export_parquet(to: &std::path::Path, data: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = open(data)?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {percent}% (projections, then events), {eta} left")
+            .context("the progress bar's template")?,
+    );
+    let export = crate::app::parquet_export::export(&store, to, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "exported {} episodes and {} events (log position {}) to {} in {:.1} s: {} files, {} bytes",
+        export.episodes,
+        export.events,
+        export.position,
+        to.display(),
+        export.elapsed.as_secs_f64(),
+        export.files.len(),
+        export.bytes
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ mod erasure;
 mod hostile;
 mod live;
 mod log_api;
+mod parquet;
 mod power_loss;
 mod published;
 mod reports;

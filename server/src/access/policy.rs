@@ -65,6 +65,7 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/events/live", READERS),
     allow("GET", "/api/export", ADMIN),
     allow("GET", "/api/export/keys", ADMIN),
+    allow("GET", "/api/export/parquet", ADMIN),
     // Figures.
     allow("GET", "/api/dashboard", WRITERS),
     allow("GET", "/api/stats/outcomes", FIGURES),

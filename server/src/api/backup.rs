@@ -12,7 +12,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::backup::{self, CHAIN_HEAD_HEADER, EXPORT_STEP_EVENTS};
-use crate::app::{AppError, Caller};
+use crate::app::{blocking, AppError, Caller};
 use crate::state::AppState;
 
 /// The whole log as JSON lines (`parcours export`'s form), up to the head at the time of asking.
@@ -61,4 +61,22 @@ pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Re
 pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
     let body = backup::key_lines(&state.store).await?;
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// The Parquet export of CONTRACT §12 (`parcours export-parquet`) as one zip of the same files,
+/// cut at the log's position when asked; the position is in the file's name.
+#[utoipa::path(get, path = "/api/export/parquet", tag = "trust",
+    responses((status = 200, description = "a zip of episodes.parquet and events/year=YYYY/part-NNNN.parquet (schema in the README)", content_type = "application/zip"),
+        (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
+        (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
+pub async fn export_parquet(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
+    let store = state.store.clone();
+    let (export, zipped) = blocking(move || Ok(crate::app::parquet_export::export_zip(&store)?)).await?;
+    let disposition = format!("attachment; filename=\"parcours-parquet-{}.zip\"", export.position);
+    let mut response = zipped.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }

@@ -49,6 +49,7 @@ pub fn routes(gate: Gate) -> Router<AppState> {
         .route("/api/events/live", get(live::live))
         .route("/api/export", get(backup::export))
         .route("/api/export/keys", get(backup::export_keys))
+        .route("/api/export/parquet", get(backup::export_parquet))
         .route("/api/dashboard", get(figures::dashboard))
         .route("/api/stats/outcomes", get(figures::outcomes))
         .route("/api/stats/entries", get(figures::entries))

@@ -35,6 +35,7 @@ use parcours_projections::{GroupBy, PersonStatus};
         super::live::live,
         super::backup::export,
         super::backup::export_keys,
+        super::backup::export_parquet,
         super::figures::dashboard,
         super::figures::outcomes,
         super::figures::entries,

@@ -19,6 +19,8 @@ pub mod caller;
 pub mod disclosure;
 pub mod error;
 pub mod figures;
+pub mod generate;
+pub mod parquet_export;
 pub mod people;
 pub mod publications;
 pub mod reports;
