@@ -9,6 +9,7 @@ mod commands;
 pub mod feed;
 mod french;
 pub mod fuzzing;
+pub mod import;
 pub mod json;
 mod labels;
 pub mod listen;
