@@ -15,6 +15,7 @@ mod access_log;
 pub mod blind_keys;
 mod bulk;
 mod error;
+pub mod import_mappings;
 pub mod keys;
 mod locations;
 pub mod page;
@@ -715,6 +716,29 @@ impl Store {
         let keys = KeyStore::open(dir.join("keys"))?;
         blind_keys::mark_incomplete(&trees.db)?;
         bulk::seed(&trees, &data_file, &keys, options.timezone, events)
+    }
+
+    /// Saves an import mapping under `name` (replacing one of that name), durably.
+    pub fn save_import_mapping(
+        &self,
+        name: &str,
+        structure: &crate::vocabulary::Slug,
+        json: &[u8],
+    ) -> Result<(), StoreError> {
+        let tree = self.inner.trees.db.open_tree(import_mappings::TREE)?;
+        tree.insert(name.as_bytes(), import_mappings::encode(structure, json))?;
+        writer::sync(&self.inner.trees, &self.inner.data_file)
+    }
+
+    /// The saved import mappings, by name.
+    pub fn import_mappings(&self) -> Result<Vec<import_mappings::SavedMapping>, StoreError> {
+        let tree = self.inner.trees.db.open_tree(import_mappings::TREE)?;
+        tree.iter()
+            .map(|item| {
+                let (name, value) = item?;
+                import_mappings::decode(&name, &value)
+            })
+            .collect()
     }
 
     /// Issues a token and returns it with its record; the token is shown once and never stored.

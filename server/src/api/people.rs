@@ -53,7 +53,7 @@ pub struct ListQuery {
     structure: Option<Slug>,
     #[param(schema_with = crate::api::openapi::person_status_schema)]
     status: Option<PersonStatus>,
-    /// Part of a first or last name, any case.
+    /// Whole words of the first or last name, case and accents aside ("helene" finds "Hélène").
     q: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
@@ -85,15 +85,18 @@ pub fn people_for(
 ) -> Result<Vec<PersonJson>, ApiError> {
     let reach = (caller.role == Role::Coordinator).then(|| caller.structures.clone());
     let rows = state.projections.read().people(&PeopleQuery { reach, current_structure: structure, status });
-    let needle = search.map(|text| text.trim().to_lowercase()).filter(|text| !text.is_empty());
-    let mut people = Vec::with_capacity(rows.len());
+    // A search goes through the name index (blind keys): only the identities it returns are opened
+    // (and logged), never every identity in reach.
+    let found = match search {
+        Some(text) => state.store.blind_keys().search(text)?,
+        None => None,
+    };
+    let mut people = Vec::with_capacity(found.as_ref().map_or(rows.len(), Vec::len).min(rows.len()));
     for row in rows {
-        let name = name_of(state, caller, row.beneficiary)?;
-        if let Some(needle) = &needle {
-            if !name.as_ref().is_some_and(|name| name.to_lowercase().contains(needle.as_str())) {
-                continue;
-            }
+        if found.as_ref().is_some_and(|found| found.binary_search(&row.beneficiary).is_err()) {
+            continue;
         }
+        let name = name_of(state, caller, row.beneficiary)?;
         people.push(PersonJson { row, name });
     }
     Ok(people)
