@@ -50,6 +50,7 @@ fn route(path: &str) -> String {
         match previous.as_str() {
             "beneficiaries" | "tokens" | "published" => parts[index] = "{id}".into(),
             "structures" => parts[index] = "{slug}".into(),
+            "import-mappings" => parts[index] = "{name}".into(),
             _ => {}
         }
     }

@@ -156,7 +156,7 @@ impl BlindKeys {
     }
 
     /// Records the entries of an identity sealed for `stream` (a registration or its correction).
-    pub(crate) fn index(&self, stream: StreamId, identity: &PersonalData) -> Result<(), StoreError> {
+    pub fn index(&self, stream: StreamId, identity: &PersonalData) -> Result<(), StoreError> {
         let entries = self.entries(identity);
         if entries.is_empty() {
             return Ok(());
