@@ -17,6 +17,8 @@
 //! registration makes (`same_name_and_birth_date`: HMAC + one prefix scan) is timed 20,000 times
 //! for people who are there, against the same lookup on an empty index.
 
+// The shared statistics; this benchmark uses some of them.
+#[allow(dead_code)]
 #[path = "../../benches/stats.rs"]
 mod stats;
 
@@ -54,8 +56,12 @@ fn rows(rows: u64, people: u64) -> Vec<[String; 15]> {
     for person in 0..people {
         let contracts = if person < three { 3 } else { 2 };
         let referral = start + chrono::Duration::days((person % 1500) as i64);
-        let birth = chrono::NaiveDate::from_ymd_opt(1960 + (person % 40) as i32, 1 + (person % 12) as u32, 1 + (person % 28) as u32)
-            .unwrap_or_default();
+        let birth = chrono::NaiveDate::from_ymd_opt(
+            1960 + (person % 40) as i32,
+            1 + (person % 12) as u32,
+            1 + (person % 28) as u32,
+        )
+        .unwrap_or_default();
         for contract in 0..contracts {
             let begin = referral + chrono::Duration::days(7 + 180 * contract);
             let end = begin + chrono::Duration::days(179);
@@ -84,8 +90,21 @@ fn rows(rows: u64, people: u64) -> Vec<[String; 15]> {
 }
 
 const HEADER: [&str; 15] = [
-    "Nom", "Prénom", "Né(e) le", "Sexe", "Entrée", "Prescripteur", "Situation", "N° contrat", "Contrat",
-    "Début contrat", "Heures/sem", "Fin contrat", "Motif fin", "Sortie", "Motif de sortie",
+    "Nom",
+    "Prénom",
+    "Né(e) le",
+    "Sexe",
+    "Entrée",
+    "Prescripteur",
+    "Situation",
+    "N° contrat",
+    "Contrat",
+    "Début contrat",
+    "Heures/sem",
+    "Fin contrat",
+    "Motif fin",
+    "Sortie",
+    "Motif de sortie",
 ];
 const DATE_COLUMNS: [usize; 5] = [2, 4, 9, 11, 13];
 
@@ -117,7 +136,7 @@ fn write_xlsx(path: &Path, rows: &[[String; 15]]) -> Result<(), rust_xlsxwriter:
             if DATE_COLUMNS.contains(&column) {
                 let parts: Vec<u16> = cell.split('/').filter_map(|part| part.parse().ok()).collect();
                 let value = ExcelDateTime::from_ymd(parts[2], parts[1] as u8, parts[0] as u8)?;
-                sheet.write_datetime_with_format(line, column16, &value, &date)?;
+                sheet.write_datetime_with_format(line, column16, value, &date)?;
             } else if column == 10 {
                 sheet.write_number(line, column16, cell.parse::<f64>().unwrap_or(0.0))?;
             } else {
@@ -172,7 +191,13 @@ fn run_child(file: &Path, data: &Path) -> Run {
     let line = text.lines().last().unwrap_or_default();
     let fields: Vec<f64> = line.split(' ').filter_map(|field| field.parse().ok()).collect();
     assert_eq!(fields.len(), 5, "{line}");
-    Run { seconds: fields[0], rows: fields[1] as u64, events_new: fields[2] as u64, already: fields[3] as u64, peak_mib: fields[4] }
+    Run {
+        seconds: fields[0],
+        rows: fields[1] as u64,
+        events_new: fields[2] as u64,
+        already: fields[3] as u64,
+        peak_mib: fields[4],
+    }
 }
 
 fn parse_only(file: &Path) -> f64 {
@@ -251,7 +276,10 @@ fn duplicates(dir: &Path) {
     let store = Store::open(&full_dir, StoreOptions::default()).expect("a store");
     let started = Instant::now();
     for person in 0..registered {
-        store.blind_keys().index(StreamId(uuid::Uuid::from_u128(u128::from(person) + 1)), &identity(person)).expect("index");
+        store
+            .blind_keys()
+            .index(StreamId(uuid::Uuid::from_u128(u128::from(person) + 1)), &identity(person))
+            .expect("index");
     }
     let indexing = started.elapsed();
     let times = time(&store);
@@ -259,7 +287,12 @@ fn duplicates(dir: &Path) {
     println!("\nduplicate lookup at registration ({registered} people indexed in {:.1} s):\n", indexing.as_secs_f64());
     println!("| index | p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---|");
-    println!("| empty (baseline) | {:.4} | {:.4} | {:.4} |", ms(&baseline, 0.5), ms(&baseline, 0.99), ms(&baseline, 1.0));
+    println!(
+        "| empty (baseline) | {:.4} | {:.4} | {:.4} |",
+        ms(&baseline, 0.5),
+        ms(&baseline, 0.99),
+        ms(&baseline, 1.0)
+    );
     println!("| {registered} people | {:.4} | {:.4} | {:.4} |", ms(&times, 0.5), ms(&times, 0.99), ms(&times, 1.0));
     let size = store.size_on_disk().unwrap_or(0) as f64 / 1_048_576.0;
     println!("\nstore on disk with the index: {size:.0} MiB");

@@ -138,7 +138,7 @@ fn aci_as_xlsx(path: &Path) {
                     parts[1].parse().unwrap(),
                     parts[0].parse().unwrap(),
                 );
-                sheet.write_datetime_with_format(row, column, &day.unwrap(), &date).unwrap();
+                sheet.write_datetime_with_format(row, column, day.unwrap(), &date).unwrap();
             } else if let (true, Ok(number)) = (row > 0, cell.parse::<f64>()) {
                 sheet.write_number(row, column, number).unwrap();
             } else if !cell.is_empty() {

@@ -25,8 +25,11 @@ pub struct Candidate {
     pub structures: BTreeSet<Slug>,
 }
 
+/// A person's stream and the structures that follow them.
+type Person = (Vec<Envelope>, BTreeSet<Slug>);
+
 /// A person's stream and the structures that follow them, when it is someone's pathway.
-fn person(state: &AppState, stream: StreamId) -> Result<Option<(Vec<Envelope>, BTreeSet<Slug>)>, ApiError> {
+fn person(state: &AppState, stream: StreamId) -> Result<Option<Person>, ApiError> {
     let events = state.store.read_stream(stream, None)?;
     if events.first().map(|event| event.step.kind()) != Some(StepKind::Registered) {
         return Ok(None);

@@ -147,7 +147,7 @@ pub fn plan(
         }
     }
     candidates.retain(|candidate| !bad_rows.contains(&candidate.row));
-    candidates.sort_by(|a, b| (a.event.occurred_on, a.order, a.row).cmp(&(b.event.occurred_on, b.order, b.row)));
+    candidates.sort_by_key(|candidate| (candidate.event.occurred_on, candidate.order, candidate.row));
     // One row per contract repeats the referral on every row: the same content, the same id, one step.
     let mut seen = HashSet::new();
     candidates.retain(|candidate| seen.insert(candidate.event.id));
