@@ -262,6 +262,14 @@ async fn a_registration_repeating_someone_in_reach_gets_409_and_someone_out_of_r
     expected.sort();
     assert_eq!(pairs(&admin.get("/api/duplicates").await.body), expected);
     assert_eq!(pairs(&aci.get("/api/duplicates").await.body), vec![(h1, h2, "same_name_and_birth_date".to_owned())]);
+
+    // Erasure removes the person's blind key: no pair, no candidate any more.
+    let erased = admin.post(&format!("/api/beneficiaries/{second}/erase"), &json!({"reason": "request"})).await;
+    assert!(erased.status < 300, "{}", erased.text);
+    assert!(pairs(&aci.get("/api/duplicates").await.body).is_empty());
+    let refused = aci.post("/api/beneficiaries", &registration("aci-agen", "Hélène", "Dupont", "1990-04-02")).await;
+    assert_eq!(refused.body["candidates"].as_array().map(Vec::len), Some(1), "{}", refused.text);
+    assert_eq!(refused.body["candidates"][0]["id"], helene.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread")]
