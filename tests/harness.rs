@@ -186,6 +186,15 @@ impl Client {
         answer(request.send().await.expect("POST answered")).await
     }
 
+    /// POSTs a `multipart/form-data` body of named parts, each with its file name and bytes.
+    pub async fn post_multipart(&self, path: &str, parts: Vec<(&str, &str, Vec<u8>)>) -> Answer {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, file_name, bytes) in parts {
+            form = form.part(name.to_owned(), reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()));
+        }
+        answer(self.request(reqwest::Method::POST, path).multipart(form).send().await.expect("POST answered")).await
+    }
+
     /// PUT with a JSON body; the status only.
     pub async fn put_status(&self, path: &str, body: &Value) -> u16 {
         self.status("PUT", path, Some(body)).await

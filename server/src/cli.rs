@@ -72,6 +72,23 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Imports a structure's spreadsheet (CSV or XLSX) through a mapping (CONTRACT §9), with a
+    /// progress bar; prints the answer as JSON. Exit 1 when rows were refused.
+    ImportSheet {
+        /// The sheet: `.csv` (UTF-8 or Windows-1252, `;` or `,`) or `.xlsx`.
+        file: PathBuf,
+        /// The mapping (JSON) from the sheet's columns to steps.
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Checks everything and writes nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Imports the good rows even when some are bad (otherwise one bad row writes nothing).
+        #[arg(long)]
+        skip_bad_rows: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Checks the log end to end; exit 1 if anything is wrong.
     Verify {
         #[command(flatten)]

@@ -119,6 +119,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::ImportSheet { file, mapping, dry_run, skip_bad_rows, data } => {
+            import_sheet(file, &mapping, dry_run, skip_bad_rows, &data.path)
+        }
         Command::Verify { data } => {
             let store = open(&data.path)?;
             let report = store.verify()?;
@@ -159,6 +162,42 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report_changes(&id, format, &data.path)
         }
     }
+}
+
+/// `parcours import-sheet`: the import of the API, as the system's own writer, with a bar.
+fn import_sheet(
+    file: std::path::PathBuf,
+    mapping: &std::path::Path,
+    dry_run: bool,
+    skip_bad_rows: bool,
+    data: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use crate::app::import::{self, ImportOptions, Mapping, Source};
+    let mapping_bytes = std::fs::read(mapping).with_context(|| format!("reading {}", mapping.display()))?;
+    let mapping = Mapping::from_json(&mapping_bytes)?;
+    anyhow::ensure!(file.is_file(), "{}: no such file", file.display());
+    let store = open(data)?;
+    let bar = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} rows, {per_sec}")
+            .context("the progress bar's template")?,
+    );
+    let options = ImportOptions { dry_run, skip_bad_rows, today: today() };
+    let author = parcours_core::store::Author::from(parcours_core::vocabulary::Actor("system:import-sheet".into()));
+    let report = import::run(&store, &author, &Source::Path(file), &mapping, &options, &mut |progress| {
+        let message = match progress.pass {
+            1 => "lecture",
+            2 => "vérification",
+            _ => "écriture",
+        };
+        bar.set_message(message);
+        if let Some(total) = progress.rows_total {
+            bar.set_length(total);
+        }
+        bar.set_position(progress.rows_done);
+    })?;
+    bar.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if report.errors_total == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn open(path: &std::path::Path) -> anyhow::Result<Store> {

@@ -50,6 +50,7 @@ fn route(path: &str) -> String {
         match previous.as_str() {
             "beneficiaries" | "tokens" | "published" => parts[index] = "{id}".into(),
             "structures" => parts[index] = "{slug}".into(),
+            "import-mappings" => parts[index] = "{name}".into(),
             _ => {}
         }
     }
@@ -91,6 +92,11 @@ fn body(name: &str) -> Option<Value> {
         "erase" => json!({"reason": "request"}),
         "structure" => json!({"name": "Structure", "kind": "aci", "agreed_hours": {"2025": 4200}}),
         "token" => json!({"role": "evaluator"}),
+        "mapping_own" | "mapping_other" => {
+            let structure = if name == "mapping_own" { "aci-agen" } else { "ei-marmande" };
+            json!({"structure": structure, "person": {"key": ["Nom"]},
+                "steps": [{"type": "follow_up_held", "occurred_on": "Date"}]})
+        }
         "publish_own" | "publish_other" => {
             let structure = if name == "publish_own" { "aci-agen" } else { "ei-marmande" };
             json!({"structures": [structure], "from": days_ago(60), "to": days_ago(0)})

@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod erasure;
 mod hostile;
+mod import;
 mod live;
 mod log_api;
 mod parquet;

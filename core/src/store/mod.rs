@@ -12,9 +12,11 @@
 
 pub mod access;
 mod access_log;
+pub mod blind_keys;
 mod bulk;
 mod dirs;
 mod error;
+pub mod import_mappings;
 pub mod keys;
 mod locations;
 pub mod page;
@@ -349,6 +351,7 @@ struct Inner {
     /// sled's data file, for the syncs made outside the writer.
     data_file: File,
     keys: KeyStore,
+    blind: blind_keys::BlindKeys,
     dir: PathBuf,
     requests: Option<SyncSender<writer::Request>>,
     position: watch::Receiver<u64>,
@@ -389,6 +392,7 @@ impl Store {
         }
         let (trees, data_file) = open_trees(dir, &options)?;
         let keys = KeyStore::open(dir.join("keys"))?;
+        let blind = blind_keys::BlindKeys::open(&dir.join("keys"), trees.db.open_tree(blind_keys::TREE)?)?;
         stream_index::reindex_if_old(&trees)?;
         let head = writer::repair(&trees, &data_file)?;
         let writer_file =
@@ -412,11 +416,12 @@ impl Store {
             .name("parcours-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 trees,
                 data_file,
                 keys,
+                blind,
                 dir: dir.to_owned(),
                 requests: Some(requests),
                 position,
@@ -425,7 +430,34 @@ impl Store {
                 access_log,
                 access_flusher: Some(access_flusher),
             }),
-        })
+        };
+        store.index_blind_keys_if_needed()?;
+        Ok(store)
+    }
+
+    /// Gives every person of the log their blind keys, once (see `blind_keys`): a store restored,
+    /// seeded or older than the index has people without them.
+    fn index_blind_keys_if_needed(&self) -> Result<(), StoreError> {
+        let blind = &self.inner.blind;
+        if blind.is_complete()? {
+            return Ok(());
+        }
+        for page in self.pages_from(1) {
+            let (_, events) = page?;
+            for envelope in events {
+                let Some(registered) = envelope.step.registration() else { continue };
+                let Some(IdentityField::Sealed(sealed)) = &registered.identity else { continue };
+                if let Some(identity) = self.unseal(envelope.stream, envelope.id, sealed)? {
+                    blind.index(envelope.stream, &identity)?;
+                }
+            }
+        }
+        blind.mark_complete()
+    }
+
+    /// The blind keys of the people of this store (CONTRACT §10): duplicates and name search.
+    pub fn blind_keys(&self) -> &blind_keys::BlindKeys {
+        &self.inner.blind
     }
 
     pub fn dir(&self) -> &Path {
@@ -462,6 +494,29 @@ impl Store {
         reply.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Appends to many streams, each append all or nothing as [`Store::append`], and returns once
+    /// every one is answered, in the order given. All are queued before the first answer is awaited,
+    /// so the writer takes them in as few group commits as it can: an import of thousands of people
+    /// waits for a few fsyncs, not one per person.
+    pub fn append_many(
+        &self,
+        appends: Vec<(StreamId, Option<u32>, Vec<NewEvent>)>,
+        author: &Author,
+    ) -> Vec<Result<Appended, AppendError>> {
+        let pending: Vec<_> = appends
+            .into_iter()
+            .map(|(stream, expected_version, events)| {
+                let (request, reply) = self.prepare(stream, expected_version, events, author.clone())?;
+                self.submit(request)?;
+                Ok(reply)
+            })
+            .collect();
+        pending
+            .into_iter()
+            .map(|reply: Result<_, AppendError>| reply?.recv().map_err(|_| AppendError::from(StoreError::Closed))?)
+            .collect()
+    }
+
     fn submit(&self, request: writer::Request) -> Result<(), StoreError> {
         if self.inner.poisoned.load(Ordering::Acquire) {
             return Err(StoreError::Poisoned);
@@ -488,6 +543,11 @@ impl Store {
         let caller_ids = events.iter().any(|event| event.id.is_some());
         for (index, event) in events.iter_mut().enumerate() {
             let id = *event.id.get_or_insert_with(EventId::generate);
+            if let Some(IdentityField::Clear(identity)) =
+                event.step.registration().and_then(|registered| registered.identity.as_ref())
+            {
+                self.inner.blind.index(stream, identity)?;
+            }
             seal_identity(&self.inner.keys, stream, id, &mut event.step).map_err(|error| match error {
                 keys::KeyError::Erased => AppendError::IdentityErased { index },
                 other => AppendError::Store(other.into()),
@@ -594,6 +654,7 @@ impl Store {
     /// Destroys a beneficiary's key, making every sealed identity of the stream unreadable for
     /// good. [`Store::erase_identity`] records the erasure first.
     pub fn destroy_key(&self, stream: StreamId) -> Result<bool, StoreError> {
+        self.inner.blind.remove(stream)?;
         Ok(self.inner.keys.destroy(stream)?)
     }
 
@@ -650,6 +711,7 @@ impl Store {
         envelopes: impl Iterator<Item = Result<Envelope, StoreError>>,
     ) -> Result<ImportReport, StoreError> {
         let (trees, data_file) = open_trees(dir, &options)?;
+        blind_keys::mark_incomplete(&trees.db)?;
         bulk::import(&trees, &data_file, envelopes)
     }
 
@@ -662,7 +724,31 @@ impl Store {
     ) -> Result<ImportReport, StoreError> {
         let (trees, data_file) = open_trees(dir, &options)?;
         let keys = KeyStore::open(dir.join("keys"))?;
+        blind_keys::mark_incomplete(&trees.db)?;
         bulk::seed(&trees, &data_file, &keys, options.timezone, events)
+    }
+
+    /// Saves an import mapping under `name` (replacing one of that name), durably.
+    pub fn save_import_mapping(
+        &self,
+        name: &str,
+        structure: &crate::vocabulary::Slug,
+        json: &[u8],
+    ) -> Result<(), StoreError> {
+        let tree = self.inner.trees.db.open_tree(import_mappings::TREE)?;
+        tree.insert(name.as_bytes(), import_mappings::encode(structure, json))?;
+        writer::sync(&self.inner.trees, &self.inner.data_file)
+    }
+
+    /// The saved import mappings, by name.
+    pub fn import_mappings(&self) -> Result<Vec<import_mappings::SavedMapping>, StoreError> {
+        let tree = self.inner.trees.db.open_tree(import_mappings::TREE)?;
+        tree.iter()
+            .map(|item| {
+                let (name, value) = item?;
+                import_mappings::decode(&name, &value)
+            })
+            .collect()
     }
 
     /// Issues a token and returns it with its record; the token is shown once and never stored.

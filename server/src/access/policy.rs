@@ -83,6 +83,12 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/reports/published/{id}/changes", READERS),
     allow("GET", "/api/structures", EVERYONE),
     allow("PUT", "/api/structures/{slug}", ADMIN),
+    // Spreadsheet import and duplicates (CONTRACT §9, §10): each handler scopes coordinators to
+    // their structures.
+    allow("POST", "/api/imports", WRITERS),
+    allow("GET", "/api/import-mappings", WRITERS),
+    allow("PUT", "/api/import-mappings/{name}", WRITERS),
+    allow("GET", "/api/duplicates", WRITERS),
     // Trust.
     allow("GET", "/api/access-log", AUDIT),
     allow("GET", "/api/tokens", ADMIN),

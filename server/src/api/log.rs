@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::vocabulary::{Date, EventId, NewEvent, StreamId};
+use parcours_core::vocabulary::{Date, EventId, IdentityField, NewEvent, StreamId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -26,6 +26,9 @@ pub struct RegisterBody {
     /// The `data` of a `registered` event (CONTRACT §3).
     #[schema(value_type = Object)]
     data: Value,
+    /// Registers even when people with the same names and birth date are recorded (CONTRACT §10).
+    #[serde(default)]
+    confirm_new: bool,
 }
 
 impl RegisterBody {
@@ -51,7 +54,27 @@ pub async fn register(
     caller: Caller,
     JsonBody(body): JsonBody<RegisterBody>,
 ) -> Result<Response, AppError> {
+    let confirm_new = body.confirm_new;
     let (stream, event) = body.into_event()?;
+    // A person already recorded, among those the caller may read: say so before writing anything.
+    if !confirm_new {
+        if let Some(IdentityField::Clear(identity)) =
+            event.step.registration().and_then(|registered| registered.identity.clone())
+        {
+            let (state, caller) = (state.clone(), caller.clone());
+            let candidates =
+                blocking(move || crate::app::duplicates::candidates(&state, &caller, &identity, stream)).await?;
+            if !candidates.is_empty() {
+                let body = serde_json::json!({
+                    "error": "possible_duplicate",
+                    "message": "a person with the same names and birth date is already recorded; \
+                                send the same body with \"confirm_new\": true to register anyway",
+                    "candidates": candidates,
+                });
+                return Ok((StatusCode::CONFLICT, Json(body)).into_response());
+            }
+        }
+    }
     let appended = append(&state, &caller, stream, None, vec![event]).await?;
     let status = if appended.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(Registered { id: stream, version: appended.version, position: appended.position }))

@@ -4,9 +4,11 @@
 
 pub mod admin;
 pub mod backup;
+pub mod duplicates;
 mod error;
 pub mod figures;
 pub mod fuzzing;
+pub mod imports;
 mod live;
 pub mod log;
 mod metrics;
@@ -62,6 +64,13 @@ pub fn routes(gate: Gate) -> Router<AppState> {
         .route("/api/reports/report.css", get(reports::stylesheet))
         .route("/api/structures", get(structures::list))
         .route("/api/structures/{slug}", put(structures::put))
+        .route(
+            "/api/imports",
+            post(imports::import).layer(axum::extract::DefaultBodyLimit::max(imports::IMPORT_BODY_MAX)),
+        )
+        .route("/api/import-mappings", get(imports::list_mappings))
+        .route("/api/import-mappings/{name}", put(imports::put_mapping))
+        .route("/api/duplicates", get(duplicates::list))
         .route("/api/access-log", get(admin::access_log))
         .route("/api/tokens", get(admin::tokens).post(admin::create_token))
         .route("/api/tokens/{id}", axum::routing::delete(admin::revoke_token))

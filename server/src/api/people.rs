@@ -47,7 +47,7 @@ pub struct ListQuery {
     structure: Option<Slug>,
     #[param(schema_with = crate::api::openapi::person_status_schema)]
     status: Option<PersonStatus>,
-    /// Part of a first or last name, any case.
+    /// Whole words of the first or last name, case and accents aside ("helene" finds "Hélène").
     q: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,

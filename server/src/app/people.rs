@@ -17,8 +17,8 @@ pub struct Listed {
     pub name: Option<String>,
 }
 
-/// The people a caller may see, with names, filtered by current structure, status and a part of
-/// a name (any case).
+/// The people a caller may see, with names, filtered by current structure, status and whole words
+/// of a name, case and accents aside (through the blind name index).
 pub fn people(
     state: &AppState,
     caller: &Caller,
@@ -28,15 +28,18 @@ pub fn people(
 ) -> Result<Vec<Listed>, AppError> {
     let reach = disclosure::people_reach(caller);
     let rows = state.projections.read().people(&PeopleQuery { reach, current_structure: structure, status });
-    let needle = search.map(|text| text.trim().to_lowercase()).filter(|text| !text.is_empty());
-    let mut people = Vec::with_capacity(rows.len());
+    // A search goes through the name index (blind keys): only the identities it returns are opened
+    // (and logged), never every identity in reach.
+    let found = match search {
+        Some(text) => state.store.blind_keys().search(text)?,
+        None => None,
+    };
+    let mut people = Vec::with_capacity(found.as_ref().map_or(rows.len(), Vec::len).min(rows.len()));
     for row in rows {
-        let name = name_of(state, caller, row.beneficiary)?;
-        if let Some(needle) = &needle {
-            if !name.as_ref().is_some_and(|name| name.to_lowercase().contains(needle.as_str())) {
-                continue;
-            }
+        if found.as_ref().is_some_and(|found| found.binary_search(&row.beneficiary).is_err()) {
+            continue;
         }
+        let name = name_of(state, caller, row.beneficiary)?;
         people.push(Listed { row, name });
     }
     Ok(people)
