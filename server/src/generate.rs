@@ -148,10 +148,13 @@ mod tests {
         }
     }
 
+    /// A change that makes a request wrong, and the start of the refusal expected.
+    type BadFlag = (fn(&mut GenerateRequest), &'static str);
+
     #[test]
     fn bad_flags_are_refused_with_the_flag_named() {
         let now: Timestamp = Timestamp(chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z").unwrap().into());
-        let cases: [(fn(&mut GenerateRequest), &str); 5] = [
+        let cases: [BadFlag; 5] = [
             (|r| r.events = 0, "--events must be at least 1"),
             (|r| r.people = 0, "--people must be at least 1"),
             (|r| r.years = 0, "--years must be at least 1"),
