@@ -131,3 +131,49 @@ fn refuse_non_empty(dir: &Path) -> Result<(), GenerateError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> GenerateRequest {
+        GenerateRequest {
+            data: PathBuf::from("unused"),
+            events: 1000,
+            people: 30,
+            years: 3,
+            structures: None,
+            seed: DEFAULT_SEED,
+            today: DEFAULT_TODAY.parse().unwrap(),
+        }
+    }
+
+    /// A change that makes a request wrong, and the start of the refusal expected.
+    type BadFlag = (fn(&mut GenerateRequest), &'static str);
+
+    #[test]
+    fn bad_flags_are_refused_with_the_flag_named() {
+        let now: Timestamp = Timestamp(chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z").unwrap().into());
+        let cases: [BadFlag; 5] = [
+            (|r| r.events = 0, "--events must be at least 1"),
+            (|r| r.people = 0, "--people must be at least 1"),
+            (|r| r.years = 0, "--years must be at least 1"),
+            (|r| r.structures = Some(0), "--structures must be at least 1"),
+            (|r| r.today = "2026-12-08".parse().unwrap(), "--today 2026-12-08 is in the future"),
+        ];
+        for (change, expected) in cases {
+            let mut bad = request();
+            change(&mut bad);
+            let error = bad.check(now).unwrap_err().to_string();
+            assert!(error.starts_with(expected), "{error}");
+        }
+        assert!(request().check(now).is_ok());
+    }
+
+    #[test]
+    fn one_structure_per_200_people_by_default_and_at_least_one() {
+        assert_eq!(GenerateRequest { people: 30_000, ..request() }.structures(), 150);
+        assert_eq!(GenerateRequest { people: 30, ..request() }.structures(), 1);
+        assert_eq!(GenerateRequest { structures: Some(7), ..request() }.structures(), 7);
+    }
+}

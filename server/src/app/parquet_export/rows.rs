@@ -116,7 +116,8 @@ fn text<T>(value: Option<T>, code: impl Fn(T) -> &'static str) -> Cell<'static> 
     value.map_or(Cell::Null, |value| Cell::Text(code(value)))
 }
 
-/// Fills `row` (one cell per [`EPISODE_COLUMNS`]) for an episode; `benefits` holds the text.
+/// The cells of [`EPISODE_COLUMNS`] for an episode; `benefit_codes` holds the text of `benefits`,
+/// which the row borrows.
 pub(super) fn episode_row<'a>(
     episode: &'a EpisodeRow<'_>,
     person: &'a str,
