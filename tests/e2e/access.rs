@@ -196,3 +196,45 @@ async fn every_read_of_a_history_or_an_identity_is_in_the_access_log_for_auditor
     assert_eq!(coordinator.get(&format!("/api/access-log?beneficiary={own}")).await.status, 403);
     assert!(!log.text.contains("Matrice"), "the access log holds no personal data");
 }
+
+/// A coordinator learns nothing of people outside its structures from an append's answer: a
+/// registration at the id of another structure's person, even with the very body stored, is
+/// refused as an append to an id that does not exist is; reserved ids are refused by their rule.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coordinator_gets_no_oracle_on_people_outside_its_structures() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    let registration = |id: &str, structure: &str| json!({"id": id, "occurred_on": days_ago(3), "data": {"structure": structure, "gender": "female", "birth_year": 1999}});
+    let other = "0193c9a2-0000-7000-8000-000000000001";
+    assert_eq!(admin.post("/api/beneficiaries", &registration(other, "ei-marmande")).await.status, 201);
+    let (_, secret) = token(&admin, "coordinator", &["aci-agen"]).await;
+    let coordinator = Client::new(&server.url).with_token(&secret);
+
+    let same = coordinator.post("/api/beneficiaries", &registration(other, "ei-marmande")).await;
+    let missing = coordinator
+        .post("/api/beneficiaries", &registration("0193c9a2-0000-7000-8000-00000000beef", "ei-marmande"))
+        .await;
+    assert_eq!((same.status, &same.body["error"]), (403, &json!("forbidden")), "the exact body stored: {}", same.text);
+    assert_eq!(
+        (same.status, &same.body),
+        (missing.status, &missing.body),
+        "a person of another structure reads as no one"
+    );
+    let own = coordinator.post("/api/beneficiaries", &registration(other, "aci-agen")).await;
+    assert_eq!(own.status, 403, "a registration over another structure's person: {}", own.text);
+
+    // Reserved ids, through the beneficiary routes: the rule that refuses them is named.
+    use parcours_core::vocabulary::StreamId;
+    assert_eq!(admin.put_status("/api/structures/aci-agen", &body("structure").unwrap()).await, 201);
+    for id in [StreamId::published_reports(), StreamId::of_structure("aci-agen")] {
+        for client in [&admin, &coordinator] {
+            let refused = client.post("/api/beneficiaries", &registration(&id.to_string(), "aci-agen")).await;
+            assert_eq!((refused.status, &refused.body["rule"]), (422, &json!("reserved_stream")), "{}", refused.text);
+        }
+    }
+    let structure = StreamId::of_structure("aci-agen");
+    let step = coordinator.post(&format!("/api/beneficiaries/{structure}/events"), &body("follow_up").unwrap()).await;
+    assert_eq!(step.status, 422, "a pathway step in a structure's stream: {}", step.text);
+    assert_eq!(step.body["rule"], "structure_stream_holds_structure_updates_only");
+}

@@ -476,15 +476,22 @@ impl Store {
             return Err(AppendError::TooManyEvents { count: events.len(), max: REQUEST_EVENTS_MAX });
         }
         let caller_ids = events.iter().any(|event| event.id.is_some());
+        let mut identity_erased = None;
         for (index, event) in events.iter_mut().enumerate() {
             let id = *event.id.get_or_insert_with(EventId::generate);
-            seal_identity(&self.inner.keys, stream, id, &mut event.step).map_err(|error| match error {
-                keys::KeyError::Erased => AppendError::IdentityErased { index },
-                other => AppendError::Store(other.into()),
-            })?;
+            match seal_identity(&self.inner.keys, stream, id, &mut event.step) {
+                Ok(()) => {}
+                // The writer says so once the caller's scope is checked; the identity stays clear
+                // and is never encoded (a clear identity cannot be).
+                Err(keys::KeyError::Erased) => {
+                    identity_erased.get_or_insert(index);
+                }
+                Err(other) => return Err(AppendError::Store(other.into())),
+            }
         }
         let (reply, receiver) = oneshot::channel();
-        Ok((writer::Request { stream, expected_version, events, caller_ids, author, reply }, receiver))
+        let request = writer::Request { stream, expected_version, events, caller_ids, identity_erased, author, reply };
+        Ok((request, receiver))
     }
 
     /// One stream in version order; with `as_of`, only the events recorded at or before it.

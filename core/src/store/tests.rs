@@ -637,3 +637,91 @@ fn a_store_indexed_one_key_per_event_is_indexed_again_in_chunks_when_opened() {
     let names = store.inner.trees.db.tree_names();
     assert!(!names.iter().any(|name| name.as_ref() == stream_index::OLD_TREE.as_bytes()), "the old index is dropped");
 }
+
+/// A coordinator learns nothing of a person outside its structures: not whether the person exists,
+/// nor whether a guessed body matches what is stored. Every such request is refused as an append
+/// to an id that does not exist is refused.
+#[test]
+fn a_scoped_author_gets_the_same_refusal_for_a_person_of_another_structure_and_for_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let scoped = |slug: &str| Author {
+        actor: Actor("coordinator".into()),
+        scope: WriteScope::Structures(vec![crate::vocabulary::Slug::new(slug).unwrap()]),
+    };
+    // A person of aci-agen, registered with a client-chosen event id, then erased.
+    let person = StreamId::generate();
+    let mut registered = registration("Ines");
+    registered.id = Some(EventId::generate());
+    let follow_up = NewEvent {
+        id: Some(EventId::generate()),
+        ..event("2024-01-05", "follow_up_held", json!({"kind": "individual"}))
+    };
+    store.append(person, None, vec![registered.clone(), referral("2024-01-03"), follow_up.clone()], actor()).unwrap();
+    let unknown = StreamId::generate();
+    let outsider = scoped("ei-agen");
+
+    // The same events again, by a coordinator of another structure: an exact retry would be a
+    // 200, the same id with other content a 409; both must be the answer for no one.
+    let retried = store.append(person, None, vec![follow_up.clone()], outsider.clone());
+    assert!(matches!(retried, Err(AppendError::Forbidden)), "a guessed retry of another structure's step: {retried:?}");
+    let nowhere = store.append(unknown, None, vec![follow_up.clone()], outsider.clone());
+    assert!(matches!(nowhere, Err(AppendError::Forbidden)), "the same body at an id that does not exist: {nowhere:?}");
+    let other_content =
+        NewEvent { id: follow_up.id, ..event("2024-01-06", "follow_up_held", json!({"kind": "phone"})) };
+    let refused = store.append(person, None, vec![other_content], outsider.clone());
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "a guessed id with other content: {refused:?}");
+    let again = store.append(person, None, vec![registered.clone()], outsider.clone());
+    assert!(matches!(again, Err(AppendError::Forbidden)), "a guessed registration of another structure: {again:?}");
+    let mut own = registration("Ines");
+    own.step = step(
+        "registered",
+        json!({"structure": "ei-agen", "gender": "female", "birth_year": 1990, "identity": {"first_name": "Ines"}}),
+    );
+    own.id = registered.id;
+    let own_structure = store.append(person, None, vec![own.clone()], outsider.clone());
+    assert!(
+        matches!(own_structure, Err(AppendError::Forbidden)),
+        "a registration over an existing id: {own_structure:?}"
+    );
+
+    // Once erased, a registration with an identity at that id must not say "erased" to an outsider.
+    store
+        .erase_identity(person, crate::vocabulary::ErasureReason::Request, "2024-01-07".parse().unwrap(), actor())
+        .unwrap();
+    own.id = None;
+    let erased = store.append(person, None, vec![own], outsider);
+    assert!(matches!(erased, Err(AppendError::Forbidden)), "an erased person of another structure: {erased:?}");
+    assert_eq!(store.read_stream(person, None).unwrap().len(), 4, "nothing was written");
+}
+
+/// Reserved streams are no one's pathway, whoever asks: a registration never takes the id of the
+/// published reports or of the structure it names, and a pathway step in a structure's stream is
+/// refused by the rule that names it, for a coordinator as for an admin.
+#[test]
+fn registrations_and_pathway_steps_never_reach_reserved_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let coordinator = Author {
+        actor: Actor("coordinator".into()),
+        scope: WriteScope::Structures(vec![crate::vocabulary::Slug::new("aci-agen").unwrap()]),
+    };
+    let structure = event("2024-01-01", "structure_updated", json!({"slug": "ei-agen", "name": "EI", "kind": "ei"}));
+    store.append(StreamId::of_structure("ei-agen"), None, vec![structure], actor()).unwrap();
+    let rule_of = |result: Result<Appended, AppendError>| match result {
+        Err(AppendError::Rule { violation, .. }) => violation.rule(),
+        other => panic!("expected a rule violation, got {other:?}"),
+    };
+    for author in [Author::from(actor()), coordinator.clone()] {
+        let reports = store.append(StreamId::published_reports(), None, vec![registration("Ines")], author.clone());
+        assert_eq!(rule_of(reports), "reserved_stream");
+        let own = store.append(StreamId::of_structure("aci-agen"), None, vec![registration("Ines")], author.clone());
+        assert_eq!(rule_of(own), "reserved_stream");
+        let existing = store.append(StreamId::of_structure("ei-agen"), None, vec![referral("2024-01-03")], author);
+        assert_eq!(rule_of(existing), "structure_stream_holds_structure_updates_only");
+    }
+    let update = event("2024-01-02", "structure_updated", json!({"slug": "ei-agen", "name": "EI 2", "kind": "ei"}));
+    let refused = store.append(StreamId::of_structure("ei-agen"), None, vec![update], coordinator);
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "a coordinator changes no structure: {refused:?}");
+    assert_eq!(store.last_position(), 1);
+}

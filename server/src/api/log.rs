@@ -73,11 +73,8 @@ pub fn registration(
     let step = json::step_from_value("data", StepKind::Registered, data)?;
     // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
     // same registration is an idempotent success rather than `already_registered`.
+    // Reserved ids (published reports, structures) are refused by the writer, naming the rule.
     let (stream, event_id) = match id {
-        // The stream of published reports is no one's pathway, even before its first publication.
-        Some(stream) if stream == StreamId::published_reports() => {
-            return Err(json::ParseError { message: format!("id: {stream} is reserved") })
-        }
         Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
         None => (StreamId::generate(), None),
     };
