@@ -88,6 +88,10 @@ pub enum Command {
         /// An admin token.
         #[arg(long, env = "PARCOURS_TOKEN", hide_env_values = true)]
         token: String,
+        /// Also saves the beneficiaries' keys beside the file (`FILE.keys`, 0600), without which
+        /// the identities of a restored log stay sealed for good. Keys of erased people never are.
+        #[arg(long)]
+        with_keys: bool,
     },
     /// Lists the people with nothing recorded for a while; erases their identities with --apply.
     Retention {

@@ -48,12 +48,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
                 .transpose()?;
             let store = open(&data.path)?;
-            let events = store.read_stream(stream, as_of)?;
-            if events.is_empty() {
+            let events = store.read_stream(stream, None)?;
+            let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
+            if kept == 0 {
                 anyhow::bail!("no beneficiary {stream} in {}", data.path.display());
             }
-            let rendered = json::Events::new(&store, &events, Identity::Open);
-            let body = json::StreamJson { beneficiary: stream, version: events.len() as u32, events: rendered };
+            let rendered = json::Events::new(&store, &events[..kept], Identity::open_unless_erased(&events));
+            let body = json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered };
             println!("{}", String::from_utf8_lossy(&json::to_json(&body, &body.events, true)?));
             Ok(ExitCode::SUCCESS)
         }
@@ -144,7 +145,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention { inactive_for, apply, data } => {
             crate::retention::retention(&data.path, inactive_for, apply)
         }
-        Command::Backup { server, to, token } => crate::backup::backup(&server, &to, &token),
+        Command::Backup { server, to, token, with_keys } => crate::backup::backup(&server, &to, &token, with_keys),
         Command::VerifyExport { file, public_key, data } => {
             verify_export(&file, public_key.as_deref(), data.as_deref())
         }

@@ -60,8 +60,9 @@ struct Due {
 }
 
 /// Scans the log once: per person, the last time anything was recorded, and whether their
-/// identity is already erased. In stream-id order, so the listing is the same every time.
-fn due(store: &Store, cut_off: Date, timezone: chrono_tz::Tz) -> anyhow::Result<Vec<Due>> {
+/// identity is already erased. In stream-id order, so the listing is the same every time. Returns
+/// those due, and those whose erasure is recorded.
+fn due(store: &Store, cut_off: Date, timezone: chrono_tz::Tz) -> anyhow::Result<(Vec<Due>, Vec<StreamId>)> {
     let mut people: BTreeMap<StreamId, (Timestamp, bool)> = BTreeMap::new();
     for page in store.pages_from(1) {
         for event in page?.1 {
@@ -75,11 +76,25 @@ fn due(store: &Store, cut_off: Date, timezone: chrono_tz::Tz) -> anyhow::Result<
             }
         }
     }
-    Ok(people
+    let erased = people.iter().filter(|(_, (_, erased))| *erased).map(|(stream, _)| *stream).collect();
+    let due = people
         .into_iter()
         .filter(|(_, (last, erased))| !erased && Date(last.0.with_timezone(&timezone).date_naive()) < cut_off)
         .map(|(stream, (last_recorded, _))| Due { stream, last_recorded })
-        .collect())
+        .collect();
+    Ok((due, erased))
+}
+
+/// Destroys the keys still on disk of people whose erasure is recorded: what a crash between the
+/// event and the key's destruction left, in a store older than the marks that let opening finish
+/// it, or keys put back from a backup. Not a new erasure: the one recorded, finished.
+fn destroy_leftover_keys(store: &Store, erased: &[StreamId]) -> anyhow::Result<usize> {
+    let mut destroyed = 0;
+    for stream in erased.iter().filter(|stream| store.has_key_file(**stream)) {
+        destroyed +=
+            usize::from(store.destroy_key(*stream).with_context(|| format!("destroying the key of {stream}"))?);
+    }
+    Ok(destroyed)
 }
 
 pub fn retention(data: &std::path::Path, inactive_for: Period, apply: bool) -> anyhow::Result<ExitCode> {
@@ -87,7 +102,11 @@ pub fn retention(data: &std::path::Path, inactive_for: Period, apply: bool) -> a
     let store = Store::open(data, options.clone())?;
     let today = Date(chrono::Utc::now().with_timezone(&options.timezone).date_naive());
     let cut_off = inactive_for.cut_off(today);
-    let due = due(&store, cut_off, options.timezone)?;
+    let (due, erased) = due(&store, cut_off, options.timezone)?;
+    let leftovers = destroy_leftover_keys(&store, &erased)?;
+    if leftovers > 0 {
+        println!("destroyed {leftovers} keys left behind by erasures already recorded");
+    }
     println!("{} people with nothing recorded since before {cut_off}:", due.len());
     for person in &due {
         println!("  {}\tlast recorded {}", person.stream, person.last_recorded);

@@ -23,6 +23,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         seed_demo(&args, &options)?;
     }
     let store = Store::open(&args.data.path, options.clone())?;
+    // The keys open every identity: never serve from a key directory others may read.
+    store.check_key_permissions().context("refusing to start")?;
     let admin_token = std::env::var("PARCOURS_ADMIN_TOKEN").ok().filter(|token| !token.trim().is_empty());
     let settings = Settings {
         timezone: options.timezone,

@@ -179,3 +179,84 @@ async fn retention_erases_the_identities_of_people_inactive_for_two_years() {
     assert_eq!(state["identity_erased"], true);
     assert_eq!(state["identity"], json!(null));
 }
+
+/// The key files of one person, found by their id.
+fn key_files(data: &Path, id: &str) -> Vec<PathBuf> {
+    files(&data.join("keys")).into_iter().filter(|path| path.to_string_lossy().contains(&id.replace('-', ""))).collect()
+}
+
+/// Erasure holds whatever fails: recorded by the log route rather than the erase route, it still
+/// destroys the key; a key that outlives a recorded erasure (a crash, an old backup put back)
+/// never opens the identity, is in no backup, and `retention` destroys it; a backup holds keys
+/// only when asked; the server refuses a key directory others may read.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erasure_holds_when_its_key_outlives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(bin(), &data, &[]);
+    let admin = server.admin();
+    let id = person(&admin, Some(CANARIES[0]), "female", "cdi").await;
+    let other = person(&admin, Some(CANARIES[1]), "male", "cdi").await;
+    let key_file = key_files(&data, &id).into_iter().find(|path| path.extension() == Some("key".as_ref())).unwrap();
+    let key = std::fs::read(&key_file).unwrap();
+
+    let erasure = json!({"events": [{"type": "personal_data_erased", "occurred_on": days_ago(0), "data": {"reason": "request"}}]});
+    assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &erasure).await.status, 201);
+    let history = admin.get(&format!("/api/beneficiaries/{id}/events")).await;
+    assert!(!history.text.contains(CANARIES[0].0), "the identity still reads after its erasure: {}", history.text);
+    assert!(!key_file.exists(), "the key outlived an erasure recorded through the log route");
+
+    // A key back on disk, no mark of the erasure beside it: what an older crash or restore leaves.
+    for leftover in key_files(&data, &id) {
+        std::fs::remove_file(leftover).unwrap();
+    }
+    std::fs::write(&key_file, &key).unwrap();
+    let history = admin.get(&format!("/api/beneficiaries/{id}/events")).await.body;
+    assert_eq!(history["events"][0]["data"]["identity"], json!(null));
+    assert_eq!(history["events"][0]["data"]["identity_erased"], json!(true));
+    let state = admin.get(&format!("/api/beneficiaries/{id}")).await.body;
+    assert_eq!((state["identity"].clone(), state["identity_erased"].clone()), (json!(null), json!(true)));
+
+    let (bare, with_keys) = (dir.path().join("bare.jsonl"), dir.path().join("keys.jsonl"));
+    let output = run(
+        bin(),
+        &["backup", "--server", &server.url, "--to", bare.to_str().unwrap(), "--token", parcours_tests::ADMIN_TOKEN],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!dir.path().join("bare.jsonl.keys").exists(), "a backup holds no key unless asked");
+    let output = run(
+        bin(),
+        &[
+            "backup",
+            "--server",
+            &server.url,
+            "--to",
+            with_keys.to_str().unwrap(),
+            "--token",
+            parcours_tests::ADMIN_TOKEN,
+            "--with-keys",
+        ],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let saved = std::fs::read_to_string(dir.path().join("keys.jsonl.keys")).unwrap();
+    assert!(saved.contains(&other), "the keys of the others are saved");
+    assert!(!saved.contains(&id), "the key of an erased person is in a backup");
+
+    assert!(server.terminate().success());
+    let data_arg = data.to_str().unwrap();
+    let retention = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
+    let said = String::from_utf8_lossy(&retention.stdout);
+    assert!(said.contains("destroyed 1 keys left behind"), "{said}");
+    assert!(!key_file.exists(), "retention left the key of a recorded erasure on disk");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let keys = data.join("keys");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let refused = run(bin(), &["serve", "--data", data_arg, "--addr", "127.0.0.1:0"]);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "the server started on a key directory others can read");
+        assert!(said.contains(&keys.display().to_string()), "the refusal names the directory: {said}");
+    }
+}

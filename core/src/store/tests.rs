@@ -725,3 +725,78 @@ fn registrations_and_pathway_steps_never_reach_reserved_streams() {
     assert!(matches!(refused, Err(AppendError::Forbidden)), "a coordinator changes no structure: {refused:?}");
     assert_eq!(store.last_position(), 1);
 }
+
+/// A person's key file, where the key store keeps it.
+fn key_file(dir: &Path, stream: StreamId) -> std::path::PathBuf {
+    let name = stream.0.simple().to_string();
+    dir.join("keys").join(&name[..2]).join(format!("{name}.key"))
+}
+
+/// The identity of the registration of `stream`, opened if its key still opens it.
+fn identity_of(store: &Store, stream: StreamId) -> Option<crate::vocabulary::PersonalData> {
+    let registered = &store.read_stream(stream, None).unwrap()[0];
+    let Step::Registered(data) = &registered.step else { panic!("not a registration") };
+    let Some(IdentityField::Sealed(sealed)) = &data.identity else { panic!("identity not sealed") };
+    store.unseal(stream, registered.id, sealed).unwrap()
+}
+
+fn erasure() -> NewEvent {
+    event("2024-01-08", "personal_data_erased", json!({"reason": "request"}))
+}
+
+/// Erasure holds whatever fails: recorded by any path, it destroys the key; a crash between the
+/// event and the key's destruction is finished when the store opens; a begun erasure that was
+/// never recorded is given up, and the identity opens again.
+#[test]
+fn an_erasure_destroys_the_key_whatever_path_records_it_and_a_crash_between_is_finished_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (direct, crashed, abandoned) = (StreamId::generate(), StreamId::generate(), StreamId::generate());
+    for stream in [direct, crashed, abandoned] {
+        store.append(stream, None, vec![registration("Canarybird")], actor()).unwrap();
+    }
+    // Recorded as any other step (the log route lets an admin do so): the key goes with it.
+    store.append(direct, None, vec![erasure()], actor()).unwrap();
+    assert_eq!(identity_of(&store, direct), None, "the identity still opens after its erasure was recorded");
+    assert!(!key_file(dir.path(), direct).exists(), "the key file outlived the erasure");
+
+    // A crash between the event and the key's destruction: the event, the key file, the mark.
+    let bytes = std::fs::read(key_file(dir.path(), crashed)).unwrap();
+    store
+        .erase_identity(crashed, crate::vocabulary::ErasureReason::Request, "2024-01-08".parse().unwrap(), actor())
+        .unwrap();
+    store.inner.keys.begin_erasure(abandoned).unwrap();
+    assert_eq!(identity_of(&store, abandoned), None, "a begun erasure opens nothing");
+    drop(store);
+    std::fs::write(key_file(dir.path(), crashed), &bytes).unwrap();
+    let mark = dir.path().join("keys").join("erasing").join(crashed.0.simple().to_string());
+    std::fs::write(&mark, b"").unwrap();
+
+    let store = open(dir.path());
+    assert!(!key_file(dir.path(), crashed).exists(), "opening the store did not destroy the key left behind");
+    assert!(!mark.exists());
+    assert_eq!(identity_of(&store, crashed), None);
+    assert_eq!(identity_of(&store, abandoned).and_then(|data| data.first_name).as_deref(), Some("Canarybird"));
+    assert!(store.inner.keys.pending_erasures().unwrap().is_empty());
+}
+
+/// The keys are the owner's only: directories 0700, files 0600, and a key directory others can
+/// enter is refused by name.
+#[cfg(unix)]
+#[test]
+fn keys_are_private_to_their_owner_and_an_exposed_key_directory_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    store.append(stream, None, vec![registration("Canarybird")], actor()).unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let file = key_file(dir.path(), stream);
+    assert_eq!(mode(&dir.path().join("keys")), 0o700, "keys/");
+    assert_eq!(mode(file.parent().unwrap()), 0o700, "a shard of keys/");
+    assert_eq!(mode(&file), 0o600, "a key file");
+    store.check_key_permissions().unwrap();
+    std::fs::set_permissions(file.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = store.check_key_permissions().unwrap_err().to_string();
+    assert!(refused.contains(&file.parent().unwrap().display().to_string()), "{refused}");
+}

@@ -88,9 +88,19 @@ pub struct KeyLine {
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
 pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
     use base64::Engine;
+    // The projections know whose erasure is recorded: a key a crash left behind such an erasure
+    // (or one restored from an older backup) is never handed out again.
+    state.caught_up().await?;
     let body = blocking(move || {
         let mut bytes = Vec::new();
-        for (beneficiary, key) in state.store.keys_for_backup()? {
+        let keys = state.store.keys_for_backup()?;
+        let erased = {
+            let projections = state.projections.read();
+            keys.iter()
+                .map(|(stream, _)| projections.pathway(*stream).is_some_and(|pathway| pathway.identity_erased))
+                .collect::<Vec<bool>>()
+        };
+        for ((beneficiary, key), _) in keys.into_iter().zip(erased).filter(|(_, erased)| !erased) {
             let line = KeyLine { beneficiary, key: base64::engine::general_purpose::STANDARD.encode(key.bytes()) };
             serde_json::to_writer(&mut bytes, &line)?;
             bytes.push(b'\n');

@@ -157,11 +157,13 @@ pub async fn append(
 ) -> Result<parcours_core::store::Appended, ApiError> {
     let store = state.store.clone();
     let author = caller.author();
-    // Sealing the personal data of a registration may create the person's key file (fsyncs): keep
-    // those off the async workers. Any other append only hands its events to the writer thread and
+    // Sealing the personal data of a registration may create the person's key file, an erasure
+    // destroys it (fsyncs): keep those off the async workers. Any other append only hands its events to the writer thread and
     // waits for its answer, which needs no thread of its own: a blocking thread per append in
     // flight, woken twice, cost more CPU than the rest of the append (BENCHMARKS.md, issue 4).
-    if events.iter().any(|event| event.step.registration().is_some()) {
+    let touches_keys =
+        |event: &NewEvent| event.step.registration().is_some() || matches!(event.step, Step::PersonalDataErased(_));
+    if events.iter().any(touches_keys) {
         return blocking(move || Ok(store.append(stream, expected_version, events, author)?)).await;
     }
     Ok(store.append_async(stream, expected_version, events, author).await?)
@@ -217,7 +219,7 @@ pub async fn read_stream(
     let events = readable_stream(&state, &caller, stream)?;
     record_access(&state, &caller, stream, "history")?;
     let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
-    let rendered = json::Events::new(&state.store, &events[..kept], Identity::Open);
+    let rendered = json::Events::new(&state.store, &events[..kept], Identity::open_unless_erased(&events));
     let body = json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered };
     Ok(json_response(json::to_json(&body, &body.events, false)?))
 }
