@@ -10,6 +10,7 @@ mod erasure;
 mod hostile;
 mod live;
 mod log_api;
+mod openapi;
 mod published;
 mod reports;
 mod verifiable;

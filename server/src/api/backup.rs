@@ -23,7 +23,7 @@ pub const CHAIN_HEAD_HEADER: &str = "x-parcours-chain-head";
 const EXPORT_STEP_EVENTS: usize = 4096;
 
 /// The whole log as JSON lines (`parcours export`'s form), up to the head at the time of asking.
-#[utoipa::path(get, path = "/api/export", tag = "trust",
+#[utoipa::path(get, path = "/api/export", operation_id = "export_log", tag = "trust",
     responses((status = 200, description = "JSON lines, one envelope each, in log order", content_type = "application/x-ndjson"),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
