@@ -95,12 +95,16 @@ pub enum Command {
     },
     /// Lists the people with nothing recorded for a while; erases their identities with --apply.
     Retention {
-        /// How long without any event, e.g. 24months (the CNIL's reference for social support).
+        /// How long without any event, in months or years: 24months (the CNIL's reference for
+        /// social support) or 2y.
         #[arg(long, env = "PARCOURS_RETENTION", default_value = "24months")]
         inactive_for: crate::retention::Period,
-        /// Erases the identities listed (otherwise only lists them).
+        /// Erases the identities listed (otherwise only lists them), after asking for confirmation.
         #[arg(long)]
         apply: bool,
+        /// Erases without asking (for scheduled runs).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -220,8 +224,9 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's headers before its connection is closed.
     #[arg(long, env = "PARCOURS_HEADER_TIMEOUT", default_value_t = 30)]
     pub header_timeout_secs: u64,
-    /// In evaluators' outputs, counts below this are withheld (CONTRACT §7).
-    #[arg(long, env = "PARCOURS_SMALL_CELLS", default_value_t = 5)]
+    /// In evaluators' outputs, counts below this are withheld (CONTRACT §7); at least 3, below
+    /// which a withheld cell says little.
+    #[arg(long, env = "PARCOURS_SMALL_CELLS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(3..))]
     pub small_cells: u64,
 }
 

@@ -142,8 +142,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Token { command } => token(command),
-        Command::Retention { inactive_for, apply, data } => {
-            crate::retention::retention(&data.path, inactive_for, apply)
+        Command::Retention { inactive_for, apply, yes, data } => {
+            crate::retention::retention(&data.path, inactive_for, apply, yes)
         }
         Command::Backup { server, to, token, with_keys } => crate::backup::backup(&server, &to, &token, with_keys),
         Command::VerifyExport { file, public_key, data } => {

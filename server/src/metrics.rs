@@ -127,9 +127,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// Prometheus text format.
+/// Metrics in the OpenMetrics text format (which Prometheus reads).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Metrics", content_type = "text/plain"),
+    responses((status = 200, description = "Metrics", content_type = "application/openmetrics-text"),
         (status = 401, description = "no valid credential", body = crate::api::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = crate::api::openapi::ErrorBody)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -141,5 +141,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &metrics.registry)
         .map_err(|_| ApiError::Unavailable("the metrics could not be written".into()))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+    // `encode` writes OpenMetrics text (it ends with `# EOF`): say so, or a strict scraper reads
+    // it as the older Prometheus format.
+    Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
 }

@@ -18,11 +18,11 @@ use parcours_core::vocabulary::{Actor, Date, ErasureReason, Step, StreamId, Time
 /// Who the retention job records as `recorded_by`.
 const RETENTION_ACTOR: &str = "system:retention";
 
-/// A retention period: `24months`, `2years`, `730days` (French `mois`, `ans`, `jours` too).
+/// A retention period in whole months: `24months`, `2y` (French `mois`, `ans` too). No day
+/// counts: "730" or "730days" is too easily a typo for an irreversible erasure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Period {
-    Days(u32),
-    Months(u32),
+pub struct Period {
+    months: u32,
 }
 
 impl std::str::FromStr for Period {
@@ -32,25 +32,35 @@ impl std::str::FromStr for Period {
         let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
         let number: u32 =
-            number.parse().map_err(|_| format!("`{text}`: expected a number then a unit, e.g. 24months"))?;
-        match unit.trim() {
-            "d" | "day" | "days" | "jour" | "jours" => Ok(Period::Days(number)),
-            "m" | "month" | "months" | "mois" => Ok(Period::Months(number)),
-            "y" | "year" | "years" | "an" | "ans" => Ok(Period::Months(number.saturating_mul(12))),
-            other => Err(format!("`{other}` is not a unit: days, months or years")),
+            number.parse().map_err(|_| format!("`{text}`: expected a number then a unit, e.g. 24months or 2y"))?;
+        let months = match unit.trim() {
+            "m" | "month" | "months" | "mois" => number,
+            "y" | "year" | "years" | "an" | "ans" => number.saturating_mul(12),
+            "" => return Err(format!("`{text}`: say the unit, months or years (24months, 2y)")),
+            other => return Err(format!("`{other}` is not a unit: months or years (24months, 2y)")),
+        };
+        if months == 0 {
+            return Err(format!("`{text}`: a retention period of zero would erase everyone"));
         }
+        Ok(Period { months })
     }
 }
 
 impl Period {
     /// The first day that still counts as recent, `today` minus the period.
     fn cut_off(self, today: Date) -> Date {
-        let day = match self {
-            Period::Days(days) => today.0.checked_sub_days(chrono::Days::new(days.into())),
-            Period::Months(months) => today.0.checked_sub_months(Months::new(months)),
-        };
-        Date(day.unwrap_or(chrono::NaiveDate::MIN))
+        Date(today.0.checked_sub_months(Months::new(self.months)).unwrap_or(chrono::NaiveDate::MIN))
     }
+}
+
+/// Asks on the terminal before an erasure that cannot be undone; anything but yes (or oui) is no.
+fn confirmed(count: usize) -> anyhow::Result<bool> {
+    use std::io::Write;
+    print!("erase the identities of these {count} people for good? type yes to confirm: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "yes" | "oui"))
 }
 
 /// One person whose identity is due for erasure.
@@ -97,7 +107,7 @@ fn destroy_leftover_keys(store: &Store, erased: &[StreamId]) -> anyhow::Result<u
     Ok(destroyed)
 }
 
-pub fn retention(data: &std::path::Path, inactive_for: Period, apply: bool) -> anyhow::Result<ExitCode> {
+pub fn retention(data: &std::path::Path, inactive_for: Period, apply: bool, yes: bool) -> anyhow::Result<ExitCode> {
     let options = StoreOptions::default();
     let store = Store::open(data, options.clone())?;
     let today = Date(chrono::Utc::now().with_timezone(&options.timezone).date_naive());
@@ -117,6 +127,11 @@ pub fn retention(data: &std::path::Path, inactive_for: Period, apply: bool) -> a
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if !due.is_empty() && !yes && !confirmed(due.len())? {
+        println!();
+        println!("nothing erased: not confirmed (--yes erases without asking)");
+        return Ok(ExitCode::FAILURE);
+    }
     for person in &due {
         store
             .erase_identity(person.stream, ErasureReason::Retention, today, Actor(RETENTION_ACTOR.into()))
@@ -132,12 +147,13 @@ mod tests {
 
     #[test]
     fn periods_read_as_people_write_them() {
-        assert_eq!("24months".parse(), Ok(Period::Months(24)));
-        assert_eq!("2 ans".parse(), Ok(Period::Months(24)));
-        assert_eq!("730days".parse(), Ok(Period::Days(730)));
-        assert!("24".parse::<Period>().is_err());
-        assert!("months".parse::<Period>().is_err());
+        assert_eq!("24months".parse(), Ok(Period { months: 24 }));
+        assert_eq!("2 ans".parse(), Ok(Period { months: 24 }));
+        assert_eq!("2y".parse(), Ok(Period { months: 24 }));
+        for refused in ["730days", "730", "24", "months", "0months", "2 jours"] {
+            assert!(refused.parse::<Period>().is_err(), "{refused}");
+        }
         let today: Date = "2026-11-30".parse().unwrap();
-        assert_eq!(Period::Months(24).cut_off(today).to_string(), "2024-11-30");
+        assert_eq!(Period { months: 24 }.cut_off(today).to_string(), "2024-11-30");
     }
 }

@@ -29,7 +29,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings {
         timezone: options.timezone,
         admin_token_hash: admin_token.map(|token| Sha256::digest(token.trim().as_bytes()).into()),
-        small_cells: args.small_cells.max(1),
+        small_cells: args.small_cells,
         body_limit: args.body_limit,
         ..Settings::default()
     };

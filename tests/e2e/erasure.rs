@@ -161,11 +161,43 @@ async fn retention_erases_the_identities_of_people_inactive_for_two_years() {
     let before = figures(&admin).await;
     assert!(server.terminate().success());
     let data_arg = data.to_str().unwrap();
+    // A small-cell threshold below 3 is refused before anything starts (killed after 10 s if not).
+    let mut small = std::process::Command::new(bin())
+        .args(["serve", "--data", data_arg, "--addr", "127.0.0.1:0", "--small-cells", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while small.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if small.try_wait().unwrap().is_none() {
+        small.kill().unwrap();
+        panic!("the server started with a small-cell threshold of 2");
+    }
+    let small = small.wait_with_output().unwrap();
+    assert!(!small.status.success(), "a small-cell threshold of 2 was accepted");
+    assert!(
+        String::from_utf8_lossy(&small.stderr).contains("small-cells"),
+        "{}",
+        String::from_utf8_lossy(&small.stderr)
+    );
     let listed = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
     let due: usize = listed.split_whitespace().next().unwrap().parse().unwrap();
     assert!(due > 10, "a three-year demo has people inactive for two years: {listed}");
-    let applied = run(bin(), &["retention", "--inactive-for", "24months", "--apply", "--data", data_arg]);
+    // Bare day counts are refused: the period reads as people write it, in months or years.
+    for period in ["730", "730days", "0months", "24"] {
+        let refused = run(bin(), &["retention", "--inactive-for", period, "--data", data_arg]);
+        assert!(!refused.status.success(), "--inactive-for {period} was accepted");
+    }
+    // Without --yes, erasing asks; an answer other than yes erases nothing.
+    let unconfirmed = run(bin(), &["retention", "--inactive-for", "2y", "--apply", "--data", data_arg]);
+    assert!(!unconfirmed.status.success(), "erased without confirmation");
+    let still = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
+    assert!(String::from_utf8_lossy(&still.stdout).starts_with(&format!("{due} people")), "nothing was erased");
+    let applied = run(bin(), &["retention", "--inactive-for", "24months", "--apply", "--yes", "--data", data_arg]);
     assert!(String::from_utf8_lossy(&applied.stdout).contains(&format!("erased {due} identities")));
     let again = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 people"), "erased once and for all");
