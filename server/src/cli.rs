@@ -37,8 +37,9 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Checks one exported history offline: exit 0 when intact, 1 naming the first changed,
-    /// missing or reordered event.
+    /// Checks one exported history offline: exit 0 when intact and signed by the key given (or
+    /// the store's, with --data); 3 when the chain is intact but no key vouches for its signer;
+    /// 1 naming the first changed, missing or reordered event.
     VerifyExport {
         /// A file written by `parcours history ID --verifiable` or `GET /api/beneficiaries/{id}/export`.
         file: PathBuf,

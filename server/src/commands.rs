@@ -418,13 +418,32 @@ fn verify_export(
             return Ok(ExitCode::from(1));
         }
     };
+    // The store's own key, when the store is given and no key was: a key fetched, not claimed
+    // by the file itself.
+    let store = data.map(open).transpose()?;
+    let pinned = match (pinned, &store) {
+        (Some(pinned), _) => Some(pinned),
+        (None, Some(store)) => Some(store.history_key()?),
+        (None, None) => None,
+    };
     let mut verdict = parcours_core::store::verifiable::check_history(&history, pinned.as_ref());
     if verdict.is_ok() {
-        if let Some(dir) = data {
-            verdict = open(dir)?.confirm_history(&history)?;
+        if let Some(store) = &store {
+            verdict = store.confirm_history(&history)?;
         }
     }
     match verdict {
+        Ok(()) if pinned.is_none() => {
+            // The file names its own key: anyone can forge a history and sign it with theirs.
+            println!(
+                "chain intact, signer not verified: {} events of beneficiary {}, signed by key {} that nothing vouches for \
+                 (give --public-key, or --data to check against the store's key)",
+                history.events.len(),
+                history.beneficiary,
+                hex::encode(history.public_key),
+            );
+            Ok(ExitCode::from(3))
+        }
         Ok(()) => {
             println!(
                 "intact: {} events of beneficiary {}, versions 1 to {}, signed by key {} on {}{}",
