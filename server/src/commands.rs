@@ -53,6 +53,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if kept == 0 {
                 anyhow::bail!("no beneficiary {stream} in {}", data.path.display());
             }
+            store.record_access(parcours_core::store::access::AccessEntry {
+                at: parcours_core::vocabulary::Timestamp::now(),
+                actor: cli_actor(),
+                beneficiary: stream,
+                what: "history".into(),
+            })?;
             let rendered = json::Events::new(&store, &events[..kept], Identity::open_unless_erased(&events));
             let body = json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered };
             println!("{}", String::from_utf8_lossy(&json::to_json(&body, &body.events, true)?));
@@ -83,12 +89,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&data.path)?;
             let stdout = std::io::stdout().lock();
             let mut out = BufWriter::new(stdout);
+            let reader = cli_actor();
             for page in store.pages_from(1) {
                 let (_, events) = page?;
                 for event in &events {
                     serde_json::to_writer(&mut out, &json::export_json(event))?;
                     out.write_all(b"\n")?;
                 }
+                json::record_exported(&store, &reader, &events)?;
             }
             out.flush()?;
             Ok(ExitCode::SUCCESS)
@@ -397,6 +405,13 @@ fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// `parcours verify-export`: reads only its file (and the store, when given).
+/// Who the access log names for a read made on the command line: `cli:` and the system user
+/// (whoever can open the data directory; no token is involved).
+fn cli_actor() -> parcours_core::vocabulary::Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    parcours_core::vocabulary::Actor(format!("cli:{user}"))
+}
+
 fn verify_export(
     file: &std::path::Path,
     public_key: Option<&str>,

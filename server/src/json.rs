@@ -481,6 +481,24 @@ fn parse_hash(field: &str, text: &str) -> Result<[u8; 32], ParseError> {
         .ok_or_else(|| ParseError { message: format!("{field}: expected a SHA-256 in hex") })
 }
 
+/// Records in the access log that `actor` read, in an export of the log, every person whose
+/// registration is among `events` (each person once: a stream registers once).
+pub fn record_exported(
+    store: &Store,
+    actor: &parcours_core::vocabulary::Actor,
+    events: &[Envelope],
+) -> Result<(), StoreError> {
+    for event in events.iter().filter(|event| matches!(event.step, Step::Registered(_))) {
+        store.record_access(parcours_core::store::access::AccessEntry {
+            at: parcours_core::vocabulary::Timestamp::now(),
+            actor: actor.clone(),
+            beneficiary: event.stream,
+            what: "export".into(),
+        })?;
+    }
+    Ok(())
+}
+
 /// The identity a person has now: that of their registration, or of the last correction that
 /// replaced it. `None` when none was recorded or its erasure is recorded (`events` is the whole
 /// stream), whatever key is left.

@@ -238,3 +238,39 @@ async fn a_coordinator_gets_no_oracle_on_people_outside_its_structures() {
     assert_eq!(step.status, 422, "a pathway step in a structure's stream: {}", step.text);
     assert_eq!(step.body["rule"], "structure_stream_holds_structure_updates_only");
 }
+
+/// Reads outside the history routes are in the access log too: the whole-log export of the API
+/// (each person in it) and the command line's `history` and `export`, named `cli:` and the user.
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_and_command_line_reads_are_in_the_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(bin(), &data, &[]);
+    let admin = server.admin();
+    let id = person(&admin, "aci-agen").await;
+    assert_eq!(admin.get("/api/export").await.status, 200);
+    let entries = |log: &Value| -> Vec<(String, String)> {
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| (entry["actor"].as_str().unwrap().to_owned(), entry["what"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let log = admin.get(&format!("/api/access-log?beneficiary={id}")).await.body;
+    assert!(entries(&log).contains(&("admin:env".into(), "export".into())), "GET /api/export: {log}");
+    assert!(server.terminate().success());
+
+    let data_arg = data.to_str().unwrap();
+    assert!(parcours_tests::run(bin(), &["history", &id, "--data", data_arg]).status.success());
+    assert!(parcours_tests::run(bin(), &["export", "--data", data_arg]).status.success());
+    let server = Server::start(bin(), &data, &[]);
+    let log = server.admin().get(&format!("/api/access-log?beneficiary={id}")).await.body;
+    let read = entries(&log);
+    for what in ["history", "export"] {
+        assert!(
+            read.iter().any(|(actor, read)| actor.starts_with("cli:") && read == what),
+            "parcours {what} is not in the access log: {read:?}"
+        );
+    }
+}

@@ -27,7 +27,7 @@ const EXPORT_STEP_EVENTS: usize = 4096;
     responses((status = 200, description = "JSON lines, one envelope each, in log order", content_type = "application/x-ndjson"),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
-pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
+pub async fn export(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let head = {
         let store = state.store.clone();
         blocking(move || Ok(store.head()?)).await?
@@ -36,7 +36,7 @@ pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Re
     let lines = async_stream::stream! {
         let mut after = 0;
         while after < head.position {
-            let store = store.clone();
+            let (store, caller) = (store.clone(), caller.clone());
             let limit = EXPORT_STEP_EVENTS.min((head.position - after) as usize);
             let chunk = tokio::task::spawn_blocking(move || -> Result<(u64, Vec<u8>), ApiError> {
                 let events = store.read_log(after, limit)?;
@@ -46,6 +46,8 @@ pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Re
                     serde_json::to_writer(&mut bytes, &export_json(event))?;
                     bytes.push(b'\n');
                 }
+                // Every person in the export was read: one entry each, at their registration.
+                crate::json::record_exported(&store, &caller.actor, &events)?;
                 Ok((last, bytes))
             })
             .await;
