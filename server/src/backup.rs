@@ -14,12 +14,12 @@ use parcours_core::store::page;
 use crate::app::backup::{KeyLine, CHAIN_HEAD_HEADER};
 use crate::json::ExportReader;
 
-pub fn backup(server: &str, to: &Path, token: &str) -> anyhow::Result<ExitCode> {
+pub fn backup(server: &str, to: &Path, token: &str, with_keys: bool) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
-    runtime.block_on(save(server, to, token))
+    runtime.block_on(save(server, to, token, with_keys))
 }
 
-async fn save(server: &str, to: &Path, token: &str) -> anyhow::Result<ExitCode> {
+async fn save(server: &str, to: &Path, token: &str, with_keys: bool) -> anyhow::Result<ExitCode> {
     let url = format!("{}/api/export", server.trim_end_matches('/'));
     let mut response = reqwest::Client::new()
         .get(&url)
@@ -76,12 +76,16 @@ async fn save(server: &str, to: &Path, token: &str) -> anyhow::Result<ExitCode> 
     if let Some(dir) = to.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         File::open(dir).and_then(|dir| dir.sync_all())?;
     }
-    let keys = save_keys(server, to, token).await?;
     println!("saved {position} events to {}; chain head {}", to.display(), announced.1);
-    println!(
-        "saved {keys} keys to {} (they open the identities: keep this file as safe as the data)",
-        keys_path(to).display()
-    );
+    if with_keys {
+        let keys = save_keys(server, to, token).await?;
+        println!(
+            "saved {keys} keys to {} (they open the identities: keep this file as safe as the data)",
+            keys_path(to).display()
+        );
+    } else {
+        println!("no keys saved (--with-keys saves them): the identities of this backup stay sealed once restored");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -37,8 +37,9 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Checks one exported history offline: exit 0 when intact, 1 naming the first changed,
-    /// missing or reordered event.
+    /// Checks one exported history offline: exit 0 when intact and signed by the key given (or
+    /// the store's, with --data); 3 when the chain is intact but no key vouches for its signer;
+    /// 1 naming the first changed, missing or reordered event.
     VerifyExport {
         /// A file written by `parcours history ID --verifiable` or `GET /api/beneficiaries/{id}/export`.
         file: PathBuf,
@@ -105,15 +106,23 @@ pub enum Command {
         /// An admin token.
         #[arg(long, env = "PARCOURS_TOKEN", hide_env_values = true)]
         token: String,
+        /// Also saves the beneficiaries' keys beside the file (`FILE.keys`, 0600), without which
+        /// the identities of a restored log stay sealed for good. Keys of erased people never are.
+        #[arg(long)]
+        with_keys: bool,
     },
     /// Lists the people with nothing recorded for a while; erases their identities with --apply.
     Retention {
-        /// How long without any event, e.g. 24months (the CNIL's reference for social support).
+        /// How long without any event, in months or years: 24months (the CNIL's reference for
+        /// social support) or 2y.
         #[arg(long, env = "PARCOURS_RETENTION", default_value = "24months")]
         inactive_for: crate::retention::Period,
-        /// Erases the identities listed (otherwise only lists them).
+        /// Erases the identities listed (otherwise only lists them), after asking for confirmation.
         #[arg(long)]
         apply: bool,
+        /// Erases without asking (for scheduled runs).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -271,8 +280,9 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's headers before its connection is closed.
     #[arg(long, env = "PARCOURS_HEADER_TIMEOUT", default_value_t = 30)]
     pub header_timeout_secs: u64,
-    /// In evaluators' outputs, counts below this are withheld (CONTRACT §7).
-    #[arg(long, env = "PARCOURS_SMALL_CELLS", default_value_t = 5)]
+    /// In evaluators' outputs, counts below this are withheld (CONTRACT §7); at least 3, below
+    /// which a withheld cell says little.
+    #[arg(long, env = "PARCOURS_SMALL_CELLS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(3..))]
     pub small_cells: u64,
 }
 

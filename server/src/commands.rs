@@ -48,12 +48,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
                 .transpose()?;
             let store = open(&data.path)?;
-            let events = store.read_stream(stream, as_of)?;
-            if events.is_empty() {
+            let events = store.read_stream(stream, None)?;
+            let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
+            if kept == 0 {
                 anyhow::bail!("no beneficiary {stream} in {}", data.path.display());
             }
-            let rendered = json::Events::new(&store, &events, Identity::Open);
-            let body = json::StreamJson { beneficiary: stream, version: events.len() as u32, events: rendered };
+            store.record_access(parcours_core::store::access::AccessEntry {
+                at: parcours_core::vocabulary::Timestamp::now(),
+                actor: cli_actor(),
+                beneficiary: stream,
+                what: "history".into(),
+            })?;
+            let rendered = json::Events::new(&store, &events[..kept], Identity::open_unless_erased(&events));
+            let body = json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered };
             println!("{}", String::from_utf8_lossy(&json::to_json(&body, &body.events, true)?));
             Ok(ExitCode::SUCCESS)
         }
@@ -82,12 +89,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&data.path)?;
             let stdout = std::io::stdout().lock();
             let mut out = BufWriter::new(stdout);
+            let reader = cli_actor();
             for page in store.pages_from(1) {
                 let (_, events) = page?;
                 for event in &events {
                     serde_json::to_writer(&mut out, &json::export_json(event))?;
                     out.write_all(b"\n")?;
                 }
+                json::record_exported(&store, &reader, &events)?;
             }
             out.flush()?;
             Ok(ExitCode::SUCCESS)
@@ -144,10 +153,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Token { command } => token(command),
-        Command::Retention { inactive_for, apply, data } => {
-            crate::retention::retention(&data.path, inactive_for, apply)
+        Command::Retention { inactive_for, apply, yes, data } => {
+            crate::retention::retention(&data.path, inactive_for, apply, yes)
         }
-        Command::Backup { server, to, token } => crate::backup::backup(&server, &to, &token),
+        Command::Backup { server, to, token, with_keys } => crate::backup::backup(&server, &to, &token, with_keys),
         Command::VerifyExport { file, public_key, data } => {
             verify_export(&file, public_key.as_deref(), data.as_deref())
         }
@@ -436,6 +445,13 @@ fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// `parcours verify-export`: reads only its file (and the store, when given).
+/// Who the access log names for a read made on the command line: `cli:` and the system user
+/// (whoever can open the data directory; no token is involved).
+fn cli_actor() -> parcours_core::vocabulary::Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    parcours_core::vocabulary::Actor(format!("cli:{user}"))
+}
+
 fn verify_export(
     file: &std::path::Path,
     public_key: Option<&str>,
@@ -457,13 +473,32 @@ fn verify_export(
             return Ok(ExitCode::from(1));
         }
     };
+    // The store's own key, when the store is given and no key was: a key fetched, not claimed
+    // by the file itself.
+    let store = data.map(open).transpose()?;
+    let pinned = match (pinned, &store) {
+        (Some(pinned), _) => Some(pinned),
+        (None, Some(store)) => Some(store.history_key()?),
+        (None, None) => None,
+    };
     let mut verdict = parcours_core::store::verifiable::check_history(&history, pinned.as_ref());
     if verdict.is_ok() {
-        if let Some(dir) = data {
-            verdict = open(dir)?.confirm_history(&history)?;
+        if let Some(store) = &store {
+            verdict = store.confirm_history(&history)?;
         }
     }
     match verdict {
+        Ok(()) if pinned.is_none() => {
+            // The file names its own key: anyone can forge a history and sign it with theirs.
+            println!(
+                "chain intact, signer not verified: {} events of beneficiary {}, signed by key {} that nothing vouches for \
+                 (give --public-key, or --data to check against the store's key)",
+                history.events.len(),
+                history.beneficiary,
+                hex::encode(history.public_key),
+            );
+            Ok(ExitCode::from(3))
+        }
         Ok(()) => {
             println!(
                 "intact: {} events of beneficiary {}, versions 1 to {}, signed by key {} on {}{}",

@@ -280,6 +280,24 @@ pub enum Identity {
     Open,
     /// Leave them out (`null`).
     Hidden,
+    /// The person's erasure is recorded: every identity reads as erased, whether or not a key
+    /// is still on disk (a crash between the event and the key's destruction, a key restored).
+    Erased,
+}
+
+impl Identity {
+    /// `Open`, unless the stream (all of it, whatever part is shown) records the erasure.
+    pub fn open_unless_erased(stream: &[Envelope]) -> Identity {
+        match erasure_recorded(stream) {
+            true => Identity::Erased,
+            false => Identity::Open,
+        }
+    }
+}
+
+/// Whether the stream holds a `personal_data_erased`.
+fn erasure_recorded(stream: &[Envelope]) -> bool {
+    stream.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_)))
 }
 
 /// An event as read back (CONTRACT §2), optionally with what an export needs to restore it.
@@ -337,9 +355,9 @@ pub fn event_json<'a>(store: &Store, envelope: &'a Envelope, identity: Identity)
     if let Some(sealed) = sealed_identity(&envelope.step) {
         let opened = match identity {
             Identity::Open => store.unseal(envelope.stream, envelope.id, sealed)?,
-            Identity::Hidden => None,
+            Identity::Hidden | Identity::Erased => None,
         };
-        identity_erased = identity == Identity::Open && opened.is_none();
+        identity_erased = identity != Identity::Hidden && opened.is_none();
         if let Some(slot) = sealed_identity_mut(step.to_mut()) {
             *slot = opened.map(IdentityField::Clear);
         }
@@ -472,12 +490,34 @@ fn parse_hash(field: &str, text: &str) -> Result<[u8; 32], ParseError> {
         .ok_or_else(|| ParseError { message: format!("{field}: expected a SHA-256 in hex") })
 }
 
+/// Records in the access log that `actor` read, in an export of the log, every person whose
+/// registration is among `events` (each person once: a stream registers once).
+pub fn record_exported(
+    store: &Store,
+    actor: &parcours_core::vocabulary::Actor,
+    events: &[Envelope],
+) -> Result<(), StoreError> {
+    for event in events.iter().filter(|event| matches!(event.step, Step::Registered(_))) {
+        store.record_access(parcours_core::store::access::AccessEntry {
+            at: parcours_core::vocabulary::Timestamp::now(),
+            actor: actor.clone(),
+            beneficiary: event.stream,
+            what: "export".into(),
+        })?;
+    }
+    Ok(())
+}
+
 /// The identity a person has now: that of their registration, or of the last correction that
-/// replaced it. `None` when none was recorded or it was erased (its key destroyed).
+/// replaced it. `None` when none was recorded or its erasure is recorded (`events` is the whole
+/// stream), whatever key is left.
 pub fn current_identity(store: &Store, events: &[Envelope]) -> Result<Option<PersonalData>, StoreError> {
     let Some(registration) = events.first().filter(|event| event.step.kind() == StepKind::Registered) else {
         return Ok(None);
     };
+    if erasure_recorded(events) {
+        return Ok(None);
+    }
     let mut carrier = Some(registration);
     for envelope in events {
         if let Step::Corrected(correction) = &envelope.step {

@@ -23,11 +23,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         seed_demo(&args, &options)?;
     }
     let store = Store::open(&args.data.path, options.clone())?;
+    // The keys open every identity: never serve from a key directory others may read.
+    store.check_key_permissions().context("refusing to start")?;
     let admin_token = std::env::var("PARCOURS_ADMIN_TOKEN").ok().filter(|token| !token.trim().is_empty());
     let settings = Settings {
         timezone: options.timezone,
         admin_token_hash: admin_token.map(|token| Sha256::digest(token.trim().as_bytes()).into()),
-        small_cells: args.small_cells.max(1),
+        small_cells: args.small_cells,
         body_limit: args.body_limit,
         ..Settings::default()
     };
@@ -67,7 +69,16 @@ fn seed_demo(args: &ServeArgs, options: &StoreOptions) -> anyhow::Result<()> {
     if has_log {
         let store = Store::open(&args.data.path, options.clone())?;
         if store.last_position() > 0 {
-            tracing::info!("the store holds events already: the demo is not added again");
+            // `--demo` prints an admin token at every start: only ever for a store the demo made
+            // (its first event is the demo's), never for real people's data.
+            let first = store.read_log(0, 1)?;
+            if first.first().is_none_or(|event| event.recorded_by.0 != parcours_core::demo::DEMO_ACTOR) {
+                anyhow::bail!(
+                    "{} holds a log that is not the demo's: --demo would print an admin token for it; serve it without --demo",
+                    args.data.path.display()
+                );
+            }
+            tracing::info!("the store holds the demo already: the demo is not added again");
             return Ok(());
         }
     }

@@ -202,3 +202,81 @@ async fn every_read_of_a_history_or_an_identity_is_in_the_access_log_for_auditor
     assert_eq!(coordinator.get(&format!("/api/access-log?beneficiary={own}")).await.status, 403);
     assert!(!log.text.contains("Matrice"), "the access log holds no personal data");
 }
+
+/// A coordinator learns nothing of people outside its structures from an append's answer: a
+/// registration at the id of another structure's person, even with the very body stored, is
+/// refused as an append to an id that does not exist is; reserved ids are refused by their rule.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coordinator_gets_no_oracle_on_people_outside_its_structures() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    let registration = |id: &str, structure: &str| json!({"id": id, "occurred_on": days_ago(3), "data": {"structure": structure, "gender": "female", "birth_year": 1999}});
+    let other = "0193c9a2-0000-7000-8000-000000000001";
+    assert_eq!(admin.post("/api/beneficiaries", &registration(other, "ei-marmande")).await.status, 201);
+    let (_, secret) = token(&admin, "coordinator", &["aci-agen"]).await;
+    let coordinator = Client::new(&server.url).with_token(&secret);
+
+    let same = coordinator.post("/api/beneficiaries", &registration(other, "ei-marmande")).await;
+    let missing = coordinator
+        .post("/api/beneficiaries", &registration("0193c9a2-0000-7000-8000-00000000beef", "ei-marmande"))
+        .await;
+    assert_eq!((same.status, &same.body["error"]), (403, &json!("forbidden")), "the exact body stored: {}", same.text);
+    assert_eq!(
+        (same.status, &same.body),
+        (missing.status, &missing.body),
+        "a person of another structure reads as no one"
+    );
+    let own = coordinator.post("/api/beneficiaries", &registration(other, "aci-agen")).await;
+    assert_eq!(own.status, 403, "a registration over another structure's person: {}", own.text);
+
+    // Reserved ids, through the beneficiary routes: the rule that refuses them is named.
+    use parcours_core::vocabulary::StreamId;
+    assert_eq!(admin.put_status("/api/structures/aci-agen", &body("structure").unwrap()).await, 201);
+    for id in [StreamId::published_reports(), StreamId::of_structure("aci-agen")] {
+        for client in [&admin, &coordinator] {
+            let refused = client.post("/api/beneficiaries", &registration(&id.to_string(), "aci-agen")).await;
+            assert_eq!((refused.status, &refused.body["rule"]), (422, &json!("reserved_stream")), "{}", refused.text);
+        }
+    }
+    let structure = StreamId::of_structure("aci-agen");
+    let step = coordinator.post(&format!("/api/beneficiaries/{structure}/events"), &body("follow_up").unwrap()).await;
+    assert_eq!(step.status, 422, "a pathway step in a structure's stream: {}", step.text);
+    assert_eq!(step.body["rule"], "structure_stream_holds_structure_updates_only");
+}
+
+/// Reads outside the history routes are in the access log too: the whole-log export of the API
+/// (each person in it) and the command line's `history` and `export`, named `cli:` and the user.
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_and_command_line_reads_are_in_the_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(bin(), &data, &[]);
+    let admin = server.admin();
+    let id = person(&admin, "aci-agen").await;
+    assert_eq!(admin.get("/api/export").await.status, 200);
+    let entries = |log: &Value| -> Vec<(String, String)> {
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| (entry["actor"].as_str().unwrap().to_owned(), entry["what"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let log = admin.get(&format!("/api/access-log?beneficiary={id}")).await.body;
+    assert!(entries(&log).contains(&("admin:env".into(), "export".into())), "GET /api/export: {log}");
+    assert!(server.terminate().success());
+
+    let data_arg = data.to_str().unwrap();
+    assert!(parcours_tests::run(bin(), &["history", &id, "--data", data_arg]).status.success());
+    assert!(parcours_tests::run(bin(), &["export", "--data", data_arg]).status.success());
+    let server = Server::start(bin(), &data, &[]);
+    let log = server.admin().get(&format!("/api/access-log?beneficiary={id}")).await.body;
+    let read = entries(&log);
+    for what in ["history", "export"] {
+        assert!(
+            read.iter().any(|(actor, read)| actor.starts_with("cli:") && read == what),
+            "parcours {what} is not in the access log: {read:?}"
+        );
+    }
+}

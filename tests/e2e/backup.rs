@@ -32,7 +32,10 @@ async fn write_for(client: Client, until: Instant, writer: usize) -> usize {
 }
 
 fn backup(server: &Server, to: &std::path::Path) -> String {
-    let output = run(bin(), &["backup", "--server", &server.url, "--to", to.to_str().unwrap(), "--token", ADMIN_TOKEN]);
+    let output = run(
+        bin(),
+        &["backup", "--server", &server.url, "--to", to.to_str().unwrap(), "--token", ADMIN_TOKEN, "--with-keys"],
+    );
     let said = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "backup failed: {said}{}", String::from_utf8_lossy(&output.stderr));
     said

@@ -94,3 +94,33 @@ fn history_of_an_unknown_beneficiary_and_bad_ids_are_clear_errors() {
     let bad = run(bin(), &["history", "Karim", "--data", data]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a beneficiary id"));
 }
+
+/// `serve --demo` prints an admin token at every start: on a store that is not the demo's it
+/// would hand out the keys of real people's data. It refuses, and serves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_demo_refuses_a_store_that_is_not_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(bin(), &data, &[]);
+    fill(&server.admin()).await;
+    assert!(server.terminate().success());
+    let mut demo = std::process::Command::new(bin())
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data", data.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while demo.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if demo.try_wait().unwrap().is_none() {
+        demo.kill().unwrap();
+        panic!("serve --demo started on a store that is not the demo's");
+    }
+    let output = demo.wait_with_output().unwrap();
+    let (said, printed) = (String::from_utf8_lossy(&output.stderr), String::from_utf8_lossy(&output.stdout));
+    assert!(!output.status.success(), "serve --demo accepted a store that is not the demo's: {printed}");
+    assert!(said.contains("not the demo"), "{said}");
+    assert!(!printed.contains("prc_"), "a token was printed: {printed}");
+}

@@ -161,11 +161,43 @@ async fn retention_erases_the_identities_of_people_inactive_for_two_years() {
     let before = figures(&admin).await;
     assert!(server.terminate().success());
     let data_arg = data.to_str().unwrap();
+    // A small-cell threshold below 3 is refused before anything starts (killed after 10 s if not).
+    let mut small = std::process::Command::new(bin())
+        .args(["serve", "--data", data_arg, "--addr", "127.0.0.1:0", "--small-cells", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while small.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if small.try_wait().unwrap().is_none() {
+        small.kill().unwrap();
+        panic!("the server started with a small-cell threshold of 2");
+    }
+    let small = small.wait_with_output().unwrap();
+    assert!(!small.status.success(), "a small-cell threshold of 2 was accepted");
+    assert!(
+        String::from_utf8_lossy(&small.stderr).contains("small-cells"),
+        "{}",
+        String::from_utf8_lossy(&small.stderr)
+    );
     let listed = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
     let due: usize = listed.split_whitespace().next().unwrap().parse().unwrap();
     assert!(due > 10, "a three-year demo has people inactive for two years: {listed}");
-    let applied = run(bin(), &["retention", "--inactive-for", "24months", "--apply", "--data", data_arg]);
+    // Bare day counts are refused: the period reads as people write it, in months or years.
+    for period in ["730", "730days", "0months", "24"] {
+        let refused = run(bin(), &["retention", "--inactive-for", period, "--data", data_arg]);
+        assert!(!refused.status.success(), "--inactive-for {period} was accepted");
+    }
+    // Without --yes, erasing asks; an answer other than yes erases nothing.
+    let unconfirmed = run(bin(), &["retention", "--inactive-for", "2y", "--apply", "--data", data_arg]);
+    assert!(!unconfirmed.status.success(), "erased without confirmation");
+    let still = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
+    assert!(String::from_utf8_lossy(&still.stdout).starts_with(&format!("{due} people")), "nothing was erased");
+    let applied = run(bin(), &["retention", "--inactive-for", "24months", "--apply", "--yes", "--data", data_arg]);
     assert!(String::from_utf8_lossy(&applied.stdout).contains(&format!("erased {due} identities")));
     let again = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 people"), "erased once and for all");
@@ -178,4 +210,85 @@ async fn retention_erases_the_identities_of_people_inactive_for_two_years() {
     let state = admin.get(&format!("/api/beneficiaries/{first}")).await.body;
     assert_eq!(state["identity_erased"], true);
     assert_eq!(state["identity"], json!(null));
+}
+
+/// The key files of one person, found by their id.
+fn key_files(data: &Path, id: &str) -> Vec<PathBuf> {
+    files(&data.join("keys")).into_iter().filter(|path| path.to_string_lossy().contains(&id.replace('-', ""))).collect()
+}
+
+/// Erasure holds whatever fails: recorded by the log route rather than the erase route, it still
+/// destroys the key; a key that outlives a recorded erasure (a crash, an old backup put back)
+/// never opens the identity, is in no backup, and `retention` destroys it; a backup holds keys
+/// only when asked; the server refuses a key directory others may read.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erasure_holds_when_its_key_outlives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(bin(), &data, &[]);
+    let admin = server.admin();
+    let id = person(&admin, Some(CANARIES[0]), "female", "cdi").await;
+    let other = person(&admin, Some(CANARIES[1]), "male", "cdi").await;
+    let key_file = key_files(&data, &id).into_iter().find(|path| path.extension() == Some("key".as_ref())).unwrap();
+    let key = std::fs::read(&key_file).unwrap();
+
+    let erasure = json!({"events": [{"type": "personal_data_erased", "occurred_on": days_ago(0), "data": {"reason": "request"}}]});
+    assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &erasure).await.status, 201);
+    let history = admin.get(&format!("/api/beneficiaries/{id}/events")).await;
+    assert!(!history.text.contains(CANARIES[0].0), "the identity still reads after its erasure: {}", history.text);
+    assert!(!key_file.exists(), "the key outlived an erasure recorded through the log route");
+
+    // A key back on disk, no mark of the erasure beside it: what an older crash or restore leaves.
+    for leftover in key_files(&data, &id) {
+        std::fs::remove_file(leftover).unwrap();
+    }
+    std::fs::write(&key_file, &key).unwrap();
+    let history = admin.get(&format!("/api/beneficiaries/{id}/events")).await.body;
+    assert_eq!(history["events"][0]["data"]["identity"], json!(null));
+    assert_eq!(history["events"][0]["data"]["identity_erased"], json!(true));
+    let state = admin.get(&format!("/api/beneficiaries/{id}")).await.body;
+    assert_eq!((state["identity"].clone(), state["identity_erased"].clone()), (json!(null), json!(true)));
+
+    let (bare, with_keys) = (dir.path().join("bare.jsonl"), dir.path().join("keys.jsonl"));
+    let output = run(
+        bin(),
+        &["backup", "--server", &server.url, "--to", bare.to_str().unwrap(), "--token", parcours_tests::ADMIN_TOKEN],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!dir.path().join("bare.jsonl.keys").exists(), "a backup holds no key unless asked");
+    let output = run(
+        bin(),
+        &[
+            "backup",
+            "--server",
+            &server.url,
+            "--to",
+            with_keys.to_str().unwrap(),
+            "--token",
+            parcours_tests::ADMIN_TOKEN,
+            "--with-keys",
+        ],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let saved = std::fs::read_to_string(dir.path().join("keys.jsonl.keys")).unwrap();
+    assert!(saved.contains(&other), "the keys of the others are saved");
+    assert!(!saved.contains(&id), "the key of an erased person is in a backup");
+
+    assert!(server.terminate().success());
+    let data_arg = data.to_str().unwrap();
+    let retention = run(bin(), &["retention", "--inactive-for", "24months", "--data", data_arg]);
+    let said = String::from_utf8_lossy(&retention.stdout);
+    assert!(said.contains("destroyed 1 keys left behind"), "{said}");
+    assert!(!key_file.exists(), "retention left the key of a recorded erasure on disk");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let keys = data.join("keys");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let refused = run(bin(), &["serve", "--data", data_arg, "--addr", "127.0.0.1:0"]);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "the server started on a key directory others can read");
+        assert!(said.contains(&keys.display().to_string()), "the refusal names the directory: {said}");
+    }
 }

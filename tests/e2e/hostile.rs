@@ -123,5 +123,23 @@ async fn metrics_are_for_admins_and_count_appends() {
     );
     assert!(metrics.text.contains("parcours_group_commit_events_bucket"));
     assert!(metrics.text.contains("parcours_live_clients"));
+    // The content type says the format the body is written in: OpenMetrics ends with `# EOF`.
+    let raw = admin
+        .http
+        .get(format!("{}/metrics", admin.base))
+        .bearer_auth(admin.token.as_ref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let content_type = raw.headers()["content-type"].to_str().unwrap().to_owned();
+    let body = raw.text().await.unwrap();
+    if body.trim_end().ends_with("# EOF") {
+        assert!(
+            content_type.starts_with("application/openmetrics-text; version=1.0.0"),
+            "OpenMetrics served as {content_type}"
+        );
+    } else {
+        assert!(content_type.starts_with("text/plain; version=0.0.4"), "Prometheus text served as {content_type}");
+    }
     assert!(!metrics.text.contains("beneficiaries/0"), "no beneficiary id in a label");
 }

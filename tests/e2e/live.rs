@@ -58,6 +58,32 @@ impl Feed {
     }
 }
 
+/// Opens an SSE route and reads it until the server ends it; `None` if it is still open after
+/// `within`. Returns the whole text received.
+async fn read_until_closed(
+    client: &Client,
+    path: &str,
+    within: Duration,
+    on_open: impl std::future::Future<Output = ()>,
+) -> Option<String> {
+    let mut request = client.http.get(format!("{}{path}", client.base));
+    if let Some(token) = &client.token {
+        request = request.bearer_auth(token);
+    }
+    let mut response = request.send().await.expect("the stream answers");
+    assert_eq!(response.status(), 200, "{path}");
+    on_open.await;
+    let deadline = tokio::time::Instant::now() + within;
+    let mut text = String::new();
+    loop {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Err(_) => return None,
+            Ok(Ok(Some(chunk))) => text.push_str(std::str::from_utf8(&chunk).expect("UTF-8")),
+            Ok(_) => return Some(text),
+        }
+    }
+}
+
 async fn register(client: &Client, structure: &str) -> String {
     let answer = client
         .post(
@@ -123,4 +149,28 @@ async fn a_coordinator_sees_only_the_people_its_structures_follow() {
     );
     assert_ne!(other, mine);
     assert_eq!(Client::new(&server.url).get("/api/events/live").await.status, 401);
+}
+
+/// A revoked token stops receiving the live feed and the dashboard's live updates within a second
+/// or so, with no new event to wake the stream: it ends with `event: revoked`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_token_is_cut_off_from_open_streams_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), &dir.path().join("data"), &[]);
+    let admin = server.admin();
+    for path in ["/api/events/live", "/tableau-de-bord/flux?structure=aci-agen"] {
+        let created = admin.post("/api/tokens", &json!({"role": "coordinator", "structures": ["aci-agen"]})).await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let coordinator = Client::new(&server.url).with_token(created.body["token"].as_str().unwrap());
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let revoke = async {
+            assert_eq!(admin.delete_status(&format!("/api/tokens/{id}")).await, 204);
+        };
+        let started = std::time::Instant::now();
+        let text = read_until_closed(&coordinator, path, Duration::from_secs(3), revoke).await;
+        let text = text.unwrap_or_else(|| panic!("{path}: still open 3 s after the token was revoked"));
+        assert!(started.elapsed() < Duration::from_millis(2500), "{path}: cut off after {:?}", started.elapsed());
+        assert!(text.contains("event: revoked"), "{path}: ended without saying why: {text:?}");
+        assert_eq!(coordinator.get("/api/events/live").await.status, 401);
+    }
 }

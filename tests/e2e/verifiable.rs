@@ -73,6 +73,13 @@ async fn an_exported_history_verifies_offline_and_each_tampering_is_named() {
         let (ok, said) = verify(&file, &[]);
         assert!(!ok, "a changed byte at {at} went unnoticed: {said}");
     }
+    // Without a key to check the signature against, the chain is intact but its signer unknown:
+    // anyone can re-sign a forged history with a key of their own.
+    write(&exported.body);
+    let unpinned = run(bin(), &["verify-export", file.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&unpinned.stdout);
+    assert_eq!(unpinned.status.code(), Some(3), "an unverified signer is not a success: {said}");
+    assert!(said.contains("chain intact, signer not verified"), "{said}");
     // Another server's key is not this one's.
     write(&exported.body);
     let (ok, said) = verify(&file, &["--public-key", &"ab".repeat(32)]);
@@ -84,5 +91,8 @@ async fn an_exported_history_verifies_offline_and_each_tampering_is_named() {
     assert!(history.status.success());
     std::fs::write(&file, &history.stdout).unwrap();
     let (ok, said) = verify(&file, &["--public-key", &key, "--data", data.to_str().unwrap()]);
+    assert!(ok && said.contains("the store holds these very events"), "{said}");
+    // The store's own key, fetched from it, is a key given.
+    let (ok, said) = verify(&file, &["--data", data.to_str().unwrap()]);
     assert!(ok && said.contains("the store holds these very events"), "{said}");
 }

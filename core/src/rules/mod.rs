@@ -223,6 +223,18 @@ pub fn check(state: &StreamState, occurred_on: Date, step: &Step, today: Date) -
     }
 }
 
+/// Whether a step belongs in a structure's or the published reports' stream at all, before its
+/// own rules: what anyone may be told of such a stream, whose ids are no secret.
+pub fn check_kind(state: &StreamState, step: &Step) -> Result<(), Violation> {
+    let kind = step.kind();
+    match (state.pathway.kind, step) {
+        (StreamKind::Structure, Step::StructureUpdated(_)) | (StreamKind::Reports, Step::ReportPublished(_)) => Ok(()),
+        (StreamKind::Structure, _) => Err(Violation::NotAStructureStep(kind)),
+        (StreamKind::Reports, _) => Err(Violation::NotAReportStep(kind)),
+        _ => Ok(()),
+    }
+}
+
 fn check_correction(
     state: &StreamState,
     correction: &crate::vocabulary::Corrected,

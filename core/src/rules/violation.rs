@@ -68,6 +68,8 @@ pub enum Violation {
     CorrectionBreaksPathway(Box<Violation>),
     #[error("les données personnelles de cette personne sont déjà effacées")]
     AlreadyErased,
+    #[error("cet identifiant est réservé (rapports publiés ou flux d'une structure) : il ne peut pas être celui d'une personne")]
+    ReservedStream,
 }
 
 impl Violation {
@@ -105,6 +107,7 @@ impl Violation {
             ReplacementTypeMismatch { .. } => "replacement_type_mismatch",
             CorrectionBreaksPathway(_) => "correction_breaks_pathway",
             AlreadyErased => "already_erased",
+            ReservedStream => "reserved_stream",
         }
     }
 }

@@ -22,15 +22,25 @@ static CREATING: Mutex<()> = Mutex::new(());
 /// directory created here is still there after a power cut.
 pub(crate) fn create_synced(dir: &Path) -> io::Result<()> {
     let _creating = CREATING.lock().unwrap_or_else(PoisonError::into_inner);
-    create_synced_locked(dir)
+    create_synced_locked(dir, &std::fs::DirBuilder::new())
 }
 
-fn create_synced_locked(dir: &Path) -> io::Result<()> {
+/// As [`create_synced`], each directory it creates readable by its owner only (0700) from the
+/// moment it exists, whatever the umask: the key store's.
+pub(crate) fn create_synced_private(dir: &Path) -> io::Result<()> {
+    let _creating = CREATING.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    create_synced_locked(dir, &builder)
+}
+
+fn create_synced_locked(dir: &Path, builder: &std::fs::DirBuilder) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
     let parent = dir.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    create_synced_locked(parent)?;
-    std::fs::create_dir(dir)?;
+    create_synced_locked(parent, builder)?;
+    builder.create(dir)?;
     sync_dir(parent)
 }

@@ -49,6 +49,10 @@ pub enum KeyError {
     Encode(String),
     #[error("this beneficiary's personal data was erased: no new personal data can be sealed for them")]
     Erased,
+    #[error(
+        "the key directory {0} can be read or entered by other users than its owner: make it private (chmod -R go-rwx)"
+    )]
+    Exposed(PathBuf),
 }
 
 /// Shards of the keys kept in memory, so that readers of different people rarely wait on one
@@ -79,14 +83,29 @@ fn sync_dir(dir: &Path) -> Result<(), KeyError> {
     super::dirs::sync_dir(dir).map_err(io_error(dir))
 }
 
-/// Creates a directory whose name survives a power cut (`dirs::create_synced`).
-fn create_dir(dir: &Path) -> Result<(), KeyError> {
-    super::dirs::create_synced(dir).map_err(io_error(dir))
+/// Creates a directory of the key store readable by its owner only (0700), whatever the umask,
+/// whose name survives a power cut (`dirs::create_synced_private`).
+fn create_private_dir(dir: &Path) -> Result<(), KeyError> {
+    super::dirs::create_synced_private(dir).map_err(io_error(dir))
 }
+
+/// Opens a new file of the key store, readable by its owner only (0600).
+fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// The directory of erasures begun and not yet finished: one empty file per stream, written
+/// before the erasure is recorded and removed once the key is destroyed. Few files (only the
+/// erasures a crash interrupted), so opening the store can look at every one.
+const PENDING_DIR: &str = "erasing";
 
 impl KeyStore {
     pub fn open(dir: PathBuf) -> Result<KeyStore, KeyError> {
-        create_dir(&dir)?;
+        create_private_dir(&dir)?;
         // The shard directories a crash may have caught before their names were synced.
         sync_dir(&dir)?;
         let capacity = std::num::NonZeroUsize::new(KEY_CACHE_MAX / KEY_SHARDS).unwrap_or(std::num::NonZeroUsize::MIN);
@@ -110,7 +129,36 @@ impl KeyStore {
         self.path(stream).with_extension("erased")
     }
 
-    /// The stream's key, or `None` if it never had one or it was destroyed.
+    /// Refuses a key directory (or a shard of it) that other users may read or enter: the keys
+    /// are what makes the sealed identities readable. Checks the directories, not each key file:
+    /// a file inside a private directory cannot be reached by others whatever its own mode.
+    pub fn check_private(&self) -> Result<(), KeyError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let exposed = |path: &Path| -> Result<bool, KeyError> {
+                let mode = fs::metadata(path).map_err(io_error(path))?.permissions().mode();
+                Ok(mode & 0o077 != 0)
+            };
+            if exposed(&self.dir)? {
+                return Err(KeyError::Exposed(self.dir.clone()));
+            }
+            for entry in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
+                let path = entry.map_err(io_error(&self.dir))?.path();
+                if path.is_dir() && exposed(&path)? {
+                    return Err(KeyError::Exposed(path));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn pending(&self, stream: StreamId) -> PathBuf {
+        self.dir.join(PENDING_DIR).join(stream.0.simple().to_string())
+    }
+
+    /// The stream's key, or `None` if it never had one, it was destroyed, or its erasure began
+    /// (a tombstone is there): a key a crash left behind an erasure never opens anything.
     pub fn get(&self, stream: StreamId) -> Result<Option<Key>, KeyError> {
         let mut shard = self.shard(stream);
         if let Some(key) = shard.get(&stream) {
@@ -118,6 +166,9 @@ impl KeyStore {
         }
         // Read under the shard's lock: a destruction, which takes it too, cannot slip between this
         // read and the insertion below and leave a destroyed key in memory.
+        if self.tombstone(stream).exists() {
+            return Ok(None);
+        }
         let key = self.read(stream)?;
         if let Some(key) = &key {
             shard.put(stream, key.0.clone());
@@ -163,10 +214,10 @@ impl KeyStore {
         }
         let path = self.path(stream);
         let dir = path.parent().unwrap_or(&self.dir).to_owned();
-        create_dir(&dir)?;
+        create_private_dir(&dir)?;
         let temporary = dir.join(format!("{}.{}.tmp", stream.0.simple(), uuid::Uuid::new_v4().simple()));
         let written = (|| {
-            let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+            let mut file = create_private_file(&temporary)?;
             file.write_all(key.as_ref())?;
             file.sync_all()
         })();
@@ -201,7 +252,7 @@ impl KeyStore {
                     .and_then(|name| name.to_str())
                     .and_then(|name| name.strip_suffix(".key"))
                     .and_then(|name| uuid::Uuid::parse_str(name).ok());
-                if let Some(stream) = stream.map(StreamId) {
+                if let Some(stream) = stream.map(StreamId).filter(|stream| !self.tombstone(*stream).exists()) {
                     // A backup reads every key once: not a reason to keep them all in memory.
                     if let Some(key) = self.read(stream)? {
                         keys.push((stream, key));
@@ -222,21 +273,86 @@ impl KeyStore {
         Ok(())
     }
 
+    /// Whether a key file is there, tombstone or not (what a leftover of an erasure looks like).
+    pub fn has_key_file(&self, stream: StreamId) -> bool {
+        self.path(stream).exists()
+    }
+
+    /// Begins an erasure, before it is recorded: the key leaves memory, a tombstone makes it
+    /// unreadable at once, and a mark in `erasing/` lets the next opening finish (or abandon) an
+    /// erasure a crash interrupted.
+    pub fn begin_erasure(&self, stream: StreamId) -> Result<(), KeyError> {
+        let mut shard = self.shard(stream);
+        shard.pop(&stream);
+        let pending_dir = self.dir.join(PENDING_DIR);
+        create_private_dir(&pending_dir)?;
+        let pending = self.pending(stream);
+        File::create(&pending).and_then(|file| file.sync_all()).map_err(io_error(&pending))?;
+        sync_dir(&pending_dir)?;
+        self.write_tombstone(stream)
+    }
+
+    /// Gives up an erasure that was refused before being recorded: the key opens again.
+    pub fn abandon_erasure(&self, stream: StreamId) -> Result<(), KeyError> {
+        let _shard = self.shard(stream);
+        let tombstone = self.tombstone(stream);
+        match fs::remove_file(&tombstone) {
+            Ok(()) => sync_dir(tombstone.parent().unwrap_or(&self.dir))?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(KeyError::Io { path: tombstone, source: error }),
+        }
+        self.end_pending(stream)
+    }
+
+    /// The erasures begun and not finished (a crash, or a failure to destroy the key).
+    pub fn pending_erasures(&self) -> Result<Vec<StreamId>, KeyError> {
+        let dir = self.dir.join(PENDING_DIR);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(KeyError::Io { path: dir, source: error }),
+        };
+        let mut streams = Vec::new();
+        for entry in entries {
+            let name = entry.map_err(io_error(&dir))?.file_name();
+            if let Some(stream) = name.to_str().and_then(|name| uuid::Uuid::parse_str(name).ok()) {
+                streams.push(StreamId(stream));
+            }
+        }
+        streams.sort();
+        Ok(streams)
+    }
+
+    fn end_pending(&self, stream: StreamId) -> Result<(), KeyError> {
+        let pending = self.pending(stream);
+        match fs::remove_file(&pending) {
+            Ok(()) => sync_dir(&self.dir.join(PENDING_DIR)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(KeyError::Io { path: pending, source: error }),
+        }
+    }
+
+    fn write_tombstone(&self, stream: StreamId) -> Result<(), KeyError> {
+        let tombstone = self.tombstone(stream);
+        let dir = tombstone.parent().unwrap_or(&self.dir).to_owned();
+        create_private_dir(&dir)?;
+        File::create(&tombstone).and_then(|file| file.sync_all()).map_err(io_error(&tombstone))?;
+        sync_dir(&dir)
+    }
+
     /// Destroys the stream's key: a tombstone is left first (see [`KeyStore::tombstone`]), then the
-    /// key is overwritten, synced, unlinked, and the directory synced. Returns whether there was a key.
+    /// key is overwritten, synced, unlinked, and the directory synced; last, the erasure's mark (if
+    /// [`KeyStore::begin_erasure`] left one) goes. Returns whether there was a key.
     pub fn destroy(&self, stream: StreamId) -> Result<bool, KeyError> {
         // Held to the end: no read may load the key from its file into memory meanwhile.
         let mut shard = self.shard(stream);
         shard.pop(&stream);
         let path = self.path(stream);
-        let dir = path.parent().unwrap_or(&self.dir).to_owned();
-        create_dir(&dir)?;
-        let tombstone = self.tombstone(stream);
-        File::create(&tombstone).and_then(|file| file.sync_all()).map_err(io_error(&tombstone))?;
+        self.write_tombstone(stream)?;
         let mut file = match OpenOptions::new().write(true).open(&path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                sync_dir(&dir)?;
+                self.end_pending(stream)?;
                 return Ok(false);
             }
             Err(error) => return Err(KeyError::Io { path, source: error }),
@@ -245,6 +361,7 @@ impl KeyStore {
         drop(file);
         fs::remove_file(&path).map_err(io_error(&path))?;
         sync_dir(path.parent().unwrap_or(&self.dir))?;
+        self.end_pending(stream)?;
         Ok(true)
     }
 }

@@ -338,6 +338,11 @@ fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step
     Ok(())
 }
 
+/// Whether a request records an erasure (its key is then destroyed once it is recorded).
+fn erases(events: &[NewEvent]) -> bool {
+    events.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_)))
+}
+
 /// The head of the log: its last position and the hash of its last event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -431,6 +436,7 @@ impl Store {
                 access_flusher: Some(access_flusher),
             }),
         };
+        store.finish_erasures()?;
         store.index_blind_keys_if_needed()?;
         Ok(store)
     }
@@ -475,13 +481,73 @@ impl Store {
         events: Vec<NewEvent>,
         author: impl Into<Author>,
     ) -> Result<Appended, AppendError> {
+        let erasure = erases(&events);
         let (request, reply) = self.prepare(stream, expected_version, events, author.into())?;
         self.submit(request)?;
-        reply.recv().map_err(|_| StoreError::Closed)?
+        let result = reply.recv().map_err(|_| StoreError::Closed)?;
+        self.end_erasure(stream, erasure, result)
     }
 
-    /// [`Store::append`] for async callers. Sealing personal data may create a key file (two
-    /// fsyncs); callers on a runtime with few threads may prefer `spawn_blocking` + `append`.
+    /// Finishes or abandons an erasure begun in `prepare`, once the writer has answered: recorded
+    /// (or recorded before), the key is destroyed; refused, it opens again; after a store error
+    /// (written or not, no one knows), the mark stays for the next opening to decide.
+    fn end_erasure(
+        &self,
+        stream: StreamId,
+        erasure: bool,
+        result: Result<Appended, AppendError>,
+    ) -> Result<Appended, AppendError> {
+        if !erasure {
+            return result;
+        }
+        match &result {
+            Ok(_) | Err(AppendError::Rule { violation: crate::rules::Violation::AlreadyErased, .. }) => {
+                self.inner.keys.destroy(stream).map_err(StoreError::from)?;
+            }
+            Err(AppendError::Store(_)) => {}
+            Err(_) => self.inner.keys.abandon_erasure(stream).map_err(StoreError::from)?,
+        }
+        result
+    }
+
+    /// Ends every erasure a crash (or a failed destruction) left half done: the key of a stream
+    /// whose erasure is recorded is destroyed; one whose erasure never was opens again. Returns how
+    /// many keys were destroyed.
+    pub fn finish_erasures(&self) -> Result<usize, StoreError> {
+        let mut destroyed = 0;
+        for stream in self.inner.keys.pending_erasures()? {
+            let recorded = self
+                .inner
+                .trees
+                .read_stream(stream)?
+                .iter()
+                .any(|event| matches!(event.step, Step::PersonalDataErased(_)));
+            if recorded {
+                destroyed += usize::from(self.destroy_key(stream)?);
+            } else {
+                self.inner.keys.abandon_erasure(stream)?;
+            }
+        }
+        if destroyed > 0 {
+            tracing::warn!(destroyed, "destroyed the keys of erasures a crash had interrupted");
+        }
+        Ok(destroyed)
+    }
+
+    /// Whether a key file of this stream is still on disk (after an erasure: a leftover to destroy).
+    pub fn has_key_file(&self, stream: StreamId) -> bool {
+        self.inner.keys.has_key_file(stream)
+    }
+
+    /// Refuses a key directory other users may read or enter, naming it (the server will not
+    /// start on one).
+    pub fn check_key_permissions(&self) -> Result<(), StoreError> {
+        Ok(self.inner.keys.check_private()?)
+    }
+
+    /// [`Store::append`] for async callers. Sealing personal data may create a key file, and an
+    /// erasure destroys one (fsyncs both); callers on a runtime with few threads may prefer
+    /// `spawn_blocking` + `append` for those.
     pub async fn append_async(
         &self,
         stream: StreamId,
@@ -489,9 +555,11 @@ impl Store {
         events: Vec<NewEvent>,
         author: impl Into<Author>,
     ) -> Result<Appended, AppendError> {
+        let erasure = erases(&events);
         let (request, reply) = self.prepare(stream, expected_version, events, author.into())?;
         self.submit(request)?;
-        reply.await.map_err(|_| StoreError::Closed)?
+        let result = reply.await.map_err(|_| StoreError::Closed)?;
+        self.end_erasure(stream, erasure, result)
     }
 
     /// Appends to many streams, each append all or nothing as [`Store::append`], and returns once
@@ -541,6 +609,7 @@ impl Store {
             return Err(AppendError::TooManyEvents { count: events.len(), max: REQUEST_EVENTS_MAX });
         }
         let caller_ids = events.iter().any(|event| event.id.is_some());
+        let mut identity_erased = None;
         for (index, event) in events.iter_mut().enumerate() {
             let id = *event.id.get_or_insert_with(EventId::generate);
             if let Some(IdentityField::Clear(identity)) =
@@ -548,13 +617,24 @@ impl Store {
             {
                 self.inner.blind.index(stream, identity)?;
             }
-            seal_identity(&self.inner.keys, stream, id, &mut event.step).map_err(|error| match error {
-                keys::KeyError::Erased => AppendError::IdentityErased { index },
-                other => AppendError::Store(other.into()),
-            })?;
+            match seal_identity(&self.inner.keys, stream, id, &mut event.step) {
+                Ok(()) => {}
+                // The writer says so once the caller's scope is checked; the identity stays clear
+                // and is never encoded (a clear identity cannot be).
+                Err(keys::KeyError::Erased) => {
+                    identity_erased.get_or_insert(index);
+                }
+                Err(other) => return Err(AppendError::Store(other.into())),
+            }
+        }
+        if erases(&events) {
+            // Before the erasure is recorded: from the moment it is, the key must open nothing,
+            // even if the process dies before destroying it (`finish_erasures`).
+            self.inner.keys.begin_erasure(stream).map_err(StoreError::from)?;
         }
         let (reply, receiver) = oneshot::channel();
-        Ok((writer::Request { stream, expected_version, events, caller_ids, author, reply }, receiver))
+        let request = writer::Request { stream, expected_version, events, caller_ids, identity_erased, author, reply };
+        Ok((request, receiver))
     }
 
     /// One stream in version order; with `as_of`, only the events recorded at or before it.
@@ -669,13 +749,12 @@ impl Store {
         author: impl Into<Author>,
     ) -> Result<bool, AppendError> {
         let step = Step::PersonalDataErased(crate::vocabulary::PersonalDataErased { reason });
-        let recorded = match self.append(stream, None, vec![NewEvent { id: None, occurred_on: today, step }], author) {
-            Ok(_) => true,
-            Err(AppendError::Rule { violation: crate::rules::Violation::AlreadyErased, .. }) => false,
-            Err(error) => return Err(error),
-        };
-        self.destroy_key(stream)?;
-        Ok(recorded)
+        // `append` destroys the key once the erasure is recorded (or was already).
+        match self.append(stream, None, vec![NewEvent { id: None, occurred_on: today, step }], author) {
+            Ok(_) => Ok(true),
+            Err(AppendError::Rule { violation: crate::rules::Violation::AlreadyErased, .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// Every beneficiary's key, for a backup (erased ones are gone for good).

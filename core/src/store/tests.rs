@@ -637,3 +637,166 @@ fn a_store_indexed_one_key_per_event_is_indexed_again_in_chunks_when_opened() {
     let names = store.inner.trees.db.tree_names();
     assert!(!names.iter().any(|name| name.as_ref() == stream_index::OLD_TREE.as_bytes()), "the old index is dropped");
 }
+
+/// A coordinator learns nothing of a person outside its structures: not whether the person exists,
+/// nor whether a guessed body matches what is stored. Every such request is refused as an append
+/// to an id that does not exist is refused.
+#[test]
+fn a_scoped_author_gets_the_same_refusal_for_a_person_of_another_structure_and_for_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let scoped = |slug: &str| Author {
+        actor: Actor("coordinator".into()),
+        scope: WriteScope::Structures(vec![crate::vocabulary::Slug::new(slug).unwrap()]),
+    };
+    // A person of aci-agen, registered with a client-chosen event id, then erased.
+    let person = StreamId::generate();
+    let mut registered = registration("Ines");
+    registered.id = Some(EventId::generate());
+    let follow_up = NewEvent {
+        id: Some(EventId::generate()),
+        ..event("2024-01-05", "follow_up_held", json!({"kind": "individual"}))
+    };
+    store.append(person, None, vec![registered.clone(), referral("2024-01-03"), follow_up.clone()], actor()).unwrap();
+    let unknown = StreamId::generate();
+    let outsider = scoped("ei-agen");
+
+    // The same events again, by a coordinator of another structure: an exact retry would be a
+    // 200, the same id with other content a 409; both must be the answer for no one.
+    let retried = store.append(person, None, vec![follow_up.clone()], outsider.clone());
+    assert!(matches!(retried, Err(AppendError::Forbidden)), "a guessed retry of another structure's step: {retried:?}");
+    let nowhere = store.append(unknown, None, vec![follow_up.clone()], outsider.clone());
+    assert!(matches!(nowhere, Err(AppendError::Forbidden)), "the same body at an id that does not exist: {nowhere:?}");
+    let other_content =
+        NewEvent { id: follow_up.id, ..event("2024-01-06", "follow_up_held", json!({"kind": "phone"})) };
+    let refused = store.append(person, None, vec![other_content], outsider.clone());
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "a guessed id with other content: {refused:?}");
+    let again = store.append(person, None, vec![registered.clone()], outsider.clone());
+    assert!(matches!(again, Err(AppendError::Forbidden)), "a guessed registration of another structure: {again:?}");
+    let mut own = registration("Ines");
+    own.step = step(
+        "registered",
+        json!({"structure": "ei-agen", "gender": "female", "birth_year": 1990, "identity": {"first_name": "Ines"}}),
+    );
+    own.id = registered.id;
+    let own_structure = store.append(person, None, vec![own.clone()], outsider.clone());
+    assert!(
+        matches!(own_structure, Err(AppendError::Forbidden)),
+        "a registration over an existing id: {own_structure:?}"
+    );
+
+    // Once erased, a registration with an identity at that id must not say "erased" to an outsider.
+    store
+        .erase_identity(person, crate::vocabulary::ErasureReason::Request, "2024-01-07".parse().unwrap(), actor())
+        .unwrap();
+    own.id = None;
+    let erased = store.append(person, None, vec![own], outsider);
+    assert!(matches!(erased, Err(AppendError::Forbidden)), "an erased person of another structure: {erased:?}");
+    assert_eq!(store.read_stream(person, None).unwrap().len(), 4, "nothing was written");
+}
+
+/// Reserved streams are no one's pathway, whoever asks: a registration never takes the id of the
+/// published reports or of the structure it names, and a pathway step in a structure's stream is
+/// refused by the rule that names it, for a coordinator as for an admin.
+#[test]
+fn registrations_and_pathway_steps_never_reach_reserved_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let coordinator = Author {
+        actor: Actor("coordinator".into()),
+        scope: WriteScope::Structures(vec![crate::vocabulary::Slug::new("aci-agen").unwrap()]),
+    };
+    let structure = event("2024-01-01", "structure_updated", json!({"slug": "ei-agen", "name": "EI", "kind": "ei"}));
+    store.append(StreamId::of_structure("ei-agen"), None, vec![structure], actor()).unwrap();
+    let rule_of = |result: Result<Appended, AppendError>| match result {
+        Err(AppendError::Rule { violation, .. }) => violation.rule(),
+        other => panic!("expected a rule violation, got {other:?}"),
+    };
+    for author in [Author::from(actor()), coordinator.clone()] {
+        let reports = store.append(StreamId::published_reports(), None, vec![registration("Ines")], author.clone());
+        assert_eq!(rule_of(reports), "reserved_stream");
+        let own = store.append(StreamId::of_structure("aci-agen"), None, vec![registration("Ines")], author.clone());
+        assert_eq!(rule_of(own), "reserved_stream");
+        let existing = store.append(StreamId::of_structure("ei-agen"), None, vec![referral("2024-01-03")], author);
+        assert_eq!(rule_of(existing), "structure_stream_holds_structure_updates_only");
+    }
+    let update = event("2024-01-02", "structure_updated", json!({"slug": "ei-agen", "name": "EI 2", "kind": "ei"}));
+    let refused = store.append(StreamId::of_structure("ei-agen"), None, vec![update], coordinator);
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "a coordinator changes no structure: {refused:?}");
+    assert_eq!(store.last_position(), 1);
+}
+
+/// A person's key file, where the key store keeps it.
+fn key_file(dir: &Path, stream: StreamId) -> std::path::PathBuf {
+    let name = stream.0.simple().to_string();
+    dir.join("keys").join(&name[..2]).join(format!("{name}.key"))
+}
+
+/// The identity of the registration of `stream`, opened if its key still opens it.
+fn identity_of(store: &Store, stream: StreamId) -> Option<crate::vocabulary::PersonalData> {
+    let registered = &store.read_stream(stream, None).unwrap()[0];
+    let Step::Registered(data) = &registered.step else { panic!("not a registration") };
+    let Some(IdentityField::Sealed(sealed)) = &data.identity else { panic!("identity not sealed") };
+    store.unseal(stream, registered.id, sealed).unwrap()
+}
+
+fn erasure() -> NewEvent {
+    event("2024-01-08", "personal_data_erased", json!({"reason": "request"}))
+}
+
+/// Erasure holds whatever fails: recorded by any path, it destroys the key; a crash between the
+/// event and the key's destruction is finished when the store opens; a begun erasure that was
+/// never recorded is given up, and the identity opens again.
+#[test]
+fn an_erasure_destroys_the_key_whatever_path_records_it_and_a_crash_between_is_finished_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (direct, crashed, abandoned) = (StreamId::generate(), StreamId::generate(), StreamId::generate());
+    for stream in [direct, crashed, abandoned] {
+        store.append(stream, None, vec![registration("Canarybird")], actor()).unwrap();
+    }
+    // Recorded as any other step (the log route lets an admin do so): the key goes with it.
+    store.append(direct, None, vec![erasure()], actor()).unwrap();
+    assert_eq!(identity_of(&store, direct), None, "the identity still opens after its erasure was recorded");
+    assert!(!key_file(dir.path(), direct).exists(), "the key file outlived the erasure");
+
+    // A crash between the event and the key's destruction: the event, the key file, the mark.
+    let bytes = std::fs::read(key_file(dir.path(), crashed)).unwrap();
+    store
+        .erase_identity(crashed, crate::vocabulary::ErasureReason::Request, "2024-01-08".parse().unwrap(), actor())
+        .unwrap();
+    store.inner.keys.begin_erasure(abandoned).unwrap();
+    assert_eq!(identity_of(&store, abandoned), None, "a begun erasure opens nothing");
+    drop(store);
+    std::fs::write(key_file(dir.path(), crashed), &bytes).unwrap();
+    let mark = dir.path().join("keys").join("erasing").join(crashed.0.simple().to_string());
+    std::fs::write(&mark, b"").unwrap();
+
+    let store = open(dir.path());
+    assert!(!key_file(dir.path(), crashed).exists(), "opening the store did not destroy the key left behind");
+    assert!(!mark.exists());
+    assert_eq!(identity_of(&store, crashed), None);
+    assert_eq!(identity_of(&store, abandoned).and_then(|data| data.first_name).as_deref(), Some("Canarybird"));
+    assert!(store.inner.keys.pending_erasures().unwrap().is_empty());
+}
+
+/// The keys are the owner's only: directories 0700, files 0600, and a key directory others can
+/// enter is refused by name.
+#[cfg(unix)]
+#[test]
+fn keys_are_private_to_their_owner_and_an_exposed_key_directory_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    store.append(stream, None, vec![registration("Canarybird")], actor()).unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let file = key_file(dir.path(), stream);
+    assert_eq!(mode(&dir.path().join("keys")), 0o700, "keys/");
+    assert_eq!(mode(file.parent().unwrap()), 0o700, "a shard of keys/");
+    assert_eq!(mode(&file), 0o600, "a key file");
+    store.check_key_permissions().unwrap();
+    std::fs::set_permissions(file.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = store.check_key_permissions().unwrap_err().to_string();
+    assert!(refused.contains(&file.parent().unwrap().display().to_string()), "{refused}");
+}

@@ -165,7 +165,11 @@ fn signing_key(dir: &std::path::Path) -> Result<SigningKey, StoreError> {
             let parent = path.parent().unwrap_or(dir).to_owned();
             fs::create_dir_all(&parent).map_err(io(&parent))?;
             // create_new: two processes cannot race to two keys (only one holds the store anyway).
-            let mut file = OpenOptions::new().write(true).create_new(true).open(&path).map_err(io(&path))?;
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path).map_err(io(&path))?;
             file.write_all(seed.as_ref()).and_then(|()| file.sync_all()).map_err(io(&path))?;
             File::open(&parent).and_then(|dir| dir.sync_all()).map_err(io(&parent))?;
         }

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use super::page::{self, Hash, PageBuilder};
 use super::{AppendError, Appended, Author, Commit, CommitObserver, Head, Location, StoreError, Trees, WriteScope};
 use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
-use crate::rules::{self, StreamState};
+use crate::rules::{self, StreamKind, StreamState};
 use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StreamId, Timestamp};
 
 pub(crate) struct Request {
@@ -34,6 +34,10 @@ pub(crate) struct Request {
     /// cannot be stored already, so a request without the caller's ids is no retry and skips the
     /// index look-ups of `Writer::replay`: one sled `get` per event on the writer's thread.
     pub caller_ids: bool,
+    /// The index of an event carrying an identity for a stream whose personal data was erased
+    /// (found while sealing). Told to the caller only after the scope check: before it, "erased"
+    /// would say to anyone that the person exists.
+    pub identity_erased: Option<usize>,
     pub author: Author,
     pub reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
@@ -192,6 +196,15 @@ impl Writer {
         batch_ids: &mut HashMap<EventId, (StreamId, usize)>,
         pending: &mut Vec<Pending>,
     ) -> Result<Appended, AppendError> {
+        // Scope first: before it, a retry's 200 or a `duplicate_id` would tell a caller without
+        // rights on the stream that it exists, and what it holds.
+        let tip = self.take_tip(working, request.stream)?;
+        let admitted = admit(request, &tip);
+        working.insert(request.stream, tip);
+        admitted?;
+        if let Some(index) = request.identity_erased {
+            return Err(AppendError::IdentityErased { index });
+        }
         if request.caller_ids {
             if let Some(replayed) = self.replay(request, batch_ids, pending)? {
                 return Ok(replayed);
@@ -244,18 +257,6 @@ impl Writer {
         head: &mut Head,
         pending: &mut Vec<Pending>,
     ) -> Result<Appended, AppendError> {
-        if let WriteScope::Structures(allowed) = &request.author.scope {
-            // The structure that holds the person now; for a new stream, that of its registration.
-            let holder = tip.state.pathway.current_structure().or_else(|| match request.events.first() {
-                Some(NewEvent { step: Step::Registered(registered), .. }) if tip.state.version == 0 => {
-                    Some(&registered.structure)
-                }
-                _ => None,
-            });
-            if !holder.is_some_and(|holder| allowed.contains(holder)) {
-                return Err(AppendError::Forbidden);
-            }
-        }
         if let Some(expected) = request.expected_version {
             if expected != tip.state.version {
                 return Err(AppendError::VersionConflict { expected, actual: tip.state.version });
@@ -369,6 +370,47 @@ impl Writer {
         }
         sync(&self.trees, &self.data_file)?;
         Ok(locations)
+    }
+}
+
+/// Whether the request may reach its stream at all, checked before anything else looks at what the
+/// stream holds. A registration never takes a reserved stream's id (published reports, or the
+/// stream of the structure it names). A scoped author (a coordinator) reaches only the streams its
+/// structures hold now, or a new stream whose registration names one of them; every other stream,
+/// existing or not, gets the same `Forbidden`. Structure and report streams are no one's pathway:
+/// a step of a pathway there is refused by the rule that says so, for everyone alike.
+fn admit(request: &Request, tip: &StreamTip) -> Result<(), AppendError> {
+    for (index, event) in request.events.iter().enumerate() {
+        if let Step::Registered(registered) = &event.step {
+            if request.stream == StreamId::published_reports()
+                || request.stream == StreamId::of_structure(registered.structure.as_str())
+            {
+                return Err(AppendError::Rule { index, violation: rules::Violation::ReservedStream });
+            }
+        }
+    }
+    let WriteScope::Structures(allowed) = &request.author.scope else { return Ok(()) };
+    let pathway = &tip.state.pathway;
+    if matches!(pathway.kind, StreamKind::Structure | StreamKind::Reports) {
+        // A structure or report step by a coordinator passes the rules: refuse it here.
+        for (index, event) in request.events.iter().enumerate() {
+            if let Err(violation) = rules::check_kind(&tip.state, &event.step) {
+                return Err(AppendError::Rule { index, violation });
+            }
+        }
+        return Err(AppendError::Forbidden);
+    }
+    // The structure that holds the person now; for a new stream, that of its registration.
+    let holder = pathway.current_structure().or_else(|| match request.events.first() {
+        Some(NewEvent { step: Step::Registered(registered), .. }) if tip.state.version == 0 => {
+            Some(&registered.structure)
+        }
+        _ => None,
+    });
+    if holder.is_some_and(|holder| allowed.contains(holder)) {
+        Ok(())
+    } else {
+        Err(AppendError::Forbidden)
     }
 }
 

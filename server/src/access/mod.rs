@@ -71,6 +71,46 @@ pub fn token_caller(state: &AppState, token: &str) -> Result<Option<Caller>, App
     Ok(state.store.authenticate(token)?.map(|record| Caller::from_token(&record)))
 }
 
+/// How often an open stream (server-sent events) checks its credential again: a revoked token,
+/// or one whose role or structures changed, stops receiving within this time.
+pub const RECHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether the credential a caller was admitted with still admits the same caller: not revoked,
+/// same role, same structures. Streams ask it every [`RECHECK_INTERVAL`].
+pub fn still_admitted(state: &AppState, caller: &Caller) -> bool {
+    if caller.actor.0 == ENV_ADMIN_ACTOR {
+        return state.settings.admin_token_hash.is_some();
+    }
+    match state.store.live_token(&caller.actor.0) {
+        Ok(Some(record)) => record.role == caller.role && record.structures == caller.structures,
+        Ok(None) => false,
+        Err(error) => {
+            // Fail closed: a stream whose credential cannot be checked ends; the client reconnects.
+            tracing::warn!(%error, "a stream's credential could not be checked again");
+            false
+        }
+    }
+}
+
+/// Resolves once the caller's credential no longer admits them, checking every
+/// [`RECHECK_INTERVAL`]; a stream selects on it beside its own work and ends with
+/// [`revoked_event`].
+pub async fn revoked(state: AppState, caller: Caller) {
+    let mut ticks = tokio::time::interval(RECHECK_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if !still_admitted(&state, &caller) {
+            return;
+        }
+    }
+}
+
+/// The last message of a stream whose credential stopped admitting its caller.
+pub fn revoked_event() -> axum::response::sse::Event {
+    axum::response::sse::Event::default().event("revoked").data("credential revoked or changed; sign in again")
+}
+
 /// The route layer that every matched route goes through; see the module documentation. Pages
 /// are refused the web's way (the gate's [`PageRefusal`]): a sign-in redirect or a French page.
 pub async fn enforce(State(gate): State<Gate>, request: Request, next: Next) -> Response {

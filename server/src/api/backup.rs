@@ -16,19 +16,19 @@ use crate::app::{blocking, AppError, Caller};
 use crate::state::AppState;
 
 /// The whole log as JSON lines (`parcours export`'s form), up to the head at the time of asking.
-#[utoipa::path(get, path = "/api/export", tag = "trust",
+#[utoipa::path(get, path = "/api/export", operation_id = "export_log", tag = "trust",
     responses((status = 200, description = "JSON lines, one envelope each, in log order", content_type = "application/x-ndjson"),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
-pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
+pub async fn export(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
     let head = backup::export_head(&state.store).await?;
     let store = state.store.clone();
     let lines = async_stream::stream! {
         let mut after = 0;
         while after < head.position {
-            let store = store.clone();
+            let (store, caller) = (store.clone(), caller.clone());
             let limit = EXPORT_STEP_EVENTS.min((head.position - after) as usize);
-            let chunk = tokio::task::spawn_blocking(move || backup::export_lines(&store, after, limit)).await;
+            let chunk = tokio::task::spawn_blocking(move || backup::export_lines(&store, &caller, after, limit)).await;
             match chunk {
                 Ok(Ok((last, bytes))) if last > after => {
                     after = last;
@@ -59,7 +59,7 @@ pub async fn export(State(state): State<AppState>, _caller: Caller) -> Result<Re
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
 pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
-    let body = backup::key_lines(&state.store).await?;
+    let body = backup::key_lines(&state).await?;
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
 

@@ -5,7 +5,8 @@
 //! once more to bridge the moment between the two; from then on every event arrives from the feed,
 //! and positions already sent are skipped. Admins and auditors see every event; a coordinator sees
 //! the events of the people its structures follow, and the structures' own records. Personal data
-//! is never in the feed.
+//! is never in the feed. The credential is checked again every second: once it is revoked (or its
+//! role or structures changed) the stream ends with `event: revoked`, new events or not.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::QueryOf;
-use crate::access::Caller;
+use crate::access::{self, Caller};
 use crate::app::AppError;
 use crate::feed::{self, LiveEvent};
 use crate::state::AppState;
@@ -77,9 +78,15 @@ fn events(
         let mut live = None;
         let stopped = state.stopped();
         tokio::pin!(stopped);
+        let revoked = access::revoked(state.clone(), caller.clone());
+        tokio::pin!(revoked);
         loop {
             // Catch up from the store.
             while cursor < state.store.last_position() {
+                if !access::still_admitted(&state, &caller) {
+                    yield Ok(access::revoked_event());
+                    return;
+                }
                 let batch = {
                     let store = state.store.clone();
                     tokio::task::spawn_blocking(move || feed::read(&store, cursor)).await
@@ -101,6 +108,10 @@ fn events(
             let received = tokio::select! {
                 received = receiver.recv() => received,
                 () = &mut stopped => return,
+                () = &mut revoked => {
+                    yield Ok(access::revoked_event());
+                    return;
+                }
             };
             match received {
                 Ok(batch) => {

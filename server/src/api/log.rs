@@ -136,8 +136,8 @@ pub async fn read_stream(
     // always has in its cache (tens of µs), and the hop to a blocking thread and back cost more CPU
     // than the read itself (a quarter of the server's samples under 64 readers; BENCHMARKS.md).
     let events = streams::history(&state, &caller, stream, as_of)?;
-    let rendered = json::Events::new(&state.store, &events, Identity::Open);
-    let body = json::StreamJson { beneficiary: stream, version: events.len() as u32, events: rendered };
+    let rendered = json::Events::new(&state.store, &events.shown, Identity::open_unless_erased(&events.whole));
+    let body = json::StreamJson { beneficiary: stream, version: events.shown.len() as u32, events: rendered };
     Ok(json_response(json::to_json(&body, &body.events, false)?))
 }
 

@@ -70,7 +70,7 @@ struct ListJson {
 }
 
 /// The people the caller may see, with names, filtered.
-#[utoipa::path(get, path = "/api/beneficiaries", params(ListQuery), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries", operation_id = "list_people", params(ListQuery), tag = "people",
     responses((status = 200, description = "`{ total, people }`"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -140,7 +140,7 @@ pub async fn audit(
 }
 
 /// One history with what proves it, for `parcours verify-export` offline.
-#[utoipa::path(get, path = "/api/beneficiaries/{id}/export", params(("id" = uuid::Uuid, Path)), tag = "people",
+#[utoipa::path(get, path = "/api/beneficiaries/{id}/export", operation_id = "export_history", params(("id" = uuid::Uuid, Path)), tag = "people",
     responses((status = 200, description = "A verifiable history (format parcours-history-1)"),
         (status = 400, description = "malformed request", body = super::openapi::ErrorBody),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),

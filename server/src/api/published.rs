@@ -78,7 +78,7 @@ pub async fn publish(
 }
 
 /// The published reports the caller may read, oldest first.
-#[utoipa::path(get, path = "/api/reports/published", tag = "figures",
+#[utoipa::path(get, path = "/api/reports/published", operation_id = "list_publications", tag = "figures",
     responses((status = 200, description = "`{ reports }`: each publication's question, position and digests"),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody),

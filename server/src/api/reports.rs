@@ -127,7 +127,7 @@ struct RowJson<'a> {
 }
 
 /// The people behind one figure of the report.
-#[utoipa::path(get, path = "/api/reports/activity/list", tag = "figures",
+#[utoipa::path(get, path = "/api/reports/activity/list", operation_id = "activity_report_list", tag = "figures",
     params(("structure" = String, Query, description = "One or more structures (repeat, or separate with commas)"),
         ("from" = Option<String>, Query, format = Date, description = "First day (the current year's by default)"),
         ("to" = Option<String>, Query, format = Date, description = "Last day, included"),

@@ -54,7 +54,7 @@ pub async fn put(
 }
 
 /// The structures, as their latest records state them.
-#[utoipa::path(get, path = "/api/structures", tag = "structures",
+#[utoipa::path(get, path = "/api/structures", operation_id = "list_structures", tag = "structures",
     responses((status = 200, description = "`{ structures }`"), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
     let structures = structures::list(&state).await?;

@@ -24,11 +24,8 @@ pub fn registration(
     let step = json::step_from_value("data", StepKind::Registered, data)?;
     // A client-chosen beneficiary id gives the registration a stable event id, so retrying the
     // same registration is an idempotent success rather than `already_registered`.
+    // Reserved ids (published reports, structures) are refused by the writer, naming the rule.
     let (stream, event_id) = match id {
-        // The stream of published reports is no one's pathway, even before its first publication.
-        Some(stream) if stream == StreamId::published_reports() => {
-            return Err(json::ParseError { message: format!("id: {stream} is reserved") })
-        }
         Some(stream) => (stream, Some(EventId(uuid::Uuid::new_v5(&stream.0, b"registered")))),
         None => (StreamId::generate(), None),
     };
@@ -79,11 +76,14 @@ pub async fn append(
 ) -> Result<Appended, AppError> {
     let store = state.store.clone();
     let author = caller.author();
-    // Sealing the personal data of a registration may create the person's key file (fsyncs): keep
-    // those off the async workers. Any other append only hands its events to the writer thread and
-    // waits for its answer, which needs no thread of its own: a blocking thread per append in
-    // flight, woken twice, cost more CPU than the rest of the append (BENCHMARKS.md, issue 4).
-    if events.iter().any(|event| event.step.registration().is_some()) {
+    // Sealing the personal data of a registration may create the person's key file, an erasure
+    // destroys it (fsyncs): keep those off the async workers. Any other append only hands its
+    // events to the writer thread and waits for its answer, which needs no thread of its own: a
+    // blocking thread per append in flight, woken twice, cost more CPU than the rest of the append
+    // (BENCHMARKS.md, issue 4).
+    let touches_keys =
+        |event: &NewEvent| event.step.registration().is_some() || matches!(event.step, Step::PersonalDataErased(_));
+    if events.iter().any(touches_keys) {
         return blocking(move || Ok(store.append(stream, expected_version, events, author)?)).await;
     }
     Ok(store.append_async(stream, expected_version, events, author).await?)
@@ -116,6 +116,13 @@ pub fn readable_stream(state: &AppState, caller: &Caller, stream: StreamId) -> R
     Ok(events)
 }
 
+/// One person's history as read: the events shown, and the whole stream they come from (which
+/// says whether the identity was erased, whatever part is shown).
+pub struct History {
+    pub shown: Vec<Envelope>,
+    pub whole: Vec<Envelope>,
+}
+
 /// One person's history as recorded, up to `as_of` when given (the events recorded at or before
 /// it); the reading is recorded in the access log.
 pub fn history(
@@ -123,12 +130,11 @@ pub fn history(
     caller: &Caller,
     stream: StreamId,
     as_of: Option<Timestamp>,
-) -> Result<Vec<Envelope>, AppError> {
-    let mut events = readable_stream(state, caller, stream)?;
+) -> Result<History, AppError> {
+    let whole = readable_stream(state, caller, stream)?;
     record_access(state, caller, stream, "history")?;
-    let kept = as_of.map_or(events.len(), |as_of| events.partition_point(|e| e.recorded_at <= as_of));
-    events.truncate(kept);
-    Ok(events)
+    let kept = as_of.map_or(whole.len(), |as_of| whole.partition_point(|e| e.recorded_at <= as_of));
+    Ok(History { shown: whole[..kept].to_vec(), whole })
 }
 
 /// Up to `limit` events of the whole log after position `after`, and the last position they

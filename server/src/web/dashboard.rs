@@ -345,11 +345,18 @@ pub async fn changes(
         watcher.position = now;
         watcher.shown = Some(watcher.dashboard().await.map_err(PageError::from)?);
     }
-    let events = futures_util::stream::unfold(watcher, |mut watcher| async move {
-        let position = watcher.next_change().await?;
+    // The credential is checked again every second: a revoked token stops receiving even when
+    // nothing changes, and the stream says why.
+    let revoked = Box::pin(crate::access::revoked(watcher.state.clone(), caller));
+    let events = futures_util::stream::unfold(Some((watcher, revoked)), |open| async move {
+        let (mut watcher, mut revoked) = open?;
+        let position = tokio::select! {
+            position = watcher.next_change() => position?,
+            () = &mut revoked => return Some((Ok::<_, Infallible>(crate::access::revoked_event()), None)),
+        };
         // Browsers dispatch no event without data: the position is the data.
         let event = Event::default().event("chiffres").id(position.to_string()).data(position.to_string());
-        Some((Ok::<_, Infallible>(event), watcher))
+        Some((Ok::<_, Infallible>(event), Some((watcher, revoked))))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
 }

@@ -399,7 +399,8 @@ pub fn violation_field(violation: &Violation) -> Option<&'static str> {
         | NoEarlierExit
         | ReplacementTypeMismatch { .. }
         | CorrectionBreaksPathway(_)
-        | AlreadyErased => None,
+        | AlreadyErased
+        | ReservedStream => None,
     }
 }
 

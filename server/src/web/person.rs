@@ -667,7 +667,8 @@ fn effective(state: &AppState, person: &Person, target: &Envelope) -> Result<(St
         }
     }
     let carrier = current.1.unwrap_or(target);
-    let rendered = serde_json::to_value(event_json(&state.store, carrier, Identity::Open)?)?;
+    let rendered =
+        serde_json::to_value(event_json(&state.store, carrier, Identity::open_unless_erased(&person.events))?)?;
     let data = match current.1 {
         Some(_) => rendered["data"]["replacement"]["data"].clone(),
         None => rendered["data"].clone(),

@@ -23,7 +23,13 @@ pub struct Next {
 /// Only a path of this site: a sign-in link must not be able to send anyone elsewhere.
 fn local(target: Option<&str>) -> &str {
     target
-        .filter(|target| target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'))
+        .filter(|target| {
+            target.starts_with('/')
+                && !target.starts_with("//")
+                && !target.contains('\\')
+                // Browsers drop tabs and line breaks inside URLs ("/\t/x" is "//x", elsewhere).
+                && !target.chars().any(char::is_control)
+        })
         .unwrap_or("/")
 }
 
@@ -83,5 +89,14 @@ mod tests {
             assert_eq!(local(Some(elsewhere)), "/", "{elsewhere}");
         }
         assert_eq!(local(None), "/");
+    }
+
+    /// Browsers drop tabs and line breaks from a URL: "/\t/example.org" would be "//example.org",
+    /// another site; a control character in a header is a response split.
+    #[test]
+    fn sign_in_refuses_a_path_with_control_characters() {
+        for hostile in ["/\t/example.org", "/\n/example.org", "/\r\nSet-Cookie: x=1", "/page\u{7f}", "/\u{0}"] {
+            assert_eq!(local(Some(hostile)), "/", "{hostile:?}");
+        }
     }
 }

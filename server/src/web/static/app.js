@@ -47,4 +47,11 @@
 
   const source = new EventSource(figures.dataset.flux);
   source.addEventListener("chiffres", refresh);
+  // The server ends the stream once the credential is revoked: stop reconnecting, say so.
+  source.addEventListener("revoked", () => {
+    source.close();
+    if (status) {
+      status.textContent = "Accès révoqué : reconnectez-vous pour suivre les chiffres en direct.";
+    }
+  });
 })();
