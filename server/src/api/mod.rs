@@ -19,6 +19,7 @@ pub mod reports;
 pub(crate) mod structures;
 
 use axum::extract::rejection::QueryRejection;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -64,10 +65,7 @@ pub fn routes(gate: Gate) -> Router<AppState> {
         .route("/api/reports/report.css", get(reports::stylesheet))
         .route("/api/structures", get(structures::list))
         .route("/api/structures/{slug}", put(structures::put))
-        .route(
-            "/api/imports",
-            post(imports::import).layer(axum::extract::DefaultBodyLimit::max(imports::IMPORT_BODY_MAX)),
-        )
+        .route("/api/imports", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_MAX)))
         .route("/api/import-mappings", get(imports::list_mappings))
         .route("/api/import-mappings/{name}", put(imports::put_mapping))
         .route("/api/duplicates", get(duplicates::list))
