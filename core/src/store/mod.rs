@@ -502,7 +502,7 @@ impl Store {
         }
         match &result {
             Ok(_) | Err(AppendError::Rule { violation: crate::rules::Violation::AlreadyErased, .. }) => {
-                self.inner.keys.destroy(stream).map_err(StoreError::from)?;
+                self.destroy_key(stream)?;
             }
             Err(AppendError::Store(_)) => {}
             Err(_) => self.inner.keys.abandon_erasure(stream).map_err(StoreError::from)?,
