@@ -343,6 +343,9 @@ fn erases(events: &[NewEvent]) -> bool {
     events.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_)))
 }
 
+/// Threads that prepare the appends of [`Store::append_many`] (see there).
+const APPEND_MANY_PREPARERS: usize = 8;
+
 /// The head of the log: its last position and the hash of its last event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -571,18 +574,47 @@ impl Store {
         appends: Vec<(StreamId, Option<u32>, Vec<NewEvent>)>,
         author: &Author,
     ) -> Vec<Result<Appended, AppendError>> {
-        let pending: Vec<_> = appends
-            .into_iter()
-            .map(|(stream, expected_version, events)| {
-                let (request, reply) = self.prepare(stream, expected_version, events, author.clone())?;
-                self.submit(request)?;
-                Ok(reply)
-            })
-            .collect();
-        pending
-            .into_iter()
-            .map(|reply: Result<_, AppendError>| reply?.recv().map_err(|_| AppendError::from(StoreError::Closed))?)
-            .collect()
+        // Preparing a new person's append creates their key file (two fsyncs): on several threads,
+        // so that those waits on the disk overlap instead of adding up.
+        let per_thread = appends.len().div_ceil(APPEND_MANY_PREPARERS).max(1);
+        let mut appends = appends.into_iter();
+        let mut chunks = Vec::new();
+        loop {
+            let chunk: Vec<_> = appends.by_ref().take(per_thread).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk);
+        }
+        let pending: Vec<Result<_, AppendError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    let count = chunk.len();
+                    let handle = scope.spawn(move || {
+                        chunk
+                            .into_iter()
+                            .map(|(stream, expected_version, events)| {
+                                let (request, reply) =
+                                    self.prepare(stream, expected_version, events, author.clone())?;
+                                self.submit(request)?;
+                                Ok(reply)
+                            })
+                            .collect::<Vec<Result<_, AppendError>>>()
+                    });
+                    (count, handle)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|(count, handle)| match handle.join() {
+                    Ok(replies) => replies,
+                    // A preparer that panicked answered nothing it was given: each is refused.
+                    Err(_) => (0..count).map(|_| Err(AppendError::from(StoreError::Closed))).collect(),
+                })
+                .collect()
+        });
+        pending.into_iter().map(|reply| reply?.recv().map_err(|_| AppendError::from(StoreError::Closed))?).collect()
     }
 
     fn submit(&self, request: writer::Request) -> Result<(), StoreError> {
