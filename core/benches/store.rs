@@ -397,19 +397,38 @@ fn raw_concurrent(root: &Path, writers: usize, per_writer: usize, record: &[u8])
     let dir = scratch(root, &format!("raw-append-{writers}"))?;
     let (db, data_file) = open_raw(dir.path())?;
     let tree = db.open_tree("log")?;
+    concurrent_writers(writers, per_writer, "a raw writer panicked", |w| {
+        let (db, tree, data_file) = (&db, &tree, &data_file);
+        Ok(move |n: u64| -> Result<()> {
+            tree.insert(((w << 32) | n).to_be_bytes(), record)?;
+            db.flush()?;
+            data_file.sync_data()?;
+            Ok(())
+        })
+    })
+}
+
+/// `writers` threads started together, each setting itself up (`writer(w)`, untimed) and then
+/// making `per_writer` appends one by one (`append(n)`, each timed); the raw and SQLite baselines
+/// measure their concurrent writers through this one harness.
+fn concurrent_writers<W, A>(writers: usize, per_writer: usize, panicked: &'static str, writer: W) -> Result<Run>
+where
+    W: Fn(u64) -> Result<A> + Sync,
+    A: FnMut(u64) -> Result<()>,
+{
     let barrier = Barrier::new(writers + 1);
     let (elapsed, latencies) = std::thread::scope(|scope| -> Result<(Duration, Vec<Duration>)> {
         let handles: Vec<_> = (0..writers as u64)
             .map(|w| {
-                let (db, tree, data_file, barrier) = (&db, &tree, &data_file, &barrier);
+                let (barrier, writer) = (&barrier, &writer);
                 scope.spawn(move || -> Result<Vec<Duration>> {
+                    let append = writer(w);
                     barrier.wait();
+                    let mut append = append?;
                     let mut latencies = Vec::with_capacity(per_writer);
                     for n in 0..per_writer as u64 {
                         let begun = Instant::now();
-                        tree.insert(((w << 32) | n).to_be_bytes(), record)?;
-                        db.flush()?;
-                        data_file.sync_data()?;
+                        append(n)?;
                         latencies.push(begun.elapsed());
                     }
                     Ok(latencies)
@@ -420,7 +439,7 @@ fn raw_concurrent(root: &Path, writers: usize, per_writer: usize, record: &[u8])
         let started = Instant::now();
         let mut latencies = Vec::with_capacity(writers * per_writer);
         for handle in handles {
-            latencies.extend(handle.join().map_err(|_| "a raw writer panicked")??);
+            latencies.extend(handle.join().map_err(|_| panicked)??);
         }
         Ok((started.elapsed(), latencies))
     })?;

@@ -9,7 +9,6 @@
 //! application would each hold one; writers wait for the write lock with a busy timeout.
 
 use std::path::Path;
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use parcours_core::store::{page, Store};
@@ -90,35 +89,11 @@ pub fn single_writer(root: &Path, appends: usize, stream_events: usize, record: 
 pub fn concurrent(root: &Path, writers: usize, per_writer: usize, stream_events: usize, record: &[u8]) -> Result<Run> {
     let dir = super::scratch(root, &format!("sqlite-append-{writers}"))?;
     drop(open(dir.path())?);
-    let barrier = Barrier::new(writers + 1);
-    let (elapsed, latencies) = std::thread::scope(|scope| -> Result<(Duration, Vec<Duration>)> {
-        let handles: Vec<_> = (0..writers as u64)
-            .map(|w| {
-                let (dir, barrier) = (dir.path(), &barrier);
-                scope.spawn(move || -> Result<Vec<Duration>> {
-                    let connection = open(dir);
-                    let streams = writer_streams(per_writer, stream_events);
-                    barrier.wait();
-                    let mut connection = connection?;
-                    let mut latencies = Vec::with_capacity(per_writer);
-                    for n in 0..per_writer as u64 {
-                        let begun = Instant::now();
-                        append(&mut connection, &streams[n as usize % streams.len()], record, (w << 32) | n)?;
-                        latencies.push(begun.elapsed());
-                    }
-                    Ok(latencies)
-                })
-            })
-            .collect();
-        barrier.wait();
-        let started = Instant::now();
-        let mut latencies = Vec::with_capacity(writers * per_writer);
-        for handle in handles {
-            latencies.extend(handle.join().map_err(|_| "an SQLite writer panicked")??);
-        }
-        Ok((started.elapsed(), latencies))
-    })?;
-    Ok(Run::from_latencies(writers * per_writer, elapsed, latencies))
+    super::concurrent_writers(writers, per_writer, "an SQLite writer panicked", |w| {
+        let mut connection = open(dir.path())?;
+        let streams = writer_streams(per_writer, stream_events);
+        Ok(move |n: u64| append(&mut connection, &streams[n as usize % streams.len()], record, (w << 32) | n))
+    })
 }
 
 /// The store's log copied into the table, in log order, in transactions of 10,000 events (how a

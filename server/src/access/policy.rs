@@ -94,7 +94,7 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/tokens", ADMIN),
     allow("POST", "/api/tokens", ADMIN),
     allow("DELETE", "/api/tokens/{id}", ADMIN),
-    // The web application (`crate::web`), with the rights of the API routes it shows.
+    // The web application's pages (`web/`), with the rights of the API routes they show.
     allow("GET", "/static/{file}", PUBLIC),
     allow("GET", "/connexion", PUBLIC),
     allow("POST", "/connexion", PUBLIC),
