@@ -176,6 +176,11 @@ impl Client {
         answer(self.request(reqwest::Method::GET, path).send().await.expect("GET answered")).await
     }
 
+    /// GET, the response as it came: for answers that are not JSON (files, pages) and their headers.
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path).send().await.expect("GET answered")
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Answer {
         answer(self.request(reqwest::Method::POST, path).json(body).send().await.expect("POST answered")).await
     }

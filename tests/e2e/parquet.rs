@@ -161,13 +161,7 @@ fn duck_cells(rows: &Value, keys: usize) -> BTreeMap<Vec<String>, (u64, Value)> 
 }
 
 async fn download(client: &Client, path: &str) -> (u16, Vec<u8>) {
-    let response = client
-        .http
-        .get(format!("{}{path}", client.base))
-        .bearer_auth(client.token.as_deref().unwrap_or_default())
-        .send()
-        .await
-        .expect("answered");
+    let response = client.get_response(path).await;
     let status = response.status().as_u16();
     (status, response.bytes().await.expect("a body").to_vec())
 }

@@ -101,13 +101,7 @@ fn question(structures: &str, year: i32) -> String {
 }
 
 async fn get_text(client: &Client, path: &str) -> (u16, String, Option<String>) {
-    let response = client
-        .http
-        .get(format!("{}{path}", client.base))
-        .bearer_auth(client.token.as_deref().unwrap_or_default())
-        .send()
-        .await
-        .expect("answered");
+    let response = client.get_response(path).await;
     let status = response.status().as_u16();
     let policy = response.headers().get("content-security-policy").map(|value| value.to_str().unwrap().to_owned());
     (status, response.text().await.unwrap(), policy)
