@@ -47,6 +47,8 @@ pub struct AppState {
     pub feed: Arc<Feed>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
+    /// Sheets previewed in the web page, waiting for their confirmation.
+    pub previews: Arc<crate::app::import::previews::Previews>,
     /// Turns true when the server begins to stop: streamed answers (server-sent events) end on it,
     /// or the graceful shutdown would wait for them forever.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -66,6 +68,7 @@ impl AppState {
             feed,
             metrics,
             settings: Arc::new(settings),
+            previews: Arc::default(),
             stopping,
         })
     }

@@ -24,6 +24,8 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// The largest form body read to find its CSRF token; forms are small.
 const FORM_BYTES_MAX: usize = 256 * 1024;
+/// The largest file form (the import page's sheet), as the API's own import route takes.
+const FILE_FORM_BYTES_MAX: usize = crate::app::import::IMPORT_BODY_MAX;
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -96,24 +98,33 @@ pub fn clear_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// Reads a form body and checks that its `csrf` field is the session's; gives the body back for
-/// the handler. Anything else (another content type, a missing or wrong token) is refused.
+/// Reads a form body (URL-encoded, or a file form in `multipart/form-data`) and checks that its
+/// `csrf` field is the session's; gives the body back for the handler. Anything else (another
+/// content type, a missing or wrong token) is refused.
 pub async fn form_with_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Bytes, AppError> {
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(AppError::Forbidden);
-    }
-    let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX)
-        .await
-        .map_err(|_| AppError::PayloadTooLarge("le formulaire est trop volumineux".into()))?;
-    let valid = form_urlencoded::parse(&bytes).any(|(name, value)| name == "csrf" && same_secret(&value, expected));
-    if valid {
-        Ok(bytes)
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let too_large = |_| AppError::PayloadTooLarge("le formulaire est trop volumineux".into());
+    let valid = if content_type.starts_with("application/x-www-form-urlencoded") {
+        let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX).await.map_err(too_large)?;
+        let valid = form_urlencoded::parse(&bytes).any(|(name, value)| name == "csrf" && same_secret(&value, expected));
+        valid.then_some(bytes)
+    } else if let Ok(boundary) = multer::parse_boundary(content_type) {
+        let bytes = axum::body::to_bytes(body, FILE_FORM_BYTES_MAX).await.map_err(too_large)?;
+        multipart_csrf(bytes.clone(), boundary).await.is_some_and(|sent| same_secret(&sent, expected)).then_some(bytes)
     } else {
-        Err(AppError::Forbidden)
+        None
+    };
+    valid.ok_or(AppError::Forbidden)
+}
+
+/// The `csrf` field of a file form; the page puts it first, so the file is not read for it.
+async fn multipart_csrf(bytes: Bytes, boundary: String) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("csrf") {
+            return field.text().await.ok();
+        }
     }
+    None
 }
