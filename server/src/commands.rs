@@ -365,7 +365,8 @@ fn report_changes(id: &str, format: ChangesFormatArg, data: &std::path::Path) ->
     let projections = rebuild(&store, |_| {})?;
     let (now, now_at) = publication::report_now_with_lists(&projections, &publication::question(&published)?)?;
     drop(projections);
-    let changes = publication::changes_since(&store, &published, &now, now_at)?;
+    let then = publication::reproduce_with_lists(&store, &published)?.report;
+    let changes = publication::changes_since(&store, &published, then, &now, now_at)?;
     let format = match format {
         ChangesFormatArg::Json => ReportFormat::Json,
         ChangesFormatArg::Html => ReportFormat::Html,

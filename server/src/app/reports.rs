@@ -102,6 +102,7 @@ pub async fn report(
 ) -> Result<ActivityReport, AppError> {
     let query = question.for_caller(caller, state.today())?;
     state.caught_up().await?;
+    let _permit = state.costly().await?;
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || report_in(&state.projections.read(), &caller, state.settings.small_cells, &query, lists)).await
 }
