@@ -45,3 +45,59 @@ async fn not_found(uri: Uri) -> Response {
         web::not_found().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use parcours_core::store::{Store, StoreOptions};
+    use sha2::{Digest, Sha256};
+    use tower::ServiceExt;
+
+    use super::router;
+    use crate::metrics::Metrics;
+    use crate::state::{AppState, Settings};
+
+    /// Every costly route, with a question each answers once a permit is free.
+    const COSTLY: &[&str] = &[
+        "/api/stats/outcomes?from=2024-01-01&to=2024-12-31",
+        "/api/stats/entries?from=2024-01-01&to=2024-12-31",
+        "/api/reports/activity?structure=aci-agen&from=2024-01-01&to=2024-12-31",
+        "/api/reports/activity/list?structure=aci-agen&from=2024-01-01&to=2024-12-31&figure=people.followed",
+        "/api/beneficiaries?q=awa",
+        "/api/beneficiaries",
+        "/api/export",
+        "/api/export/parquet",
+    ];
+
+    /// With the server's one permit for costly requests taken, each costly route answers 503 with
+    /// `Retry-After` within a moment rather than queueing; once it is given back, they answer.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_costly_request_past_the_limit_is_answered_503_with_retry_after() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("a store");
+        let admin_token_hash = Some(Sha256::digest(b"prc_admin_for_this_test").into());
+        let settings = Settings { admin_token_hash, costly_requests: 1, ..Settings::default() };
+        let state = AppState::new(store, settings, Metrics::new()).expect("the state");
+        let app = router(state.clone());
+        let ask = |path: &str| {
+            Request::get(path)
+                .header(header::AUTHORIZATION, "Bearer prc_admin_for_this_test")
+                .body(Body::empty())
+                .expect("a request")
+        };
+        let held = state.costly().await.expect("the one permit");
+        for path in COSTLY {
+            let answer = app.clone().oneshot(ask(path)).await.expect("an answer");
+            assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert_eq!(answer.headers().get(header::RETRY_AFTER).map(|value| value.as_bytes()), Some(&b"1"[..]));
+        }
+        assert_eq!(app.clone().oneshot(ask("/healthz")).await.expect("an answer").status(), StatusCode::OK);
+        drop(held);
+        for path in COSTLY {
+            let answer = app.clone().oneshot(ask(path)).await.expect("an answer");
+            // The report of a structure nobody recorded is a 404: answered, not refused for load.
+            assert!(matches!(answer.status(), StatusCode::OK | StatusCode::NOT_FOUND), "{path}: {}", answer.status());
+        }
+    }
+}

@@ -4,6 +4,7 @@
 mod access;
 mod auditing;
 mod backup;
+mod bounded;
 mod browser;
 mod cli;
 mod crash;
