@@ -8,6 +8,7 @@ mod bounded;
 mod browser;
 mod cli;
 mod crash;
+mod differencing;
 mod erasure;
 mod hostile;
 mod import;
