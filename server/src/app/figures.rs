@@ -4,7 +4,7 @@
 use parcours_core::vocabulary::{Date, Slug};
 use parcours_projections::{Dashboard, Entries, EntriesQuery, GroupBy, OutcomeQuery, Outcomes, Period, Projections};
 
-use super::{blocking, disclosure, AppError, Caller};
+use super::{blocking, differencing, disclosure, AppError, Caller};
 use crate::state::AppState;
 
 /// The dashboard of a structure the caller follows (see [`disclosure::dashboard_structure`]),
@@ -69,11 +69,11 @@ pub fn outcomes_in(
     let StatisticsQuestion { period, structure, by } = question;
     let period = bounded(period)?;
     let sensitive_prescribers_as_other = disclosure::sensitive_prescribers_as_other(caller);
-    let mut outcomes = projections.outcomes(&OutcomeQuery { period, structure, by, sensitive_prescribers_as_other });
+    let query = OutcomeQuery { period, structure, by, sensitive_prescribers_as_other };
     if disclosure::withholds_small_cells(caller) {
-        outcomes.withhold_small_cells(small_cells);
+        return differencing::withheld_outcomes(projections, &query, small_cells);
     }
-    Ok(outcomes)
+    Ok(projections.outcomes(&query))
 }
 
 /// The entry statistics the caller may see, from projections already caught up.
@@ -90,11 +90,11 @@ pub fn entries_in(
         ));
     }
     let period = bounded(question.period)?;
-    let mut entries = projections.entries(&EntriesQuery { period, structure: question.structure });
+    let query = EntriesQuery { period, structure: question.structure };
     if disclosure::withholds_small_cells(caller) {
-        entries.withhold_small_cells(small_cells);
+        return differencing::withheld_entries(projections, &query, small_cells);
     }
-    Ok(entries)
+    Ok(projections.entries(&query))
 }
 
 /// [`outcomes_in`] on the server's live projections.
