@@ -69,7 +69,9 @@ impl Table {
 
     /// The small cells (primary suppression).
     fn small(&self, threshold: u64) -> Vec<bool> {
-        (self.values.iter().zip(&self.amounts)).map(|(&value, &amount)| !amount && value > 0 && value < threshold).collect()
+        (self.values.iter().zip(&self.amounts))
+            .map(|(&value, &amount)| !amount && value > 0 && value < threshold)
+            .collect()
     }
 
     /// Which cells to withhold, `withheld` already among them.

@@ -201,7 +201,9 @@ impl Entries {
     /// a known cell.
     pub fn withhold_as(&mut self, withheld: &CellsWithheld) {
         let (_, cells) = self.table();
-        for (situation, gender) in cells.situations.iter().enumerate().flat_map(|(s, row)| (0..row.len()).map(move |g| (s, g))) {
+        for (situation, gender) in
+            cells.situations.iter().enumerate().flat_map(|(s, row)| (0..row.len()).map(move |g| (s, g)))
+        {
             let (situation, gender) = (Situation::ALL[situation], Gender::ALL[gender]);
             if !self.by_situation_and_gender.iter().any(|row| row.situation == situation && row.gender == gender) {
                 self.by_situation_and_gender.push(SituationGenderRow { situation, gender, cell: Cell::zero() });
@@ -225,7 +227,8 @@ impl Entries {
         self.by_age_band_and_gender.retain(|row| row.cell.count != Disclosed::Count(0));
         let gender_ix = |gender: &Gender| index_of(Gender::ALL, gender);
         self.by_gender.sort_by_key(|row| gender_ix(&row.gender));
-        self.by_situation_and_gender.sort_by_key(|row| (index_of(Situation::ALL, &row.situation), gender_ix(&row.gender)));
+        self.by_situation_and_gender
+            .sort_by_key(|row| (index_of(Situation::ALL, &row.situation), gender_ix(&row.gender)));
         self.by_age_band_and_gender.sort_by_key(|row| (index_of(AgeBand::ALL, &row.age_band), gender_ix(&row.gender)));
     }
 

@@ -181,8 +181,13 @@ impl OutcomeCube {
         let total = self.totals.cells(&mut table);
         let groups: Vec<[Option<usize>; 12]> = self.groups.iter().map(|(_, counts)| counts.cells(&mut table)).collect();
         for by in CUBE_GROUPINGS {
-            let parts: Vec<&[Option<usize>; 12]> =
-                self.groups.iter().zip(&groups).filter(|((key, _), _)| key.by() == by).map(|(_, cells)| cells).collect();
+            let parts: Vec<&[Option<usize>; 12]> = self
+                .groups
+                .iter()
+                .zip(&groups)
+                .filter(|((key, _), _)| key.by() == by)
+                .map(|(_, cells)| cells)
+                .collect();
             for (column, &total) in total.iter().enumerate() {
                 if let (Some(total), Some(parts)) =
                     (total, parts.iter().map(|cells| cells[column]).collect::<Option<Vec<usize>>>())
@@ -199,7 +204,12 @@ impl OutcomeCube {
 
 impl Projections {
     /// The [`OutcomeCube`] of a period and a structure (all when `None`).
-    pub fn outcome_cube(&self, period: Period, structure: Option<&Slug>, sensitive_prescribers_as_other: bool) -> OutcomeCube {
+    pub fn outcome_cube(
+        &self,
+        period: Period,
+        structure: Option<&Slug>,
+        sensitive_prescribers_as_other: bool,
+    ) -> OutcomeCube {
         let ask = |by| {
             self.outcomes(&OutcomeQuery { period, structure: structure.cloned(), by, sensitive_prescribers_as_other })
         };
@@ -209,7 +219,8 @@ impl Projections {
             let answer = ask(Some(by));
             for key in OutcomeCube::keys(by) {
                 let found = answer.groups.iter().flatten().find(|group| group.key == key);
-                groups.push((key, found.map_or_else(|| OutcomeCounts::default().finish(), |group| group.counts.clone())));
+                groups
+                    .push((key, found.map_or_else(|| OutcomeCounts::default().finish(), |group| group.counts.clone())));
             }
         }
         OutcomeCube { totals, groups }

@@ -27,7 +27,15 @@ const COUNTS: [&str; 10] = [
 
 /// One person: registered, referred to `structure` on `referred`, exited on `exited` to
 /// `destination`.
-async fn exit(admin: &Client, structure: &str, gender: &str, year: i32, referred: &str, exited: &str, destination: &str) {
+async fn exit(
+    admin: &Client,
+    structure: &str,
+    gender: &str,
+    year: i32,
+    referred: &str,
+    exited: &str,
+    destination: &str,
+) {
     let registered = admin
         .post(
             "/api/beneficiaries",
@@ -200,7 +208,10 @@ async fn no_withheld_cell_is_recovered_from_the_tables_an_evaluator_may_ask() {
                     for field in COUNTS {
                         let key = format!("total.{field}");
                         if this[&key].is_none() != that[&key].is_none() {
-                            found.push(format!("outcomes {name:?} period {period}: {key} by {by:?} and {:?}", GROUPINGS[other]));
+                            found.push(format!(
+                                "outcomes {name:?} period {period}: {key} by {by:?} and {:?}",
+                                GROUPINGS[other]
+                            ));
                         }
                     }
                 }
@@ -212,7 +223,8 @@ async fn no_withheld_cell_is_recovered_from_the_tables_an_evaluator_may_ask() {
     for period in 0..periods.len() {
         // All structures minus the others.
         for grouping in 0..GROUPINGS.len() {
-            let parts: Vec<&Cells> = (1..structures.len()).map(|structure| &outcomes[period][structure][grouping]).collect();
+            let parts: Vec<&Cells> =
+                (1..structures.len()).map(|structure| &outcomes[period][structure][grouping]).collect();
             let what = format!("outcomes period {period} by {:?}, all − structures", GROUPINGS[grouping]);
             found.extend(recovered(&outcomes[period][0][grouping], &parts, &what));
         }
@@ -231,7 +243,8 @@ async fn no_withheld_cell_is_recovered_from_the_tables_an_evaluator_may_ask() {
             assert_eq!(admin.get(&path).await.status, 200, "{path}: the admin's figures are exact, any period");
         }
     }
-    let by_structure = evaluator.get(&format!("/api/stats/outcomes?from={year}-01-01&to={year}-12-31&by=structure")).await;
+    let by_structure =
+        evaluator.get(&format!("/api/stats/outcomes?from={year}-01-01&to={year}-12-31&by=structure")).await;
     assert_eq!(by_structure.status, 400, "{}", by_structure.text);
     let report = format!("/api/reports/activity?structure=aci-agen,ai-auch&from={year}-01-01&to={year}-12-31");
     assert_eq!(evaluator.get(&report).await.status, 400, "a report of two structures is all minus the third");

@@ -139,7 +139,6 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use axum::http::{HeaderMap, HeaderValue};

@@ -96,7 +96,11 @@ fn withheld_for<T>(
 
 /// The outcome statistics of `query` with small cells withheld alike with every answer they could
 /// be differenced with; `query` is checked against the rules above first.
-pub fn withheld_outcomes(projections: &Projections, query: &OutcomeQuery, threshold: u64) -> Result<Outcomes, AppError> {
+pub fn withheld_outcomes(
+    projections: &Projections,
+    query: &OutcomeQuery,
+    threshold: u64,
+) -> Result<Outcomes, AppError> {
     let periods = nested_periods(query.period)?;
     if query.by == Some(GroupBy::Structure) {
         return Err(AppError::InvalidRequest(
@@ -115,8 +119,9 @@ pub fn withheld_outcomes(projections: &Projections, query: &OutcomeQuery, thresh
 /// The entry statistics of `query`, as [`withheld_outcomes`].
 pub fn withheld_entries(projections: &Projections, query: &EntriesQuery, threshold: u64) -> Result<Entries, AppError> {
     let periods = nested_periods(query.period)?;
-    let entries =
-        |period: Period, structure: Option<&Slug>| projections.entries(&EntriesQuery { period, structure: structure.cloned() });
+    let entries = |period: Period, structure: Option<&Slug>| {
+        projections.entries(&EntriesQuery { period, structure: structure.cloned() })
+    };
     let alike = |tables: &[Entries], also: Option<&CellsWithheld>| Entries::withheld_alike(tables, threshold, also);
     let withheld = withheld_for(projections, query.structure.as_ref(), &periods, entries, alike);
     let mut answer = projections.entries(query);
@@ -150,7 +155,12 @@ mod tests {
     #[test]
     fn structures_are_paired_in_slug_order() {
         let every = slugs(&["a", "b", "c", "d", "e"]);
-        let table = [("a", &["a", "b"][..], true), ("b", &["a", "b"], true), ("c", &["c", "d", "e"], false), ("e", &["c", "d", "e"], false)];
+        let table = [
+            ("a", &["a", "b"][..], true),
+            ("b", &["a", "b"], true),
+            ("c", &["c", "d", "e"], false),
+            ("e", &["c", "d", "e"], false),
+        ];
         for (asked, group, anchor) in table {
             assert_eq!(paired(&slugs(&[asked])[0], &every), (slugs(group), anchor), "{asked}");
         }

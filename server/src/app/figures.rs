@@ -39,7 +39,8 @@ pub fn period(today: Date, from: Option<Date>, to: Option<Date>) -> Result<Perio
 
 /// `period`, if it covers at most [`PERIOD_YEARS_MAX`] years; a 400 naming the limit otherwise.
 pub fn bounded(period: Period) -> Result<Period, AppError> {
-    let last = period.from.0.checked_add_months(chrono::Months::new(PERIOD_YEARS_MAX * 12)).and_then(|end| end.pred_opt());
+    let last =
+        period.from.0.checked_add_months(chrono::Months::new(PERIOD_YEARS_MAX * 12)).and_then(|end| end.pred_opt());
     match last {
         Some(last) if period.to.0 > last => Err(AppError::InvalidRequest(format!(
             "to: a period covers at most {PERIOD_YEARS_MAX} years; from {}, it ends on {last} at the latest",

@@ -131,11 +131,7 @@ pub async fn reproduce(state: &AppState, caller: &Caller, id: String) -> Result<
 }
 
 /// [`readable`] off the async workers.
-async fn readable_now(
-    state: &AppState,
-    caller: &Caller,
-    id: String,
-) -> Result<(Envelope, ReportPublished), AppError> {
+async fn readable_now(state: &AppState, caller: &Caller, id: String) -> Result<(Envelope, ReportPublished), AppError> {
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || readable(&state.store, &caller, &id)).await
 }
