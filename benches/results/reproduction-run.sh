@@ -9,10 +9,10 @@ set -eu
 EVENTS=${1:-300000}
 PEOPLE=${2:-10000}
 DIR=${3:-/tmp/parcours-reproduction}
-BIN=target/release/parcours
+BIN=${PARCOURS_BIN:-target/release/parcours}
 TOKEN=prc_reproduction_bench_admin_token
 rm -rf "$DIR"
-date -u +"start %Y-%m-%dT%H:%M:%SZ, load %s" | sed "s/%s/$(cut -d' ' -f1-3 /proc/loadavg)/"
+echo "start $(date -u +%Y-%m-%dT%H:%M:%SZ), load $(cut -d' ' -f1-3 /proc/loadavg), binary $BIN"
 /usr/bin/time -f "generate: %e s wall, %U+%S s CPU, %M KiB peak" "$BIN" generate --events "$EVENTS" --people "$PEOPLE" --data "$DIR/data"
 PARCOURS_ADMIN_TOKEN=$TOKEN "$BIN" serve --data "$DIR/data" --addr 127.0.0.1:0 > "$DIR/serve.out" 2> "$DIR/serve.err" &
 SERVER=$!
@@ -30,8 +30,9 @@ ID=$(post /api/reports/activity/publish "$QUESTION" | sed 's/.*"id":"\([^"]*\)".
 echo "at head (live projections, no fold): $(get /api/reports/published/$ID)"
 echo "again (kept): $(get /api/reports/published/$ID)"
 SECOND=$(post /api/reports/activity/publish "$QUESTION" | sed 's/.*"id":"\([^"]*\)".*/\1/')
-post /api/structures/bench-moved '{"name": "moved", "kind": "aci", "agreed_hours": {}}' > /dev/null
+post /api/beneficiaries "{\"occurred_on\": \"$YEAR-12-30\", \"data\": {\"structure\": \"$STRUCTURE\", \"gender\": \"female\", \"birth_year\": 1990}}" > /dev/null
+echo "log now at $(curl -s "$URL/healthz")"
 echo "after the log moved past it (one fold up to its position): $(get /api/reports/published/$SECOND)"
 for run in 1 2 3 4 5; do echo "again $run (kept): $(get /api/reports/published/$SECOND)"; done
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics" | grep '^parcours_publication_folds_total'
-date -u +"end %Y-%m-%dT%H:%M:%SZ, load %s" | sed "s/%s/$(cut -d' ' -f1-3 /proc/loadavg)/"
+echo "end $(date -u +%Y-%m-%dT%H:%M:%SZ), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -203,8 +203,8 @@ async fn no_withheld_cell_is_recovered_from_the_tables_an_evaluator_may_ask() {
             found.extend(recovered(&outcomes[0][structure][grouping], &quarters, &what));
             // One grouping's totals from another's.
             for other in 0..GROUPINGS.len() {
-                for period in 0..periods.len() {
-                    let (this, that) = (&outcomes[period][structure][grouping], &outcomes[period][structure][other]);
+                for (period, tables) in outcomes.iter().enumerate() {
+                    let (this, that) = (&tables[structure][grouping], &tables[structure][other]);
                     for field in COUNTS {
                         let key = format!("total.{field}");
                         if this[&key].is_none() != that[&key].is_none() {
