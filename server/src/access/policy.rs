@@ -27,7 +27,7 @@ impl Rule {
     /// Whether the route is a page of the web application (sign-in redirects, French errors) rather
     /// than a route of the API.
     pub fn is_page(&self) -> bool {
-        !(self.path.starts_with("/api") || self.path == "/healthz" || self.path == "/metrics")
+        !(self.path.starts_with("/api") || matches!(self.path, "/healthz" | "/readyz" | "/metrics"))
     }
 }
 
@@ -49,6 +49,7 @@ const fn allow(method: &'static str, path: &'static str, roles: Option<&'static 
 
 pub const RULES: &[Rule] = &[
     allow("GET", "/healthz", PUBLIC),
+    allow("GET", "/readyz", PUBLIC),
     allow("GET", "/metrics", ADMIN),
     allow("GET", "/api/openapi.json", PUBLIC),
     // People and their streams.

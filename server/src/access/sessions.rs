@@ -128,3 +128,59 @@ async fn multipart_csrf(bytes: Bytes, boundary: String) -> Option<String> {
     }
     None
 }
+
+/// Whether a form was sent from a page of this site, the check Go's `http.CrossOriginProtection`
+/// makes: the browser's `Sec-Fetch-Site` must say `same-origin` (or `none`: typed in, bookmarked);
+/// without it, an `Origin` must name this host; without either the request is no browser's (every
+/// current browser sends `Origin` with a form posted from another site), and there is no
+/// ambient credential to abuse. The sign-in form has no session yet, so no session's token: a
+/// page elsewhere that posted a token of its own would sign the victim into the attacker's
+/// account (login CSRF), whose actions the victim would then take for theirs.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let header = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = header(header::HeaderName::from_static("sec-fetch-site")) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match header(header::ORIGIN) {
+        Some(origin) => {
+            let host = origin.split_once("://").map(|(_, host)| host);
+            host.is_some() && host == header(header::HOST)
+        }
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::same_origin;
+
+    /// (Sec-Fetch-Site, Origin, accepted), the host being `parcours.example`.
+    #[test]
+    fn a_form_is_accepted_from_this_site_only() {
+        let table = [
+            (Some("same-origin"), Some("https://parcours.example"), true),
+            (Some("none"), None, true),
+            (Some("cross-site"), Some("https://evil.example"), false),
+            (Some("same-site"), Some("https://autre.parcours.example"), false),
+            (Some("cross-site"), Some("https://parcours.example"), false),
+            (None, Some("https://parcours.example"), true),
+            (None, Some("http://parcours.example"), true),
+            (None, Some("https://evil.example"), false),
+            (None, Some("null"), false),
+            (None, None, true),
+        ];
+        for (site, origin, accepted) in table {
+            let mut headers = HeaderMap::new();
+            headers.insert("host", HeaderValue::from_static("parcours.example"));
+            if let Some(site) = site {
+                headers.insert("sec-fetch-site", HeaderValue::from_static(site));
+            }
+            if let Some(origin) = origin {
+                headers.insert("origin", HeaderValue::from_static(origin));
+            }
+            assert_eq!(same_origin(&headers), accepted, "{site:?} {origin:?}");
+        }
+    }
+}
