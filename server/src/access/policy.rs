@@ -109,6 +109,8 @@ pub const RULES: &[Rule] = &[
     allow("POST", "/beneficiaires/{id}/etapes", WRITERS),
     allow("GET", "/beneficiaires/{id}/corriger/{event}", WRITERS),
     allow("GET", "/statistiques", FIGURES),
+    allow("GET", "/rapports", FIGURES),
+    allow("POST", "/rapports/publier", WRITERS),
     // The auditor's bench (issue 21): time travel is the person page's; the access log and the
     // journal are the API's `AUDIT`; the signed history is `GET /api/beneficiaries/{id}/export`'s.
     allow("GET", "/beneficiaires/{id}/acces", AUDIT),

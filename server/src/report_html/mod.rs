@@ -27,7 +27,7 @@ use parcours_projections::report::ActivityReport;
 pub use changes::changes_page;
 pub use labels::CATEGORIES;
 pub use list::{detail as list_detail, list_page, NamedRow};
-pub use page::page;
+pub use page::{embedded, page};
 
 /// The stylesheet of the report's pages, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("report.css");

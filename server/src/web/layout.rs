@@ -44,6 +44,7 @@ pub enum Section {
     Dashboard,
     People,
     Statistics,
+    Reports,
     Audit,
     None,
 }
@@ -95,12 +96,13 @@ fn links(role: Role) -> Vec<(Section, &'static str, &'static str)> {
     let dashboard = (Section::Dashboard, "/tableau-de-bord", "Tableau de bord");
     let people = (Section::People, "/beneficiaires", "Bénéficiaires");
     let statistics = (Section::Statistics, "/statistiques", "Statistiques");
+    let reports = (Section::Reports, "/rapports", "Rapports");
     let audit = (Section::Audit, "/audit", "Journal d'audit");
     match role {
-        Role::Admin => vec![dashboard, people, statistics, audit],
-        Role::Coordinator => vec![dashboard, people, statistics],
-        Role::Auditor => vec![people, statistics, audit],
-        Role::Evaluator => vec![statistics],
+        Role::Admin => vec![dashboard, people, statistics, reports, audit],
+        Role::Coordinator => vec![dashboard, people, statistics, reports],
+        Role::Auditor => vec![people, statistics, reports, audit],
+        Role::Evaluator => vec![statistics, reports],
     }
 }
 

@@ -22,6 +22,7 @@ mod forms;
 mod layout;
 mod people;
 mod person;
+mod reports;
 mod sign_in;
 mod statistics;
 mod steps;
@@ -57,6 +58,8 @@ pub fn router(gate: Gate) -> Router<AppState> {
         .route("/audit", get(audit::page))
         .route("/audit/journal.csv", get(audit::csv))
         .route("/statistiques", get(statistics::page))
+        .route("/rapports", get(reports::page))
+        .route("/rapports/publier", post(reports::publish))
         .route_layer(axum::middleware::from_fn_with_state(gate, access::enforce))
 }
 
