@@ -64,6 +64,11 @@ impl Names {
     }
 }
 
+/// The names of every structure recorded (see [`name_of`]).
+pub fn all_names(projections: &Projections) -> Names {
+    Names(projections.structures().map(|record| (record.slug.to_string(), record.name.clone())).collect())
+}
+
 /// The names of `slugs` (see [`name_of`]).
 pub async fn names_of(state: &AppState, slugs: Vec<String>) -> Result<Names, AppError> {
     let state = state.clone();

@@ -19,6 +19,7 @@ use super::PageError;
 use crate::access::Caller;
 use crate::app::people::{people, Listed};
 use crate::app::streams::{append, registration};
+use crate::app::structures::{all_names, Names};
 use crate::app::{blocking, AppError};
 use crate::french;
 use crate::labels::Labelled;
@@ -81,6 +82,7 @@ async fn render(
     let mut people = people;
     people.sort_by_cached_key(|person| (person.name.is_none(), person.name.as_deref().map(str::to_lowercase)));
     let structures = known_structures(state, caller);
+    let names = all_names(&state.projections.read());
     let page_number = query.page.unwrap_or(1).max(1);
     let pages = people.len().div_ceil(PAGE_ROWS).max(1);
     let shown = people.iter().skip((page_number - 1) * PAGE_ROWS).take(PAGE_ROWS);
@@ -105,7 +107,7 @@ async fn render(
                 select #filtre-structure name="structure" {
                     option value="" { "Toutes" }
                     @for slug in &structures {
-                        option value=(slug) selected[structure.as_ref().is_some_and(|chosen| chosen.as_str() == slug)] { (slug) }
+                        option value=(slug) selected[structure.as_ref().is_some_and(|chosen| chosen.as_str() == slug)] { (names.get(slug)) }
                     }
                 }
             }
@@ -136,7 +138,7 @@ async fn render(
                             th scope="col" { "Née en" }
                         }
                     }
-                    tbody { @for person in shown { (row(person)) } }
+                    tbody { @for person in shown { (row(person, &names)) } }
                 }
             }
             @if pages > 1 {
@@ -154,7 +156,7 @@ async fn render(
     Ok(Html(status, document(Some(caller), Section::People, "Bénéficiaires", main)))
 }
 
-fn row(person: &Listed) -> Markup {
+fn row(person: &Listed, names: &Names) -> Markup {
     let row = &person.row;
     html! {
         tr {
@@ -167,7 +169,7 @@ fn row(person: &Listed) -> Markup {
                     }
                 }
             }
-            td data-colonne="Structure actuelle" { (row.current_structure) }
+            td data-colonne="Structure actuelle" { (names.get(row.current_structure.as_str())) }
             td data-colonne="Situation" { (row.status.label()) }
             td data-colonne="Orientée le" { (row.referred_on.map(french::date).unwrap_or_default()) }
             td data-colonne="Genre" { (row.gender.label()) }
