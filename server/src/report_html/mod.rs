@@ -25,7 +25,7 @@ use parcours_core::vocabulary::{Date, Slug};
 use parcours_projections::report::ActivityReport;
 
 pub use changes::changes_page;
-pub use labels::CATEGORIES;
+pub use labels::{band as band_label, CATEGORIES};
 pub use list::{detail as list_detail, list_page, NamedRow};
 pub use page::{embedded, page};
 

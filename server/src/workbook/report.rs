@@ -6,10 +6,12 @@
 //! is the first part of its id, its French label `report_html::figure_label`'s. A figure added to
 //! the cells appears here as it is; a section no title is known for keeps its id as its name.
 
-use parcours_projections::report::{ActivityReport, FigureCell, Shown, StructureName, Value};
+use parcours_projections::report::{
+    ActivityReport, Band, FamilyQuotientBands, FigureCell, Shown, StructureName, Value,
+};
 
 use super::{Cell, Workbook};
-use crate::report_html::{figure_label, list_detail, section_title, NamedRow};
+use crate::report_html::{band_label, figure_label, list_detail, section_title, NamedRow};
 
 const COLUMNS: [&str; 5] = ["Structure", "Indicateur", "Valeur", "Part (%)", "Identifiant"];
 
@@ -28,10 +30,22 @@ fn value(value: &Value) -> Cell {
     }
 }
 
-fn row(structure: &str, cell: &FigureCell) -> Vec<Cell> {
+/// A cell's French label; a family-quotient band in words (« moins de 700 € »), which the
+/// page's label leaves as its code.
+fn label(id: &str, bands: &[Band]) -> String {
+    let band = id
+        .strip_prefix("profile.by_family_quotient.")
+        .and_then(|code| bands.iter().find(|band| band.to_string() == code));
+    match band {
+        Some(band) => format!("Entrées : quotient familial {}", band_label(*band).to_lowercase()),
+        None => figure_label(id),
+    }
+}
+
+fn row(structure: &str, cell: &FigureCell, bands: &[Band]) -> Vec<Cell> {
     vec![
         structure.into(),
-        figure_label(&cell.id).into(),
+        label(&cell.id, bands).into(),
         value(&cell.value),
         cell.share.map_or(Cell::Empty, Cell::from),
         cell.id.as_str().into(),
@@ -64,13 +78,15 @@ pub fn report_workbook(report: &ActivityReport) -> Workbook {
             "report.family_quotient_bands",
         ),
     ];
+    let bands =
+        FamilyQuotientBands::new(report.family_quotient_bands.clone()).map(|bands| bands.bands()).unwrap_or_default();
     let parts = std::iter::once((whole, &report.figures))
         .chain(report.by_structure.iter().map(|part| (name_of(&part.structure), &part.figures)));
     for (structure, figures) in parts {
         for cell in figures.cells() {
             let section = cell.id.split('.').next().unwrap_or_default();
             let title = section_title(section).unwrap_or(section);
-            workbook.sheet(title).rows.push(row(&structure, &cell));
+            workbook.sheet(title).rows.push(row(&structure, &cell, &bands));
         }
     }
     workbook
