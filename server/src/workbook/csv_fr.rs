@@ -40,9 +40,19 @@ fn field(text: &str) -> String {
     }
 }
 
+/// A text Excel would run as a formula (`=`, `+`, `-`, `@` first: names and partners are typed by
+/// people) is kept as text with a leading apostrophe, as Excel itself marks one.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn text(cell: &Cell) -> String {
     match cell {
-        Cell::Text(text) => field(text),
+        Cell::Text(text) => field(&inert(text)),
         Cell::Integer(value) => value.to_string(),
         Cell::Hundredths(value) => decimal(*value, 100),
         Cell::Percent(tenths) => decimal(*tenths, 10),
@@ -82,6 +92,13 @@ mod tests {
         for (value, scale, expected) in cases {
             assert_eq!(decimal(value, scale), expected, "{value}/{scale}");
         }
+    }
+
+    #[test]
+    fn formulas_stay_text() {
+        assert_eq!(text(&Cell::from("=HYPERLINK(\"http://x\")")), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(text(&Cell::from("@SUM(A1)")), "'@SUM(A1)");
+        assert_eq!(text(&Cell::from("Banque alimentaire")), "Banque alimentaire");
     }
 
     #[test]
