@@ -246,6 +246,10 @@ pub enum ReportFormatArg {
     Json,
     Html,
     Csv,
+    /// One sheet per section, the definitions on their own sheet.
+    Xlsx,
+    /// CSV for French Excel: `;`, UTF-8 with BOM, decimal comma, French headers.
+    CsvFr,
 }
 
 #[derive(Args, Debug)]
@@ -260,6 +264,9 @@ pub struct ActivityArgs {
     pub to: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormatArg,
+    /// Writes the report to this file rather than to the standard output.
+    #[arg(long)]
+    pub output: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub data: DataDir,
 }
@@ -301,6 +308,9 @@ pub enum OutputFormat {
     #[default]
     Json,
     Csv,
+    Xlsx,
+    /// CSV for French Excel: `;`, UTF-8 with BOM, decimal comma, French headers.
+    CsvFr,
 }
 
 #[derive(Args, Debug)]

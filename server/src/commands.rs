@@ -15,6 +15,7 @@ use crate::app::caller::CLI_ACTOR;
 use crate::app::figures::{entries_in, outcomes_in, StatisticsQuestion};
 use crate::app::publications::{publish_in, readable_list};
 use crate::app::reports::{report_in, Lists, ReportQuestion};
+use crate::app::structures::name_of;
 use crate::app::trust::TokenRequest;
 use crate::app::{AppError, Caller};
 use crate::cli::{
@@ -25,6 +26,7 @@ use crate::json::{self, Identity};
 use crate::publication::{self, PublicationError};
 use crate::report_formats::{changes_body, list_body, render, PublishedJson, ReportFormat};
 use crate::state::Settings;
+use crate::workbook::{entries_workbook, outcomes_workbook, SheetFormat};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -233,23 +235,35 @@ fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args.data.path)?;
     let projections = rebuild(&store, |_| {})?;
     let (caller, small_cells) = (Caller::command_line(), Settings::default().small_cells);
-    let output = match args.kind {
+    let structure = question
+        .structure
+        .as_ref()
+        .map_or_else(|| "Toutes les structures".to_owned(), |slug| name_of(&projections, slug.as_str()));
+    let name = |slug: &str| name_of(&projections, slug);
+    let sheet = |format: OutputFormat| match format {
+        OutputFormat::Xlsx => Some(SheetFormat::Xlsx),
+        OutputFormat::CsvFr => Some(SheetFormat::CsvFr),
+        OutputFormat::Json | OutputFormat::Csv => None,
+    };
+    let output: Vec<u8> = match args.kind {
         StatsKind::Outcomes => {
             let outcomes = outcomes_in(&projections, &caller, small_cells, question).map_err(as_flag)?;
-            match args.format {
-                OutputFormat::Json => serde_json::to_string(&outcomes)? + "\n",
-                OutputFormat::Csv => outcomes.to_csv(),
+            match (args.format, sheet(args.format)) {
+                (_, Some(format)) => format.bytes(&outcomes_workbook(&outcomes, &structure, name))?,
+                (OutputFormat::Csv, None) => outcomes.to_csv().into_bytes(),
+                (_, None) => (serde_json::to_string(&outcomes)? + "\n").into_bytes(),
             }
         }
         StatsKind::Entries => {
             let entries = entries_in(&projections, &caller, small_cells, question).map_err(as_flag)?;
-            match args.format {
-                OutputFormat::Json => serde_json::to_string(&entries)? + "\n",
-                OutputFormat::Csv => entries.to_csv(),
+            match (args.format, sheet(args.format)) {
+                (_, Some(format)) => format.bytes(&entries_workbook(&entries, &structure))?,
+                (OutputFormat::Csv, None) => entries.to_csv().into_bytes(),
+                (_, None) => (serde_json::to_string(&entries)? + "\n").into_bytes(),
             }
         }
     };
-    print!("{output}");
+    std::io::stdout().lock().write_all(&output)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -282,6 +296,8 @@ fn report_format(format: ReportFormatArg) -> ReportFormat {
         ReportFormatArg::Json => ReportFormat::Json,
         ReportFormatArg::Html => ReportFormat::Html,
         ReportFormatArg::Csv => ReportFormat::Csv,
+        ReportFormatArg::Xlsx => ReportFormat::Sheet(SheetFormat::Xlsx),
+        ReportFormatArg::CsvFr => ReportFormat::Sheet(SheetFormat::CsvFr),
     }
 }
 
@@ -305,7 +321,10 @@ fn activity_report(args: ActivityArgs) -> anyhow::Result<ExitCode> {
     if format == ReportFormat::Json {
         body.push(b'\n');
     }
-    std::io::stdout().lock().write_all(&body)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &body).with_context(|| format!("--output: {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(&body)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -342,7 +361,12 @@ fn published_report(id: Option<&str>, format: ReportFormatArg, data: &std::path:
         .ok_or_else(|| anyhow::anyhow!("no published report {id} in {}", data.display()))?;
     match publication::reproduce(&store, &published) {
         Ok(reproduced) => {
-            std::io::stdout().lock().write_all(reproduced.rendered.bytes(report_format(format)))?;
+            let format = report_format(format);
+            let body = match reproduced.rendered.bytes(format) {
+                Some(bytes) => bytes.to_vec(),
+                None => render(&reproduced.report, format, false)?,
+            };
+            std::io::stdout().lock().write_all(&body)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(error @ (PublicationError::DigestMismatch { .. } | PublicationError::LogTooShort { .. })) => {

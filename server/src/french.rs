@@ -1,10 +1,11 @@
 //! Numbers, days and months as a French reader writes them: a narrow no-break space between
-//! thousands, a decimal comma (`4 012,5`), a no-break space before `%` and `h`, months in words.
+//! thousands, a decimal comma (`4 012,5`), a no-break space before `%` and `h`, months in words;
+//! and words that agree with a person's gender (« Inscrit le », « Inscrite le », « Inscrit·e le »).
 //! The web pages and the printed report share these, so a figure reads the same in both.
 
 use chrono::Datelike;
 use chrono_tz::Tz;
-use parcours_core::vocabulary::{Date, Month, Timestamp};
+use parcours_core::vocabulary::{Date, Gender, Month, Timestamp};
 use parcours_projections::ratio::Percent;
 
 /// Narrow no-break space (U+202F), the thousands separator of French typography.
@@ -106,9 +107,52 @@ pub fn time_seconds(at: Timestamp, timezone: Tz) -> String {
     format!("{:02}/{:02}/{} à {}", local.day(), local.month(), local.year(), local.format("%H:%M:%S"))
 }
 
+/// A word said of one person, in its three forms: masculine, feminine, and the inclusive form
+/// (median point) for a person who is neither a man nor a woman, or did not say.
+#[derive(Clone, Copy, Debug)]
+pub struct Agreeing {
+    pub masculine: &'static str,
+    pub feminine: &'static str,
+    pub inclusive: &'static str,
+}
+
+impl Agreeing {
+    /// The form that agrees with `gender`.
+    pub fn of(self, gender: Gender) -> &'static str {
+        match gender {
+            Gender::Male => self.masculine,
+            Gender::Female => self.feminine,
+            Gender::NonBinary | Gender::Undisclosed => self.inclusive,
+        }
+    }
+}
+
+pub const REGISTERED_ON: Agreeing =
+    Agreeing { masculine: "Inscrit le", feminine: "Inscrite le", inclusive: "Inscrit·e le" };
+pub const REFERRED_ON: Agreeing =
+    Agreeing { masculine: "Orienté le", feminine: "Orientée le", inclusive: "Orienté·e le" };
+pub const EXITED_ON: Agreeing = Agreeing { masculine: "Sorti le", feminine: "Sortie le", inclusive: "Sorti·e le" };
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_agree_with_the_person_s_gender() {
+        let cases = [
+            (REGISTERED_ON, Gender::Male, "Inscrit le"),
+            (REGISTERED_ON, Gender::Female, "Inscrite le"),
+            (REGISTERED_ON, Gender::NonBinary, "Inscrit·e le"),
+            (REGISTERED_ON, Gender::Undisclosed, "Inscrit·e le"),
+            (REFERRED_ON, Gender::Male, "Orienté le"),
+            (REFERRED_ON, Gender::Female, "Orientée le"),
+            (REFERRED_ON, Gender::Undisclosed, "Orienté·e le"),
+            (EXITED_ON, Gender::Female, "Sortie le"),
+        ];
+        for (word, gender, expected) in cases {
+            assert_eq!(word.of(gender), expected, "{gender:?}");
+        }
+    }
 
     #[test]
     fn french_numbers() {

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api;
 pub mod app;
+mod attachment;
 mod backup;
 pub mod cli;
 mod commands;
@@ -23,6 +24,7 @@ pub mod router;
 mod serve;
 pub mod state;
 mod web;
+pub mod workbook;
 
 /// The request bodies' fuzz target lives with the bodies it reads, in the API.
 pub use api::fuzzing;

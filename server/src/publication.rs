@@ -28,7 +28,7 @@ use parcours_projections::report::{
 use parcours_projections::{rebuild_until, ApplyError, Period, Projections, RunnerError};
 use thiserror::Error;
 
-use crate::report_formats::{render, ReportFormat};
+use crate::report_formats::{render, RenderError, ReportFormat};
 
 #[derive(Debug, Error)]
 pub enum PublicationError {
@@ -41,7 +41,7 @@ pub enum PublicationError {
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error("the report could not be written: {0}")]
-    Render(#[from] serde_json::Error),
+    Render(#[from] RenderError),
     /// The recorded question can no longer be asked (a definitions version or bands this code
     /// does not know): the report cannot be reproduced.
     #[error("the published question cannot be asked again: {0}")]
@@ -72,7 +72,7 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    pub fn of(report: &ActivityReport) -> Result<Rendered, serde_json::Error> {
+    pub fn of(report: &ActivityReport) -> Result<Rendered, RenderError> {
         Ok(Rendered {
             json: render(report, ReportFormat::Json, false)?,
             csv: render(report, ReportFormat::Csv, false)?,
@@ -88,11 +88,13 @@ impl Rendered {
         }
     }
 
-    pub fn bytes(&self, format: ReportFormat) -> &[u8] {
+    /// The bytes published in `format`; `None` for the spreadsheets, which are not recorded.
+    pub fn bytes(&self, format: ReportFormat) -> Option<&[u8]> {
         match format {
-            ReportFormat::Json => &self.json,
-            ReportFormat::Csv => &self.csv,
-            ReportFormat::Html => &self.html,
+            ReportFormat::Json => Some(&self.json),
+            ReportFormat::Csv => Some(&self.csv),
+            ReportFormat::Html => Some(&self.html),
+            ReportFormat::Sheet(_) => None,
         }
     }
 

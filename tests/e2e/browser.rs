@@ -631,3 +631,78 @@ async fn axe_core_names_the_violations_of_a_page_that_has_them() {
     }
     let _ = browser.close().await;
 }
+
+/// The Rapports page (issue 18): a coordinator asks last year's report of their structure, reads
+/// it in the page, downloads it as XLSX (which a spreadsheet reader opens with the page's
+/// figures), publishes it and opens what changed since.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coordinator_asks_a_report_downloads_it_as_xlsx_publishes_it_and_opens_what_changed() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+
+    let Some(driver) = Driver::start() else { return };
+    let axe = Axe::load();
+    let data = tempfile::tempdir().expect("a data folder");
+    let server = Server::start(bin(), data.path(), &["--demo"]);
+    let token = coordinator_token(&server).await;
+    let downloads = tempfile::tempdir().expect("a downloads folder");
+    let browser = driver.browser("reports", downloads.path()).await;
+    sign_in_at(&browser, &server, &token, "/rapports", None).await;
+    axe.check(&browser, "reports, the question").await;
+
+    // Last year, the coordinator's structure, chosen by its name.
+    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().expect("a year") - 1;
+    let label = text(&browser, ".choix-structures label").await;
+    assert_eq!(label, "Les Jardins du Gravier", "the structure by its name, not its slug");
+    css(&browser, ".choix-structures input[type='checkbox']").await.click().await.expect("a click on the box");
+    set_value(&browser, "#periode-du", &format!("{year}-01-01")).await;
+    set_value(&browser, "#periode-au", &format!("{year}-12-31")).await;
+    submit(&browser, ".rapport-question button[type='submit']", "structure=jardins-du-gravier").await;
+    assert_eq!(text(&browser, ".rapport .cover h1").await, "Les Jardins du Gravier");
+    let followed = css(&browser, ".rapport td[data-figure='people.followed']").await;
+    let followed: f64 =
+        followed.attr("data-value").await.expect("an attribute").expect("a value").parse().expect("a count");
+    assert!(followed > 0.0, "a demo year has people");
+    axe.check(&browser, "reports, the report read in the page").await;
+
+    // The XLSX download: the page's figure, in a sheet a spreadsheet reader opens.
+    let before = files(downloads.path());
+    css(&browser, "a[data-format='xlsx']").await.click().await.expect("a click on the download");
+    let file = eventually(PATIENCE, "the XLSX file", || async {
+        files(downloads.path())
+            .into_iter()
+            .find(|file| !before.contains(file) && file.extension().is_some_and(|extension| extension == "xlsx"))
+    })
+    .await;
+    let name = file.file_name().and_then(|name| name.to_str()).expect("a file name").to_owned();
+    assert!(
+        name.contains("Les Jardins du Gravier") && name.contains(&format!("{year}-01-01 au {year}-12-31")),
+        "{name}"
+    );
+    let mut workbook: Xlsx<_> =
+        eventually(PATIENCE, "a complete XLSX file", || async { open_workbook(&file).ok() }).await;
+    let people = workbook.worksheet_range("Personnes accompagnées").expect("the section's sheet");
+    let row = people
+        .rows()
+        .find(|row| row.get(4) == Some(&Data::String("people.followed".into())))
+        .expect("the row of people followed");
+    assert_eq!(row[2], Data::Float(followed), "the file says what the page says");
+
+    // Publish, then the publication's changes page.
+    submit(&browser, "form.publier button[type='submit']", "publie=").await;
+    let publications = text(&browser, "#publications").await;
+    assert!(
+        publications.contains("Le rapport est publié.") && publications.contains("Les Jardins du Gravier"),
+        "{publications}"
+    );
+    axe.check(&browser, "reports, after publishing").await;
+    css(&browser, "#publications a.changements").await.click().await.expect("a click on what changed");
+    eventually(PATIENCE, "the changes page", || async {
+        browser.current_url().await.ok()?.as_str().contains("/changes").then_some(())
+    })
+    .await;
+    assert_eq!(text(&browser, "h1").await, "Ce qui a changé depuis la publication");
+
+    let _ = browser.close().await;
+    let checked = PAGES_CHECKED.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("browser test: axe-core checked {checked} pages in this run so far");
+}

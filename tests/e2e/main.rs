@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod differencing;
 mod erasure;
+mod funders;
 mod hostile;
 mod import;
 mod live;

@@ -321,3 +321,108 @@ async fn the_import_page_previews_a_sheet_then_imports_it_once_on_confirmation()
     assert!(repeat.body.contains("Étapes déjà enregistrées</th><td>26</td>"), "{}", repeat.body);
     assert!(!repeat.body.contains("name=\"ticket\""), "nothing to confirm");
 }
+
+/// The text of the first element of `page` that opens with `marker` (an id or attribute), up to
+/// its section's end.
+fn section<'a>(page: &'a Page, marker: &str) -> &'a str {
+    let start = page.body.find(marker).unwrap_or_else(|| panic!("{marker} in the page"));
+    let rest = &page.body[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+/// Structures read by their name wherever a page shows one, the slug only for a structure no
+/// record names; words agree with the person's gender; and the Rapports page asks, shows,
+/// publishes a report and leads to what changed since.
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_name_structures_agree_with_gender_and_publish_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    let structure = json!({"name": "Atelier Vert du Lot", "kind": "aci", "agreed_hours": {}});
+    assert_eq!(admin.put_status("/api/structures/atelier-vert", &structure).await, 201);
+    // One person per gender form: a man (masculine), a woman (feminine), a person who did not say
+    // (inclusive); the last is referred to a structure no record names (its slug shows).
+    let mut people = Vec::new();
+    for (gender, structure) in [("male", "atelier-vert"), ("female", "atelier-vert"), ("undisclosed", "sans-fiche")] {
+        let registered = admin
+            .post(
+                "/api/beneficiaries",
+                &json!({"occurred_on": days_ago(30), "data": {"structure": structure,
+                "gender": gender, "birth_year": 1990}}),
+            )
+            .await;
+        assert_eq!(registered.status, 201, "{}", registered.text);
+        let id = registered.body["id"].as_str().unwrap().to_owned();
+        let referral = json!({"events": [{"type": "referred", "occurred_on": days_ago(20), "data": {
+            "structure": structure, "prescriber": {"kind": "plie"}, "situation": "unemployed"}}]});
+        assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &referral).await.status, 201);
+        people.push(id);
+    }
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&token(&server, "admin", &[]).await).await;
+    let expected = [
+        ("Inscrit le", "Orienté le", "Atelier Vert du Lot"),
+        ("Inscrite le", "Orientée le", "Atelier Vert du Lot"),
+        ("Inscrit·e le", "Orienté·e le", "sans-fiche"),
+    ];
+    for (id, (registered, referred, name)) in people.iter().zip(expected) {
+        let page = browser.get(&format!("/beneficiaires/{id}")).await;
+        assert_eq!(page.status, 200);
+        let facts = section(&page, "<dl class=\"faits\">");
+        assert!(facts.contains(&format!("<dt>{registered}</dt>")), "{registered}: {facts}");
+        assert!(facts.contains(&format!("à {name}</dd>")), "{name}: {facts}");
+        let episode = section(&page, "id=\"titre-parcours\"");
+        assert!(
+            episode.contains(&format!("<dt>{referred}</dt>")) && episode.contains(&format!("vers {name}")),
+            "{episode}"
+        );
+    }
+    let man = browser.get(&format!("/beneficiaires/{}", people[0])).await;
+    assert!(!section(&man, "<dl class=\"faits\">").contains("atelier-vert"), "never the slug of a named structure");
+
+    // The statistics form offers names, the slug as the value sent.
+    let statistics = browser.get("/statistiques?structure=atelier-vert").await;
+    assert!(
+        statistics.body.contains("value=\"atelier-vert\" selected>Atelier Vert du Lot</option>"),
+        "{}",
+        statistics.body
+    );
+    assert!(statistics.body.contains("structure « Atelier Vert du Lot »"));
+
+    // Rapports: structures by name; the report read in the page; publish it, then what changed.
+    let reports = browser.get("/rapports").await;
+    assert_eq!(reports.status, 200);
+    assert!(reports.body.contains(">Atelier Vert du Lot</label>"), "{}", reports.body);
+    let (from, to) = (days_ago(60), days_ago(0));
+    let asked = browser.get(&format!("/rapports?structure=atelier-vert&du={from}&au={to}")).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.body.contains("data-figure=\"people.entered\" data-value=\"2\""), "two referrals: {}", asked.body);
+    for format in ["xlsx", "csv-fr", "csv", "json"] {
+        assert!(asked.body.contains(&format!("data-format=\"{format}\"")), "a {format} download");
+    }
+    assert!(
+        asked.body.contains("data-imprimer") && !asked.body.contains("<script>"),
+        "a print button, no inline script"
+    );
+    let csrf = Browser::csrf(&asked);
+    let published = browser
+        .post("/rapports/publier", &[("csrf", &csrf), ("structure", "atelier-vert"), ("du", &from), ("au", &to)])
+        .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    let location = header(&published, "location").to_owned();
+    assert!(location.starts_with("/rapports?") && location.contains("publie="), "{location}");
+    let listed = browser.get(&location).await;
+    let publications = section(&listed, "id=\"publications\"");
+    assert!(
+        publications.contains("Le rapport est publié.") && publications.contains("Atelier Vert du Lot"),
+        "{publications}"
+    );
+    let changes = publications.split("href=\"").find(|piece| piece.contains("/changes?format=html")).expect("a link");
+    let changes = changes.split('"').next().unwrap().replace("&amp;", "&");
+    let page = browser.get(&changes).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Atelier Vert du Lot"));
+    // Without the form's CSRF token, nothing is published.
+    let refused = browser.post("/rapports/publier", &[("structure", "atelier-vert"), ("du", &from), ("au", &to)]).await;
+    assert_eq!(refused.status, 403);
+}

@@ -113,6 +113,8 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/import", WRITERS),
     allow("POST", "/import", WRITERS),
     allow("POST", "/import/confirmer", WRITERS),
+    allow("GET", "/rapports", FIGURES),
+    allow("POST", "/rapports/publier", WRITERS),
     // The auditor's bench (issue 21): time travel is the person page's; the access log and the
     // journal are the API's `AUDIT`; the signed history is `GET /api/beneficiaries/{id}/export`'s.
     allow("GET", "/beneficiaires/{id}/acces", AUDIT),

@@ -90,6 +90,17 @@ pub fn csv_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
 }
 
+/// A file to save rather than show: its type, and its name (what, structures, period) in
+/// `Content-Disposition` (CONTRACT §11).
+pub fn download_response(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+    let disposition = crate::attachment::content_disposition(file_name);
+    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 /// A query string read with our errors: an unknown parameter or a bad value is a 400 naming it.
 pub struct QueryOf<T>(pub T);
 

@@ -13,11 +13,11 @@ use parcours_projections::report::FamilyQuotientBands;
 use serde::Deserialize;
 
 use super::error::JsonBody;
-use super::json_response;
+use super::{download_response, json_response};
 use crate::app::publications::{self, ChangesSince};
 use crate::app::reports::ReportQuestion;
 use crate::app::{blocking, AppError, Caller};
-use crate::report_formats::{changes_body, list_body, PublishedJson, ReportFormat};
+use crate::report_formats::{changes_body, file_name, list_body, render, PublishedJson, ReportFormat};
 use crate::report_html::CONTENT_SECURITY_POLICY;
 use crate::state::AppState;
 
@@ -87,19 +87,20 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
     Ok(json_response(body))
 }
 
-/// Reads `format` (json, csv or html), the only parameter of these routes.
+/// Reads `format` (json, csv, html, xlsx or csv-fr), the only parameter of these routes.
 fn format_of(query: Option<&str>, html_or_json_only: bool) -> Result<ReportFormat, AppError> {
     let mut format = ReportFormat::Json;
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        format = match (&*name, &*value) {
-            ("format", "json") => ReportFormat::Json,
-            ("format", "csv") if !html_or_json_only => ReportFormat::Csv,
-            ("format", "html") => ReportFormat::Html,
-            ("format", other) if html_or_json_only => {
-                return Err(AppError::InvalidRequest(format!("format: expected json or html, got `{other}`")))
+        format = match (&*name, ReportFormat::from_code(&value)) {
+            ("format", Some(format @ (ReportFormat::Json | ReportFormat::Html))) => format,
+            ("format", Some(format)) if !html_or_json_only => format,
+            ("format", _) if html_or_json_only => {
+                return Err(AppError::InvalidRequest(format!("format: expected json or html, got `{value}`")))
             }
-            ("format", other) => {
-                return Err(AppError::InvalidRequest(format!("format: expected json, csv or html, got `{other}`")))
+            ("format", _) => {
+                return Err(AppError::InvalidRequest(format!(
+                    "format: expected json, csv, html, xlsx or csv-fr, got `{value}`"
+                )))
             }
             (other, _) => return Err(AppError::InvalidRequest(format!("unknown parameter `{other}`"))),
         };
@@ -109,12 +110,7 @@ fn format_of(query: Option<&str>, html_or_json_only: bool) -> Result<ReportForma
 
 /// The bytes of one format, as they are: no re-encoding between the check and the answer.
 fn bytes_response(format: ReportFormat, body: Vec<u8>) -> Response {
-    let content_type = match format {
-        ReportFormat::Json => "application/json",
-        ReportFormat::Csv => "text/csv; charset=utf-8",
-        ReportFormat::Html => "text/html; charset=utf-8",
-    };
-    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
     if format == ReportFormat::Html {
         if let Ok(policy) = header::HeaderValue::from_str(CONTENT_SECURITY_POLICY) {
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
@@ -128,7 +124,7 @@ fn bytes_response(format: ReportFormat, body: Vec<u8>) -> Response {
 /// `not_reproducible`, never other bytes).
 #[utoipa::path(get, path = "/api/reports/published/{id}", tag = "figures",
     params(("id" = String, Path, description = "The publication's id"),
-        ("format" = Option<String>, Query, description = "json, csv or html")),
+        ("format" = Option<String>, Query, description = "json, csv or html (the bytes published), or xlsx or csv-fr (made from the report reproduced and checked)")),
     responses((status = 200, description = "The report as published, byte for byte"),
         (status = 400, description = "a bad parameter (named)", body = super::openapi::ErrorBody),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
@@ -144,7 +140,18 @@ pub async fn get(
 ) -> Result<Response, AppError> {
     let format = format_of(query.as_deref(), false)?;
     let reproduced = publications::reproduce(&state, &caller, id).await?;
-    Ok(bytes_response(format, reproduced.rendered.bytes(format).to_vec()))
+    let body = match reproduced.rendered.bytes(format) {
+        Some(bytes) => bytes.to_vec(),
+        None => {
+            let reproduced = reproduced.clone();
+            blocking(move || Ok(render(&reproduced.report, format, false)?)).await?
+        }
+    };
+    let name = file_name(&reproduced.report, "Rapport d'activité publié", format);
+    Ok(match format {
+        ReportFormat::Sheet(_) => download_response(format.content_type(), &name, body),
+        _ => bytes_response(format, body),
+    })
 }
 
 /// What changed since a publication: figure by figure, the values then and now, the rows that

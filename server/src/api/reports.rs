@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 use parcours_core::vocabulary::{Date, Slug};
 use serde::Serialize;
 
-use super::{csv_response, json_response};
+use super::{download_response, json_response};
 use crate::app::reports::{self, FigureList, Lists, ReportQuestion};
 use crate::app::{blocking, disclosure, AppError, Caller};
-use crate::report_formats::{render, ReportFormat};
-use crate::report_html::{self, NamedRow, Question, CONTENT_SECURITY_POLICY, STYLESHEET};
+use crate::report_formats::{file_name, render, RenderError, ReportFormat};
+use crate::report_html::{self, figure_label, NamedRow, Question, CONTENT_SECURITY_POLICY, STYLESHEET};
 use crate::state::AppState;
+use crate::workbook::list_workbook;
 
 /// A report's query string, read: the question, the format, and the list asked for (list route).
 #[derive(Default)]
@@ -48,12 +49,12 @@ impl ReportParams {
                     params.question.bands = value.parse().map_err(|error| format!("family_quotient_bands: {error}"))?;
                 }
                 "format" => {
-                    params.format = match value {
-                        "json" => ReportFormat::Json,
-                        "csv" if !with_figure => ReportFormat::Csv,
-                        "html" => ReportFormat::Html,
-                        _ if with_figure => return Err(format!("format: expected json or html, got `{value}`")),
-                        _ => return Err(format!("format: expected json, csv or html, got `{value}`")),
+                    params.format = match ReportFormat::from_code(value) {
+                        Some(ReportFormat::Csv) | None if with_figure => {
+                            return Err(format!("format: expected json, html, xlsx or csv-fr, got `{value}`"))
+                        }
+                        Some(format) => format,
+                        None => return Err(format!("format: expected json, csv, html, xlsx or csv-fr, got `{value}`")),
                     }
                 }
                 "figure" if with_figure => params.figure = Some(value.to_owned()),
@@ -89,8 +90,8 @@ fn html_response(body: Vec<u8>) -> Response {
         ("to" = Option<String>, Query, format = Date, description = "Last day, included"),
         ("definitions" = Option<String>, Query, description = "The version of the definitions, e.g. v1"),
         ("family_quotient_bands" = Option<String>, Query, description = "Band limits in euros, e.g. 500,1000"),
-        ("format" = Option<String>, Query, description = "json, csv or html")),
-    responses((status = 200, description = "The report, as JSON, CSV or a printable French page"),
+        ("format" = Option<String>, Query, description = "json, csv, html, xlsx (one sheet per section, the definitions on their own) or csv-fr (`;`, BOM, decimal comma, French headers)")),
+    responses((status = 200, description = "The report, as JSON, CSV, a printable French page, XLSX or CSV for French Excel; files carry `Content-Disposition: attachment` naming the structures and the period"),
         (status = 400, description = "a bad question (named)", body = super::openapi::ErrorBody),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody),
@@ -103,11 +104,15 @@ pub async fn activity(
 ) -> Result<Response, AppError> {
     let params = ReportParams::parse(query.as_deref().unwrap_or_default(), false).map_err(AppError::InvalidRequest)?;
     let report = reports::report(&state, &caller, params.question, Lists::Without).await?;
-    let body = render(&report, params.format, disclosure::report_links(&caller))?;
-    Ok(match params.format {
+    let format = params.format;
+    let linked = disclosure::report_links(&caller);
+    let (body, report) = blocking(move || Ok((render(&report, format, linked)?, report))).await?;
+    Ok(match format {
         ReportFormat::Json => json_response(body),
-        ReportFormat::Csv => csv_response(String::from_utf8_lossy(&body).into_owned()),
         ReportFormat::Html => html_response(body),
+        ReportFormat::Csv | ReportFormat::Sheet(_) => {
+            download_response(format.content_type(), &file_name(&report, "Rapport d'activité", format), body)
+        }
     })
 }
 
@@ -134,8 +139,8 @@ struct RowJson<'a> {
         ("definitions" = Option<String>, Query, description = "The version of the definitions, e.g. v1"),
         ("family_quotient_bands" = Option<String>, Query, description = "Band limits in euros, e.g. 500,1000"),
         ("figure" = String, Query, description = "The figure, e.g. people.followed"),
-        ("format" = Option<String>, Query, description = "json or html")),
-    responses((status = 200, description = "The rows behind the figure"),
+        ("format" = Option<String>, Query, description = "json, html, xlsx or csv-fr")),
+    responses((status = 200, description = "The rows behind the figure; files carry `Content-Disposition: attachment`"),
         (status = 400, description = "a bad question (named)", body = super::openapi::ErrorBody),
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody),
@@ -150,23 +155,27 @@ pub async fn list(
     let figure = params.figure.unwrap_or_default();
     let list = reports::figure_list(&state, &caller, params.question, figure).await?;
     let format = params.format;
-    let body = blocking(move || {
+    let (body, name) = blocking(move || {
         let FigureList { report, figure, .. } = &list;
-        Ok(match format {
-            ReportFormat::Html => {
-                let named: Vec<NamedRow<'_>> =
-                    list.rows().map(|(row, name)| NamedRow { row, name: name.clone() }).collect();
-                report_html::list_page(report, &Question::of(report), figure, &named).into_bytes()
+        let named =
+            || -> Vec<NamedRow<'_>> { list.rows().map(|(row, name)| NamedRow { row, name: name.clone() }).collect() };
+        let body = match format {
+            ReportFormat::Html => report_html::list_page(report, &Question::of(report), figure, &named()).into_bytes(),
+            ReportFormat::Sheet(sheet) => {
+                sheet.bytes(&list_workbook(report, figure, &named())).map_err(RenderError::from)?
             }
             ReportFormat::Json | ReportFormat::Csv => {
                 let rows = list.rows().map(|(row, name)| RowJson { row, name: name.clone() }).collect();
                 serde_json::to_vec(&ListJson { figure, count: report.lists.get(figure).len(), rows })?
             }
-        })
+        };
+        let what = format!("Liste - {}", figure_label(figure));
+        Ok((body, file_name(report, &what, format)))
     })
     .await?;
     Ok(match format {
         ReportFormat::Html => html_response(body),
+        ReportFormat::Sheet(_) => download_response(format.content_type(), &name, body),
         ReportFormat::Json | ReportFormat::Csv => json_response(body),
     })
 }

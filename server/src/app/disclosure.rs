@@ -85,6 +85,12 @@ pub fn name_in_list(caller: &Caller, reached: impl FnOnce() -> bool) -> bool {
     }
 }
 
+/// Whether the caller may publish reports (of their own structures, for a coordinator): the
+/// publish route's rule, asked by pages that offer it.
+pub fn may_publish(caller: &Caller) -> bool {
+    matches!(caller.role, Role::Admin | Role::Coordinator)
+}
+
 /// Whether the caller may read a publication: every structure it covers must be theirs.
 pub fn may_read_publication(caller: &Caller, publication: &ReportPublished) -> bool {
     match caller.role {

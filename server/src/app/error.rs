@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::json::{InputError, ParseError};
 use crate::publication::PublicationError;
+use crate::report_formats::RenderError;
 
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -53,6 +54,13 @@ impl From<ParseError> for AppError {
 impl From<serde_json::Error> for AppError {
     /// Writing an answer cannot fail on our own types; if it ever does, it is a server error.
     fn from(error: serde_json::Error) -> Self {
+        AppError::Store(StoreError::Encode(error.to_string()))
+    }
+}
+
+impl From<RenderError> for AppError {
+    /// Writing a download cannot fail on our own figures; if it ever does, it is a server error.
+    fn from(error: RenderError) -> Self {
         AppError::Store(StoreError::Encode(error.to_string()))
     }
 }

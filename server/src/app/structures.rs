@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use parcours_core::store::Appended;
 use parcours_core::vocabulary::{Hours, NewEvent, Slug, Step, StreamId, StructureKind, StructureUpdated};
-use parcours_projections::StructureRecord;
+use parcours_projections::{Projections, StructureRecord};
 
 use super::streams::append;
 use super::{blocking, AppError, Caller};
@@ -42,4 +42,39 @@ pub async fn list(state: &AppState) -> Result<Vec<StructureRecord>, AppError> {
     state.caught_up().await?;
     let state = state.clone();
     blocking(move || Ok(state.projections.read().structures().cloned().collect())).await
+}
+
+/// The name a page or a file shows for a structure: the one its latest `structure_updated`
+/// records, or its slug when no record names it (a structure only ever referred to).
+pub fn name_of(projections: &Projections, slug: &str) -> String {
+    Slug::new(slug)
+        .ok()
+        .and_then(|slug| projections.structure(&slug).map(|record| record.name.clone()))
+        .unwrap_or_else(|| slug.to_owned())
+}
+
+/// The names of structures by slug, read under one lock (see [`name_of`]).
+#[derive(Clone, Debug, Default)]
+pub struct Names(BTreeMap<String, String>);
+
+impl Names {
+    /// The name of `slug`; the slug itself for one not asked.
+    pub fn get(&self, slug: &str) -> String {
+        self.0.get(slug).cloned().unwrap_or_else(|| slug.to_owned())
+    }
+}
+
+/// The names of every structure recorded (see [`name_of`]).
+pub fn all_names(projections: &Projections) -> Names {
+    Names(projections.structures().map(|record| (record.slug.to_string(), record.name.clone())).collect())
+}
+
+/// The names of `slugs` (see [`name_of`]).
+pub async fn names_of(state: &AppState, slugs: Vec<String>) -> Result<Names, AppError> {
+    let state = state.clone();
+    blocking(move || {
+        let projections = state.projections.read();
+        Ok(Names(slugs.into_iter().map(|slug| (slug.clone(), name_of(&projections, &slug))).collect()))
+    })
+    .await
 }

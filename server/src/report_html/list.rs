@@ -16,7 +16,7 @@ pub struct NamedRow<'a> {
 }
 
 /// What a row says beyond its person and dates, in French.
-pub(super) fn detail(detail: &Detail) -> String {
+pub fn detail(detail: &Detail) -> String {
     match detail {
         Detail::Exit { destination } => destination.label().to_owned(),
         Detail::Contract { contract_kind, weekly_hours } => format!(

@@ -25,9 +25,9 @@ use parcours_core::vocabulary::{Date, Slug};
 use parcours_projections::report::ActivityReport;
 
 pub use changes::changes_page;
-pub use labels::CATEGORIES;
-pub use list::{list_page, NamedRow};
-pub use page::page;
+pub use labels::{band as band_label, CATEGORIES};
+pub use list::{detail as list_detail, list_page, NamedRow};
+pub use page::{embedded, page};
 
 /// The stylesheet of the report's pages, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("report.css");
@@ -90,6 +90,23 @@ impl Question {
         query.append_pair("format", "html");
         escape(&format!("{path}?{}", query.finish()))
     }
+}
+
+/// The French title of each section of the report, by the first part of its figures' ids.
+const SECTION_TITLES: &[(&str, &str)] = &[
+    ("people", "Personnes accompagnées"),
+    ("contracts", "Contrats de travail"),
+    ("hours", "Heures de travail"),
+    ("follow_up", "Suivi des parcours"),
+    ("profile", "Profil des entrées"),
+    ("support", "Accompagnement social"),
+    ("outcomes", "Sorties"),
+];
+
+/// The title of a section (`people`), for the spreadsheets' sheets; `None` for a section this
+/// table does not know yet, which keeps its id.
+pub fn section_title(section: &str) -> Option<&'static str> {
+    SECTION_TITLES.iter().find(|(id, _)| *id == section).map(|(_, title)| *title)
 }
 
 /// The labels of figures with a fixed id, as the page and the lists title them.

@@ -433,6 +433,33 @@ pub fn page(report: &ActivityReport, question: Option<&Question>) -> String {
     let period = period_text(report.from, report.to);
     let mut out = String::with_capacity(64 * 1024);
     head(&mut out, &format!("Rapport d'activité — {names} — {period}"));
+    content(&mut out, report, question, Container::Page);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The report inside another page (the web application's « Rapports »), which holds the one
+/// `main` of its page: the same content, its figures in a `div`.
+pub fn embedded(report: &ActivityReport, question: Option<&Question>) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    content(&mut out, report, question, Container::Embedded);
+    out
+}
+
+/// Where the report's content goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Page,
+    Embedded,
+}
+
+fn content(out: &mut String, report: &ActivityReport, question: Option<&Question>, container: Container) {
+    let names = structure_names(report);
+    let period = period_text(report.from, report.to);
+    let (open, close) = match container {
+        Container::Page => ("<main>", "</main>"),
+        Container::Embedded => ("<div class=\"rapport-corps\">", "</div>"),
+    };
     out.push_str("<header class=\"cover\">\n<p class=\"kicker\">Rapport d'activité</p>\n");
     let _ = writeln!(out, "<h1>{}</h1>", escape(&names));
     let _ = writeln!(out, "<p class=\"period\">Période {}</p>", escape(&period));
@@ -453,7 +480,7 @@ pub fn page(report: &ActivityReport, question: Option<&Question>) -> String {
             "<p class=\"meta screen-only\">Chaque effectif renvoie à la liste des personnes qu'il compte.</p>\n",
         );
     }
-    out.push_str("</header>\n<main>\n");
+    let _ = writeln!(out, "</header>\n{open}");
     let whole = Scope {
         cells: cells.into_iter().map(|cell| (cell.id.clone(), cell)).collect(),
         structure: None,
@@ -462,7 +489,7 @@ pub fn page(report: &ActivityReport, question: Option<&Question>) -> String {
         report,
         level: 2,
     };
-    sections(&mut out, &whole, &report.figures);
+    sections(out, &whole, &report.figures);
     for part in &report.by_structure {
         let slug = &part.structure.slug;
         let name = part.structure.name.as_deref().unwrap_or(slug.as_str());
@@ -480,9 +507,11 @@ pub fn page(report: &ActivityReport, question: Option<&Question>) -> String {
             report,
             level: 3,
         };
-        sections(&mut out, &scope, &part.figures);
+        sections(out, &scope, &part.figures);
         out.push_str("</section>\n");
     }
-    out.push_str("</main>\n<footer><p>Rapport établi par Parcours à partir du journal des parcours d'insertion.</p></footer>\n</body>\n</html>\n");
-    out
+    let _ = writeln!(
+        out,
+        "{close}\n<footer><p>Rapport établi par Parcours à partir du journal des parcours d'insertion.</p></footer>"
+    );
 }

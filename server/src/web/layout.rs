@@ -45,6 +45,7 @@ pub enum Section {
     People,
     Statistics,
     Import,
+    Reports,
     Audit,
     None,
 }
@@ -96,13 +97,14 @@ fn links(role: Role) -> Vec<(Section, &'static str, &'static str)> {
     let dashboard = (Section::Dashboard, "/tableau-de-bord", "Tableau de bord");
     let people = (Section::People, "/beneficiaires", "Bénéficiaires");
     let statistics = (Section::Statistics, "/statistiques", "Statistiques");
+    let reports = (Section::Reports, "/rapports", "Rapports");
     let import = (Section::Import, "/import", "Import");
     let audit = (Section::Audit, "/audit", "Journal d'audit");
     match role {
-        Role::Admin => vec![dashboard, people, statistics, import, audit],
-        Role::Coordinator => vec![dashboard, people, statistics, import],
-        Role::Auditor => vec![people, statistics, audit],
-        Role::Evaluator => vec![statistics],
+        Role::Admin => vec![dashboard, people, statistics, reports, import, audit],
+        Role::Coordinator => vec![dashboard, people, statistics, reports, import],
+        Role::Auditor => vec![people, statistics, reports, audit],
+        Role::Evaluator => vec![statistics, reports],
     }
 }
 

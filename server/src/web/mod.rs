@@ -23,6 +23,7 @@ mod import;
 mod layout;
 mod people;
 mod person;
+mod reports;
 mod sign_in;
 mod statistics;
 mod steps;
@@ -62,6 +63,8 @@ pub fn router(gate: Gate) -> Router<AppState> {
         .route("/statistiques", get(statistics::page))
         .route("/import", get(import::form).post(import::preview).layer(DefaultBodyLimit::max(IMPORT_BODY_MAX)))
         .route("/import/confirmer", post(import::confirm))
+        .route("/rapports", get(reports::page))
+        .route("/rapports/publier", post(reports::publish))
         .route_layer(axum::middleware::from_fn_with_state(gate, access::enforce))
 }
 

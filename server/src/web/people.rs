@@ -19,6 +19,7 @@ use super::PageError;
 use crate::access::Caller;
 use crate::app::people::{people, Listed, PeopleAsked, PeopleList};
 use crate::app::streams::{append, registration};
+use crate::app::structures::{all_names, Names};
 use crate::app::AppError;
 use crate::french;
 use crate::labels::Labelled;
@@ -84,6 +85,7 @@ async fn render(
     let PeopleList { total, people: mut shown } = people(state, caller, asked).await?;
     shown.sort_by_cached_key(|person| (person.name.is_none(), person.name.as_deref().map(str::to_lowercase)));
     let structures = known_structures(state, caller);
+    let names = all_names(&state.projections.read());
     let pages = total.div_ceil(PAGE_ROWS).max(1);
     let link_to = |number: usize| {
         let mut link = form_urlencoded::Serializer::new(String::new());
@@ -106,7 +108,7 @@ async fn render(
                 select #filtre-structure name="structure" {
                     option value="" { "Toutes" }
                     @for slug in &structures {
-                        option value=(slug) selected[structure.as_ref().is_some_and(|chosen| chosen.as_str() == slug)] { (slug) }
+                        option value=(slug) selected[structure.as_ref().is_some_and(|chosen| chosen.as_str() == slug)] { (names.get(slug)) }
                     }
                 }
             }
@@ -137,7 +139,7 @@ async fn render(
                             th scope="col" { "Née en" }
                         }
                     }
-                    tbody { @for person in &shown { (row(person)) } }
+                    tbody { @for person in &shown { (row(person, &names)) } }
                 }
             }
             @if pages > 1 {
@@ -155,7 +157,7 @@ async fn render(
     Ok(Html(status, document(Some(caller), Section::People, "Bénéficiaires", main)))
 }
 
-fn row(person: &Listed) -> Markup {
+fn row(person: &Listed, names: &Names) -> Markup {
     let row = &person.row;
     html! {
         tr {
@@ -168,7 +170,7 @@ fn row(person: &Listed) -> Markup {
                     }
                 }
             }
-            td data-colonne="Structure actuelle" { (row.current_structure) }
+            td data-colonne="Structure actuelle" { (names.get(row.current_structure.as_str())) }
             td data-colonne="Situation" { (row.status.label()) }
             td data-colonne="Orientée le" { (row.referred_on.map(french::date).unwrap_or_default()) }
             td data-colonne="Genre" { (row.gender.label()) }

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use parcours_core::store::access::Role;
-use parcours_core::vocabulary::{Envelope, EventId, PersonalData, Step, StepKind, StreamId};
+use parcours_core::vocabulary::{Envelope, EventId, PersonalData, Slug, Step, StepKind, StreamId};
 use parcours_projections::audit::{audit_trail, state_now, AuditEntry, AuditTrail, CorrectionEffect, EventStatus};
 use parcours_projections::PathwayState;
 use serde::Deserialize;
@@ -32,6 +32,7 @@ use super::PageError;
 use crate::access::{Caller, ENV_ADMIN_ACTOR};
 use crate::app::auditing::time_travel::{self, LeftOut, TimeTravel, TravelView};
 use crate::app::streams::{append_inputs, beneficiary_id, readable_stream, record_access};
+use crate::app::structures::{all_names, Names};
 use crate::app::{blocking, AppError};
 use crate::french;
 use crate::json::{current_identity, event_json, EventInput, Identity};
@@ -49,6 +50,8 @@ struct Person {
     actors: BTreeMap<String, String>,
     /// Known structures, for the forms.
     structures: Vec<String>,
+    /// The structures' names, which the page shows rather than their slugs.
+    names: Names,
 }
 
 /// The person's page, its read recorded in the access log as `what`.
@@ -64,7 +67,8 @@ async fn load(state: &AppState, caller: &Caller, stream: StreamId, what: &'stati
         let actors =
             state.store.tokens()?.into_iter().filter_map(|(record, _)| Some((record.id, record.label?))).collect();
         let structures = known_structures(&state, &caller);
-        Ok(Person { stream, events, identity, pathway, trail, actors, structures })
+        let names = all_names(&state.projections.read());
+        Ok(Person { stream, events, identity, pathway, trail, actors, structures, names })
     })
     .await
 }
@@ -231,7 +235,7 @@ fn render(
         }
         @if travel.view.is_none() && writer && !holds {
             p.alerte {
-                "Cette personne est suivie aujourd'hui par " (person.pathway.current_structure)
+                "Cette personne est suivie aujourd'hui par " (person.names.get(person.pathway.current_structure.as_str()))
                 " : vous pouvez consulter son parcours, pas y enregistrer d'étape."
             }
         }
@@ -320,6 +324,7 @@ fn bench(caller: &Caller, person: &Person, travel: &Travel) -> Markup {
 /// The pathway in one view: who the person is, their episode, contracts, trainings, follow-up.
 fn summary(person: &Person, pathway: &PathwayState) -> Markup {
     let registration = &pathway.registration;
+    let name = |slug: &Slug| person.names.get(slug.as_str());
     let episode = pathway.episodes.last().filter(|_| pathway.in_episode);
     let identity = person.identity.clone().unwrap_or_default();
     let optional = |value: Option<String>| value.unwrap_or_else(|| "—".into());
@@ -340,8 +345,9 @@ fn summary(person: &Person, pathway: &PathwayState) -> Markup {
                     }
                     dt { "Genre" } dd { (registration.gender.label()) }
                     dt { "Année de naissance" } dd { (registration.birth_year) }
-                    dt { "Inscrite le" } dd { (french::date(registration.registered_on)) " à " (registration.structure) }
-                    dt { "Structure actuelle" } dd { (pathway.current_structure) }
+                    dt { (french::REGISTERED_ON.of(registration.gender)) }
+                    dd { (french::date(registration.registered_on)) " à " (name(&registration.structure)) }
+                    dt { "Structure actuelle" } dd { (name(&pathway.current_structure)) }
                 }
             }
             section aria-labelledby="titre-parcours" {
@@ -349,7 +355,8 @@ fn summary(person: &Person, pathway: &PathwayState) -> Markup {
                 @match episode {
                     None => p { "Aucun parcours en cours." },
                     Some(episode) => dl.faits {
-                        dt { "Orientée le" } dd { (french::date(episode.referred_on)) " vers " (episode.structure) }
+                        dt { (french::REFERRED_ON.of(registration.gender)) }
+                        dd { (french::date(episode.referred_on)) " vers " (name(&episode.structure)) }
                         dt { "Prescripteur" } dd { (episode.prescriber.label()) }
                         dt { "Situation à l'entrée" } dd { (episode.situation.label()) }
                         @if let Some(programme) = episode.programme { dt { "Dispositif" } dd { (programme.label()) } }
@@ -406,7 +413,8 @@ fn summary(person: &Person, pathway: &PathwayState) -> Markup {
                     ul {
                         @for exit in &pathway.exits {
                             li {
-                                (french::date(exit.exited_on)) " : " (exit.destination.label())
+                                (french::EXITED_ON.of(registration.gender)) " " (french::date(exit.exited_on)) " : "
+                                (exit.destination.label())
                                 " (" (exit.category.label()) ")"
                             }
                         }
@@ -473,7 +481,7 @@ fn history(state: &AppState, caller: &Caller, person: &Person, left_out: Option<
                                     "."
                                 }
                             }
-                            (facts(&entry.data))
+                            (facts(&entry.data, &person.names))
                             @if writer && correctable(entry) {
                                 p { a href=(format!("/beneficiaires/{}/corriger/{}", person.stream, entry.id)) {
                                     "Corriger cette étape" span.visuellement-cache { " (" (entry.kind.label()) " du " (french::date(entry.occurred_on)) ")" }
@@ -489,7 +497,7 @@ fn history(state: &AppState, caller: &Caller, person: &Person, left_out: Option<
                                             strong { @match link.effect { CorrectionEffect::Replaced => "Corrigée", CorrectionEffect::Retracted => "Annulée" } }
                                             " le " (french::time(link.recorded_at, timezone)) " par " (person.actor(&link.recorded_by.0))
                                         }
-                                        @if let Some(correction) = correction { (facts(&correction.data)) }
+                                        @if let Some(correction) = correction { (facts(&correction.data, &person.names)) }
                                     }
                                 }
                             }
@@ -512,7 +520,7 @@ fn correctable(entry: &AuditEntry) -> bool {
 }
 
 /// What a step says, in French.
-fn facts(step: &Step) -> Markup {
+fn facts(step: &Step, names: &Names) -> Markup {
     let yes_no = |yes: bool| if yes { "oui" } else { "non" };
     let mut items: Vec<(&str, String)> = Vec::new();
     let mut add = |label: &'static str, value: Option<String>| {
@@ -523,12 +531,12 @@ fn facts(step: &Step) -> Markup {
     let mut replacement = None;
     match step {
         Step::Registered(registered) => {
-            add("Structure", Some(registered.structure.to_string()));
+            add("Structure", Some(names.get(registered.structure.as_str())));
             add("Genre", Some(registered.gender.label().into()));
             add("Année de naissance", Some(registered.birth_year.to_string()));
         }
         Step::Referred(referred) => {
-            add("Structure", Some(referred.structure.to_string()));
+            add("Structure", Some(names.get(referred.structure.as_str())));
             add("Proposition", referred.proposed.then(|| "en attente de la réponse de la structure".into()));
             let prescriber = match &referred.prescriber.name {
                 Some(name) => format!("{} ({name})", referred.prescriber.kind.label()),
@@ -625,7 +633,7 @@ fn facts(step: &Step) -> Markup {
         }
         @if let Some(replacement) = replacement {
             p { "Désormais : survenue le " (french::date(replacement.occurred_on)) "." }
-            (facts(&replacement.step))
+            (facts(&replacement.step, names))
         }
     }
 }
@@ -753,7 +761,7 @@ fn correction_page(
                 "Survenue le " (french::date(entry.occurred_on)) " · saisie le "
                 (french::time(entry.recorded_at, state.settings.timezone)) " par " (person.actor(&entry.recorded_by.0))
             }
-            (facts(&entry.data))
+            (facts(&entry.data, &person.names))
         }
         @if !correctable(entry) {
             p.alerte { "Cette étape ne peut plus être corrigée." }

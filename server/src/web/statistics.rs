@@ -17,6 +17,7 @@ use super::PageError;
 use crate::access::Caller;
 use crate::app::disclosure;
 use crate::app::figures::{self, period, StatisticsQuestion};
+use crate::app::structures::all_names;
 use crate::app::AppError;
 use crate::french;
 use crate::labels::Labelled;
@@ -58,6 +59,7 @@ pub async fn page(
         Some(own) => own.iter().map(ToString::to_string).collect(),
         None => known_structures(&state, &caller),
     };
+    let names = all_names(&state.projections.read());
     let asked = query.structure.filter(|text| !text.is_empty());
     let structure = match asked {
         Some(asked) => Some(Slug::new(&asked).map_err(|message| AppError::InvalidRequest(message.into()))?),
@@ -95,7 +97,7 @@ pub async fn page(
                 select #structure name="structure" {
                     @if own.is_none() { option value="" { "Toutes les structures" } }
                     @for slug in &choices {
-                        option value=(slug) selected[structure.as_ref().is_some_and(|chosen| chosen.as_str() == slug)] { (slug) }
+                        option value=(slug) selected[structure.as_ref().is_some_and(|chosen| chosen.as_str() == slug)] { (names.get(slug)) }
                     }
                 }
             }
@@ -103,7 +105,7 @@ pub async fn page(
         }
         p.discret {
             "Du " (french::date(period.from)) " au " (french::date(period.to)) ", "
-            @match &structure { Some(slug) => { "structure " (slug) }, None => "toutes structures" } "."
+            @match &structure { Some(slug) => { "structure « " (names.get(slug.as_str())) " »" }, None => "toutes structures" } "."
             @if withheld {
                 " Les effectifs de 1 à " (state.settings.small_cells.saturating_sub(1))
                 " personnes sont masqués, ainsi que ceux qui permettraient de les retrouver."

@@ -1,10 +1,18 @@
 // Parcours — the one script of the pages. Pages carry no inline script (their
 // Content-Security-Policy forbids it): this file finds its work through data- attributes.
 //
+// The print button: any element with `data-imprimer` opens the print dialog.
+//
 // The live dashboard: the element with `data-flux` listens to that server-sent event stream;
 // each "chiffres" event means the structure's figures changed, so the fragment at
 // `data-chiffres` is fetched again and swapped in, without reloading the page.
 "use strict";
+
+// The print button of the Rapports page: the browser's print dialog, whose "save as PDF" gives
+// the report as a file; the stylesheet's print rules leave the report alone on A4 pages.
+document.querySelectorAll("[data-imprimer]").forEach((button) => {
+  button.addEventListener("click", () => window.print());
+});
 
 (function () {
   const figures = document.querySelector("[data-flux]");
