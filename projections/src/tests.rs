@@ -8,6 +8,7 @@ mod dashboard;
 mod disclosure;
 mod entries;
 mod live_and_rebuilt;
+mod merges;
 pub(crate) mod log;
 mod outcomes;
 mod people;

@@ -6,8 +6,9 @@
 //! Rows say who a difference is about: a figure is the length (or the sum) of its list, so its
 //! value changes only where someone's share of it — the number of their rows, the hours those
 //! rows hold — changed (a row whose detail changed but counts the same moves no figure, and is
-//! left out). A person's rows depend on their own stream only, so the events behind a person's
-//! share are found by folding that stream alone, up to the publication and then one later event
+//! left out). A person's rows depend on their own stream only (and on those of the records it
+//! was merged with, CONTRACT §10), so the events behind a person's share are found by folding
+//! those streams alone, up to the publication and then one later event
 //! at a time, and keeping the events after which that share changed. Figures without a list of
 //! their own (rates, shares, agreed hours) are traced through the lists they are computed from
 //! (`basis`); agreed hours through the structures' own records. Committees, which are meetings
@@ -159,7 +160,7 @@ pub fn changes<E: From<ApplyError>>(
     }
     let mut causes: BTreeMap<(StreamId, usize, String), Vec<Cause>> = BTreeMap::new();
     for (person, part_indexes) in wanted {
-        let events = stream(person)?;
+        let events = with_merged_records(stream(person)?, &mut stream)?;
         let scopes: Vec<(usize, &[Slug])> =
             part_indexes.into_iter().map(|index| (index, parts[index].slugs.as_slice())).collect();
         for ((part, list), found) in person_causes(&events, query, &span, &scopes)? {
@@ -380,6 +381,31 @@ fn difference(then: &[Row], now: &[Row]) -> (Vec<Row>, Vec<Row>) {
         }
     }
     (removed, added)
+}
+
+/// A person's stream, with those of the records it was ever merged with (CONTRACT §10), in log
+/// order: a merge makes one person of two records, whose rows then depend on both streams.
+fn with_merged_records<E>(
+    mut events: Vec<Envelope>,
+    stream: &mut impl FnMut(StreamId) -> Result<Vec<Envelope>, E>,
+) -> Result<Vec<Envelope>, E> {
+    let mut partners: Vec<StreamId> = events
+        .iter()
+        .filter_map(|event| match &event.step {
+            Step::MergedInto(merged) => Some(merged.into),
+            Step::Absorbed(absorbed) => Some(absorbed.from),
+            Step::Unmerged(unmerged) => Some(unmerged.other),
+            _ => None,
+        })
+        .collect();
+    partners.sort_unstable();
+    partners.dedup();
+    for partner in partners {
+        events.extend(stream(partner)?);
+    }
+    events.sort_by_key(|event| event.position);
+    events.dedup_by_key(|event| event.position);
+    Ok(events)
 }
 
 /// For one person: the events after the publication after which their weight in a list of a part

@@ -45,6 +45,7 @@ pub enum Section {
     People,
     Statistics,
     Audit,
+    Duplicates,
     None,
 }
 
@@ -96,9 +97,10 @@ fn links(role: Role) -> Vec<(Section, &'static str, &'static str)> {
     let people = (Section::People, "/beneficiaires", "Bénéficiaires");
     let statistics = (Section::Statistics, "/statistiques", "Statistiques");
     let audit = (Section::Audit, "/audit", "Journal d'audit");
+    let duplicates = (Section::Duplicates, "/doublons", "Doublons");
     match role {
-        Role::Admin => vec![dashboard, people, statistics, audit],
-        Role::Coordinator => vec![dashboard, people, statistics],
+        Role::Admin => vec![dashboard, people, duplicates, statistics, audit],
+        Role::Coordinator => vec![dashboard, people, duplicates, statistics],
         Role::Auditor => vec![people, statistics, audit],
         Role::Evaluator => vec![statistics],
     }
