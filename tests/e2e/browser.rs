@@ -594,7 +594,11 @@ async fn a_coordinator_merges_a_person_recorded_twice_and_undoes_it() {
     };
     let (kept, absorbed) = (value("input[name='a']").await, value("input[name='b']").await);
     fill(&browser, "form[action='/doublons/fusionner'] textarea", "inscrite deux fois").await;
-    css(&browser, "form[action='/doublons/fusionner'] input[name='confirmation']").await.click().await.expect("confirmed");
+    css(&browser, "form[action='/doublons/fusionner'] input[name='confirmation']")
+        .await
+        .click()
+        .await
+        .expect("confirmed");
     submit(&browser, "form[action='/doublons/fusionner'] button[type='submit']", "fusion=1").await;
     assert!(browser.current_url().await.expect("an address").path().ends_with(&kept));
     let pathway = admin.get(&format!("/api/beneficiaries/{absorbed}")).await.body;

@@ -84,13 +84,15 @@ async fn a_merge_counts_one_person_once_and_its_unmerge_restores_every_figure() 
     // A coordinator without rights on one side gets the same answer as for an id that exists nowhere.
     let merge = |into: &str| json!({"into": into, "reason": "même personne, enregistrée deux fois"});
     let outside = coordinator.post(&format!("/api/beneficiaries/{second}/merge"), &merge(&chloe)).await;
-    let nowhere =
-        coordinator.post(&format!("/api/beneficiaries/{second}/merge"), &merge("00000000-0000-7000-8000-00000000dead")).await;
+    let nowhere = coordinator
+        .post(&format!("/api/beneficiaries/{second}/merge"), &merge("00000000-0000-7000-8000-00000000dead"))
+        .await;
     assert_eq!((outside.status, nowhere.status), (403, 403));
     assert_eq!(outside.body, nowhere.body);
     let itself = coordinator.post(&format!("/api/beneficiaries/{second}/merge"), &merge(&second)).await;
     assert_eq!((itself.status, itself.body["rule"].as_str()), (422, Some("merge_into_itself")));
-    let no_reason = coordinator.post(&format!("/api/beneficiaries/{second}/merge"), &json!({"into": first, "reason": " "})).await;
+    let no_reason =
+        coordinator.post(&format!("/api/beneficiaries/{second}/merge"), &json!({"into": first, "reason": " "})).await;
     assert_eq!(no_reason.status, 400, "{}", no_reason.text);
     assert_eq!(figures(&admin).await, before, "refused merges wrote nothing");
 
@@ -103,10 +105,12 @@ async fn a_merge_counts_one_person_once_and_its_unmerge_restores_every_figure() 
     let people = &report(&admin).await["people"];
     assert_eq!((people["followed"].as_u64(), people["distinct_since_start"].as_u64()), (Some(2), Some(2)));
     let dashboard = admin.get("/api/dashboard?structure=aci-agen").await.body;
-    let counts = |d: &Value| (d["active_episodes"].as_u64(), d["in_contract"].as_u64(), d["waiting_for_contract"].as_u64());
+    let counts =
+        |d: &Value| (d["active_episodes"].as_u64(), d["in_contract"].as_u64(), d["waiting_for_contract"].as_u64());
     assert_eq!(counts(&dashboard), (Some(1), Some(1), Some(0)));
     let listed = admin.get("/api/beneficiaries").await.body;
-    let ids: Vec<&str> = listed["people"].as_array().unwrap().iter().filter_map(|p| p["beneficiary"].as_str()).collect();
+    let ids: Vec<&str> =
+        listed["people"].as_array().unwrap().iter().filter_map(|p| p["beneficiary"].as_str()).collect();
     assert!(ids.contains(&first.as_str()) && !ids.contains(&second.as_str()), "{listed}");
 
     // Reads by the absorbed id follow the survivor; its own history is there as it was.
@@ -151,7 +155,8 @@ async fn a_merge_counts_one_person_once_and_its_unmerge_restores_every_figure() 
     assert_eq!((refused.status, refused.body["rule"].as_str()), (422, Some("merged")), "{}", refused.text);
 
     // Unmerged by either id (here the survivor's): every figure is what it was before the merge.
-    let unmerged = coordinator.post(&format!("/api/beneficiaries/{first}/unmerge"), &json!({"reason": "homonymes"})).await;
+    let unmerged =
+        coordinator.post(&format!("/api/beneficiaries/{first}/unmerge"), &json!({"reason": "homonymes"})).await;
     assert_eq!(unmerged.status, 201, "{}", unmerged.text);
     assert_eq!(figures(&admin).await, before);
     let again = coordinator.post(&format!("/api/beneficiaries/{first}/unmerge"), &json!({"reason": "homonymes"})).await;

@@ -58,7 +58,12 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> Result<Html,
     render(state, caller, None, StatusCode::OK).await
 }
 
-async fn render(state: AppState, caller: Caller, problem: Option<String>, status: StatusCode) -> Result<Html, PageError> {
+async fn render(
+    state: AppState,
+    caller: Caller,
+    problem: Option<String>,
+    status: StatusCode,
+) -> Result<Html, PageError> {
     let page_caller = caller.clone();
     let pairs = blocking(move || pairs(&state, &caller)).await?;
     let caller = page_caller;
