@@ -383,29 +383,39 @@ fn difference(then: &[Row], now: &[Row]) -> (Vec<Row>, Vec<Row>) {
     (removed, added)
 }
 
-/// A person's stream, with those of the records it was ever merged with (CONTRACT §10), in log
-/// order: a merge makes one person of two records, whose rows then depend on both streams.
+/// A person's stream, with those of every record it was ever merged with, and theirs in turn
+/// (CONTRACT §10), in log order: merges make one person of several records, whose rows then
+/// depend on all their streams; folded together, they hold every merge among them, as the whole
+/// log does.
 fn with_merged_records<E>(
-    mut events: Vec<Envelope>,
+    events: Vec<Envelope>,
     stream: &mut impl FnMut(StreamId) -> Result<Vec<Envelope>, E>,
 ) -> Result<Vec<Envelope>, E> {
-    let mut partners: Vec<StreamId> = events
-        .iter()
-        .filter_map(|event| match &event.step {
-            Step::MergedInto(merged) => Some(merged.into),
-            Step::Absorbed(absorbed) => Some(absorbed.from),
-            Step::Unmerged(unmerged) => Some(unmerged.other),
-            _ => None,
-        })
-        .collect();
-    partners.sort_unstable();
-    partners.dedup();
-    for partner in partners {
-        events.extend(stream(partner)?);
+    let partners = |events: &[Envelope]| -> Vec<StreamId> {
+        events
+            .iter()
+            .filter_map(|event| match &event.step {
+                Step::MergedInto(merged) => Some(merged.into),
+                Step::Absorbed(absorbed) => Some(absorbed.from),
+                Step::Unmerged(unmerged) => Some(unmerged.other),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut seen: BTreeSet<StreamId> = events.first().map(|event| event.stream).into_iter().collect();
+    let mut waiting = partners(&events);
+    let mut all = events;
+    while let Some(partner) = waiting.pop() {
+        if !seen.insert(partner) {
+            continue;
+        }
+        let theirs = stream(partner)?;
+        waiting.extend(partners(&theirs));
+        all.extend(theirs);
     }
-    events.sort_by_key(|event| event.position);
-    events.dedup_by_key(|event| event.position);
-    Ok(events)
+    all.sort_by_key(|event| event.position);
+    all.dedup_by_key(|event| event.position);
+    Ok(all)
 }
 
 /// For one person: the events after the publication after which their weight in a list of a part
