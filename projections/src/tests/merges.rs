@@ -45,7 +45,9 @@ fn unmerge(log: &mut Log, one: u128, other: u128) {
 
 /// (active, in contract, waiting) on the dashboard; (followed, distinct since start, on contract
 /// at end) in the report of the first half of 2024; participants (episodes); people listed.
-fn counts(projections: &Projections) -> ((u64, u64, u64), (u64, u64, u64), String, usize) {
+type Counts = ((u64, u64, u64), (u64, u64, u64), String, usize);
+
+fn counts(projections: &Projections) -> Counts {
     let dashboard = projections.dashboard(&slug("aci-agen"), date("2024-06-15"));
     let period = Period::new(date("2024-01-01"), date("2024-06-15")).unwrap();
     let query = ActivityQuery {
