@@ -601,6 +601,9 @@ async fn a_coordinator_merges_a_person_recorded_twice_and_undoes_it() {
         .expect("confirmed");
     submit(&browser, "form[action='/doublons/fusionner'] button[type='submit']", "fusion=1").await;
     assert!(browser.current_url().await.expect("an address").path().ends_with(&kept));
+    let link = css(&browser, "#fusionnes a").await.attr("href").await.ok().flatten();
+    assert_eq!(link, Some(format!("/beneficiaires/{absorbed}")), "the survivor links the record merged into it");
+    axe.check(&browser, "the survivor's record").await;
     let pathway = admin.get(&format!("/api/beneficiaries/{absorbed}")).await.body;
     assert_eq!(pathway["merged_into"].as_str(), Some(kept.as_str()), "{pathway}");
 

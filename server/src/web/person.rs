@@ -213,11 +213,11 @@ fn render(
     // The writer's own rule (CONTRACT §7): a coordinator appends for the people their structures
     // hold now; those who moved on stay readable.
     let holds = caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure);
-    let merged_into = parcours_core::rules::StreamState::from_events(
+    let merges = parcours_core::rules::StreamState::from_events(
         person.events.iter().map(|event| (event.id, event.occurred_on, &event.step)),
     )
-    .pathway
-    .merged_into;
+    .pathway;
+    let merged_into = merges.merged_into;
     let main = html! {
         @if let Some(kind) = recorded {
             div.confirmation role="status" { p { "Étape enregistrée : " (kind.label()) "." } }
@@ -236,6 +236,16 @@ fn render(
         }
         @if let Some(into) = merged_into {
             (merge_notice(caller, person.stream, into, writer))
+        }
+        @if !merges.absorbed.is_empty() {
+            p #fusionnes {
+                "Dossiers de la même personne fusionnés dans celui-ci (leurs historiques restent les leurs) : "
+                @for (index, absorbed) in merges.absorbed.iter().enumerate() {
+                    @if index > 0 { ", " }
+                    a href=(format!("/beneficiaires/{absorbed}")) { "dossier " (index + 1) }
+                }
+                "."
+            }
         }
         @if travel.view.is_none() && writer && !holds {
             p.alerte {
