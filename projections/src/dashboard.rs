@@ -107,6 +107,9 @@ impl Projections {
                 lists.follow_ups_overdue.push(FollowUpOverdue { beneficiary: stream, last_contact });
             }
         }
+        if !self.merges.is_empty() {
+            self.count_merged_people_once(&mut lists);
+        }
         lists.active_episodes.sort();
         lists.in_contract.sort();
         lists.waiting_for_contract.sort();
@@ -140,5 +143,33 @@ impl Projections {
             agreed_hours_this_year,
             lists,
         }
+    }
+
+    /// A person recorded twice and merged is one person here (CONTRACT §10): each record stands
+    /// for its survivor in the lists of people, once; in contract if either record is, overdue if
+    /// every record of theirs open here is.
+    fn count_merged_people_once(&self, lists: &mut DashboardLists) {
+        let person = |stream: StreamId| self.merged_into(stream).unwrap_or(stream);
+        let mut met: Vec<StreamId> = lists
+            .active_episodes
+            .iter()
+            .filter(|stream| !lists.follow_ups_overdue.iter().any(|overdue| overdue.beneficiary == **stream))
+            .map(|stream| person(*stream))
+            .collect();
+        met.sort_unstable();
+        for list in [&mut lists.active_episodes, &mut lists.in_contract, &mut lists.waiting_for_contract] {
+            list.iter_mut().for_each(|stream| *stream = person(*stream));
+            list.sort_unstable();
+            list.dedup();
+        }
+        let in_contract = &lists.in_contract;
+        lists.waiting_for_contract.retain(|stream| in_contract.binary_search(stream).is_err());
+        for overdue in &mut lists.follow_ups_overdue {
+            overdue.beneficiary = person(overdue.beneficiary);
+        }
+        lists.follow_ups_overdue.retain(|overdue| met.binary_search(&overdue.beneficiary).is_err());
+        // The most recent contact across their records is the person's.
+        lists.follow_ups_overdue.sort_by_key(|overdue| (overdue.beneficiary, std::cmp::Reverse(overdue.last_contact)));
+        lists.follow_ups_overdue.dedup_by_key(|overdue| overdue.beneficiary);
     }
 }

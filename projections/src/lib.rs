@@ -28,6 +28,7 @@ mod fact;
 mod follow_up;
 mod history;
 mod hours;
+mod merges;
 mod outcomes;
 mod pathway;
 mod people;

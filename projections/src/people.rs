@@ -7,6 +7,7 @@
 use parcours_core::vocabulary::{Date, Gender, Slug, StreamId};
 use serde::{Deserialize, Serialize};
 
+use crate::beneficiary::BeneficiaryIx;
 use crate::projections::Projections;
 use crate::structures::StructureIx;
 use crate::summary::Summary;
@@ -93,9 +94,14 @@ impl Projections {
             .beneficiaries
             .iter()
             .zip(&self.stream_ids)
-            .filter_map(|(beneficiary, &stream)| {
+            .enumerate()
+            .filter_map(|(ix, (beneficiary, &stream))| {
                 let summary = &beneficiary.summary;
                 let registration = summary.registration?;
+                // A record merged into another is that person's, listed once, under the survivor.
+                if self.merges.survivor_of(ix as BeneficiaryIx).is_some() {
+                    return None;
+                }
                 let holder = summary.current_structure().unwrap_or(registration.structure);
                 if current.is_some_and(|current| current != Some(holder)) {
                     return None;

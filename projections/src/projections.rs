@@ -23,6 +23,7 @@ use thiserror::Error;
 use crate::beneficiary::{Beneficiary, BeneficiaryIx};
 use crate::history::Histories;
 use crate::hours::MonthlyHours;
+use crate::merges::Merges;
 use crate::pathway::PathwayState;
 use crate::prefetch::prefetch_whole;
 use crate::stream_table::{Hashed, StreamTable};
@@ -59,6 +60,8 @@ pub struct Projections {
     pub(crate) stream_ids: Vec<StreamId>,
     pub(crate) histories: Histories,
     pub(crate) indexes: Indexes,
+    /// Records merged into others (CONTRACT §10): which person each record is, for counts of people.
+    pub(crate) merges: Merges,
 }
 
 /// The cross-beneficiary indexes; see the module comment.
@@ -227,6 +230,20 @@ impl Projections {
             Some(ix) => ix,
             None => self.beneficiary_ix(envelope.stream),
         };
+        match &envelope.step {
+            // The survivor was registered before (the rules refuse a merge into no one's record).
+            Step::MergedInto(merged) => {
+                if let Some(survivor) = self.streams.get(&merged.into) {
+                    self.merges.merge(ix, survivor);
+                }
+            }
+            Step::Unmerged(unmerged) => {
+                if let Some(other) = self.streams.get(&unmerged.other) {
+                    self.merges.unmerge(ix, other);
+                }
+            }
+            _ => {}
+        }
         let beneficiary = &mut self.beneficiaries[ix as usize];
         let histories = &mut self.histories;
         beneficiary.version = envelope.version;
@@ -274,6 +291,21 @@ impl Projections {
 
     pub(crate) fn stream_of(&self, ix: BeneficiaryIx) -> StreamId {
         self.stream_ids[ix as usize]
+    }
+
+    /// The record a record was merged into, if it was and is not unmerged since (CONTRACT §10).
+    pub fn merged_into(&self, stream: StreamId) -> Option<StreamId> {
+        let survivor = self.merges.survivor_of(self.streams.get(&stream)?)?;
+        Some(self.stream_of(survivor))
+    }
+
+    /// The records merged into this one and not unmerged since, sorted by their number.
+    pub fn absorbed_into(&self, stream: StreamId) -> Vec<StreamId> {
+        let Some(ix) = self.streams.get(&stream) else { return Vec::new() };
+        if self.merges.survivor_of(ix).is_some() {
+            return Vec::new();
+        }
+        self.merges.records_of(ix).skip(1).map(|record| self.stream_of(record)).collect()
     }
 
     /// The current state of one pathway (`GET /api/beneficiaries/{id}`); `None` for a stream that

@@ -9,6 +9,7 @@ mod disclosure;
 mod entries;
 mod live_and_rebuilt;
 pub(crate) mod log;
+mod merges;
 mod outcomes;
 mod people;
 mod proposals;

@@ -90,6 +90,10 @@ fn body(name: &str) -> Option<Value> {
             json!({"events": [{"type": "follow_up_held", "occurred_on": days_ago(1), "data": {"kind": "individual"}}]})
         }
         "erase" => json!({"reason": "request"}),
+        // Into a record that exists nowhere: the admin hears 404, a coordinator the same 403 as
+        // for a record outside its structures.
+        "merge_missing" => json!({"into": "00000000-0000-7000-8000-00000000dead", "reason": "doublon"}),
+        "unmerge" => json!({"reason": "homonymes"}),
         "structure" => json!({"name": "Structure", "kind": "aci", "agreed_hours": {"2025": 4200}}),
         "token" => json!({"role": "evaluator"}),
         "mapping_own" | "mapping_other" => {

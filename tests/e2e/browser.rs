@@ -567,6 +567,55 @@ async fn an_auditor_replays_a_history_downloads_it_signed_and_reads_who_looked_a
     eprintln!("browser test: axe-core checked {checked} pages in this run so far");
 }
 
+/// A coordinator merges a person recorded twice from the « Doublons » page, then undoes it from
+/// the absorbed record's page.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coordinator_merges_a_person_recorded_twice_and_undoes_it() {
+    let Some(driver) = Driver::start() else { return };
+    let axe = Axe::load();
+    let data = tempfile::tempdir().expect("a data folder");
+    let server = Server::start(bin(), data.path(), &[]);
+    let admin = server.admin();
+    for _ in 0..2 {
+        let body = json!({"occurred_on": days_ago(20), "confirm_new": true, "data": {"structure": STRUCTURE,
+            "gender": "female", "birth_year": 1984,
+            "identity": {"first_name": "Awa", "last_name": "Diallo", "birth_date": "1984-02-03"}}});
+        assert_eq!(admin.post("/api/beneficiaries", &body).await.status, 201);
+    }
+    let token = coordinator_token(&server).await;
+    let downloads = tempfile::tempdir().expect("a downloads folder");
+    let browser = driver.browser("merger", downloads.path()).await;
+    sign_in_at(&browser, &server, &token, "/doublons", None).await;
+    axe.check(&browser, "duplicates").await;
+    let value = |selector: &'static str| {
+        let browser = &browser;
+        async move { css(browser, selector).await.prop("value").await.ok().flatten().unwrap_or_default() }
+    };
+    let (kept, absorbed) = (value("input[name='a']").await, value("input[name='b']").await);
+    fill(&browser, "form[action='/doublons/fusionner'] textarea", "inscrite deux fois").await;
+    css(&browser, "form[action='/doublons/fusionner'] input[name='confirmation']")
+        .await
+        .click()
+        .await
+        .expect("confirmed");
+    submit(&browser, "form[action='/doublons/fusionner'] button[type='submit']", "fusion=1").await;
+    assert!(browser.current_url().await.expect("an address").path().ends_with(&kept));
+    let link = css(&browser, "#fusionnes a").await.attr("href").await.ok().flatten();
+    assert_eq!(link, Some(format!("/beneficiaires/{absorbed}")), "the survivor links the record merged into it");
+    axe.check(&browser, "the survivor's record").await;
+    let pathway = admin.get(&format!("/api/beneficiaries/{absorbed}")).await.body;
+    assert_eq!(pathway["merged_into"].as_str(), Some(kept.as_str()), "{pathway}");
+
+    browser.goto(&format!("{}/beneficiaires/{absorbed}", server.url)).await.expect("the absorbed record opens");
+    assert_eq!(text(&browser, "#titre-fusion").await, "Dossier fusionné");
+    axe.check(&browser, "a merged record").await;
+    fill(&browser, "#motif-separation", "deux personnes différentes").await;
+    submit(&browser, "#fusion button[type='submit']", "separe=1").await;
+    assert!(browser.find(Locator::Css("#fusion")).await.is_err(), "the notice is gone once unmerged");
+    let pathway = admin.get(&format!("/api/beneficiaries/{absorbed}")).await.body;
+    assert_eq!(pathway["beneficiary"].as_str(), Some(absorbed.as_str()), "{pathway}");
+}
+
 /// The accessibility check can fail: on a page made to break WCAG (an image without text, a
 /// field without label, under the same kind of Content-Security-Policy as ours), axe-core names
 /// each violation.

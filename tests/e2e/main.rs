@@ -15,6 +15,7 @@ mod hostile;
 mod import;
 mod live;
 mod log_api;
+mod merge;
 mod openapi;
 mod parquet;
 mod power_loss;

@@ -409,6 +409,8 @@ fn check_step(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<D
         Step::ReferralAccepted(accepted) => pending(pending_referral(pathway, accepted.referral)?, occurred_on),
         Step::ReferralDeclined(declined) => pending(pending_referral(pathway, declined.referral)?, occurred_on),
         Step::MergedInto(_) if pathway.merged_into.is_some() => Err(Violation::AlreadyMerged),
+        // One level only: a record others were merged into is a survivor, and reads follow one hop.
+        Step::MergedInto(_) if !pathway.absorbed.is_empty() => Err(Violation::HoldsMergedRecords),
         Step::MergedInto(_) => Ok(()),
         Step::Absorbed(absorbed) if pathway.absorbed.contains(&absorbed.from) => Err(Violation::AlreadyMerged),
         Step::Absorbed(_) => Ok(()),

@@ -385,6 +385,9 @@ fn an_absorbed_stream_takes_nothing_but_its_unmerge_and_erasure() {
     let survivor_history = [registered(), absorbs.clone()];
     assert!(state_of(&survivor_history, &[]).pathway.absorbed.contains(&from));
     expect(&survivor_history, proposed(absorbs), Some("already_merged"));
+    let onward =
+        ("merged_into", "2024-04-02", json!({"into": StreamId(Uuid::from_u128(80)).to_string(), "reason": "x"}));
+    expect(&survivor_history, proposed(onward), Some("holds_merged_records"));
     expect(&survivor_history, proposed(referred("2024-04-02")), None);
     expect(&[], proposed(merged_into), Some("first_event_must_be_registration"));
 }

@@ -76,6 +76,10 @@ pub enum Violation {
     AlreadyMerged,
     #[error("ces deux dossiers ne sont pas fusionnés : il n'y a rien à séparer")]
     NotMerged,
+    #[error("un dossier ne peut pas être fusionné dans lui-même")]
+    MergeIntoItself,
+    #[error("d'autres dossiers ont été fusionnés dans celui-ci : fusionnez plutôt ce dossier-ci dans les autres, ou séparez-les d'abord")]
+    HoldsMergedRecords,
     #[error("une orientation vers « {structure} » attend la réponse de cette structure")]
     ReferralPending { structure: String },
     #[error("aucune orientation {0} n'attend de réponse dans ce parcours")]
@@ -121,6 +125,8 @@ impl Violation {
             Merged { .. } => "merged",
             AlreadyMerged => "already_merged",
             NotMerged => "not_merged",
+            MergeIntoItself => "merge_into_itself",
+            HoldsMergedRecords => "holds_merged_records",
             ReferralPending { .. } => "referral_pending",
             NoPendingReferral(_) => "no_pending_referral",
         }

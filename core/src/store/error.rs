@@ -55,3 +55,12 @@ pub enum AppendError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Why appends made together ([`super::Store::append_together`]) were refused: the part (its index
+/// in the order given) that was, and why. None of them is stored.
+#[derive(Debug, thiserror::Error)]
+#[error("append {part} of those made together was refused: {error}")]
+pub struct PartRefused {
+    pub part: usize,
+    pub error: AppendError,
+}

@@ -36,7 +36,7 @@ use chrono_tz::Tz;
 use tokio::sync::watch;
 
 pub use bulk::{ImportReport, Seeded};
-pub use error::{AppendError, StoreError};
+pub use error::{AppendError, PartRefused, StoreError};
 pub use page::Hash;
 pub use verify::{Problem, VerifyReport};
 
@@ -380,7 +380,7 @@ struct Inner {
     keys: KeyStore,
     blind: blind_keys::BlindKeys,
     dir: PathBuf,
-    requests: Option<SyncSender<writer::Request>>,
+    requests: Option<SyncSender<writer::Submission>>,
     position: watch::Receiver<u64>,
     poisoned: Arc<AtomicBool>,
     writer: Option<JoinHandle<()>>,
@@ -504,8 +504,9 @@ impl Store {
         author: impl Into<Author>,
     ) -> Result<Appended, AppendError> {
         let erasure = erases(&events);
-        let (request, reply) = self.prepare(stream, expected_version, events, author.into())?;
-        self.submit(request)?;
+        let request = self.prepare(stream, expected_version, events, author.into())?;
+        let (reply_to, reply) = oneshot::channel();
+        self.submit(writer::Submission::One(request, reply_to))?;
         let result = reply.recv().map_err(|_| StoreError::Closed)?;
         self.end_erasure(stream, erasure, result)
     }
@@ -578,8 +579,9 @@ impl Store {
         author: impl Into<Author>,
     ) -> Result<Appended, AppendError> {
         let erasure = erases(&events);
-        let (request, reply) = self.prepare(stream, expected_version, events, author.into())?;
-        self.submit(request)?;
+        let request = self.prepare(stream, expected_version, events, author.into())?;
+        let (reply_to, reply) = oneshot::channel();
+        self.submit(writer::Submission::One(request, reply_to))?;
         let result = reply.await.map_err(|_| StoreError::Closed)?;
         self.end_erasure(stream, erasure, result)
     }
@@ -614,9 +616,9 @@ impl Store {
                         chunk
                             .into_iter()
                             .map(|(stream, expected_version, events)| {
-                                let (request, reply) =
-                                    self.prepare(stream, expected_version, events, author.clone())?;
-                                self.submit(request)?;
+                                let request = self.prepare(stream, expected_version, events, author.clone())?;
+                                let (reply_to, reply) = oneshot::channel();
+                                self.submit(writer::Submission::One(request, reply_to))?;
                                 Ok(reply)
                             })
                             .collect::<Vec<Result<_, AppendError>>>()
@@ -636,12 +638,39 @@ impl Store {
         pending.into_iter().map(|reply| reply?.recv().map_err(|_| AppendError::from(StoreError::Closed))?).collect()
     }
 
-    fn submit(&self, request: writer::Request) -> Result<(), StoreError> {
+    /// Appends to several streams, all or nothing, and returns once they are durable: each part is
+    /// checked as [`Store::append`] checks it (scope, rules, version, seeing the parts before it),
+    /// and if one is refused none is stored. The parts' events are written into one page, so a crash
+    /// cannot leave some of them without the others either; together they must fit in a page
+    /// ([`PAGE_EVENTS_MAX`] events). For what is recorded on both sides of one fact (a merge).
+    /// An erasure goes through [`Store::append`] alone, which destroys its key once it is recorded.
+    pub fn append_together(
+        &self,
+        parts: Vec<(StreamId, Option<u32>, Vec<NewEvent>)>,
+        author: impl Into<Author>,
+    ) -> Result<Vec<Appended>, PartRefused> {
+        let author = author.into();
+        let count: usize = parts.iter().map(|(_, _, events)| events.len()).sum();
+        if count > PAGE_EVENTS_MAX {
+            return Err(PartRefused { part: 0, error: AppendError::TooManyEvents { count, max: PAGE_EVENTS_MAX } });
+        }
+        let mut requests = Vec::with_capacity(parts.len());
+        for (part, (stream, expected_version, events)) in parts.into_iter().enumerate() {
+            let request = self.prepare(stream, expected_version, events, author.clone());
+            requests.push(request.map_err(|error| PartRefused { part, error })?);
+        }
+        let (reply, receiver) = oneshot::channel();
+        self.submit(writer::Submission::Together(requests, reply))
+            .map_err(|error| PartRefused { part: 0, error: error.into() })?;
+        receiver.recv().map_err(|_| PartRefused { part: 0, error: StoreError::Closed.into() })?
+    }
+
+    fn submit(&self, submission: writer::Submission) -> Result<(), StoreError> {
         if self.inner.poisoned.load(Ordering::Acquire) {
             return Err(StoreError::Poisoned);
         }
         let requests = self.inner.requests.as_ref().ok_or(StoreError::Closed)?;
-        requests.send(request).map_err(|_| StoreError::Closed)
+        requests.send(submission).map_err(|_| StoreError::Closed)
     }
 
     /// Checks what can be checked without the stream's state, gives every event an id and seals
@@ -652,7 +681,7 @@ impl Store {
         expected_version: Option<u32>,
         mut events: Vec<NewEvent>,
         author: Author,
-    ) -> Result<(writer::Request, oneshot::Receiver<Result<Appended, AppendError>>), AppendError> {
+    ) -> Result<writer::Request, AppendError> {
         if events.is_empty() {
             return Err(AppendError::NoEvents);
         }
@@ -684,9 +713,7 @@ impl Store {
             // even if the process dies before destroying it (`finish_erasures`).
             self.inner.keys.begin_erasure(stream).map_err(StoreError::from)?;
         }
-        let (reply, receiver) = oneshot::channel();
-        let request = writer::Request { stream, expected_version, events, caller_ids, identity_erased, author, reply };
-        Ok((request, receiver))
+        Ok(writer::Request { stream, expected_version, events, caller_ids, identity_erased, author })
     }
 
     /// One stream in version order; with `as_of`, only the events recorded at or before it.

@@ -810,3 +810,74 @@ fn keys_are_private_to_their_owner_and_an_exposed_key_directory_is_named() {
     let refused = store.check_key_permissions().unwrap_err().to_string();
     assert!(refused.contains(&file.parent().unwrap().display().to_string()), "{refused}");
 }
+
+fn merged_into(into: StreamId) -> NewEvent {
+    event("2024-03-01", "merged_into", json!({"into": into.to_string(), "reason": "doublon"}))
+}
+
+fn absorbed(from: StreamId) -> NewEvent {
+    event("2024-03-01", "absorbed", json!({"from": from.to_string(), "reason": "doublon"}))
+}
+
+#[test]
+fn appends_made_together_are_all_stored_in_one_page_or_none_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (absorbed_one, survivor) = (StreamId::generate(), StreamId::generate());
+    for stream in [absorbed_one, survivor] {
+        store.append(stream, None, vec![registration("Lea"), referral("2024-01-03")], actor()).unwrap();
+    }
+    // The second part breaks a rule (it names a stream this one never absorbed): the first, which
+    // passes on its own, is not stored either.
+    let bad_unmerge = event("2024-03-01", "unmerged", json!({"other": absorbed_one.to_string(), "reason": "x"}));
+    let refused = store
+        .append_together(
+            vec![(absorbed_one, None, vec![merged_into(survivor)]), (survivor, None, vec![bad_unmerge])],
+            actor(),
+        )
+        .unwrap_err();
+    assert_eq!(refused.part, 1);
+    assert!(matches!(refused.error, AppendError::Rule { .. }), "{refused:?}");
+    assert_eq!(store.read_stream(absorbed_one, None).unwrap().len(), 2, "the accepted part was dropped");
+    assert_eq!(store.last_position(), 4);
+
+    let done = store
+        .append_together(
+            vec![(absorbed_one, None, vec![merged_into(survivor)]), (survivor, None, vec![absorbed(absorbed_one)])],
+            actor(),
+        )
+        .unwrap();
+    assert_eq!((done[0].version, done[0].position, done[1].version, done[1].position), (3, 5, 3, 6));
+    let pages: Vec<u64> =
+        done.iter().map(|appended| store.inner.trees.location_of_id(appended.ids[0]).unwrap().unwrap().page).collect();
+    assert_eq!(pages[0], pages[1], "one page is one sled insert: a crash keeps both or neither");
+    // The batch's view of each stream moved on: the absorbed stream now refuses a referral.
+    let refused = store.append(absorbed_one, None, vec![referral("2024-03-02")], actor());
+    assert!(matches!(refused, Err(AppendError::Rule { .. })), "{refused:?}");
+    drop(store);
+    let store = open(dir.path());
+    assert!(store.verify().unwrap().is_intact());
+    assert_eq!(store.read_stream(survivor, None).unwrap().len(), 3);
+}
+
+#[test]
+fn a_scoped_author_appends_together_only_where_it_may_append_to_every_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let scoped = Author {
+        actor: Actor("coordinator".into()),
+        scope: WriteScope::Structures(vec![crate::vocabulary::Slug::new("ei-agen").unwrap()]),
+    };
+    let (ours, theirs) = (StreamId::generate(), StreamId::generate());
+    store.append(theirs, None, vec![registration("Lea"), referral("2024-01-03")], actor()).unwrap();
+    let mut ei = registration("Lea");
+    let Step::Registered(registered) = &mut ei.step else { unreachable!() };
+    registered.structure = crate::vocabulary::Slug::new("ei-agen").unwrap();
+    store.append(ours, None, vec![ei], actor()).unwrap();
+    let refused = store
+        .append_together(vec![(ours, None, vec![merged_into(theirs)]), (theirs, None, vec![absorbed(ours)])], scoped)
+        .unwrap_err();
+    assert_eq!(refused.part, 1);
+    assert!(matches!(refused.error, AppendError::Forbidden), "{refused:?}");
+    assert_eq!(store.read_stream(ours, None).unwrap().len(), 1);
+}

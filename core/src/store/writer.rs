@@ -20,7 +20,9 @@ use lru::LruCache;
 use tokio::sync::watch;
 
 use super::page::{self, Hash, PageBuilder};
-use super::{AppendError, Appended, Author, Commit, CommitObserver, Head, Location, StoreError, Trees, WriteScope};
+use super::{
+    AppendError, Appended, Author, Commit, CommitObserver, Head, Location, PartRefused, StoreError, Trees, WriteScope,
+};
 use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
 use crate::rules::{self, StreamKind, StreamState};
 use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StreamId, Timestamp};
@@ -39,7 +41,64 @@ pub(crate) struct Request {
     /// would say to anyone that the person exists.
     pub identity_erased: Option<usize>,
     pub author: Author,
-    pub reply: oneshot::Sender<Result<Appended, AppendError>>,
+}
+
+/// What the writer's queue carries.
+pub(crate) enum Submission {
+    /// One append, answered alone.
+    One(Request, oneshot::Sender<Result<Appended, AppendError>>),
+    /// Appends to several streams accepted together or not at all, and written into one page, so
+    /// that neither a refusal nor a crash leaves one without the others (one sled insert is atomic).
+    Together(Vec<Request>, oneshot::Sender<Result<Vec<Appended>, PartRefused>>),
+}
+
+impl Submission {
+    fn events(&self) -> usize {
+        match self {
+            Submission::One(request, _) => request.events.len(),
+            Submission::Together(requests, _) => requests.iter().map(|request| request.events.len()).sum(),
+        }
+    }
+
+    fn refuse(self, error: impl Fn() -> AppendError) {
+        match self {
+            Submission::One(_, reply) => {
+                let _ = reply.send(Err(error()));
+            }
+            Submission::Together(_, reply) => {
+                let _ = reply.send(Err(PartRefused { part: 0, error: error() }));
+            }
+        }
+    }
+}
+
+/// The answer a submission waits for, once its batch is durable (or refused).
+enum Reply {
+    One(oneshot::Sender<Result<Appended, AppendError>>, Result<Appended, AppendError>),
+    Together(oneshot::Sender<Result<Vec<Appended>, PartRefused>>, Result<Vec<Appended>, PartRefused>),
+}
+
+impl Reply {
+    fn send(self) {
+        match self {
+            Reply::One(reply, outcome) => {
+                let _ = reply.send(outcome);
+            }
+            Reply::Together(reply, outcome) => {
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+
+    /// After a failed write: what was accepted is not durable.
+    fn poisoned(self) -> Reply {
+        match self {
+            Reply::One(reply, outcome) => Reply::One(reply, outcome.and(Err(StoreError::Poisoned.into()))),
+            Reply::Together(reply, outcome) => {
+                Reply::Together(reply, outcome.and(Err(PartRefused { part: 0, error: StoreError::Poisoned.into() })))
+            }
+        }
+    }
 }
 
 /// What the writer keeps per stream: the rule state and the hash of the stream's last event.
@@ -64,6 +123,8 @@ pub(crate) struct Writer {
 struct Pending {
     envelope: Envelope,
     record: Vec<u8>,
+    /// Written into the same page as the event before it (the parts of a `Together`).
+    glued: bool,
 }
 
 impl Writer {
@@ -80,22 +141,22 @@ impl Writer {
         Writer { trees, data_file, head, timezone, position, poisoned, cache: LruCache::new(capacity), on_commit }
     }
 
-    pub fn run(mut self, requests: Receiver<Request>) {
+    pub fn run(mut self, requests: Receiver<Submission>) {
         while let Ok(first) = requests.recv() {
+            let mut events = first.events();
             let mut batch = vec![first];
-            let mut events = batch[0].events.len();
             while events < BATCH_EVENTS_MAX {
                 match requests.try_recv() {
-                    Ok(request) => {
-                        events += request.events.len();
-                        batch.push(request);
+                    Ok(submission) => {
+                        events += submission.events();
+                        batch.push(submission);
                     }
                     Err(_) => break,
                 }
             }
             if self.poisoned.load(Ordering::Acquire) {
-                for request in batch {
-                    let _ = request.reply.send(Err(StoreError::Poisoned.into()));
+                for submission in batch {
+                    submission.refuse(|| StoreError::Poisoned.into());
                 }
                 continue;
             }
@@ -131,7 +192,7 @@ impl Writer {
         Ok(StreamTip { state, last_hash })
     }
 
-    fn commit(&mut self, batch: Vec<Request>) {
+    fn commit(&mut self, batch: Vec<Submission>) {
         let started = std::time::Instant::now();
         let requests = batch.len();
         let recorded_at = Timestamp::now().max(self.head.recorded_at.unwrap_or(Timestamp::now()));
@@ -142,10 +203,34 @@ impl Writer {
         let mut replies = Vec::with_capacity(batch.len());
         let mut head = self.head;
 
-        for request in batch {
-            let outcome =
-                self.accept(&request, recorded_at, today, &mut head, &mut working, &mut batch_ids, &mut pending);
-            replies.push((request.reply, outcome));
+        for submission in batch {
+            let reply = match submission {
+                Submission::One(request, reply) => {
+                    let outcome = self.accept(
+                        &request,
+                        recorded_at,
+                        today,
+                        &mut head,
+                        &mut working,
+                        &mut batch_ids,
+                        &mut pending,
+                    );
+                    Reply::One(reply, outcome)
+                }
+                Submission::Together(requests, reply) => {
+                    let outcome = self.accept_together(
+                        &requests,
+                        recorded_at,
+                        today,
+                        &mut head,
+                        &mut working,
+                        &mut batch_ids,
+                        &mut pending,
+                    );
+                    Reply::Together(reply, outcome)
+                }
+            };
+            replies.push(reply);
         }
 
         if !pending.is_empty() {
@@ -154,8 +239,8 @@ impl Writer {
                 Err(error) => {
                     tracing::error!(%error, "write failed; the store refuses appends until reopened");
                     self.poisoned.store(true, Ordering::Release);
-                    for (reply, outcome) in replies {
-                        let _ = reply.send(outcome.and(Err(AppendError::Store(StoreError::Poisoned))));
+                    for reply in replies {
+                        reply.poisoned().send();
                     }
                     return;
                 }
@@ -178,9 +263,68 @@ impl Writer {
         if let Some(observer) = &self.on_commit {
             observer(&Commit { requests, events: pending.len(), duration: started.elapsed() });
         }
-        for (reply, outcome) in replies {
-            let _ = reply.send(outcome);
+        for reply in replies {
+            reply.send();
         }
+    }
+
+    /// Accepts every part of a `Together` or none: a refused part puts the head, the tips, the
+    /// batch's ids and `pending` back as they were before the first part. The parts' events are
+    /// glued into one page, which must hold them all.
+    #[allow(clippy::too_many_arguments)]
+    fn accept_together(
+        &mut self,
+        requests: &[Request],
+        recorded_at: Timestamp,
+        today: Date,
+        head: &mut Head,
+        working: &mut HashMap<StreamId, StreamTip>,
+        batch_ids: &mut HashMap<EventId, (StreamId, usize)>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<Vec<Appended>, PartRefused> {
+        let saved_head = *head;
+        let start = pending.len();
+        let mut saved_tips = Vec::with_capacity(requests.len());
+        for (part, request) in requests.iter().enumerate() {
+            if saved_tips.iter().any(|(stream, _)| *stream == request.stream) {
+                continue;
+            }
+            let tip =
+                self.take_tip(working, request.stream).map_err(|error| PartRefused { part, error: error.into() })?;
+            saved_tips.push((request.stream, tip.clone()));
+            working.insert(request.stream, tip);
+        }
+        let mut appended = Vec::with_capacity(requests.len());
+        let mut refused = None;
+        for (part, request) in requests.iter().enumerate() {
+            match self.accept(request, recorded_at, today, head, working, batch_ids, pending) {
+                Ok(done) => appended.push(done),
+                Err(error) => {
+                    refused = Some(PartRefused { part, error });
+                    break;
+                }
+            }
+        }
+        let framed: usize = pending[start..].iter().map(|event| PageBuilder::framed_len(&event.record)).sum();
+        if refused.is_none() && (pending.len() - start > PAGE_EVENTS_MAX || framed > PAGE_BYTES_MAX) {
+            let error = AppendError::EventTooLarge { index: 0, bytes: framed, max: PAGE_BYTES_MAX };
+            refused = Some(PartRefused { part: 0, error });
+        }
+        if let Some(refused) = refused {
+            for event in &pending[start..] {
+                batch_ids.remove(&event.envelope.id);
+            }
+            pending.truncate(start);
+            *head = saved_head;
+            for (stream, tip) in saved_tips {
+                working.insert(stream, tip);
+            }
+            return Err(refused);
+        }
+        for event in pending.iter_mut().skip(start + 1) {
+            event.glued = true;
+        }
+        Ok(appended)
     }
 
     /// Checks one request against the batch's view of its stream and, if accepted, adds its events
@@ -292,7 +436,7 @@ impl Writer {
             next.recorded_at = Some(recorded_at);
             tip.last_hash = next.hash;
             ids.push(id);
-            pending.push(Pending { envelope, record });
+            pending.push(Pending { envelope, record, glued: false });
         }
         let appended = Appended { version: tip.state.version, position: next.position, ids, replayed: false };
         *head = next;
@@ -353,9 +497,12 @@ impl Writer {
         let mut locations = Vec::with_capacity(pending.len());
         let mut builder = PageBuilder::new();
         let mut page_key = pending[0].envelope.position;
-        for event in pending {
-            let full = builder.count() == PAGE_EVENTS_MAX
-                || builder.len_bytes() + PageBuilder::framed_len(&event.record) > PAGE_BYTES_MAX;
+        for (at, event) in pending.iter().enumerate() {
+            // A glued group starts a page of its own when the current one cannot hold all of it.
+            let group =
+                if event.glued { 1 } else { 1 + pending[at + 1..].iter().take_while(|next| next.glued).count() };
+            let bytes: usize = pending[at..at + group].iter().map(|event| PageBuilder::framed_len(&event.record)).sum();
+            let full = builder.count() + group > PAGE_EVENTS_MAX || builder.len_bytes() + bytes > PAGE_BYTES_MAX;
             if full && builder.count() > 0 {
                 let page = std::mem::take(&mut builder).finish();
                 self.trees.log.insert(page::position_key(page_key), page)?;

@@ -6,8 +6,9 @@
 //! Rows say who a difference is about: a figure is the length (or the sum) of its list, so its
 //! value changes only where someone's share of it — the number of their rows, the hours those
 //! rows hold — changed (a row whose detail changed but counts the same moves no figure, and is
-//! left out). A person's rows depend on their own stream only, so the events behind a person's
-//! share are found by folding that stream alone, up to the publication and then one later event
+//! left out). A person's rows depend on their own stream only (and on those of the records it
+//! was merged with, CONTRACT §10), so the events behind a person's share are found by folding
+//! those streams alone, up to the publication and then one later event
 //! at a time, and keeping the events after which that share changed. Figures without a list of
 //! their own (rates, shares, agreed hours) are traced through the lists they are computed from
 //! (`basis`); agreed hours through the structures' own records. Committees, which are meetings
@@ -159,7 +160,7 @@ pub fn changes<E: From<ApplyError>>(
     }
     let mut causes: BTreeMap<(StreamId, usize, String), Vec<Cause>> = BTreeMap::new();
     for (person, part_indexes) in wanted {
-        let events = stream(person)?;
+        let events = with_merged_records(stream(person)?, &mut stream)?;
         let scopes: Vec<(usize, &[Slug])> =
             part_indexes.into_iter().map(|index| (index, parts[index].slugs.as_slice())).collect();
         for ((part, list), found) in person_causes(&events, query, &span, &scopes)? {
@@ -380,6 +381,41 @@ fn difference(then: &[Row], now: &[Row]) -> (Vec<Row>, Vec<Row>) {
         }
     }
     (removed, added)
+}
+
+/// A person's stream, with those of every record it was ever merged with, and theirs in turn
+/// (CONTRACT §10), in log order: merges make one person of several records, whose rows then
+/// depend on all their streams; folded together, they hold every merge among them, as the whole
+/// log does.
+fn with_merged_records<E>(
+    events: Vec<Envelope>,
+    stream: &mut impl FnMut(StreamId) -> Result<Vec<Envelope>, E>,
+) -> Result<Vec<Envelope>, E> {
+    let partners = |events: &[Envelope]| -> Vec<StreamId> {
+        events
+            .iter()
+            .filter_map(|event| match &event.step {
+                Step::MergedInto(merged) => Some(merged.into),
+                Step::Absorbed(absorbed) => Some(absorbed.from),
+                Step::Unmerged(unmerged) => Some(unmerged.other),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut seen: BTreeSet<StreamId> = events.first().map(|event| event.stream).into_iter().collect();
+    let mut waiting = partners(&events);
+    let mut all = events;
+    while let Some(partner) = waiting.pop() {
+        if !seen.insert(partner) {
+            continue;
+        }
+        let theirs = stream(partner)?;
+        waiting.extend(partners(&theirs));
+        all.extend(theirs);
+    }
+    all.sort_by_key(|event| event.position);
+    all.dedup_by_key(|event| event.position);
+    Ok(all)
 }
 
 /// For one person: the events after the publication after which their weight in a list of a part

@@ -305,6 +305,105 @@ pub(crate) fn gather(
     }
 }
 
+/// What makes a person count once in the figures of distinct people, from every record of theirs.
+#[derive(Clone, Copy, Debug, Default)]
+struct Distinct {
+    /// The record that stands for the person in the lists (the survivor of a merge).
+    person: BeneficiaryIx,
+    /// Their first referral to a structure asked, up to the end of the period.
+    first_referral: Option<(Date, StructureIx)>,
+    followed: Option<Followed>,
+    /// Their earliest contract still open at the end, in an episode walked.
+    on_contract: Option<(Date, StructureIx)>,
+}
+
+/// A person followed in the period: from their first referral followed, to the end of their last.
+#[derive(Clone, Copy, Debug)]
+struct Followed {
+    on: Date,
+    last_referred_on: Date,
+    structure: StructureIx,
+    until: Option<Date>,
+}
+
+impl Distinct {
+    /// The person's figures, filed by the walk of one of their records only: the first one (by
+    /// number) that has an episode walked, so that parts walked apart still count them once.
+    /// Empty for the others.
+    fn of_person(
+        projections: &Projections,
+        own: Distinct,
+        ours: &impl Fn(StructureIx) -> bool,
+        period: Period,
+    ) -> Distinct {
+        let (merges, ix) = (&projections.merges, own.person);
+        if merges.is_empty() || merges.records_of(ix).nth(1).is_none() {
+            return own;
+        }
+        let records: Vec<Distinct> = merges
+            .records_of(ix)
+            .map(|record| if record == ix { own } else { Distinct::of_record(projections, record, ours, period) })
+            .collect();
+        let walked = |distinct: &&Distinct| distinct.first_referral.is_some();
+        let first_walked = records.iter().filter(walked).map(|distinct| distinct.person).min();
+        if first_walked != Some(ix) {
+            return Distinct { person: ix, ..Distinct::default() };
+        }
+        let mut person = Distinct { person: merges.person_of(ix), ..Distinct::default() };
+        for record in &records {
+            person.first_referral = earliest(person.first_referral, record.first_referral);
+            person.on_contract = earliest(person.on_contract, record.on_contract);
+            person.followed = match (person.followed, record.followed) {
+                (Some(one), Some(other)) => {
+                    let last = if other.last_referred_on > one.last_referred_on { other } else { one };
+                    Some(Followed { on: one.on.min(other.on), ..last })
+                }
+                (one, other) => one.or(other),
+            };
+        }
+        person
+    }
+
+    /// One record's share: its episodes walked (in a structure asked, referred by the end).
+    fn of_record(
+        projections: &Projections,
+        ix: BeneficiaryIx,
+        ours: &impl Fn(StructureIx) -> bool,
+        period: Period,
+    ) -> Distinct {
+        let beneficiary = projections.beneficiary(ix);
+        let walked =
+            |episode: &crate::summary::Episode| ours(episode.facts.structure) && episode.referred_on <= period.to;
+        let mut distinct = Distinct { person: ix, ..Distinct::default() };
+        if beneficiary.summary.registration.is_none() {
+            return distinct;
+        }
+        for episode in beneficiary.summary.episodes.iter().filter(|episode| walked(episode)) {
+            let (structure, referred_on) = (episode.facts.structure, episode.referred_on);
+            let until = episode.exit.map(|exit| exit.exited_on);
+            distinct.first_referral = distinct.first_referral.or(Some((referred_on, structure)));
+            if until.is_none_or(|exited| exited >= period.from) {
+                let on = distinct.followed.map_or(referred_on, |followed| followed.on);
+                distinct.followed = Some(Followed { on, last_referred_on: referred_on, structure, until });
+            }
+        }
+        let episodes = &beneficiary.summary.episodes;
+        for span in beneficiary.track.contracts.iter().filter(|span| span.open_on(period.to)) {
+            let Some(episode) = episodes.get(span.episode as usize).filter(|episode| walked(episode)) else { continue };
+            distinct.on_contract = earliest(distinct.on_contract, Some((span.started_on, episode.facts.structure)));
+        }
+        distinct
+    }
+}
+
+/// The earlier of two dated values (the first given on a tie).
+fn earliest(one: Option<(Date, StructureIx)>, other: Option<(Date, StructureIx)>) -> Option<(Date, StructureIx)> {
+    match (one, other) {
+        (Some(one), Some(other)) if other.0 < one.0 => Some(other),
+        (one, other) => one.or(other),
+    }
+}
+
 /// What every part of the walk reads.
 struct Question<'a> {
     projections: &'a Projections,
@@ -350,10 +449,10 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
         let track = &beneficiary.track;
         // The walked episode at `index`, if it is one.
         let episode = |index: u32| summary.episodes.get(index as usize).filter(|_| walked[index as usize]);
-        // Across the structures asked, a person counts once: these keep their first (or last) episode.
-        let mut first_referral: Option<(Date, StructureIx)> = None;
-        let mut followed: Option<(Date, StructureIx, Option<Date>)> = None;
-        let mut on_contract: Option<(Date, StructureIx)> = None;
+        // Across the structures asked, and across the records of a person merged (CONTRACT §10),
+        // a person counts once in these.
+        let own = Distinct::of_record(projections, ix, &ours, period);
+        let distinct = Distinct::of_person(projections, own, &ours, period);
         hours.clear();
         attended.clear();
         last_follow_up.clear();
@@ -362,12 +461,6 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
         for (index, episode) in summary.episodes.iter().enumerate().filter(|(index, _)| walked[*index]) {
             let structure = episode.facts.structure;
             let referred_on = episode.referred_on;
-            let exited_on = episode.exit.map(|exit| exit.exited_on);
-            first_referral = first_referral.or(Some((referred_on, structure)));
-            if exited_on.is_none_or(|exited| exited >= from) {
-                let on = followed.map_or(referred_on, |(on, _, _)| on);
-                followed = Some((on, structure, exited_on));
-            }
             if period.contains(referred_on) {
                 let entry = || row(referred_on, person(), structure);
                 filed.file(Figure::Entered, 0, entry);
@@ -406,7 +499,7 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
         // Everyone walked left before the period, and no step is dated in it or after: nothing of
         // the track counts (contracts ended with their episodes), so it is not read at all.
         let before_the_period = track.latest.is_none_or(|latest| latest < Month::from_date(from));
-        if followed.is_some() || !before_the_period {
+        if own.followed.is_some() || !before_the_period {
             for span in track.contracts.iter().filter(|span| span.open_on(to)) {
                 let Some(structure) = episode(span.episode).map(|episode| episode.facts.structure) else { continue };
                 let contract = || Row {
@@ -417,9 +510,6 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 let weekly = u64::from(span.weekly_hours.hundredths);
                 filed.file(Figure::ContractsAtEnd, weekly, contract);
                 filed.file(Figure::ContractsByKind(span.kind), weekly, contract);
-                if on_contract.is_none_or(|(on, _)| span.started_on < on) {
-                    on_contract = Some((span.started_on, structure));
-                }
             }
             for placed in &track.steps {
                 let Some(structure) = episode(placed.episode).map(|episode| episode.facts.structure) else { continue };
@@ -491,14 +581,16 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 }
             }
         }
-        if let Some((on, structure)) = first_referral {
-            filed.file(Figure::DistinctSinceStart, 0, || row(on, person(), structure));
+        let counted = || projections.stream_of(distinct.person);
+        if let Some((on, structure)) = distinct.first_referral {
+            filed.file(Figure::DistinctSinceStart, 0, || row(on, counted(), structure));
         }
-        if let Some((on, structure, until)) = followed {
-            filed.file(Figure::Followed, 0, || Row { until, ..row(on, person(), structure) });
+        if let Some(followed) = distinct.followed {
+            let until = followed.until;
+            filed.file(Figure::Followed, 0, || Row { until, ..row(followed.on, counted(), followed.structure) });
         }
-        if let Some((on, structure)) = on_contract {
-            filed.file(Figure::OnContractAtEnd, 0, || row(on, person(), structure));
+        if let Some((on, structure)) = distinct.on_contract {
+            filed.file(Figure::OnContractAtEnd, 0, || row(on, counted(), structure));
         }
         for &(figure, structure, first, total) in &hours {
             let hours = TotalHours { hundredths: total };

@@ -37,7 +37,7 @@ pub(super) fn actions() -> impl Strategy<Value = Vec<Action>> {
 
 fn actions_of(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Action>> {
     prop::collection::vec(
-        (0u8..16, 0u8..PEOPLE as u8, any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(op, who, a, b, days)| Action {
+        (0u8..18, 0u8..PEOPLE as u8, any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(op, who, a, b, days)| Action {
             op,
             who,
             a,
@@ -107,6 +107,27 @@ pub(super) fn history(actions: &[Action]) -> Log {
         let on = minus_days(log.today(), action.a % 8);
         let structure = STRUCTURES[action.a as usize % STRUCTURES.len()];
         let contract = format!("c{}", action.b % 3);
+        // A merge of two records of one person, or the unmerge of a merged pair: two streams at
+        // once, as the store writes them.
+        if registered[action.who as usize] && matches!(action.op, 15 | 16) {
+            let other = person(u128::from(action.b) % PEOPLE + 1);
+            let (one, two) = (who.to_string(), other.to_string());
+            let parts = if action.op == 15 {
+                vec![
+                    (who, log.today(), step("merged_into", json!({"into": two, "reason": "doublon"}))),
+                    (other, log.today(), step("absorbed", json!({"from": one, "reason": "doublon"}))),
+                ]
+            } else {
+                vec![
+                    (who, log.today(), step("unmerged", json!({"other": two, "reason": "homonymes"}))),
+                    (other, log.today(), step("unmerged", json!({"other": one, "reason": "homonymes"}))),
+                ]
+            };
+            if who != other {
+                let _ = log.try_append_together(parts);
+            }
+            continue;
+        }
         let proposed = if !registered[action.who as usize] {
             registered[action.who as usize] = true;
             let gender = Gender::ALL[action.b as usize % Gender::ALL.len()];
@@ -213,7 +234,7 @@ fn resolved(envelopes: &[Envelope]) -> Vec<Envelope> {
 }
 
 /// Every question the server may ask, answered as JSON.
-fn answers(projections: &Projections, today: Date) -> String {
+pub(super) fn answers(projections: &Projections, today: Date) -> String {
     let mut answers: Vec<Value> = Vec::new();
     for structure in STRUCTURES {
         for day in [date("2023-06-30"), date("2024-01-15"), today] {
@@ -249,6 +270,7 @@ fn answers(projections: &Projections, today: Date) -> String {
             answers.push(serde_json::to_value(format!("{answer:?}")).unwrap_or_default());
         }
     }
+    answers.push(serde_json::to_value(projections.people(&crate::PeopleQuery::default())).unwrap_or_default());
     serde_json::to_string(&answers).unwrap_or_default()
 }
 
@@ -315,6 +337,8 @@ fn generated_histories_hold_every_kind_of_step() {
         "followed_up_after_exit",
         "corrected",
         "report_published",
+        "merged_into",
+        "unmerged",
     ];
     for kind in expected {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");

@@ -129,6 +129,19 @@ impl Log {
         Ok(id)
     }
 
+    /// Appends one event to each of several streams if the rules accept every one, none
+    /// otherwise, as `Store::append_together` does (a merge's two sides).
+    pub fn try_append_together(&mut self, parts: Vec<(StreamId, Date, Step)>) -> Result<(), Violation> {
+        let today = self.today();
+        for (stream, occurred_on, step) in &parts {
+            check(&self.streams.get(stream).cloned().unwrap_or_default(), *occurred_on, step, today)?;
+        }
+        for (stream, occurred_on, step) in parts {
+            self.try_append(stream, occurred_on, step)?;
+        }
+        Ok(())
+    }
+
     /// Appends an event a test means to be valid.
     pub fn add(&mut self, stream: StreamId, on: &str, step: Step) -> EventId {
         let kind = step.kind();

@@ -61,6 +61,9 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/beneficiaries/{id}/audit", READERS),
     allow("GET", "/api/beneficiaries/{id}/export", READERS),
     allow("POST", "/api/beneficiaries/{id}/erase", ADMIN),
+    // Merging two records of one person (CONTRACT §10): the writer checks the caller may append to both.
+    allow("POST", "/api/beneficiaries/{id}/merge", WRITERS),
+    allow("POST", "/api/beneficiaries/{id}/unmerge", WRITERS),
     // The whole log: every person's steps (personal data left out).
     allow("GET", "/api/events", AUDIT),
     allow("GET", "/api/events/live", READERS),
@@ -115,6 +118,10 @@ pub const RULES: &[Rule] = &[
     allow("POST", "/import/confirmer", WRITERS),
     allow("GET", "/rapports", FIGURES),
     allow("POST", "/rapports/publier", WRITERS),
+    // Duplicates and merges (CONTRACT §10), as `GET /api/duplicates` and `POST .../merge`.
+    allow("GET", "/doublons", WRITERS),
+    allow("POST", "/doublons/fusionner", WRITERS),
+    allow("POST", "/beneficiaires/{id}/separer", WRITERS),
     // The auditor's bench (issue 21): time travel is the person page's; the access log and the
     // journal are the API's `AUDIT`; the signed history is `GET /api/beneficiaries/{id}/export`'s.
     allow("GET", "/beneficiaires/{id}/acces", AUDIT),

@@ -11,6 +11,7 @@ pub mod fuzzing;
 pub mod imports;
 mod live;
 pub mod log;
+pub mod merge;
 mod metrics;
 pub mod openapi;
 pub mod people;
@@ -49,6 +50,8 @@ pub fn routes(gate: Gate) -> Router<AppState> {
         .route("/api/beneficiaries/{id}/audit", get(people::audit))
         .route("/api/beneficiaries/{id}/export", get(people::export))
         .route("/api/beneficiaries/{id}/erase", post(admin::erase))
+        .route("/api/beneficiaries/{id}/merge", post(merge::merge))
+        .route("/api/beneficiaries/{id}/unmerge", post(merge::unmerge))
         .route("/api/events", get(log::read_log))
         .route("/api/events/live", get(live::live))
         .route("/api/export", get(backup::export))

@@ -32,6 +32,8 @@ use parcours_projections::{GroupBy, PersonStatus};
         super::people::audit,
         super::people::export,
         super::admin::erase,
+        super::merge::merge,
+        super::merge::unmerge,
         super::log::read_log,
         super::live::live,
         super::backup::export,

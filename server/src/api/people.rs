@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use parcours_core::vocabulary::{Date, PersonalData, Slug};
+use parcours_core::vocabulary::{Date, PersonalData, Slug, StreamId};
 use parcours_projections::{PathwayState, PersonRow, PersonStatus};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,12 @@ struct PathwayJson {
     #[serde(flatten)]
     state: PathwayState,
     identity: Option<PersonalData>,
+    /// Asked by a record merged into another: the survivor, whose state this is (CONTRACT §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merged_into: Option<StreamId>,
+    /// The records merged into this one, each with its own state.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    absorbed: Vec<PathwayState>,
 }
 
 /// The current state of a person's pathway, with their identity for those allowed to see it.
@@ -31,8 +37,9 @@ pub async fn pathway(
     let stream = beneficiary_id(&id)?;
     state.caught_up().await?;
     let body = blocking(move || {
-        let (pathway, identity) = people::pathway(&state, &caller, stream)?;
-        Ok(serde_json::to_vec(&PathwayJson { state: pathway, identity })?)
+        let people::PersonPathway { state: pathway, identity, merged_into, absorbed } =
+            people::pathway(&state, &caller, stream)?;
+        Ok(serde_json::to_vec(&PathwayJson { state: pathway, identity, merged_into, absorbed })?)
     })
     .await?;
     Ok(json_response(body))
@@ -112,6 +119,17 @@ struct AuditJson {
     state_on: Option<PathwayState>,
     #[serde(skip_serializing_if = "Option::is_none")]
     state_known_at: Option<PathwayState>,
+    /// For a record merged with others: every record's events in date order, each with its
+    /// `stream` (CONTRACT §10).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    merged_histories: Vec<MergedEntryJson>,
+}
+
+#[derive(Serialize)]
+struct MergedEntryJson {
+    stream: StreamId,
+    #[serde(flatten)]
+    entry: parcours_projections::audit::AuditEntry,
 }
 
 /// The audit trail: every event as recorded, who recorded it and when, corrections linked; with
@@ -128,8 +146,13 @@ pub async fn audit(
     let stream = beneficiary_id(&id)?;
     let as_of = query.as_of.as_deref().map(parse_as_of).transpose()?;
     let body = blocking(move || {
-        let Audit { trail, state_on, state_known_at } = people::audit(&state, &caller, stream, query.on, as_of)?;
-        Ok(serde_json::to_vec(&AuditJson { trail, state_on, state_known_at })?)
+        let Audit { trail, state_on, state_known_at, merged_histories } =
+            people::audit(&state, &caller, stream, query.on, as_of)?;
+        let merged_histories = merged_histories
+            .into_iter()
+            .map(|merged| MergedEntryJson { stream: merged.stream, entry: merged.entry })
+            .collect();
+        Ok(serde_json::to_vec(&AuditJson { trail, state_on, state_known_at, merged_histories })?)
     })
     .await?;
     Ok(json_response(body))

@@ -11,6 +11,7 @@
 //!   cells, withheld alike across the tables that sum into one another); `reports`: the activity report's typed question, the
 //!   report and its lists; `publications`: publish, list, reproduce, what changed since;
 //! - `structures`; `trust`: tokens, erasure, the access log; `backup`: the export a backup saves;
+//!   `merge`: merging two records of one person and undoing it (CONTRACT §10);
 //! - `error`: the one error type, which `api/error.rs` turns into JSON answers and `web` into
 //!   French pages.
 
@@ -24,6 +25,7 @@ pub mod error;
 pub mod figures;
 pub mod generate;
 pub mod import;
+pub mod merge;
 pub mod parquet_export;
 pub mod people;
 pub mod publications;

@@ -3,7 +3,7 @@
 
 use parcours_core::store::verifiable::VerifiableHistory;
 use parcours_core::vocabulary::{Date, PersonalData, Slug, StreamId, Timestamp};
-use parcours_projections::audit::{audit_trail, state_known_at, state_on, AuditTrail};
+use parcours_projections::audit::{audit_trail, state_known_at, state_on, AuditEntry, AuditTrail};
 use parcours_projections::{PathwayState, PeopleQuery, PersonRow, PersonStatus};
 
 use super::streams::{readable_stream, record_access};
@@ -78,18 +78,42 @@ pub fn name_of(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Op
     Ok(name)
 }
 
-/// The current state of a person's pathway, with their identity for those allowed to see it.
-pub fn pathway(
-    state: &AppState,
-    caller: &Caller,
-    stream: StreamId,
-) -> Result<(PathwayState, Option<PersonalData>), AppError> {
+/// A person's pathway as read by either of their records' ids (CONTRACT §10).
+pub struct PersonPathway {
+    /// The state of the record asked for, or of the survivor it was merged into.
+    pub state: PathwayState,
+    pub identity: Option<PersonalData>,
+    /// Set when the record asked for was merged into another: the survivor, whose state this is.
+    pub merged_into: Option<StreamId>,
+    /// The records merged into this one, each with its own state (their histories stay theirs).
+    pub absorbed: Vec<PathwayState>,
+}
+
+/// The current state of a person's pathway, with their identity for those allowed to see it. A
+/// record merged into another answers with the survivor's (which the caller must be able to read).
+pub fn pathway(state: &AppState, caller: &Caller, stream: StreamId) -> Result<PersonPathway, AppError> {
     let events = readable_stream(state, caller, stream)?;
-    let pathway = state.projections.read().pathway(stream);
+    let merged_into = state.projections.read().merged_into(stream);
+    let (shown, events) = match merged_into {
+        Some(survivor) => (survivor, readable_stream(state, caller, survivor)?),
+        None => (stream, events),
+    };
+    let (pathway, absorbed) = {
+        let projections = state.projections.read();
+        let absorbed: Vec<PathwayState> =
+            projections.absorbed_into(shown).into_iter().filter_map(|record| projections.pathway(record)).collect();
+        (projections.pathway(shown), absorbed)
+    };
     let pathway = pathway.ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))?;
-    record_access(state, caller, stream, "state")?;
+    record_access(state, caller, shown, "state")?;
     let identity = current_identity(&state.store, &events)?;
-    Ok((pathway, identity))
+    Ok(PersonPathway { state: pathway, identity, merged_into, absorbed })
+}
+
+/// One event of a merged person's histories, with the record it was recorded in.
+pub struct MergedEntry {
+    pub stream: StreamId,
+    pub entry: AuditEntry,
 }
 
 /// The audit trail and the answers to its two time-travel questions.
@@ -99,6 +123,9 @@ pub struct Audit {
     pub state_on: Option<PathwayState>,
     /// The pathway as it was known at a time (recorded times).
     pub state_known_at: Option<PathwayState>,
+    /// For a record merged with others: every record's events (this one's included), in date
+    /// order, each with its record; empty otherwise. Each trail stays as recorded.
+    pub merged_histories: Vec<MergedEntry>,
 }
 
 /// The audit trail: every event as recorded, who recorded it and when, corrections linked; with
@@ -113,10 +140,31 @@ pub fn audit(
     let events = readable_stream(state, caller, stream)?;
     record_access(state, caller, stream, "audit")?;
     let trail = audit_trail(&events).ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))?;
+    let records = {
+        let projections = state.projections.read();
+        let survivor = projections.merged_into(stream).unwrap_or(stream);
+        let absorbed = projections.absorbed_into(survivor);
+        if absorbed.is_empty() {
+            Vec::new()
+        } else {
+            std::iter::once(survivor).chain(absorbed).collect()
+        }
+    };
+    let mut merged_histories = Vec::new();
+    for record in records {
+        let record_events = readable_stream(state, caller, record)?;
+        if record != stream {
+            record_access(state, caller, record, "audit")?;
+        }
+        let Some(record_trail) = audit_trail(&record_events) else { continue };
+        merged_histories.extend(record_trail.events.into_iter().map(|entry| MergedEntry { stream: record, entry }));
+    }
+    merged_histories.sort_by_key(|merged| (merged.entry.occurred_on, merged.entry.position));
     Ok(Audit {
         trail,
         state_on: on.and_then(|day| state_on(&events, day)),
         state_known_at: as_of.and_then(|at| state_known_at(&events, at)),
+        merged_histories,
     })
 }
 

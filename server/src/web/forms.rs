@@ -404,6 +404,8 @@ pub fn violation_field(violation: &Violation) -> Option<&'static str> {
         | Merged { .. }
         | AlreadyMerged
         | NotMerged
+        | MergeIntoItself
+        | HoldsMergedRecords
         | ReferralPending { .. }
         | NoPendingReferral(_) => None,
     }

@@ -47,6 +47,7 @@ pub enum Section {
     Import,
     Reports,
     Audit,
+    Duplicates,
     None,
 }
 
@@ -100,9 +101,10 @@ fn links(role: Role) -> Vec<(Section, &'static str, &'static str)> {
     let reports = (Section::Reports, "/rapports", "Rapports");
     let import = (Section::Import, "/import", "Import");
     let audit = (Section::Audit, "/audit", "Journal d'audit");
+    let duplicates = (Section::Duplicates, "/doublons", "Doublons");
     match role {
-        Role::Admin => vec![dashboard, people, statistics, reports, import, audit],
-        Role::Coordinator => vec![dashboard, people, statistics, reports, import],
+        Role::Admin => vec![dashboard, people, duplicates, statistics, reports, import, audit],
+        Role::Coordinator => vec![dashboard, people, duplicates, statistics, reports, import],
         Role::Auditor => vec![people, statistics, reports, audit],
         Role::Evaluator => vec![statistics, reports],
     }

@@ -17,6 +17,7 @@ mod assets;
 mod audit;
 mod charts;
 mod dashboard;
+mod duplicates;
 mod export;
 mod forms;
 mod import;
@@ -56,6 +57,9 @@ pub fn router(gate: Gate) -> Router<AppState> {
         .route("/beneficiaires/{id}/etapes", post(person::record))
         .route("/beneficiaires/{id}/corriger/{event}", get(person::correction))
         .route("/beneficiaires/{id}/acces", get(access_log::page))
+        .route("/beneficiaires/{id}/separer", post(duplicates::unmerge))
+        .route("/doublons", get(duplicates::page))
+        .route("/doublons/fusionner", post(duplicates::merge))
         .route("/beneficiaires/{id}/export", get(export::download))
         .route("/verification", get(export::how_to_verify))
         .route("/audit", get(audit::page))

@@ -217,6 +217,11 @@ fn render(
     // The writer's own rule (CONTRACT §7): a coordinator appends for the people their structures
     // hold now; those who moved on stay readable.
     let holds = caller.role == Role::Admin || caller.structures.contains(&person.pathway.current_structure);
+    let merges = parcours_core::rules::StreamState::from_events(
+        person.events.iter().map(|event| (event.id, event.occurred_on, &event.step)),
+    )
+    .pathway;
+    let merged_into = merges.merged_into;
     let main = html! {
         @if let Some(kind) = recorded {
             div.confirmation role="status" { p { "Étape enregistrée : " (kind.label()) "." } }
@@ -233,13 +238,26 @@ fn render(
         } @else {
             (summary(person, &person.pathway))
         }
+        @if let Some(into) = merged_into {
+            (merge_notice(caller, person.stream, into, writer))
+        }
+        @if !merges.absorbed.is_empty() {
+            p #fusionnes {
+                "Dossiers de la même personne fusionnés dans celui-ci (leurs historiques restent les leurs) : "
+                @for (index, absorbed) in merges.absorbed.iter().enumerate() {
+                    @if index > 0 { ", " }
+                    a href=(format!("/beneficiaires/{absorbed}")) { "dossier " (index + 1) }
+                }
+                "."
+            }
+        }
         @if travel.view.is_none() && writer && !holds {
             p.alerte {
                 "Cette personne est suivie aujourd'hui par " (person.names.get(person.pathway.current_structure.as_str()))
                 " : vous pouvez consulter son parcours, pas y enregistrer d'étape."
             }
         }
-        @if travel.view.is_none() && writer && holds {
+        @if travel.view.is_none() && writer && holds && merged_into.is_none() {
             section #enregistrer aria-labelledby="titre-enregistrer" {
                 h2 #titre-enregistrer { "Enregistrer une étape" }
                 p.discret { "Ouvrez l'étape à enregistrer. Les champs marqués « obligatoire » doivent être remplis." }
@@ -254,6 +272,31 @@ fn render(
         (history(state, caller, person, travel.view.as_ref()))
     };
     Html(status, document(Some(caller), Section::People, &person.name(), main))
+}
+
+/// A record merged into another (CONTRACT §10): where the person's pathway goes on, and the undoing
+/// of the merge for those who may write.
+fn merge_notice(caller: &Caller, stream: StreamId, into: StreamId, writer: bool) -> Markup {
+    html! {
+        section.alerte #fusion aria-labelledby="titre-fusion" {
+            h2 #titre-fusion { "Dossier fusionné" }
+            p {
+                "Ce dossier a été fusionné dans celui de la même personne : son parcours continue dans le "
+                a href=(format!("/beneficiaires/{into}")) { "dossier conservé" } ". "
+                "Son historique reste ici tel qu'il a été enregistré."
+            }
+            @if writer {
+                form.formulaire method="post" action=(format!("/beneficiaires/{stream}/separer")) {
+                    (forms::csrf(caller.csrf.as_deref()))
+                    div.champ {
+                        label for="motif-separation" { "Motif de l'annulation (obligatoire)" }
+                        textarea #motif-separation name="motif" required rows="2" {}
+                    }
+                    button type="submit" { "Annuler la fusion" }
+                }
+            }
+        }
+    }
 }
 
 fn step_form(caller: &Caller, person: &Person, kind: StepKind, values: &Values, errors: &Errors, open: bool) -> Markup {
