@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::log::{date, person, slug, step, Log};
 use crate::audit::state_now;
 use crate::report::{ActivityQuery, DefinitionsVersion, FamilyQuotientBands};
-use crate::{EntriesQuery, GroupBy, OutcomeQuery, Period, Projections};
+use crate::{EntriesQuery, GroupBy, OutcomeQuery, PeopleQuery, Period, Projections};
 
 const STRUCTURES: &[&str] = &["aci-agen", "ai-nerac", "ei-marmande"];
 const PEOPLE: u128 = 6;
@@ -37,7 +37,7 @@ pub(super) fn actions() -> impl Strategy<Value = Vec<Action>> {
 
 fn actions_of(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Action>> {
     prop::collection::vec(
-        (0u8..16, 0u8..PEOPLE as u8, any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(op, who, a, b, days)| Action {
+        (0u8..19, 0u8..PEOPLE as u8, any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(op, who, a, b, days)| Action {
             op,
             who,
             a,
@@ -149,6 +149,16 @@ pub(super) fn history(actions: &[Action]) -> Log {
                 9 => Some(("training_started", json!({"training_id": "t1", "title": "CACES", "qualifying": true}))),
                 10 => Some(("training_completed", json!({"training_id": "t1", "result": "certified"}))),
                 13 => Some(("personal_data_erased", json!({"reason": "request"}))),
+                // A referral by someone without rights on its structure (CONTRACT §7).
+                16 => Some((
+                    "referred",
+                    json!({
+                        "structure": structure,
+                        "situation": Situation::ALL[action.b as usize % Situation::ALL.len()],
+                        "prescriber": {"kind": "plie"},
+                        "proposed": true,
+                    }),
+                )),
                 _ => None,
             };
             match (data, action.op) {
@@ -163,6 +173,15 @@ pub(super) fn history(actions: &[Action]) -> Log {
                         "position": log.envelopes.len(), "sha256": {"json": digest, "csv": digest, "html": digest}});
                     Some((StreamId::published_reports(), log.today(), step("report_published", data)))
                 }
+                // The structure asked answers the proposal waiting for it, if there is one.
+                (None, 17 | 18) => log.state(who).and_then(|state| {
+                    let referral = state.pathway.pending_referral.as_ref()?.referral.to_string();
+                    let answer = match action.op {
+                        17 => step("referral_accepted", json!({"referral": referral})),
+                        _ => step("referral_declined", json!({"referral": referral, "reason": "pas de place"})),
+                    };
+                    Some((who, log.today(), answer))
+                }),
                 (None, 11 | 12) => log.state(who).and_then(|state| {
                     let target = state.history.get(usize::from(action.b) % state.history.len().max(1))?;
                     let replacement = (action.op == 12).then(|| replacement(target, action));
@@ -215,6 +234,12 @@ fn resolved(envelopes: &[Envelope]) -> Vec<Envelope> {
 /// Every question the server may ask, answered as JSON.
 fn answers(projections: &Projections, today: Date) -> String {
     let mut answers: Vec<Value> = Vec::new();
+    // The proposals waiting for an answer, and each structure's people list (which leaves them out).
+    answers.push(serde_json::to_value(projections.pending_referrals(None)).unwrap_or_default());
+    for structure in STRUCTURES {
+        let reach = PeopleQuery { reach: Some(vec![slug(structure)]), ..PeopleQuery::default() };
+        answers.push(serde_json::to_value(projections.people(&reach)).unwrap_or_default());
+    }
     for structure in STRUCTURES {
         for day in [date("2023-06-30"), date("2024-01-15"), today] {
             answers.push(serde_json::to_value(projections.dashboard(&slug(structure), day)).unwrap_or_default());
@@ -315,6 +340,8 @@ fn generated_histories_hold_every_kind_of_step() {
         "followed_up_after_exit",
         "corrected",
         "report_published",
+        "referral_accepted",
+        "referral_declined",
     ];
     for kind in expected {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
