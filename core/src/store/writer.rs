@@ -142,9 +142,9 @@ impl Writer {
         let mut replies = Vec::with_capacity(batch.len());
         let mut head = self.head;
 
-        for request in batch {
+        for mut request in batch {
             let outcome =
-                self.accept(&request, recorded_at, today, &mut head, &mut working, &mut batch_ids, &mut pending);
+                self.accept(&mut request, recorded_at, today, &mut head, &mut working, &mut batch_ids, &mut pending);
             replies.push((request.reply, outcome));
         }
 
@@ -188,7 +188,7 @@ impl Writer {
     #[allow(clippy::too_many_arguments)]
     fn accept(
         &mut self,
-        request: &Request,
+        request: &mut Request,
         recorded_at: Timestamp,
         today: Date,
         head: &mut Head,
@@ -200,6 +200,9 @@ impl Writer {
         // rights on the stream that it exists, and what it holds.
         let tip = self.take_tip(working, request.stream)?;
         let admitted = admit(request, &tip);
+        if admitted.is_ok() {
+            keep_proposals(&tip.state, &mut request.events);
+        }
         working.insert(request.stream, tip);
         admitted?;
         if let Some(index) = request.identity_erased {
@@ -418,10 +421,47 @@ fn admit(request: &Request, tip: &StreamTip) -> Result<(), AppendError> {
         }
         _ => None,
     });
-    if holder.is_some_and(|holder| allowed.contains(holder)) {
-        Ok(())
-    } else {
-        Err(AppendError::Forbidden)
+    if !holder.is_some_and(|holder| allowed.contains(holder)) {
+        return Err(AppendError::Forbidden);
+    }
+    // A structure's past is its own (CONTRACT §7): a coordinator corrects only what was recorded
+    // while one of its structures held the person (the registration, the person's own, aside),
+    // and a corrected referral names one of its structures or the one it named (another is asked
+    // by a new referral, a proposal).
+    for event in &request.events {
+        let Step::Corrected(correction) = &event.step else { continue };
+        let target = tip.state.find(correction.corrects);
+        if let Some(Step::Referred(referred)) = correction.replacement.as_ref().map(|replacement| &*replacement.step) {
+            let same = matches!(target.map(|target| &target.step), Some(Step::Referred(original)) if original.structure == referred.structure);
+            if !same && !allowed.contains(&referred.structure) {
+                return Err(AppendError::Forbidden);
+            }
+        }
+        if target.is_some_and(|target| matches!(target.step, Step::Registered(_))) {
+            continue;
+        }
+        if rules::holder_after(&tip.state, correction.corrects).is_some_and(|held| !allowed.contains(&held)) {
+            return Err(AppendError::Forbidden);
+        }
+    }
+    Ok(())
+}
+
+/// A corrected referral stays what it was when recorded, a proposal or not (CONTRACT §7): a
+/// correction fixes its data, never makes a proposal count before its answer, nor takes an
+/// accepted one back to waiting. The store marked the replacement from its author's scope; the
+/// referral it corrects decides.
+fn keep_proposals(state: &StreamState, events: &mut [NewEvent]) {
+    for event in events {
+        let Step::Corrected(correction) = &mut event.step else { continue };
+        let Some(Step::Referred(replacement)) =
+            correction.replacement.as_mut().map(|replacement| &mut *replacement.step)
+        else {
+            continue;
+        };
+        if let Some(Step::Referred(original)) = state.find(correction.corrects).map(|target| &target.step) {
+            replacement.proposed = original.proposed;
+        }
     }
 }
 
