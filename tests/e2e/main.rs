@@ -15,6 +15,7 @@ mod log_api;
 mod openapi;
 mod parquet;
 mod power_loss;
+mod proposals;
 mod published;
 mod reports;
 mod verifiable;

@@ -406,13 +406,10 @@ fn admit(request: &Request, tip: &StreamTip) -> Result<(), AppendError> {
     // The structure a proposed referral names answers it, though the person is not yet its own.
     let answers =
         request.events.iter().all(|event| matches!(event.step, Step::ReferralAccepted(_) | Step::ReferralDeclined(_)));
-    if answers {
-        let named = pathway.pending_referral.as_ref().map(|pending| &pending.structure);
-        return if named.is_some_and(|structure| allowed.contains(structure)) {
-            Ok(())
-        } else {
-            Err(AppendError::Forbidden)
-        };
+    // With no proposal waiting, an answer is the holder's to send and the rules' to refuse
+    // (`no_pending_referral`); anyone else hears what any stream outside its reach answers.
+    if let (true, Some(pending)) = (answers, &pathway.pending_referral) {
+        return if allowed.contains(&pending.structure) { Ok(()) } else { Err(AppendError::Forbidden) };
     }
     // The structure that holds the person now; for a new stream, that of its registration.
     let holder = pathway.current_structure().or_else(|| match request.events.first() {

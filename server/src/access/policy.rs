@@ -60,6 +60,10 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/beneficiaries/{id}/audit", READERS),
     allow("GET", "/api/beneficiaries/{id}/export", READERS),
     allow("POST", "/api/beneficiaries/{id}/erase", ADMIN),
+    // Proposed referrals (CONTRACT §7): the writer admits an answer only from the structure asked.
+    allow("POST", "/api/beneficiaries/{id}/referrals/{referral}/accept", WRITERS),
+    allow("POST", "/api/beneficiaries/{id}/referrals/{referral}/decline", WRITERS),
+    allow("GET", "/api/referrals/pending", WRITERS),
     // The whole log: every person's steps (personal data left out).
     allow("GET", "/api/events", AUDIT),
     allow("GET", "/api/events/live", READERS),
@@ -108,6 +112,7 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/beneficiaires/{id}", READERS),
     allow("POST", "/beneficiaires/{id}/etapes", WRITERS),
     allow("GET", "/beneficiaires/{id}/corriger/{event}", WRITERS),
+    allow("POST", "/beneficiaires/{id}/orientations/{referral}", WRITERS),
     allow("GET", "/statistiques", FIGURES),
     // The auditor's bench (issue 21): time travel is the person page's; the access log and the
     // journal are the API's `AUDIT`; the signed history is `GET /api/beneficiaries/{id}/export`'s.

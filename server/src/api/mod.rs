@@ -15,6 +15,7 @@ mod metrics;
 pub mod openapi;
 pub mod people;
 pub mod published;
+pub mod referrals;
 pub mod reports;
 pub(crate) mod structures;
 
@@ -48,6 +49,9 @@ pub fn routes(gate: Gate) -> Router<AppState> {
         .route("/api/beneficiaries/{id}/audit", get(people::audit))
         .route("/api/beneficiaries/{id}/export", get(people::export))
         .route("/api/beneficiaries/{id}/erase", post(admin::erase))
+        .route("/api/beneficiaries/{id}/referrals/{referral}/accept", post(referrals::accept))
+        .route("/api/beneficiaries/{id}/referrals/{referral}/decline", post(referrals::decline))
+        .route("/api/referrals/pending", get(referrals::pending))
         .route("/api/events", get(log::read_log))
         .route("/api/events/live", get(live::live))
         .route("/api/export", get(backup::export))

@@ -9,6 +9,7 @@
 //!   a pathway, the audit trail, a verifiable export;
 //! - `figures`: dashboards and statistics; `reports`: the activity report's typed question, the
 //!   report and its lists; `publications`: publish, list, reproduce, what changed since;
+//! - `referrals`: the proposals waiting for a structure's answer, and the answer;
 //! - `structures`; `trust`: tokens, erasure, the access log; `backup`: the export a backup saves;
 //! - `error`: the one error type, which `api/error.rs` turns into JSON answers and `web` into
 //!   French pages.
@@ -25,6 +26,7 @@ pub mod import;
 pub mod parquet_export;
 pub mod people;
 pub mod publications;
+pub mod referrals;
 pub mod reports;
 pub mod streams;
 pub mod structures;

@@ -22,6 +22,7 @@ mod forms;
 mod layout;
 mod people;
 mod person;
+mod referrals;
 mod sign_in;
 mod statistics;
 mod steps;
@@ -51,6 +52,7 @@ pub fn router(gate: Gate) -> Router<AppState> {
         .route("/beneficiaires/{id}", get(person::page))
         .route("/beneficiaires/{id}/etapes", post(person::record))
         .route("/beneficiaires/{id}/corriger/{event}", get(person::correction))
+        .route("/beneficiaires/{id}/orientations/{referral}", post(referrals::answer))
         .route("/beneficiaires/{id}/acces", get(access_log::page))
         .route("/beneficiaires/{id}/export", get(export::download))
         .route("/verification", get(export::how_to_verify))

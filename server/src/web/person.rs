@@ -228,6 +228,9 @@ fn render(
             }
         } @else {
             (summary(person, &person.pathway))
+            @if let Some(pending) = &person.pathway.pending_referral {
+                (super::referrals::on_person_page(caller, person.stream, pending))
+            }
         }
         @if travel.view.is_none() && writer && !holds {
             p.alerte {
