@@ -72,6 +72,8 @@ pub struct PendingReferralState {
 }
 
 /// The proposal pending in a history, among the facts that had occurred by `until` when given.
+/// Answers are no facts of the history: on an earlier day, a proposal answered since is not shown
+/// as waiting (the audit trail lists the answer with its dates).
 pub(crate) fn pending_in<'h>(
     beneficiary: &Beneficiary,
     histories: &'h Histories,
@@ -133,7 +135,7 @@ impl Projections {
                 });
             }
         }
-        pending.sort_by(|a, b| (a.referred_on, a.beneficiary).cmp(&(b.referred_on, b.beneficiary)));
+        pending.sort_by_key(|proposal| (proposal.referred_on, proposal.beneficiary));
         pending
     }
 

@@ -8,8 +8,7 @@
 //! proposal pending. The generic append route takes them too; these use cases name the intent.
 
 use parcours_core::store::Appended;
-use parcours_core::vocabulary::NewEvent;
-use parcours_core::vocabulary::{Date, EventId, ReferralAccepted, ReferralDeclined, Slug, Step, StreamId};
+use parcours_core::vocabulary::{Date, EventId, NewEvent, ReferralAccepted, ReferralDeclined, Slug, Step, StreamId};
 use parcours_projections::PendingReferral;
 
 use super::people::name_of;
