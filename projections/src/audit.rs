@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::beneficiary::Beneficiary;
 use crate::history::Histories;
 use crate::pathway::PathwayState;
+use crate::proposals::pending_state;
 use crate::structures::Interner;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
@@ -167,7 +168,9 @@ pub fn state_on(events: &[Envelope], day: Date) -> Option<PathwayState> {
     let (stream, events) = one_stream(events)?;
     let (mut structures, mut histories) = (Interner::default(), Histories::default());
     let beneficiary = Beneficiary::from_events(events, &mut structures, &mut histories);
-    PathwayState::of(stream, &beneficiary, &beneficiary.summary_on(&histories, day), &structures)
+    let mut state = PathwayState::of(stream, &beneficiary, &beneficiary.summary_on(&histories, day), &structures)?;
+    state.pending_referral = pending_state(&beneficiary, &histories, &structures, Some(day));
+    Some(state)
 }
 
 /// The pathway as it was known at `at`: only the events recorded at or before it.
@@ -176,7 +179,9 @@ pub fn state_known_at(events: &[Envelope], at: Timestamp) -> Option<PathwayState
     let (mut structures, mut histories) = (Interner::default(), Histories::default());
     let known = events.filter(|envelope| envelope.recorded_at <= at);
     let beneficiary = Beneficiary::from_events(known, &mut structures, &mut histories);
-    PathwayState::of(stream, &beneficiary, &beneficiary.summary, &structures)
+    let mut state = PathwayState::of(stream, &beneficiary, &beneficiary.summary, &structures)?;
+    state.pending_referral = pending_state(&beneficiary, &histories, &structures, None);
+    Some(state)
 }
 
 /// The pathway now, from the stream alone (what `Projections::pathway` gives, without them).
@@ -184,5 +189,7 @@ pub fn state_now(events: &[Envelope]) -> Option<PathwayState> {
     let (stream, events) = one_stream(events)?;
     let (mut structures, mut histories) = (Interner::default(), Histories::default());
     let beneficiary = Beneficiary::from_events(events, &mut structures, &mut histories);
-    PathwayState::of(stream, &beneficiary, &beneficiary.summary, &structures)
+    let mut state = PathwayState::of(stream, &beneficiary, &beneficiary.summary, &structures)?;
+    state.pending_referral = pending_state(&beneficiary, &histories, &structures, None);
+    Some(state)
 }

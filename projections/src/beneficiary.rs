@@ -6,7 +6,7 @@
 //! original place in version order, as the rules do) and the summary is folded again: corrections
 //! are rare, so their O(history) cost buys an O(1) path for everything else.
 
-use parcours_core::vocabulary::{Corrected, Date, Envelope, ReferralAccepted, Step};
+use parcours_core::vocabulary::{Corrected, Date, Envelope, EventId, ReferralAccepted, Step};
 
 use crate::fact::{Fact, Names, Recorded};
 use crate::history::{Histories, History};
@@ -58,7 +58,7 @@ impl Beneficiary {
         for envelope in events {
             beneficiary.version = envelope.version;
             match &envelope.step {
-                Step::Corrected(_) | Step::ReferralAccepted(_) => {
+                Step::Corrected(_) | Step::ReferralAccepted(_) | Step::ReferralDeclined(_) => {
                     if beneficiary.edit(&envelope.step, structures, histories) {
                         beneficiary.refold(histories, |_| {});
                     }
@@ -101,14 +101,26 @@ impl Beneficiary {
         effect
     }
 
-    /// Applies a step that changes facts already in the history (a correction, the acceptance of a
+    /// Applies a step that changes facts already in the history (a correction, the answer to a
     /// proposal); returns whether anything changed. The caller folds the summary again.
     pub(crate) fn edit(&mut self, step: &Step, structures: &mut Interner, histories: &mut Histories) -> bool {
         match step {
             Step::Corrected(correction) => self.correct(correction, structures, histories),
             Step::ReferralAccepted(accepted) => Beneficiary::accept(self.history, accepted, histories),
+            Step::ReferralDeclined(declined) => self.decline(declined.referral, histories),
             _ => false,
         }
+    }
+
+    /// A declined proposal leaves the history: it leaves no trace in the structure asked, and what
+    /// stays in a history as `Fact::Proposed` is then exactly the proposal waiting for an answer
+    /// (`crate::proposals`).
+    fn decline(&mut self, referral: EventId, histories: &mut Histories) -> bool {
+        let proposed = histories
+            .find(self.history, referral)
+            .and_then(|slot| histories.get(slot))
+            .is_some_and(|recorded| matches!(recorded.fact, Fact::Proposed(_)));
+        proposed && histories.retract(&mut self.history, referral)
     }
 
     /// An accepted proposal becomes the referral it proposed, at its place and date, as if it had
@@ -139,9 +151,16 @@ impl Beneficiary {
                 let Some(slot) = histories.find(self.history, correction.corrects) else {
                     return false;
                 };
-                let Some(fact) = Fact::of(&replacement.step, structures, &mut self.names) else {
+                let Some(mut fact) = Fact::of(&replacement.step, structures, &mut self.names) else {
                     return false;
                 };
+                // A proposal's replacement is a proposal too (the store's writer keeps the flag of
+                // the event it corrects): once accepted, it stays accepted.
+                if let (Some(Recorded { fact: Fact::Referred(_), .. }), Fact::Proposed(referral)) =
+                    (histories.get(slot), fact)
+                {
+                    fact = Fact::Referred(referral);
+                }
                 histories
                     .replace(slot, Recorded { id: correction.corrects, occurred_on: replacement.occurred_on, fact });
                 true

@@ -35,6 +35,7 @@ mod people;
 mod period;
 mod prefetch;
 mod projections;
+mod proposals;
 pub mod ratio;
 pub mod report;
 mod runner;
@@ -60,6 +61,7 @@ pub use pathway::{
 pub use people::{PeopleQuery, PersonRow, PersonStatus};
 pub use period::{Period, PeriodError};
 pub use projections::{ApplyError, Projections};
+pub use proposals::{PendingReferral, PendingReferralState};
 pub use runner::{rebuild, rebuild_until, Live, RunnerError};
 pub use structures::StructureRecord;
 

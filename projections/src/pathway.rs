@@ -12,6 +12,7 @@ use parcours_core::vocabulary::{
 use serde::Serialize;
 
 use crate::beneficiary::Beneficiary;
+use crate::proposals::PendingReferralState;
 use crate::structures::Interner;
 use crate::summary::{Exit, Summary};
 
@@ -25,9 +26,13 @@ pub struct PathwayState {
     /// The structure that holds the person now (CONTRACT §7): that of the open episode, else of the
     /// last referral, else of the registration.
     pub current_structure: Slug,
-    /// Every structure the person was registered in or referred to, sorted: whose coordinators may
-    /// read this stream (CONTRACT §7).
+    /// Every structure the person was registered in or referred to, sorted: whose figures and
+    /// lists may count the person (CONTRACT §7). A proposal counts once accepted; while it waits,
+    /// the structure asked may read the stream to answer, but is named in `pending_referral` only.
     pub structures: Vec<Slug>,
+    /// A referral proposed by another structure, waiting for the answer of the one it names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_referral: Option<PendingReferralState>,
     /// Whether an episode is open (then it is the last of `episodes`).
     pub in_episode: bool,
     pub episodes: Vec<EpisodeState>,
@@ -162,6 +167,8 @@ impl PathwayState {
             identity_erased: summary.erased,
             current_structure: slug(summary.current_structure().unwrap_or(registration.structure)),
             structures: structures_seen,
+            // Read from the history, which the summary does not hold: set by the callers.
+            pending_referral: None,
             in_episode: summary.open_episode().is_some(),
             exits: episodes.iter().filter_map(|episode| episode.exit.clone()).collect(),
             episodes,

@@ -26,6 +26,7 @@ use crate::hours::MonthlyHours;
 use crate::merges::Merges;
 use crate::pathway::PathwayState;
 use crate::prefetch::prefetch_whole;
+use crate::proposals::Proposals;
 use crate::stream_table::{Hashed, StreamTable};
 use crate::structures::{Interner, StructureIx, StructureRecord};
 use crate::summary::Effect;
@@ -80,6 +81,8 @@ pub(crate) struct Indexes {
     pub referred: Vec<Vec<BeneficiaryIx>>,
     pub referrals: BTreeSet<EpisodeKey>,
     pub exits: BTreeSet<EpisodeKey>,
+    /// Everyone ever proposed to each structure (`crate::proposals`).
+    pub proposals: Proposals,
 }
 
 /// Whether an effect is added or withdrawn.
@@ -248,7 +251,7 @@ impl Projections {
         let histories = &mut self.histories;
         beneficiary.version = envelope.version;
         match &envelope.step {
-            step @ (Step::Corrected(_) | Step::ReferralAccepted(_)) => {
+            step @ (Step::Corrected(_) | Step::ReferralAccepted(_) | Step::ReferralDeclined(_)) => {
                 let indexes = &mut self.indexes;
                 beneficiary.replay(histories, |effect| indexes.record(ix, effect, Sign::Withdraw));
                 beneficiary.edit(step, &mut self.structures, histories);
@@ -259,6 +262,7 @@ impl Projections {
                 self.indexes.record(ix, effect, Sign::Add);
             }
         }
+        self.indexes.proposals.note(ix, &envelope.step, &mut self.structures);
         Ok(())
     }
 
@@ -311,8 +315,11 @@ impl Projections {
     /// The current state of one pathway (`GET /api/beneficiaries/{id}`); `None` for a stream that
     /// holds no registration (unknown, or a structure's stream).
     pub fn pathway(&self, stream: StreamId) -> Option<PathwayState> {
-        let beneficiary = self.beneficiary(self.streams.get(&stream)?);
-        PathwayState::of(stream, beneficiary, &beneficiary.summary, &self.structures)
+        let ix = self.streams.get(&stream)?;
+        let beneficiary = self.beneficiary(ix);
+        let mut state = PathwayState::of(stream, beneficiary, &beneficiary.summary, &self.structures)?;
+        state.pending_referral = self.pending_referral_of(ix);
+        Some(state)
     }
 
     /// Every structure recorded with `structure_updated`, by slug.

@@ -51,6 +51,7 @@ fn route(path: &str) -> String {
             "beneficiaries" | "tokens" | "published" => parts[index] = "{id}".into(),
             "structures" => parts[index] = "{slug}".into(),
             "import-mappings" => parts[index] = "{name}".into(),
+            "referrals" if parts[index - 2] != "api" => parts[index] = "{referral}".into(),
             _ => {}
         }
     }
@@ -71,6 +72,20 @@ async fn person(admin: &Client, structure: &str) -> String {
         "prescriber": {"kind": "france_travail"}, "situation": "unemployed"}}]});
     assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &referral).await.status, 201);
     id
+}
+
+/// A fresh person of `from`, out of it and proposed to `to` by `proposer`, a coordinator of
+/// `from` (CONTRACT §7): the person's id and the proposal's.
+async fn proposal(admin: &Client, proposer: &Client, from: &str, to: &str) -> (String, String) {
+    let id = person(admin, from).await;
+    let exit =
+        json!({"events": [{"type": "exited", "occurred_on": days_ago(28), "data": {"destination": "other_siae"}}]});
+    assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &exit).await.status, 201);
+    let referral = json!({"events": [{"type": "referred", "occurred_on": days_ago(27), "data": {"structure": to,
+        "prescriber": {"kind": "plie"}, "situation": "unemployed"}}]});
+    let proposed = proposer.post(&format!("/api/beneficiaries/{id}/events"), &referral).await;
+    assert_eq!(proposed.status, 201, "{}", proposed.text);
+    (id, proposed.body["ids"][0].as_str().unwrap().to_owned())
 }
 
 async fn token(admin: &Client, role: &str, structures: &[&str]) -> (String, String) {
@@ -94,6 +109,8 @@ fn body(name: &str) -> Option<Value> {
         // for a record outside its structures.
         "merge_missing" => json!({"into": "00000000-0000-7000-8000-00000000dead", "reason": "doublon"}),
         "unmerge" => json!({"reason": "homonymes"}),
+        "accept" => json!({}),
+        "decline" => json!({"reason": "pas de place"}),
         "structure" => json!({"name": "Structure", "kind": "aci", "agreed_hours": {"2025": 4200}}),
         "token" => json!({"role": "evaluator"}),
         "mapping_own" | "mapping_other" => {
@@ -130,6 +147,11 @@ async fn every_cell_of_the_access_matrix_holds_against_the_real_server() {
         assert_eq!(answer.status, 201, "{}", answer.text);
         published.push(answer.body["id"].as_str().unwrap().to_owned());
     }
+    // Who proposes people: aci-agen's coordinator to ei-marmande, ei-marmande's to aci-agen.
+    let proposers = [
+        Client::new(&server.url).with_token(&token(&admin, "coordinator", &["aci-agen"]).await.1),
+        Client::new(&server.url).with_token(&token(&admin, "coordinator", &["ei-marmande"]).await.1),
+    ];
     let (revoked_id, revoked) = token(&admin, "coordinator", &["aci-agen"]).await;
     assert_eq!(admin.delete_status(&format!("/api/tokens/{revoked_id}")).await, 204);
     clients.insert("revoked", Client::new(&server.url).with_token(&revoked));
@@ -142,6 +164,15 @@ async fn every_cell_of_the_access_matrix_holds_against_the_real_server() {
         path = path.replace("{missing}", "00000000-0000-7000-8000-00000000dead");
         if path.contains("{spare}") {
             path = path.replace("{spare}", &person(&admin, "aci-agen").await);
+        }
+        // A proposal waiting for aci-agen's answer (own) or for ei-marmande's (other).
+        if path.contains("{proposed_own}") {
+            let (id, referral) = proposal(&admin, &proposers[1], "ei-marmande", "aci-agen").await;
+            path = path.replace("{proposed_own}", &id).replace("{referral}", &referral);
+        }
+        if path.contains("{proposed_other}") {
+            let (id, referral) = proposal(&admin, &proposers[0], "aci-agen", "ei-marmande").await;
+            path = path.replace("{proposed_other}", &id).replace("{referral}", &referral);
         }
         if path.contains("{token}") {
             path = path.replace("{token}", &token(&admin, "evaluator", &[]).await.0);

@@ -19,6 +19,7 @@ mod merge;
 mod openapi;
 mod parquet;
 mod power_loss;
+mod proposals;
 mod published;
 mod reports;
 mod verifiable;

@@ -426,3 +426,52 @@ async fn pages_name_structures_agree_with_gender_and_publish_reports() {
     let refused = browser.post("/rapports/publier", &[("structure", "atelier-vert"), ("du", &from), ("au", &to)]).await;
     assert_eq!(refused.status, 403);
 }
+
+/// CONTRACT §7: a referral proposed to ei-agen by aci-agen's coordinator is answered from
+/// ei-agen's dashboard, with the session's CSRF token; a refusal needs its reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coordinator_answers_a_proposed_referral_from_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    let a = admin.with_token(&token(&server, "coordinator", &["aci-agen"]).await);
+    let body =
+        json!({"occurred_on": days_ago(20), "data": {"structure": "aci-agen", "gender": "female", "birth_year": 1990}});
+    let person = a.post("/api/beneficiaries", &body).await.body["id"].as_str().unwrap().to_owned();
+    let referral = |structure: &str, days: i64| {
+        json!({"type": "referred", "occurred_on": days_ago(days),
+            "data": {"structure": structure, "prescriber": {"kind": "plie"}, "situation": "unemployed"}})
+    };
+    let exit = json!({"type": "exited", "occurred_on": days_ago(15), "data": {"destination": "other_siae"}});
+    let events = json!({"events": [referral("aci-agen", 19), exit, referral("ei-agen", 10)]});
+    let appended = a.post(&format!("/api/beneficiaries/{person}/events"), &events).await;
+    assert_eq!(appended.status, 201, "{}", appended.text);
+    let proposal = appended.body["ids"][2].as_str().unwrap().to_owned();
+
+    let b_token = token(&server, "coordinator", &["ei-agen"]).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&b_token).await;
+    let dashboard = b.get("/tableau-de-bord?structure=ei-agen").await;
+    assert_eq!(dashboard.status, 200);
+    check_page("/tableau-de-bord", &dashboard);
+    assert!(dashboard.body.contains("Orientations proposées"), "{}", dashboard.body);
+    let action = format!("/beneficiaires/{person}/orientations/{proposal}");
+    assert!(dashboard.body.contains(&action));
+    let csrf = Browser::csrf(&dashboard);
+
+    let without_reason = b.post(&action, &[("csrf", csrf.as_str()), ("reponse", "refuser"), ("motif", " ")]).await;
+    assert_eq!(without_reason.status, 422);
+    assert!(without_reason.body.contains("Motif du refus manquant"), "{}", without_reason.body);
+    let forged = b.post(&action, &[("reponse", "accepter")]).await;
+    assert_eq!(forged.status, 403, "no CSRF token, no answer");
+
+    let accepted = b.post(&action, &[("csrf", csrf.as_str()), ("reponse", "accepter")]).await;
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    assert_eq!(header(&accepted, "location"), format!("/beneficiaires/{person}?enregistre=referral_accepted"));
+    let b_api = admin.with_token(&b_token);
+    let figures = b_api.get("/api/dashboard?structure=ei-agen").await;
+    assert_eq!(figures.body["active_episodes"], 1, "{}", figures.text);
+    let page = b.get(&format!("/beneficiaires/{person}?enregistre=referral_accepted")).await;
+    assert!(page.body.contains("Orientation acceptée"), "the person's page says what was recorded");
+    assert!(!page.body.contains(&action), "nothing waits any more");
+}

@@ -240,6 +240,29 @@ impl StreamState {
     }
 }
 
+/// The structure that held the person once the event `id` was applied (that of the open
+/// episode, else of the last referral, else of the registration): the structure whose time the
+/// event belongs to. A proposal is the proposing structure's until accepted, then the referral
+/// that opened the episode of the structure asked. `None` when the stream holds no such event,
+/// or holds it retracted.
+pub fn holder_after(state: &StreamState, id: EventId) -> Option<Slug> {
+    let mut pathway = Pathway::default();
+    for event in state.history.iter().filter(|event| !event.retracted) {
+        pathway.apply(event.id, event.occurred_on, &event.step);
+        if event.id != id {
+            continue;
+        }
+        if let Step::Referred(referred) = &event.step {
+            let accepted = |answer: &EffectiveEvent| matches!(&answer.step, Step::ReferralAccepted(accepted) if accepted.referral == id);
+            if referred.proposed && state.history.iter().any(accepted) {
+                return Some(referred.structure.clone());
+            }
+        }
+        return pathway.current_structure().cloned();
+    }
+    None
+}
+
 /// [`Pathway::structures`] of a stream's events in version order: whose coordinators may read it.
 ///
 /// Without a correction or a proposal every step is effective and every referral counts, so the

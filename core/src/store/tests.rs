@@ -881,3 +881,98 @@ fn a_scoped_author_appends_together_only_where_it_may_append_to_every_part() {
     assert!(matches!(refused.error, AppendError::Forbidden), "{refused:?}");
     assert_eq!(store.read_stream(ours, None).unwrap().len(), 1);
 }
+
+/// CONTRACT §7: a structure's past is its own. aci-agen (A) and ei-agen (B) hand a person to each
+/// other by proposals; neither corrects what was recorded while the other held the person, nor
+/// turns a referral into one to the other structure that would count without its answer.
+#[test]
+fn a_coordinator_cannot_record_or_correct_anything_in_another_structures_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let scoped = |slug: &str| Author {
+        actor: Actor(format!("coordinator-{slug}")),
+        scope: WriteScope::Structures(vec![crate::vocabulary::Slug::new(slug).unwrap()]),
+    };
+    let (a, b) = (scoped("aci-agen"), scoped("ei-agen"));
+    let to_b = |on: &str| {
+        event(
+            on,
+            "referred",
+            json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}),
+        )
+    };
+    let contract = |on: &str, id: &str| {
+        event(on, "contract_started", json!({"contract_id": id, "kind": "cddi", "weekly_hours": 26}))
+    };
+    let exit = |on: &str| event(on, "exited", json!({"destination": "other_siae"}));
+    let correct = |target: EventId, replacement: Option<NewEvent>| {
+        let replacement = replacement
+            .map(|new| crate::vocabulary::Replacement { occurred_on: new.occurred_on, step: Box::new(new.step) });
+        let correction = crate::vocabulary::Corrected { corrects: target, reason: "erreur".into(), replacement };
+        NewEvent { id: None, occurred_on: "2024-06-01".parse().unwrap(), step: Step::Corrected(correction) }
+    };
+    let stream = StreamId::generate();
+    store.append(stream, None, vec![registration("Ines"), referral("2024-01-03")], a.clone()).unwrap();
+    let a_contract = store.append(stream, None, vec![contract("2024-01-04", "c1")], a.clone()).unwrap().ids[0];
+
+    // Before B answers: A holds the person, but no step of A reaches B's pathway, and A cannot
+    // turn its own referral into one to B.
+    let proposal = store.append(stream, None, vec![exit("2024-01-31"), to_b("2024-02-01")], a.clone()).unwrap().ids[1];
+    let refused = store.append(stream, None, vec![contract("2024-02-02", "c2")], a.clone());
+    assert!(matches!(refused, Err(AppendError::Rule { .. })), "no episode of B is open for A: {refused:?}");
+    let events = store.read_stream(stream, None).unwrap();
+    let refused = store.append(stream, None, vec![correct(events[1].id, Some(to_b("2024-01-03")))], a.clone());
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "A's referral made one to B: {refused:?}");
+    // A may still fix the date of its own proposal: it stays a proposal.
+    let proposal = store
+        .append(stream, None, vec![correct(proposal, Some(to_b("2024-02-02")))], a.clone())
+        .map(|_| proposal)
+        .unwrap();
+    let events = store.read_stream(stream, None).unwrap();
+    let Step::Corrected(fixed) = &events.last().unwrap().step else { panic!("a correction") };
+    assert!(matches!(fixed.replacement.as_ref().map(|r| &*r.step), Some(Step::Referred(r)) if r.proposed));
+
+    // B accepts: from then on A appends nothing and corrects nothing, not even the proposal.
+    let accepted = event("2024-02-03", "referral_accepted", json!({"referral": proposal}));
+    let refused = store.append(stream, None, vec![accepted.clone()], a.clone());
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "A answers for B: {refused:?}");
+    store.append(stream, None, vec![accepted], b.clone()).unwrap();
+    let b_contract = store.append(stream, None, vec![contract("2024-02-04", "c2")], b.clone()).unwrap().ids[0];
+    for refused in [
+        vec![event("2024-02-05", "follow_up_held", json!({"kind": "individual"}))],
+        vec![correct(b_contract, None)],
+        vec![correct(proposal, Some(to_b("2024-02-02")))],
+    ] {
+        let refused = store.append(stream, None, refused, a.clone());
+        assert!(matches!(refused, Err(AppendError::Forbidden)), "A in B's episode: {refused:?}");
+    }
+
+    // B corrects its accepted referral (the situation at entry): it stays accepted.
+    let mut fixed = to_b("2024-02-01");
+    if let Step::Referred(referred) = &mut fixed.step {
+        referred.situation = crate::vocabulary::Situation::Inactive;
+    }
+    store.append(stream, None, vec![correct(proposal, Some(fixed))], b.clone()).unwrap();
+    let state = crate::rules::StreamState::from_events(
+        store.read_stream(stream, None).unwrap().iter().map(|event| (event.id, event.occurred_on, &event.step)),
+    );
+    let episode = state.pathway.open_episode.as_ref().expect("B's episode is still open");
+    assert_eq!(episode.structure.as_str(), "ei-agen");
+
+    // B exits and proposes the person back to A, which accepts: A holds the person again, and
+    // still corrects only its own time, never B's contract; B no longer corrects A's.
+    let to_a = event(
+        "2024-03-02",
+        "referred",
+        json!({"structure": "aci-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}),
+    );
+    let back = store.append(stream, None, vec![exit("2024-03-01"), to_a], b.clone()).unwrap().ids[1];
+    store
+        .append(stream, None, vec![event("2024-03-03", "referral_accepted", json!({"referral": back}))], a.clone())
+        .unwrap();
+    let refused = store.append(stream, None, vec![correct(b_contract, None)], a.clone());
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "A corrects B's contract: {refused:?}");
+    let refused = store.append(stream, None, vec![correct(a_contract, None)], b.clone());
+    assert!(matches!(refused, Err(AppendError::Forbidden)), "B no longer holds the person: {refused:?}");
+    store.append(stream, None, vec![correct(a_contract, None)], a.clone()).unwrap();
+}

@@ -205,9 +205,9 @@ impl Writer {
 
         for submission in batch {
             let reply = match submission {
-                Submission::One(request, reply) => {
+                Submission::One(mut request, reply) => {
                     let outcome = self.accept(
-                        &request,
+                        &mut request,
                         recorded_at,
                         today,
                         &mut head,
@@ -217,9 +217,9 @@ impl Writer {
                     );
                     Reply::One(reply, outcome)
                 }
-                Submission::Together(requests, reply) => {
+                Submission::Together(mut requests, reply) => {
                     let outcome = self.accept_together(
-                        &requests,
+                        &mut requests,
                         recorded_at,
                         today,
                         &mut head,
@@ -274,7 +274,7 @@ impl Writer {
     #[allow(clippy::too_many_arguments)]
     fn accept_together(
         &mut self,
-        requests: &[Request],
+        requests: &mut [Request],
         recorded_at: Timestamp,
         today: Date,
         head: &mut Head,
@@ -296,7 +296,7 @@ impl Writer {
         }
         let mut appended = Vec::with_capacity(requests.len());
         let mut refused = None;
-        for (part, request) in requests.iter().enumerate() {
+        for (part, request) in requests.iter_mut().enumerate() {
             match self.accept(request, recorded_at, today, head, working, batch_ids, pending) {
                 Ok(done) => appended.push(done),
                 Err(error) => {
@@ -332,7 +332,7 @@ impl Writer {
     #[allow(clippy::too_many_arguments)]
     fn accept(
         &mut self,
-        request: &Request,
+        request: &mut Request,
         recorded_at: Timestamp,
         today: Date,
         head: &mut Head,
@@ -344,6 +344,9 @@ impl Writer {
         // rights on the stream that it exists, and what it holds.
         let tip = self.take_tip(working, request.stream)?;
         let admitted = admit(request, &tip);
+        if admitted.is_ok() {
+            keep_proposals(&tip.state, &mut request.events);
+        }
         working.insert(request.stream, tip);
         admitted?;
         if let Some(index) = request.identity_erased {
@@ -550,13 +553,10 @@ fn admit(request: &Request, tip: &StreamTip) -> Result<(), AppendError> {
     // The structure a proposed referral names answers it, though the person is not yet its own.
     let answers =
         request.events.iter().all(|event| matches!(event.step, Step::ReferralAccepted(_) | Step::ReferralDeclined(_)));
-    if answers {
-        let named = pathway.pending_referral.as_ref().map(|pending| &pending.structure);
-        return if named.is_some_and(|structure| allowed.contains(structure)) {
-            Ok(())
-        } else {
-            Err(AppendError::Forbidden)
-        };
+    // With no proposal waiting, an answer is the holder's to send and the rules' to refuse
+    // (`no_pending_referral`); anyone else hears what any stream outside its reach answers.
+    if let (true, Some(pending)) = (answers, &pathway.pending_referral) {
+        return if allowed.contains(&pending.structure) { Ok(()) } else { Err(AppendError::Forbidden) };
     }
     // The structure that holds the person now; for a new stream, that of its registration.
     let holder = pathway.current_structure().or_else(|| match request.events.first() {
@@ -565,10 +565,47 @@ fn admit(request: &Request, tip: &StreamTip) -> Result<(), AppendError> {
         }
         _ => None,
     });
-    if holder.is_some_and(|holder| allowed.contains(holder)) {
-        Ok(())
-    } else {
-        Err(AppendError::Forbidden)
+    if !holder.is_some_and(|holder| allowed.contains(holder)) {
+        return Err(AppendError::Forbidden);
+    }
+    // A structure's past is its own (CONTRACT §7): a coordinator corrects only what was recorded
+    // while one of its structures held the person (the registration, the person's own, aside),
+    // and a corrected referral names one of its structures or the one it named (another is asked
+    // by a new referral, a proposal).
+    for event in &request.events {
+        let Step::Corrected(correction) = &event.step else { continue };
+        let target = tip.state.find(correction.corrects);
+        if let Some(Step::Referred(referred)) = correction.replacement.as_ref().map(|replacement| &*replacement.step) {
+            let same = matches!(target.map(|target| &target.step), Some(Step::Referred(original)) if original.structure == referred.structure);
+            if !same && !allowed.contains(&referred.structure) {
+                return Err(AppendError::Forbidden);
+            }
+        }
+        if target.is_some_and(|target| matches!(target.step, Step::Registered(_))) {
+            continue;
+        }
+        if rules::holder_after(&tip.state, correction.corrects).is_some_and(|held| !allowed.contains(&held)) {
+            return Err(AppendError::Forbidden);
+        }
+    }
+    Ok(())
+}
+
+/// A corrected referral stays what it was when recorded, a proposal or not (CONTRACT §7): a
+/// correction fixes its data, never makes a proposal count before its answer, nor takes an
+/// accepted one back to waiting. The store marked the replacement from its author's scope; the
+/// referral it corrects decides.
+fn keep_proposals(state: &StreamState, events: &mut [NewEvent]) {
+    for event in events {
+        let Step::Corrected(correction) = &mut event.step else { continue };
+        let Some(Step::Referred(replacement)) =
+            correction.replacement.as_mut().map(|replacement| &mut *replacement.step)
+        else {
+            continue;
+        };
+        if let Some(Step::Referred(original)) = state.find(correction.corrects).map(|target| &target.step) {
+            replacement.proposed = original.proposed;
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::log::{date, person, slug, step, Log};
 use crate::audit::state_now;
 use crate::report::{ActivityQuery, DefinitionsVersion, FamilyQuotientBands};
-use crate::{EntriesQuery, GroupBy, OutcomeQuery, Period, Projections};
+use crate::{EntriesQuery, GroupBy, OutcomeQuery, PeopleQuery, Period, Projections};
 
 const STRUCTURES: &[&str] = &["aci-agen", "ai-nerac", "ei-marmande"];
 const PEOPLE: u128 = 6;
@@ -37,7 +37,7 @@ pub(super) fn actions() -> impl Strategy<Value = Vec<Action>> {
 
 fn actions_of(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Action>> {
     prop::collection::vec(
-        (0u8..18, 0u8..PEOPLE as u8, any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(op, who, a, b, days)| Action {
+        (0u8..21, 0u8..PEOPLE as u8, any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(op, who, a, b, days)| Action {
             op,
             who,
             a,
@@ -109,10 +109,10 @@ pub(super) fn history(actions: &[Action]) -> Log {
         let contract = format!("c{}", action.b % 3);
         // A merge of two records of one person, or the unmerge of a merged pair: two streams at
         // once, as the store writes them.
-        if registered[action.who as usize] && matches!(action.op, 15 | 16) {
+        if registered[action.who as usize] && matches!(action.op, 19 | 20) {
             let other = person(u128::from(action.b) % PEOPLE + 1);
             let (one, two) = (who.to_string(), other.to_string());
-            let parts = if action.op == 15 {
+            let parts = if action.op == 19 {
                 vec![
                     (who, log.today(), step("merged_into", json!({"into": two, "reason": "doublon"}))),
                     (other, log.today(), step("absorbed", json!({"from": one, "reason": "doublon"}))),
@@ -170,6 +170,16 @@ pub(super) fn history(actions: &[Action]) -> Log {
                 9 => Some(("training_started", json!({"training_id": "t1", "title": "CACES", "qualifying": true}))),
                 10 => Some(("training_completed", json!({"training_id": "t1", "result": "certified"}))),
                 13 => Some(("personal_data_erased", json!({"reason": "request"}))),
+                // A referral by someone without rights on its structure (CONTRACT §7).
+                16 => Some((
+                    "referred",
+                    json!({
+                        "structure": structure,
+                        "situation": Situation::ALL[action.b as usize % Situation::ALL.len()],
+                        "prescriber": {"kind": "plie"},
+                        "proposed": true,
+                    }),
+                )),
                 _ => None,
             };
             match (data, action.op) {
@@ -184,6 +194,15 @@ pub(super) fn history(actions: &[Action]) -> Log {
                         "position": log.envelopes.len(), "sha256": {"json": digest, "csv": digest, "html": digest}});
                     Some((StreamId::published_reports(), log.today(), step("report_published", data)))
                 }
+                // The structure asked answers the proposal waiting for it, if there is one.
+                (None, 17 | 18) => log.state(who).and_then(|state| {
+                    let referral = state.pathway.pending_referral.as_ref()?.referral.to_string();
+                    let answer = match action.op {
+                        17 => step("referral_accepted", json!({"referral": referral})),
+                        _ => step("referral_declined", json!({"referral": referral, "reason": "pas de place"})),
+                    };
+                    Some((who, log.today(), answer))
+                }),
                 (None, 11 | 12) => log.state(who).and_then(|state| {
                     let target = state.history.get(usize::from(action.b) % state.history.len().max(1))?;
                     let replacement = (action.op == 12).then(|| replacement(target, action));
@@ -236,6 +255,12 @@ fn resolved(envelopes: &[Envelope]) -> Vec<Envelope> {
 /// Every question the server may ask, answered as JSON.
 pub(super) fn answers(projections: &Projections, today: Date) -> String {
     let mut answers: Vec<Value> = Vec::new();
+    // The proposals waiting for an answer, and each structure's people list (which leaves them out).
+    answers.push(serde_json::to_value(projections.pending_referrals(None)).unwrap_or_default());
+    for structure in STRUCTURES {
+        let reach = PeopleQuery { reach: Some(vec![slug(structure)]), ..PeopleQuery::default() };
+        answers.push(serde_json::to_value(projections.people(&reach)).unwrap_or_default());
+    }
     for structure in STRUCTURES {
         for day in [date("2023-06-30"), date("2024-01-15"), today] {
             answers.push(serde_json::to_value(projections.dashboard(&slug(structure), day)).unwrap_or_default());
@@ -339,6 +364,8 @@ fn generated_histories_hold_every_kind_of_step() {
         "report_published",
         "merged_into",
         "unmerged",
+        "referral_accepted",
+        "referral_declined",
     ];
     for kind in expected {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");

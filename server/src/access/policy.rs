@@ -64,6 +64,10 @@ pub const RULES: &[Rule] = &[
     // Merging two records of one person (CONTRACT §10): the writer checks the caller may append to both.
     allow("POST", "/api/beneficiaries/{id}/merge", WRITERS),
     allow("POST", "/api/beneficiaries/{id}/unmerge", WRITERS),
+    // Proposed referrals (CONTRACT §7): the writer admits an answer only from the structure asked.
+    allow("POST", "/api/beneficiaries/{id}/referrals/{referral}/accept", WRITERS),
+    allow("POST", "/api/beneficiaries/{id}/referrals/{referral}/decline", WRITERS),
+    allow("GET", "/api/referrals/pending", WRITERS),
     // The whole log: every person's steps (personal data left out).
     allow("GET", "/api/events", AUDIT),
     allow("GET", "/api/events/live", READERS),
@@ -112,6 +116,7 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/beneficiaires/{id}", READERS),
     allow("POST", "/beneficiaires/{id}/etapes", WRITERS),
     allow("GET", "/beneficiaires/{id}/corriger/{event}", WRITERS),
+    allow("POST", "/beneficiaires/{id}/orientations/{referral}", WRITERS),
     allow("GET", "/statistiques", FIGURES),
     allow("GET", "/import", WRITERS),
     allow("POST", "/import", WRITERS),

@@ -16,6 +16,7 @@ mod metrics;
 pub mod openapi;
 pub mod people;
 pub mod published;
+pub mod referrals;
 pub mod reports;
 pub(crate) mod structures;
 
@@ -52,6 +53,9 @@ pub fn routes(gate: Gate) -> Router<AppState> {
         .route("/api/beneficiaries/{id}/erase", post(admin::erase))
         .route("/api/beneficiaries/{id}/merge", post(merge::merge))
         .route("/api/beneficiaries/{id}/unmerge", post(merge::unmerge))
+        .route("/api/beneficiaries/{id}/referrals/{referral}/accept", post(referrals::accept))
+        .route("/api/beneficiaries/{id}/referrals/{referral}/decline", post(referrals::decline))
+        .route("/api/referrals/pending", get(referrals::pending))
         .route("/api/events", get(log::read_log))
         .route("/api/events/live", get(live::live))
         .route("/api/export", get(backup::export))

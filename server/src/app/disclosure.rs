@@ -106,6 +106,20 @@ pub fn people_reach(caller: &Caller) -> Option<Vec<Slug>> {
     (caller.role == Role::Coordinator).then(|| caller.structures.clone())
 }
 
+/// The structures whose waiting proposals (CONTRACT §7) the caller sees and answers: the one
+/// asked, which a coordinator must follow; none asked, all of a coordinator's, every structure's
+/// for an admin (`None`). Auditors and evaluators answer for no structure.
+pub fn proposals_scope(caller: &Caller, asked: Option<Slug>) -> Result<Option<Vec<Slug>>, AppError> {
+    match (caller.role, asked) {
+        (Role::Admin | Role::Coordinator, Some(structure)) if caller.may_follow(&structure) => {
+            Ok(Some(vec![structure]))
+        }
+        (Role::Coordinator, None) => Ok(Some(caller.structures.clone())),
+        (Role::Admin, None) => Ok(None),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 /// The structures a caller chooses figures among, when the caller is tied to some: a
 /// coordinator's; `None` for the roles that see every structure.
 pub fn own_structures(caller: &Caller) -> Option<&[Slug]> {
@@ -159,6 +173,11 @@ mod tests {
         assert!(matches!(dashboard_structure(&coordinator, None), Err(AppError::InvalidRequest(_))));
         assert!(matches!(dashboard_structure(&coordinator, Some(slug("ai-auch"))), Err(AppError::Forbidden)));
         assert_eq!(people_reach(&coordinator), Some(coordinator.structures.clone()));
+        assert_eq!(proposals_scope(&coordinator, None).ok(), Some(Some(coordinator.structures.clone())));
+        assert_eq!(proposals_scope(&coordinator, Some(slug("aci-agen"))).ok(), Some(Some(vec![slug("aci-agen")])));
+        assert!(matches!(proposals_scope(&coordinator, Some(slug("ai-auch"))), Err(AppError::Forbidden)));
+        assert_eq!(proposals_scope(&caller(Role::Admin, &[]), None).ok(), Some(None));
+        assert!(matches!(proposals_scope(&caller(Role::Auditor, &[]), None), Err(AppError::Forbidden)));
 
         let evaluator = caller(Role::Evaluator, &[]);
         assert!(statistics_scope(&evaluator, None).is_ok());

@@ -10,6 +10,7 @@
 //! - `figures`: dashboards and statistics (`differencing`: evaluators' questions and their small
 //!   cells, withheld alike across the tables that sum into one another); `reports`: the activity report's typed question, the
 //!   report and its lists; `publications`: publish, list, reproduce, what changed since;
+//! - `referrals`: the proposals waiting for a structure's answer, and the answer;
 //! - `structures`; `trust`: tokens, erasure, the access log; `backup`: the export a backup saves;
 //!   `merge`: merging two records of one person and undoing it (CONTRACT §10);
 //! - `error`: the one error type, which `api/error.rs` turns into JSON answers and `web` into
@@ -29,6 +30,7 @@ pub mod merge;
 pub mod parquet_export;
 pub mod people;
 pub mod publications;
+pub mod referrals;
 pub mod reports;
 pub mod streams;
 pub mod structures;

@@ -92,6 +92,10 @@ pub async fn page(
         Some(slug) => Some(figures_of(&state, &caller, slug.clone()).await?),
         None => None,
     };
+    let proposals = match &structure {
+        Some(slug) => Some(super::referrals::waiting_section(&state, &caller, slug.clone()).await?),
+        None => None,
+    };
     let main = html! {
         @if choices.len() > 1 || structure.is_none() {
             form.choix method="get" action="/tableau-de-bord" {
@@ -113,6 +117,7 @@ pub async fn page(
                     data-chiffres=(format!("/tableau-de-bord/chiffres?structure={slug}")) {
                     (markup)
                 }
+                @if let Some(proposals) = proposals { (proposals) }
                 (definitions())
             }
             _ => { p { "Choisissez une structure." } }

@@ -24,6 +24,7 @@ mod import;
 mod layout;
 mod people;
 mod person;
+mod referrals;
 mod reports;
 mod sign_in;
 mod statistics;
@@ -56,6 +57,7 @@ pub fn router(gate: Gate) -> Router<AppState> {
         .route("/beneficiaires/{id}", get(person::page))
         .route("/beneficiaires/{id}/etapes", post(person::record))
         .route("/beneficiaires/{id}/corriger/{event}", get(person::correction))
+        .route("/beneficiaires/{id}/orientations/{referral}", post(referrals::answer))
         .route("/beneficiaires/{id}/acces", get(access_log::page))
         .route("/beneficiaires/{id}/separer", post(duplicates::unmerge))
         .route("/doublons", get(duplicates::page))

@@ -237,6 +237,9 @@ fn render(
             }
         } @else {
             (summary(person, &person.pathway))
+            @if let Some(pending) = &person.pathway.pending_referral {
+                (super::referrals::on_person_page(caller, person.stream, pending))
+            }
         }
         @if let Some(into) = merged_into {
             (merge_notice(caller, person.stream, into, writer))
