@@ -74,6 +74,8 @@ pub struct StructureRecord {
     pub kind: StructureKind,
     /// Yearly hours agreed with the funder, by calendar year.
     pub agreed_hours: BTreeMap<u16, Hours>,
+    /// Full-time equivalents agreed with the funder, in hundredths, by calendar year.
+    pub agreed_fte: BTreeMap<u16, u64>,
 }
 
 impl From<&StructureUpdated> for StructureRecord {
@@ -83,6 +85,7 @@ impl From<&StructureUpdated> for StructureRecord {
             name: update.name.clone(),
             kind: update.kind,
             agreed_hours: update.agreed_hours.clone(),
+            agreed_fte: BTreeMap::new(),
         }
     }
 }
