@@ -257,3 +257,14 @@ fn evaluators_get_the_new_figures_with_small_cells_withheld() {
     assert_eq!(json["people"]["pathway_days"], json!({"median": null, "mean": null}));
     assert_eq!(json["people"]["suppressed"], true);
 }
+
+#[test]
+fn a_version_1_report_keeps_the_bytes_the_code_before_version_2_gave() {
+    // `data/ei-2025-*.json|csv` were written by the code of version 1 alone (the commit before
+    // version 2), from this very log: the trainings, assessments, group sessions and phone calls
+    // it holds must move no byte of a version 1 report.
+    let projections = ei_2025().projections();
+    let report = projections.activity_report(&query("2025-01-01", "2025-12-31", DefinitionsVersion::V1)).unwrap();
+    assert_eq!(serde_json::to_string(&report).unwrap(), include_str!("data/ei-2025-v1.json"));
+    assert_eq!(report.to_csv(), include_str!("data/ei-2025-v1.csv"));
+}
