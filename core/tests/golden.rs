@@ -41,6 +41,7 @@ fn steps_v1() -> Vec<Step> {
             benefits: vec![Benefit::Rsa, Benefit::Other],
             qualification: Some(Qualification::CapBep),
             family_quotient: Some(540),
+            proposed: false,
         }),
         Step::ContractStarted(ContractStarted {
             contract_id: "c-1".into(),
@@ -119,6 +120,26 @@ fn steps_v2() -> Vec<Step> {
     steps
 }
 
+/// Format 3: format 2's steps, then a proposed referral (a new tag), its answers and the merge steps.
+fn steps_v3() -> Vec<Step> {
+    let mut steps = steps_v2();
+    let other = StreamId(Uuid::from_u128(0x0193_c9a2_0000_7000_8000_0000_0000_0002));
+    let Step::Referred(referred) = &steps[1] else { unreachable!("the second step is a referral") };
+    let proposal = Referred { structure: Slug::new("aci-agen").unwrap(), proposed: true, ..referred.clone() };
+    steps.extend([
+        Step::Referred(proposal),
+        Step::ReferralAccepted(ReferralAccepted { referral: EventId(Uuid::from_u128(2)) }),
+        Step::ReferralDeclined(ReferralDeclined {
+            referral: EventId(Uuid::from_u128(2)),
+            reason: "pas de place avant septembre".into(),
+        }),
+        Step::MergedInto(MergedInto { into: other, reason: "doublon: même personne".into() }),
+        Step::Absorbed(Absorbed { from: other, reason: "doublon: même personne".into() }),
+        Step::Unmerged(Unmerged { other, reason: "homonymes, personnes distinctes".into() }),
+    ]);
+    steps
+}
+
 /// The steps as the events of one stream, chained.
 fn events(steps: Vec<Step>) -> Vec<Envelope> {
     let stream = StreamId(Uuid::from_u128(0x0193_c9a2_0000_7000_8000_0000_0000_0001));
@@ -175,9 +196,17 @@ fn format_1_pages_still_decode_to_the_same_events() {
 }
 
 #[test]
-fn format_2_pages_decode_to_the_same_events() {
-    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 2), "new format: add a golden file for it, keep these");
+fn format_2_pages_still_decode_to_the_same_events() {
     let expected = events(steps_v2());
-    assert_eq!(expected.len(), StepKind::ALL.len(), "the newest golden page holds one event of every type");
+    assert!(expected.iter().all(|event| record_format(event) <= 2), "format 2's events are still framed as before");
     check_golden(2, &expected);
+}
+
+#[test]
+fn format_3_pages_decode_to_the_same_events() {
+    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 3), "new format: add a golden file for it, keep these");
+    let expected = events(steps_v3());
+    let kinds: std::collections::BTreeSet<StepKind> = expected.iter().map(|event| event.step.kind()).collect();
+    assert_eq!(kinds.len(), StepKind::ALL.len(), "the newest golden page holds an event of every type");
+    check_golden(3, &expected);
 }

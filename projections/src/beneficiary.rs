@@ -6,7 +6,7 @@
 //! original place in version order, as the rules do) and the summary is folded again: corrections
 //! are rare, so their O(history) cost buys an O(1) path for everything else.
 
-use parcours_core::vocabulary::{Corrected, Date, Envelope, Step};
+use parcours_core::vocabulary::{Corrected, Date, Envelope, ReferralAccepted, Step};
 
 use crate::fact::{Fact, Names, Recorded};
 use crate::history::{Histories, History};
@@ -58,8 +58,8 @@ impl Beneficiary {
         for envelope in events {
             beneficiary.version = envelope.version;
             match &envelope.step {
-                Step::Corrected(correction) => {
-                    if beneficiary.correct(correction, structures, histories) {
+                Step::Corrected(_) | Step::ReferralAccepted(_) => {
+                    if beneficiary.edit(&envelope.step, structures, histories) {
                         beneficiary.refold(histories, |_| {});
                     }
                 }
@@ -99,6 +99,27 @@ impl Beneficiary {
         let effect = self.summary.apply(&recorded);
         self.track.apply(open, &recorded);
         effect
+    }
+
+    /// Applies a step that changes facts already in the history (a correction, the acceptance of a
+    /// proposal); returns whether anything changed. The caller folds the summary again.
+    pub(crate) fn edit(&mut self, step: &Step, structures: &mut Interner, histories: &mut Histories) -> bool {
+        match step {
+            Step::Corrected(correction) => self.correct(correction, structures, histories),
+            Step::ReferralAccepted(accepted) => Beneficiary::accept(self.history, accepted, histories),
+            _ => false,
+        }
+    }
+
+    /// An accepted proposal becomes the referral it proposed, at its place and date, as if it had
+    /// been recorded so: the structure's figures count it from the day of the referral.
+    fn accept(history: History, accepted: &ReferralAccepted, histories: &mut Histories) -> bool {
+        let Some(slot) = histories.find(history, accepted.referral) else { return false };
+        let Some(&Recorded { id, occurred_on, fact: Fact::Proposed(referral) }) = histories.get(slot) else {
+            return false;
+        };
+        histories.replace(slot, Recorded { id, occurred_on, fact: Fact::Referred(referral) });
+        true
     }
 
     /// Applies a correction to the history; returns whether anything changed. The caller folds the

@@ -27,18 +27,57 @@ pub(crate) struct Recorded {
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Fact {
-    Registered { structure: StructureIx, gender: Gender, birth_year: u16 },
+    Registered {
+        structure: StructureIx,
+        gender: Gender,
+        birth_year: u16,
+    },
     Referred(Referral),
-    ContractStarted { contract: NameIx, kind: ContractKind, weekly_hours: Hours, planned_end: Option<Date> },
-    ContractEnded { contract: NameIx, reason: ContractEndReason },
-    HoursWorked { month: Month, hours: Hours },
-    SkillsAssessed { kind: AssessmentKind },
-    TrainingStarted { training: NameIx, title: NameIx, qualifying: bool },
-    TrainingCompleted { training: NameIx, result: TrainingResult },
-    SupportProvided { domain: SupportDomain, action: Option<SupportAction>, partner: Option<NameIx> },
-    FollowUpHeld { kind: FollowUpKind, next_due: Option<Date> },
-    Exited { destination: Destination },
-    FollowedUpAfterExit { months_after_exit: u8, situation: SituationAfterExit },
+    /// A referral proposed by someone without rights on its structure (CONTRACT §7): it counts for
+    /// nothing until accepted, when it becomes `Referred` in its place (`Beneficiary::accept`).
+    Proposed(Referral),
+    ContractStarted {
+        contract: NameIx,
+        kind: ContractKind,
+        weekly_hours: Hours,
+        planned_end: Option<Date>,
+    },
+    ContractEnded {
+        contract: NameIx,
+        reason: ContractEndReason,
+    },
+    HoursWorked {
+        month: Month,
+        hours: Hours,
+    },
+    SkillsAssessed {
+        kind: AssessmentKind,
+    },
+    TrainingStarted {
+        training: NameIx,
+        title: NameIx,
+        qualifying: bool,
+    },
+    TrainingCompleted {
+        training: NameIx,
+        result: TrainingResult,
+    },
+    SupportProvided {
+        domain: SupportDomain,
+        action: Option<SupportAction>,
+        partner: Option<NameIx>,
+    },
+    FollowUpHeld {
+        kind: FollowUpKind,
+        next_due: Option<Date>,
+    },
+    Exited {
+        destination: Destination,
+    },
+    FollowedUpAfterExit {
+        months_after_exit: u8,
+        situation: SituationAfterExit,
+    },
     PersonalDataErased,
 }
 
@@ -152,8 +191,8 @@ impl Names {
 }
 
 impl Fact {
-    /// The fact a step states; `None` for steps that are not facts of a pathway (corrections, which
-    /// change facts; structure updates and report publications, which belong to streams of their
+    /// The fact a step states; `None` for steps that are not facts of a pathway (corrections and
+    /// answers to proposals, which change facts; structure updates and report publications, which belong to streams of their
     /// own and never reach a pathway's history).
     pub(crate) fn of(step: &Step, structures: &mut Interner, names: &mut Names) -> Option<Fact> {
         Some(match step {
@@ -162,15 +201,22 @@ impl Fact {
                 gender: registered.gender,
                 birth_year: registered.birth_year,
             },
-            Step::Referred(referred) => Fact::Referred(Referral {
-                structure: structures.intern(&referred.structure),
-                prescriber: referred.prescriber.kind,
-                programme: referred.programme,
-                situation: referred.situation,
-                benefits: referred.benefits.iter().copied().collect(),
-                qualification: referred.qualification,
-                family_quotient: referred.family_quotient,
-            }),
+            Step::Referred(referred) => {
+                let referral = Referral {
+                    structure: structures.intern(&referred.structure),
+                    prescriber: referred.prescriber.kind,
+                    programme: referred.programme,
+                    situation: referred.situation,
+                    benefits: referred.benefits.iter().copied().collect(),
+                    qualification: referred.qualification,
+                    family_quotient: referred.family_quotient,
+                };
+                if referred.proposed {
+                    Fact::Proposed(referral)
+                } else {
+                    Fact::Referred(referral)
+                }
+            }
             Step::ContractStarted(started) => Fact::ContractStarted {
                 contract: names.intern(&started.contract_id),
                 kind: started.kind,
@@ -205,7 +251,16 @@ impl Fact {
                 situation: follow_up.situation,
             },
             Step::PersonalDataErased(_) => Fact::PersonalDataErased,
-            Step::Corrected(_) | Step::StructureUpdated(_) | Step::ReportPublished(_) => return None,
+            // Answers to proposals and merges change facts or how streams are counted, as
+            // corrections do; they are no facts themselves.
+            Step::Corrected(_)
+            | Step::StructureUpdated(_)
+            | Step::ReportPublished(_)
+            | Step::ReferralAccepted(_)
+            | Step::ReferralDeclined(_)
+            | Step::MergedInto(_)
+            | Step::Absorbed(_)
+            | Step::Unmerged(_) => return None,
         })
     }
 }

@@ -84,6 +84,10 @@ impl Histories {
         None
     }
 
+    pub(crate) fn get(&self, slot: FactSlot) -> Option<&Recorded> {
+        self.slots.get(slot.0 as usize).map(|link| &link.recorded)
+    }
+
     /// Puts `recorded` in the place of the fact at `slot`, in the same history.
     pub(crate) fn replace(&mut self, slot: FactSlot, recorded: Recorded) {
         if let Some(link) = self.slots.get_mut(slot.0 as usize) {

@@ -231,10 +231,10 @@ impl Projections {
         let histories = &mut self.histories;
         beneficiary.version = envelope.version;
         match &envelope.step {
-            Step::Corrected(correction) => {
+            step @ (Step::Corrected(_) | Step::ReferralAccepted(_)) => {
                 let indexes = &mut self.indexes;
                 beneficiary.replay(histories, |effect| indexes.record(ix, effect, Sign::Withdraw));
-                beneficiary.correct(correction, &mut self.structures, histories);
+                beneficiary.edit(step, &mut self.structures, histories);
                 beneficiary.refold(histories, |effect| indexes.record(ix, effect, Sign::Add));
             }
             step => {

@@ -167,7 +167,7 @@ impl Summary {
             return Effect::None;
         }
         match recorded.fact {
-            Fact::Registered { .. } => Effect::None,
+            Fact::Registered { .. } | Fact::Proposed(_) => Effect::None,
             Fact::PersonalDataErased => {
                 self.erased = true;
                 Effect::None
@@ -258,6 +258,7 @@ impl Summary {
             Fact::Registered { .. }
             | Fact::PersonalDataErased
             | Fact::Referred(_)
+            | Fact::Proposed(_)
             | Fact::FollowedUpAfterExit { .. } => Effect::None,
         }
     }

@@ -12,4 +12,5 @@ mod live_and_rebuilt;
 pub(crate) mod log;
 mod outcomes;
 mod people;
+mod proposals;
 mod report;

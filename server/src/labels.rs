@@ -210,6 +210,11 @@ labels!(StepKind {
     PersonalDataErased => "Effacement des données personnelles",
     StructureUpdated => "Mise à jour de la structure",
     ReportPublished => "Publication d'un rapport",
+    ReferralAccepted => "Orientation acceptée",
+    ReferralDeclined => "Orientation refusée",
+    MergedInto => "Dossier fusionné dans un autre",
+    Absorbed => "Dossier fusionné reçu",
+    Unmerged => "Fusion annulée",
 });
 
 labels!(PersonStatus {

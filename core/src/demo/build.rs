@@ -81,6 +81,7 @@ impl World {
                 benefits: benefit.into_iter().collect(),
                 qualification,
                 family_quotient: family_quotient.map(u32::from),
+                proposed: false,
             }),
             What::ContractStarted { structure, contract, kind, weekly_hours, planned_end, employer, job } => {
                 let facts = self.structure(structure);

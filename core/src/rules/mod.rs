@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use violation::Violation;
 
-use crate::vocabulary::{Date, EventId, Month, Slug, Step, StepKind};
+use crate::vocabulary::{Date, EventId, Month, Slug, Step, StepKind, StreamId};
 
 /// What kind of stream this is, known from its first event.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -45,6 +45,15 @@ pub struct OpenEpisode {
     pub structure: Slug,
 }
 
+/// A referral proposed by someone without rights on its structure, waiting for that structure's
+/// answer (CONTRACT §7). It opens nothing until accepted.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PendingReferral {
+    pub referral: EventId,
+    pub referred_on: Date,
+    pub structure: Slug,
+}
+
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ContractFacts {
     pub started_on: Date,
@@ -66,9 +75,18 @@ pub struct Pathway {
     /// Training id → closed (completed, or closed with its episode).
     pub trainings: BTreeMap<String, bool>,
     pub erased: bool,
-    /// Every structure the person was registered in or referred to: whose coordinators may read
-    /// the stream (CONTRACT §7).
+    /// Every structure the person was registered in or referred to (a proposal counts once
+    /// accepted, and while it waits for an answer): whose coordinators may read the stream
+    /// (CONTRACT §7).
     pub structures: BTreeSet<Slug>,
+    pub pending_referral: Option<PendingReferral>,
+    /// Set by `merged_into`, cleared by `unmerged`: the survivor that reads of this stream follow.
+    pub merged_into: Option<StreamId>,
+    /// The streams merged into this one, and not unmerged since.
+    pub absorbed: BTreeSet<StreamId>,
+    /// Structures only a declined proposal named, to leave no trace there (kept apart so that a
+    /// structure the person really went through stays readable).
+    declined_only: BTreeSet<Slug>,
 }
 
 impl Pathway {
@@ -80,6 +98,14 @@ impl Pathway {
             .map(|episode| &episode.structure)
             .or(self.last_referral_structure.as_ref())
             .or(self.registered_structure.as_ref())
+    }
+
+    /// Opens an episode in `structure` by the referral `referral`.
+    fn open(&mut self, referral: EventId, referred_on: Date, structure: &Slug) {
+        self.open_episode = Some(OpenEpisode { referral, referred_on, structure: structure.clone() });
+        self.last_referral_structure = Some(structure.clone());
+        self.structures.insert(structure.clone());
+        self.declined_only.remove(structure);
     }
 
     /// Applies one effective step. Lenient by design: the checks happen before, in [`check_step`].
@@ -95,11 +121,43 @@ impl Pathway {
                 self.kind = StreamKind::Structure;
                 self.structure_slug = Some(structure.slug.clone());
             }
-            Step::Referred(referred) => {
-                self.open_episode =
-                    Some(OpenEpisode { referral: id, referred_on: occurred_on, structure: referred.structure.clone() });
-                self.last_referral_structure = Some(referred.structure.clone());
-                self.structures.insert(referred.structure.clone());
+            Step::Referred(referred) if referred.proposed => {
+                if self.structures.insert(referred.structure.clone()) {
+                    self.declined_only.insert(referred.structure.clone());
+                }
+                self.pending_referral = Some(PendingReferral {
+                    referral: id,
+                    referred_on: occurred_on,
+                    structure: referred.structure.clone(),
+                });
+            }
+            Step::Referred(referred) => self.open(id, occurred_on, &referred.structure),
+            Step::ReferralAccepted(accepted) => {
+                if let Some(pending) =
+                    self.pending_referral.take().filter(|pending| pending.referral == accepted.referral)
+                {
+                    self.declined_only.remove(&pending.structure);
+                    self.open(pending.referral, pending.referred_on, &pending.structure);
+                }
+            }
+            Step::ReferralDeclined(declined) => {
+                if let Some(pending) =
+                    self.pending_referral.take().filter(|pending| pending.referral == declined.referral)
+                {
+                    if self.declined_only.remove(&pending.structure) {
+                        self.structures.remove(&pending.structure);
+                    }
+                }
+            }
+            Step::MergedInto(merged) => self.merged_into = Some(merged.into),
+            Step::Absorbed(absorbed) => {
+                self.absorbed.insert(absorbed.from);
+            }
+            Step::Unmerged(unmerged) => {
+                if self.merged_into == Some(unmerged.other) {
+                    self.merged_into = None;
+                }
+                self.absorbed.remove(&unmerged.other);
             }
             Step::ContractStarted(started) => {
                 self.contracts
@@ -184,15 +242,21 @@ impl StreamState {
 
 /// [`Pathway::structures`] of a stream's events in version order: whose coordinators may read it.
 ///
-/// Without a correction every step is effective, so the registrations and referrals say it
-/// without the fold, which clones every step: a history read asks this on each request.
+/// Without a correction or a proposal every step is effective and every referral counts, so the
+/// registrations and referrals say it without the fold, which clones every step: a history read
+/// asks this on each request.
 pub fn structures_of<'a, I>(events: I) -> BTreeSet<Slug>
 where
     I: IntoIterator<Item = (EventId, Date, &'a Step)>,
     I::IntoIter: Clone,
 {
     let events = events.into_iter();
-    if events.clone().any(|(_, _, step)| matches!(step, Step::Corrected(_))) {
+    let needs_fold = |step: &Step| match step {
+        Step::Corrected(_) | Step::ReferralDeclined(_) => true,
+        Step::Referred(referred) => referred.proposed,
+        _ => false,
+    };
+    if events.clone().any(|(_, _, step)| needs_fold(step)) {
         return StreamState::from_events(events).pathway.structures;
     }
     events
@@ -216,6 +280,12 @@ fn fold(history: &[EffectiveEvent]) -> Pathway {
 pub fn check(state: &StreamState, occurred_on: Date, step: &Step, today: Date) -> Result<(), Violation> {
     if occurred_on > today {
         return Err(Violation::DateInFuture { occurred_on, today });
+    }
+    if let Some(into) = state.pathway.merged_into {
+        // The person's history goes on in the survivor's stream; erasure stays possible everywhere.
+        if !matches!(step, Step::Unmerged(_) | Step::PersonalDataErased(_)) {
+            return Err(Violation::Merged { into });
+        }
     }
     match step {
         Step::Corrected(correction) => check_correction(state, correction, today),
@@ -254,7 +324,17 @@ fn check_correction(
         return Err(Violation::CorrectedEventRetracted(target.id));
     }
     let kind = target.step.kind();
-    if matches!(kind, StepKind::PersonalDataErased | StepKind::StructureUpdated) {
+    // A merge is undone by `unmerged`; an answer to a referral stands, like the referral it answers.
+    if matches!(
+        kind,
+        StepKind::PersonalDataErased
+            | StepKind::StructureUpdated
+            | StepKind::ReferralAccepted
+            | StepKind::ReferralDeclined
+            | StepKind::MergedInto
+            | StepKind::Absorbed
+            | StepKind::Unmerged
+    ) {
         return Err(Violation::CannotBeCorrected(kind));
     }
     let mut corrected = state.history.clone();
@@ -326,7 +406,23 @@ fn check_step(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<D
             Some(exited_on) if occurred_on < exited_on => Err(Violation::DateBeforeExit { occurred_on, exited_on }),
             Some(_) => Ok(()),
         },
+        Step::ReferralAccepted(accepted) => pending(pending_referral(pathway, accepted.referral)?, occurred_on),
+        Step::ReferralDeclined(declined) => pending(pending_referral(pathway, declined.referral)?, occurred_on),
+        Step::MergedInto(_) if pathway.merged_into.is_some() => Err(Violation::AlreadyMerged),
+        Step::MergedInto(_) => Ok(()),
+        Step::Absorbed(absorbed) if pathway.absorbed.contains(&absorbed.from) => Err(Violation::AlreadyMerged),
+        Step::Absorbed(_) => Ok(()),
+        Step::Unmerged(unmerged) => {
+            if pathway.merged_into == Some(unmerged.other) || pathway.absorbed.contains(&unmerged.other) {
+                Ok(())
+            } else {
+                Err(Violation::NotMerged)
+            }
+        }
         Step::Referred(_) => {
+            if let Some(pending) = &pathway.pending_referral {
+                return Err(Violation::ReferralPending { structure: pending.structure.to_string() });
+            }
             if let Some(episode) = &pathway.open_episode {
                 return Err(Violation::EpisodeAlreadyOpen { referred_on: episode.referred_on });
             }
@@ -348,6 +444,23 @@ fn check_step(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<D
             check_in_episode(pathway, occurred_on, step, today)
         }
     }
+}
+
+/// The pending referral an answer names.
+fn pending_referral(pathway: &Pathway, referral: EventId) -> Result<&PendingReferral, Violation> {
+    pathway
+        .pending_referral
+        .as_ref()
+        .filter(|pending| pending.referral == referral)
+        .ok_or(Violation::NoPendingReferral(referral))
+}
+
+/// An answer comes on or after the day of the referral it answers.
+fn pending(pending: &PendingReferral, occurred_on: Date) -> Result<(), Violation> {
+    if occurred_on < pending.referred_on {
+        return Err(Violation::DateBeforeReferral { occurred_on, referred_on: pending.referred_on });
+    }
+    Ok(())
 }
 
 fn check_in_episode(pathway: &Pathway, occurred_on: Date, step: &Step, today: Option<Date>) -> Result<(), Violation> {

@@ -310,3 +310,81 @@ fn the_structures_that_may_read_a_stream_are_those_of_its_effective_registration
         assert_eq!(structures.iter().map(Slug::as_str).collect::<Vec<_>>(), expected);
     }
 }
+
+fn proposal(on: &'static str) -> Row {
+    (
+        "referred",
+        on,
+        json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed", "proposed": true}),
+    )
+}
+
+fn answer(kind: &'static str, on: &'static str, referral: usize) -> Row {
+    let referral = id(referral).to_string();
+    match kind {
+        "referral_accepted" => (kind, on, json!({"referral": referral})),
+        _ => (kind, on, json!({"referral": referral, "reason": "pas de place"})),
+    }
+}
+
+#[test]
+fn a_proposed_referral_opens_nothing_until_its_structure_accepts_it() {
+    let proposed_after_exit = [registered(), referred("2024-02-01"), exited("2024-03-01"), proposal("2024-03-05")];
+    let state = state_of(&proposed_after_exit, &[]);
+    assert_eq!(state.pathway.open_episode, None, "a proposal opens no episode");
+    assert_eq!(state.pathway.current_structure().unwrap().as_str(), "aci-agen", "the person is still the ACI's");
+    let readers: Vec<&str> = state.pathway.structures.iter().map(Slug::as_str).collect();
+    assert_eq!(readers, ["aci-agen", "ei-agen"], "the structure asked may read the person to answer");
+    expect(&proposed_after_exit, proposed(contract("2024-03-06", "c1")), Some("no_open_episode"));
+    expect(&proposed_after_exit, proposed(referred("2024-03-06")), Some("referral_pending"));
+    expect(&proposed_after_exit, proposed(answer("referral_accepted", "2024-03-04", 3)), Some("date_before_referral"));
+    expect(&proposed_after_exit, proposed(answer("referral_accepted", "2024-03-06", 1)), Some("no_pending_referral"));
+    expect(&proposed_after_exit, proposed(answer("referral_declined", "2024-03-06", 3)), None);
+
+    let mut accepted = proposed_after_exit.to_vec();
+    accepted.push(answer("referral_accepted", "2024-03-10", 3));
+    let state = state_of(&accepted, &[]);
+    let episode = state.pathway.open_episode.as_ref().unwrap();
+    assert_eq!((episode.structure.as_str(), episode.referred_on), ("ei-agen", date("2024-03-05")));
+    expect(&accepted, proposed(contract("2024-03-11", "c1")), None);
+    expect(&accepted, proposed(answer("referral_accepted", "2024-03-11", 3)), Some("no_pending_referral"));
+
+    let mut declined = proposed_after_exit.to_vec();
+    declined.push(answer("referral_declined", "2024-03-10", 3));
+    let state = state_of(&declined, &[]);
+    let readers: Vec<&str> = state.pathway.structures.iter().map(Slug::as_str).collect();
+    assert_eq!(readers, ["aci-agen"], "a declined proposal leaves no trace in the structure asked");
+    assert_eq!(state.pathway.open_episode, None);
+    expect(&declined, proposed(referred("2024-03-11")), None);
+    expect(&declined, ("2024-06-01", correct(4, None)), Some("cannot_be_corrected"));
+}
+
+#[test]
+fn an_absorbed_stream_takes_nothing_but_its_unmerge_and_erasure() {
+    let survivor = StreamId(Uuid::from_u128(77));
+    let merged_into = ("merged_into", "2024-04-01", json!({"into": survivor.to_string(), "reason": "doublon"}));
+    let unmerged = ("unmerged", "2024-05-01", json!({"other": survivor.to_string(), "reason": "homonymes"}));
+    let absorbed = [registered(), referred("2024-02-01"), merged_into.clone()];
+    assert_eq!(state_of(&absorbed, &[]).pathway.merged_into, Some(survivor));
+    expect(&absorbed, proposed(contract("2024-04-02", "c1")), Some("merged"));
+    expect(&absorbed, ("2024-04-02", correct(1, None)), Some("merged"));
+    expect(&absorbed, proposed(merged_into.clone()), Some("merged"));
+    expect(&absorbed, proposed(("personal_data_erased", "2024-04-02", json!({"reason": "request"}))), None);
+    expect(&absorbed, proposed(unmerged.clone()), None);
+    let other = ("unmerged", "2024-05-01", json!({"other": StreamId(Uuid::from_u128(78)).to_string(), "reason": "x"}));
+    expect(&absorbed, proposed(other), Some("not_merged"));
+
+    let mut separated = absorbed.to_vec();
+    separated.push(unmerged.clone());
+    assert_eq!(state_of(&separated, &[]).pathway.merged_into, None);
+    expect(&separated, proposed(contract("2024-05-02", "c1")), None);
+    expect(&separated, proposed(unmerged), Some("not_merged"));
+
+    let from = StreamId(Uuid::from_u128(79));
+    let absorbs = ("absorbed", "2024-04-01", json!({"from": from.to_string(), "reason": "doublon"}));
+    let survivor_history = [registered(), absorbs.clone()];
+    assert!(state_of(&survivor_history, &[]).pathway.absorbed.contains(&from));
+    expect(&survivor_history, proposed(absorbs), Some("already_merged"));
+    expect(&survivor_history, proposed(referred("2024-04-02")), None);
+    expect(&[], proposed(merged_into), Some("first_event_must_be_registration"));
+}

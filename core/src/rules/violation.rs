@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::vocabulary::{Date, EventId, Month, StepKind};
+use crate::vocabulary::{Date, EventId, Month, StepKind, StreamId};
 
 /// A broken rule of CONTRACT §4 (or of the structure streams). [`Violation::rule`] is the stable
 /// code the API returns; the message is the French sentence shown to the person who recorded it.
@@ -70,6 +70,16 @@ pub enum Violation {
     AlreadyErased,
     #[error("cet identifiant est réservé (rapports publiés ou flux d'une structure) : il ne peut pas être celui d'une personne")]
     ReservedStream,
+    #[error("ce dossier a été fusionné dans le dossier {into} : enregistrez la suite dans celui-ci")]
+    Merged { into: StreamId },
+    #[error("ces deux dossiers sont déjà fusionnés")]
+    AlreadyMerged,
+    #[error("ces deux dossiers ne sont pas fusionnés : il n'y a rien à séparer")]
+    NotMerged,
+    #[error("une orientation vers « {structure} » attend la réponse de cette structure")]
+    ReferralPending { structure: String },
+    #[error("aucune orientation {0} n'attend de réponse dans ce parcours")]
+    NoPendingReferral(EventId),
 }
 
 impl Violation {
@@ -108,6 +118,11 @@ impl Violation {
             CorrectionBreaksPathway(_) => "correction_breaks_pathway",
             AlreadyErased => "already_erased",
             ReservedStream => "reserved_stream",
+            Merged { .. } => "merged",
+            AlreadyMerged => "already_merged",
+            NotMerged => "not_merged",
+            ReferralPending { .. } => "referral_pending",
+            NoPendingReferral(_) => "no_pending_referral",
         }
     }
 }

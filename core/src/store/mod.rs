@@ -338,6 +338,25 @@ fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step
     Ok(())
 }
 
+/// A referral is a proposal when its author may not write to the structure it names (CONTRACT
+/// §7): decided here from the author's scope, whatever the caller said.
+fn mark_proposal(scope: &WriteScope, step: &mut Step) {
+    let referred = match step {
+        Step::Referred(referred) => referred,
+        Step::Corrected(crate::vocabulary::Corrected { replacement: Some(replacement), .. }) => {
+            match replacement.step.as_mut() {
+                Step::Referred(referred) => referred,
+                _ => return,
+            }
+        }
+        _ => return,
+    };
+    referred.proposed = match scope {
+        WriteScope::Everything => false,
+        WriteScope::Structures(allowed) => !allowed.contains(&referred.structure),
+    };
+}
+
 /// Whether a request records an erasure (its key is then destroyed once it is recorded).
 fn erases(events: &[NewEvent]) -> bool {
     events.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_)))
@@ -643,6 +662,7 @@ impl Store {
         let caller_ids = events.iter().any(|event| event.id.is_some());
         let mut identity_erased = None;
         for (index, event) in events.iter_mut().enumerate() {
+            mark_proposal(&author.scope, &mut event.step);
             let id = *event.id.get_or_insert_with(EventId::generate);
             if let Some(IdentityField::Clear(identity)) =
                 event.step.registration().and_then(|registered| registered.identity.as_ref())

@@ -7,8 +7,9 @@
 //! record:    bincode 2 (standard config) of `Envelope`
 //! ```
 //! Record formats: 1 holds the steps up to `structure_updated`; 2 adds `report_published` (a
-//! `Step` variant appended at the end, so its tag is new and every older tag keeps its meaning).
-//! Every format-1 record is a format-2 record with the same meaning, hence one decoder for both.
+//! `Step` variant appended at the end, so its tag is new and every older tag keeps its meaning);
+//! 3 adds `referral_accepted`, `referral_declined`, `merged_into`, `absorbed` and `unmerged`, the
+//! same way, and the tag of a proposed referral (`referred` with `proposed`; see `Step`). Every older record is a newer record with the same meaning, hence one decoder for all.
 //! Each record is framed with the lowest format that holds it ([`record_format`]): a binary that
 //! knows only format 1 still reads every other event, and refuses a publication as an unknown
 //! format rather than as damage.
@@ -25,8 +26,8 @@ use crate::limits::{EVENT_BYTES_MAX, PAGE_EVENTS_MAX, RECORD_DECODE_BYTES_MAX};
 use crate::vocabulary::{Envelope, Step, StepKind};
 
 pub const PAGE_FORMAT: u8 = 1;
-/// The newest record format, the only one `report_published` is framed with.
-pub const RECORD_FORMAT: u8 = 2;
+/// The newest record format.
+pub const RECORD_FORMAT: u8 = 3;
 /// The oldest record format still read.
 const RECORD_FORMAT_OLDEST: u8 = 1;
 const PAGE_HEADER: usize = 3;
@@ -65,14 +66,22 @@ pub fn decode_record(bytes: &[u8]) -> Result<Envelope, bincode::error::DecodeErr
 pub fn record_format(envelope: &Envelope) -> u8 {
     let format = |kind: StepKind| match kind {
         StepKind::ReportPublished => 2,
+        StepKind::ReferralAccepted
+        | StepKind::ReferralDeclined
+        | StepKind::MergedInto
+        | StepKind::Absorbed
+        | StepKind::Unmerged => 3,
         _ => RECORD_FORMAT_OLDEST,
+    };
+    let step_format = |step: &Step| match step {
+        Step::Referred(referred) if referred.proposed => 3,
+        step => format(step.kind()),
     };
     match &envelope.step {
         Step::Corrected(correction) => {
-            let replaced = correction.replacement.as_ref().map(|replacement| replacement.step.kind());
-            replaced.map_or(RECORD_FORMAT_OLDEST, format)
+            correction.replacement.as_ref().map_or(RECORD_FORMAT_OLDEST, |replacement| step_format(&replacement.step))
         }
-        step => format(step.kind()),
+        step => step_format(step),
     }
 }
 

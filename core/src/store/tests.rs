@@ -384,18 +384,28 @@ fn a_scoped_author_appends_only_to_the_streams_its_structures_hold() {
     assert!(matches!(refused, Err(AppendError::Forbidden)), "an unknown stream is no one's: {refused:?}");
     store.append(stream, None, vec![registration("Ines")], scoped("aci-agen")).unwrap();
 
-    // Exit from aci-agen and referral onward to ei-agen, by aci-agen, in one request.
+    // Exit from aci-agen and referral onward to ei-agen, by aci-agen, in one request: a proposal
+    // (CONTRACT §7), whatever the caller says, until ei-agen accepts it.
     let onward = event(
         "2024-02-01",
         "referred",
-        json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed"}),
+        json!({"structure": "ei-agen", "prescriber": {"kind": "plie"}, "situation": "unemployed", "proposed": false}),
     );
     let exit = event("2024-01-31", "exited", json!({"destination": "other_siae"}));
     store.append(stream, None, vec![referral("2024-01-03"), exit, onward], scoped("aci-agen")).unwrap();
+    let events = store.read_stream(stream, None).unwrap();
+    let Step::Referred(proposal) = &events[3].step else { panic!("the onward referral: {:?}", events[3].step) };
+    assert!(proposal.proposed, "a referral to a structure its author has no rights on is a proposal");
     let follow_up = || event("2024-02-02", "follow_up_held", json!({"kind": "individual"}));
+    assert!(matches!(store.append(stream, None, vec![follow_up()], scoped("ei-agen")), Err(AppendError::Forbidden)));
+    let refused = store.append(stream, None, vec![follow_up()], scoped("aci-agen"));
+    assert!(matches!(refused, Err(AppendError::Rule { .. })), "no episode is open before the answer: {refused:?}");
+    let accepted = || event("2024-02-02", "referral_accepted", json!({"referral": events[3].id.to_string()}));
+    assert!(matches!(store.append(stream, None, vec![accepted()], scoped("aci-agen")), Err(AppendError::Forbidden)));
+    store.append(stream, None, vec![accepted()], scoped("ei-agen")).unwrap();
     assert!(matches!(store.append(stream, None, vec![follow_up()], scoped("aci-agen")), Err(AppendError::Forbidden)));
     store.append(stream, None, vec![follow_up()], scoped("ei-agen")).unwrap();
-    assert_eq!(store.read_stream(stream, None).unwrap().len(), 5, "refused appends wrote nothing");
+    assert_eq!(store.read_stream(stream, None).unwrap().len(), 6, "refused appends wrote nothing");
 }
 
 /// A stream as the `streams` index alone gives it: what every read returned before locations

@@ -400,6 +400,17 @@ fn admit(request: &Request, tip: &StreamTip) -> Result<(), AppendError> {
         }
         return Err(AppendError::Forbidden);
     }
+    // The structure a proposed referral names answers it, though the person is not yet its own.
+    let answers =
+        request.events.iter().all(|event| matches!(event.step, Step::ReferralAccepted(_) | Step::ReferralDeclined(_)));
+    if answers {
+        let named = pathway.pending_referral.as_ref().map(|pending| &pending.structure);
+        return if named.is_some_and(|structure| allowed.contains(structure)) {
+            Ok(())
+        } else {
+            Err(AppendError::Forbidden)
+        };
+    }
     // The structure that holds the person now; for a new stream, that of its registration.
     let holder = pathway.current_structure().or_else(|| match request.events.first() {
         Some(NewEvent { step: Step::Registered(registered), .. }) if tip.state.version == 0 => {

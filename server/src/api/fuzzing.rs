@@ -194,6 +194,7 @@ fn history() -> Vec<NewEvent> {
                 benefits: Vec::new(),
                 qualification: None,
                 family_quotient: None,
+                proposed: false,
             }),
         ),
         (

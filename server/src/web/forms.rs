@@ -400,7 +400,12 @@ pub fn violation_field(violation: &Violation) -> Option<&'static str> {
         | ReplacementTypeMismatch { .. }
         | CorrectionBreaksPathway(_)
         | AlreadyErased
-        | ReservedStream => None,
+        | ReservedStream
+        | Merged { .. }
+        | AlreadyMerged
+        | NotMerged
+        | ReferralPending { .. }
+        | NoPendingReferral(_) => None,
     }
 }
 

@@ -529,6 +529,7 @@ fn facts(step: &Step) -> Markup {
         }
         Step::Referred(referred) => {
             add("Structure", Some(referred.structure.to_string()));
+            add("Proposition", referred.proposed.then(|| "en attente de la réponse de la structure".into()));
             let prescriber = match &referred.prescriber.name {
                 Some(name) => format!("{} ({name})", referred.prescriber.kind.label()),
                 None => referred.prescriber.kind.label().into(),
@@ -600,6 +601,23 @@ fn facts(step: &Step) -> Markup {
         Step::StructureUpdated(structure) => add("Structure", Some(structure.name.clone())),
         // In the stream of published reports only, which no person's page shows.
         Step::ReportPublished(_) => {}
+        Step::ReferralAccepted(accepted) => add("Orientation", Some(accepted.referral.to_string())),
+        Step::ReferralDeclined(declined) => {
+            add("Orientation", Some(declined.referral.to_string()));
+            add("Motif", Some(declined.reason.clone()));
+        }
+        Step::MergedInto(merged) => {
+            add("Dossier conservé", Some(merged.into.to_string()));
+            add("Motif", Some(merged.reason.clone()));
+        }
+        Step::Absorbed(absorbed) => {
+            add("Dossier fusionné", Some(absorbed.from.to_string()));
+            add("Motif", Some(absorbed.reason.clone()));
+        }
+        Step::Unmerged(unmerged) => {
+            add("Autre dossier", Some(unmerged.other.to_string()));
+            add("Motif", Some(unmerged.reason.clone()));
+        }
     }
     html! {
         @if !items.is_empty() {

@@ -131,9 +131,16 @@ pub fn fields(kind: StepKind, suggestions: &Suggestions) -> Vec<Field> {
             Field::new("months_after_exit", "Mois après la sortie", Input::Whole { min: 1, max: 120 }).required(),
             Field::new("situation", "Situation", Input::choice::<SituationAfterExit>()).required(),
         ],
-        StepKind::Corrected | StepKind::PersonalDataErased | StepKind::StructureUpdated | StepKind::ReportPublished => {
-            Vec::new()
-        }
+        // Recorded through their own actions (answering a proposal, merging two records).
+        StepKind::Corrected
+        | StepKind::PersonalDataErased
+        | StepKind::StructureUpdated
+        | StepKind::ReportPublished
+        | StepKind::ReferralAccepted
+        | StepKind::ReferralDeclined
+        | StepKind::MergedInto
+        | StepKind::Absorbed
+        | StepKind::Unmerged => Vec::new(),
     }
 }
 

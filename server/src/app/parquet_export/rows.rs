@@ -267,7 +267,13 @@ pub(super) fn event_row<'a>(
         }
         Step::PersonalDataErased(erased) => row[ERASURE_REASON] = Cell::Text(erased.reason.code()),
         Step::StructureUpdated(updated) => row[STRUCTURE_KIND] = Cell::Text(updated.kind.code()),
-        Step::Corrected(_) | Step::ReportPublished(_) => {}
+        Step::Corrected(_)
+        | Step::ReportPublished(_)
+        | Step::ReferralAccepted(_)
+        | Step::ReferralDeclined(_)
+        | Step::MergedInto(_)
+        | Step::Absorbed(_)
+        | Step::Unmerged(_) => {}
     }
     row
 }
