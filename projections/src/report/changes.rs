@@ -442,20 +442,28 @@ fn person_causes(
     Ok(causes)
 }
 
-/// The updates of a structure's record after the publication that changed the hours agreed for a
-/// year of the period.
+/// The updates of a structure's record after the publication that changed the hours or the
+/// full-time equivalents agreed for a year of the period.
 fn agreement_causes(events: &[Envelope], query: &ActivityQuery, span: &Span) -> Vec<Cause> {
     let years: BTreeSet<u16> =
         (query.period.from.year()..=query.period.to.year()).filter_map(|year| u16::try_from(year).ok()).collect();
-    let agreed = |event: &Envelope| -> Option<Vec<(u16, Hours)>> {
+    // Per year: hours and full-time equivalents agreed.
+    let agreed = |event: &Envelope| -> Option<Vec<(u16, Option<Hours>, Option<Hours>)>> {
         match &event.step {
-            Step::StructureUpdated(update) => {
-                Some(years.iter().filter_map(|year| Some((*year, *update.agreed_hours.get(year)?))).collect())
-            }
+            Step::StructureUpdated(update) => Some(
+                years
+                    .iter()
+                    .filter_map(|year| {
+                        let hours = update.agreed_hours.get(year).copied();
+                        let fte = update.agreed_fte.get(year).map(|fte| fte.0);
+                        (hours.is_some() || fte.is_some()).then_some((*year, hours, fte))
+                    })
+                    .collect(),
+            ),
             _ => None,
         }
     };
-    let mut current: Vec<(u16, Hours)> = Vec::new();
+    let mut current: Vec<(u16, Option<Hours>, Option<Hours>)> = Vec::new();
     let mut causes = Vec::new();
     for event in events.iter().filter(|event| event.position <= span.now_at) {
         let Some(stated) = agreed(event) else { continue };

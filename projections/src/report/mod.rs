@@ -197,9 +197,9 @@ impl Projections {
         for &ix in structures {
             let Some(record) = self.records.get(self.structures.slug(ix)) else { continue };
             for month in months {
-                if let Some(&hundredths) = record.agreed_fte.get(&month.year) {
+                if let Some(fte) = record.agreed_fte.get(&month.year) {
                     covered = true;
-                    total += hundredths;
+                    total += u64::from(fte.0.hundredths);
                 }
             }
         }
