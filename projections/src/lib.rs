@@ -23,6 +23,7 @@ mod disclosed;
 mod disclosure;
 mod entries;
 mod episode_rows;
+mod esf;
 mod exits;
 mod fact;
 mod follow_up;
@@ -47,6 +48,7 @@ pub use dashboard::{ContractEnding, Dashboard, DashboardLists, FollowUpOverdue, 
 pub use disclosed::Disclosed;
 pub use entries::{AgeBandGenderRow, Cell, Entries, EntriesQuery, GenderRow, SituationGenderRow};
 pub use episode_rows::EpisodeRow;
+pub use esf::{EsfEpisode, EsfIndicators, EsfQuery, IndicatorRow};
 pub use exits::{OutcomeCounts, OutcomeField, Withheld};
 pub use follow_up::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 pub use hours::TotalHours;

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod crash;
 mod erasure;
+mod funders;
 mod hostile;
 mod import;
 mod live;

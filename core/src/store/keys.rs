@@ -416,6 +416,7 @@ pub fn unseal<T: Decode<()>>(key: &Key, stream: StreamId, event: EventId, sealed
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocabulary::PersonalData;
 
     #[test]
     fn sealed_identity_opens_only_with_its_key_stream_and_event_and_not_after_destruction() {
@@ -431,9 +432,9 @@ mod tests {
         let sealed = seal(&key, stream, event, &data).unwrap();
         assert_eq!(sealed, seal(&key, stream, event, &data).unwrap(), "sealing is deterministic");
         assert!(!sealed.ciphertext.windows(3).any(|w| w == b"Zo\xc3"), "no clear text in the ciphertext");
-        assert_eq!(unseal(&key, stream, event, &sealed).unwrap(), data);
-        assert!(unseal(&key, StreamId::generate(), event, &sealed).is_err());
-        assert!(unseal(&key, stream, EventId::generate(), &sealed).is_err());
+        assert_eq!(unseal::<PersonalData>(&key, stream, event, &sealed).unwrap(), data);
+        assert!(unseal::<PersonalData>(&key, StreamId::generate(), event, &sealed).is_err());
+        assert!(unseal::<PersonalData>(&key, stream, EventId::generate(), &sealed).is_err());
         assert_eq!(keys.get_or_create(stream).unwrap().0.as_ref(), key.0.as_ref(), "one key per stream");
 
         assert!(keys.destroy(stream).unwrap());

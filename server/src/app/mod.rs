@@ -19,6 +19,7 @@ pub mod caller;
 pub mod disclosure;
 pub mod duplicates;
 pub mod error;
+pub mod esf;
 pub mod figures;
 pub mod generate;
 pub mod import;
