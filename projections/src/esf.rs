@@ -23,8 +23,7 @@ use std::fmt::Write as _;
 
 use parcours_core::vocabulary::{
     Answer, Date, Destination, EducationLevel, EventId, ExitCategory, Gender, SensitiveAnswers, Situation, Slug,
-    StreamId,
-    TrainingResult,
+    StreamId, TrainingResult,
 };
 use serde::Serialize;
 
@@ -105,8 +104,7 @@ impl Projections {
                 left_to: exit.map(|exit| exit.destination),
                 certified,
                 employed_six_months_after: exit.is_some()
-                    && episode.six_months_after_exit()
-                        == Some(parcours_core::vocabulary::SituationAfterExit::Employed),
+                    && episode.six_months_after_exit() == Some(parcours_core::vocabulary::SituationAfterExit::Employed),
             });
         }
         episodes
@@ -313,7 +311,8 @@ impl EsfIndicators {
             table.sum(at(0), &[at(1), at(3), at(4)]);
         }
         let withheld = table.suppress(threshold);
-        for (rows, part) in [&mut self.output, &mut self.results_on_leaving, &mut self.longer_term].into_iter().zip(cells)
+        for (rows, part) in
+            [&mut self.output, &mut self.results_on_leaving, &mut self.longer_term].into_iter().zip(cells)
         {
             for (row, ids) in rows.iter_mut().zip(part) {
                 let mut hidden = false;
@@ -331,7 +330,11 @@ impl EsfIndicators {
     /// CSV with a header row: one row per indicator, its part first.
     pub fn to_csv(&self) -> String {
         let mut csv = String::from("part,indicator,total,female,male,non_binary,undisclosed\n");
-        let parts = [("output", &self.output), ("results_on_leaving", &self.results_on_leaving), ("longer_term", &self.longer_term)];
+        let parts = [
+            ("output", &self.output),
+            ("results_on_leaving", &self.results_on_leaving),
+            ("longer_term", &self.longer_term),
+        ];
         for (part, rows) in parts {
             for row in rows {
                 let IndicatorRow { indicator, total, female, male, non_binary, undisclosed, .. } = row;

@@ -10,9 +10,9 @@
 use std::num::NonZeroU32;
 
 use parcours_core::vocabulary::{
-    Answer, AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, EducationLevel, EventId, FollowUpKind, Gender, Hours,
-    Month, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, Step, SupportAction, SupportDomain,
-    TrainingResult,
+    Answer, AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, EducationLevel, EventId,
+    FollowUpKind, Gender, Hours, Month, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, Step,
+    SupportAction, SupportDomain, TrainingResult,
 };
 
 use crate::structures::{Interner, StructureIx};

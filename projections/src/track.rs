@@ -66,12 +66,29 @@ pub(crate) struct Placed {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
-    Hours { month: Month, hours: Hours },
-    FollowUp { on: Date, kind: FollowUpKind },
-    Support { on: Date, domain: SupportDomain, action: Option<SupportAction>, partner: Option<NameIx> },
+    Hours {
+        month: Month,
+        hours: Hours,
+    },
+    FollowUp {
+        on: Date,
+        kind: FollowUpKind,
+    },
+    Support {
+        on: Date,
+        domain: SupportDomain,
+        action: Option<SupportAction>,
+        partner: Option<NameIx>,
+    },
     /// A training started (`None`) or ended with its result.
-    Training { on: Date, result: Option<TrainingResult> },
-    SkillsAssessed { on: Date, kind: AssessmentKind },
+    Training {
+        on: Date,
+        result: Option<TrainingResult>,
+    },
+    SkillsAssessed {
+        on: Date,
+        kind: AssessmentKind,
+    },
 }
 
 impl Track {

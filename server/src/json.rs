@@ -12,8 +12,8 @@ use parcours_core::rules::Violation;
 use parcours_core::store::verifiable::{Anchor, VerifiableHistory, HISTORY_FORMAT};
 use parcours_core::store::{AppendError, Store, StoreError};
 use parcours_core::vocabulary::{
-    Actor, Corrected, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, PersonalData, Replacement, Sealed, Step,
-    StepKind, StreamId, Timestamp,
+    Actor, Corrected, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, PersonalData, Replacement,
+    Sealed, Step, StepKind, StreamId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

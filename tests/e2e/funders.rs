@@ -145,14 +145,43 @@ async fn esf_answers_are_read_by_those_who_may_read_the_identity_and_erased_with
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(refused.text.contains("disability"), "{}", refused.text);
 
+    // The indicators count the answers, opened with the person's key.
+    let esf_question = format!("/api/stats/esf?from={year}-01-01&to={year}-12-31");
+    let output_of = |body: &Value, indicator: &str| {
+        let rows = body["output"].as_array().unwrap();
+        rows.iter().find(|row| row["indicator"] == indicator).unwrap().clone()
+    };
+    let esf = admin.get(&esf_question).await;
+    assert_eq!(esf.status, 200, "{}", esf.text);
+    for indicator in ["participants", "long_term_unemployed", "isced_0_2", "third_country_nationals", "rural_areas"] {
+        assert_eq!(output_of(&esf.body, indicator)["female"], 1, "{indicator}");
+    }
+    // Refused is not a yes, and a no is not a yes.
+    for indicator in ["with_disabilities", "minorities", "foreign_background"] {
+        assert_eq!(output_of(&esf.body, indicator)["total"], 0, "{indicator}");
+    }
+    let csv = admin.get(&format!("{esf_question}&format=csv")).await.text;
+    assert!(csv.starts_with("part,indicator,total,female,male,non_binary,undisclosed\n"), "{csv}");
+    assert!(csv.contains("\noutput,homeless_or_housing_exclusion,1,1,0,0,0\n"), "{csv}");
+    // An evaluator sees no cell of one person.
+    let created = admin.post("/api/tokens", &json!({"role": "evaluator"})).await;
+    let evaluator = admin.with_token(created.body["token"].as_str().unwrap());
+    let withheld = evaluator.get(&esf_question).await.body;
+    assert_eq!(output_of(&withheld, "homeless_or_housing_exclusion")["total"], Value::Null);
+    assert_eq!(output_of(&withheld, "homeless_or_housing_exclusion")["suppressed"], true);
+
     // Erased with the identity: the sensitive five are gone, the other two stay (no special category).
     let erased = admin.post(&format!("/api/beneficiaries/{person}/erase"), &json!({"reason": "request"})).await;
     assert!(erased.status < 300, "{}", erased.text);
     let data = data_of_referral(&admin.get(&format!("/api/beneficiaries/{person}/events")).await.body);
-    for field in ["disability", "third_country_national", "foreign_background", "minority", "homeless_or_housing_exclusion"]
+    for field in
+        ["disability", "third_country_national", "foreign_background", "minority", "homeless_or_housing_exclusion"]
     {
         assert_eq!(data.get(field), None, "{field} erased: {data}");
     }
     assert_eq!((data["education_level"].as_str(), data["rural_area"].as_bool()), (Some("isced_0_2"), Some(true)));
+    let esf = admin.get(&esf_question).await.body;
+    assert_eq!(output_of(&esf, "homeless_or_housing_exclusion")["total"], 0, "erased answers count no more");
+    assert_eq!(output_of(&esf, "isced_0_2")["total"], 1, "the clear answers stay");
     assert!(server.terminate().success());
 }

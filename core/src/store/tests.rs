@@ -243,7 +243,10 @@ fn sensitive_esf_answers_are_sealed_on_disk_and_gone_with_the_identity() {
     let referral = &store.read_stream(stream, None).unwrap()[1];
     let Step::Referred(stored) = &referral.step else { panic!("not a referral") };
     // As stored: the clear answers only, the sensitive ones in one ciphertext.
-    assert_eq!((stored.education_level.map(|level| level.code()), stored.rural_area), (Some("isced_0_2"), Some(Answer::No)));
+    assert_eq!(
+        (stored.education_level.map(|level| level.code()), stored.rural_area),
+        (Some("isced_0_2"), Some(Answer::No))
+    );
     assert!(stored.sensitive_answers().is_empty(), "no sensitive answer is stored clear");
     let sealed = stored.sealed_answers.clone().expect("sealed answers");
     let opened = store.unseal_answers(stream, referral.id, &sealed).unwrap().unwrap();

@@ -8,8 +8,8 @@ use parcours_core::vocabulary::SupportAction;
 use serde::{Serialize, Serializer};
 
 use super::activity::ActivityReport;
-use super::sections::{Days, Figures, Fte, Shown};
 use super::figure::PATHWAY_DAYS;
+use super::sections::{Days, Figures, Fte, Shown};
 use crate::disclosed::Disclosed;
 use crate::exits::OutcomeField;
 use crate::hours::TotalHours;

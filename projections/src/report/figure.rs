@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::collections::BTreeMap;
 
 use parcours_core::vocabulary::{
-    AssessmentKind, Benefit, ContractKind, Gender, Month, PrescriberKind, Situation, SituationAfterExit,
-    SupportAction, SupportDomain,
+    AssessmentKind, Benefit, ContractKind, Gender, Month, PrescriberKind, Situation, SituationAfterExit, SupportAction,
+    SupportDomain,
 };
 
 use super::bands::{Band, FamilyQuotientBands};

@@ -38,9 +38,9 @@ pub use bands::{Band, BandsError, FamilyQuotientBands, FAMILY_QUOTIENT_CUTS_MAX}
 pub use cells::{FigureCell, Value};
 pub use changes::{changes, Cause, FigureChange, Reading, Span};
 pub use definitions::DefinitionsVersion;
-use lists::Filed;
 #[cfg(test)]
 pub(crate) use figure::GROUP_ATTENDANCE;
+use lists::Filed;
 #[cfg(test)]
 pub(crate) use lists::COMMITTEE_ATTENDANCE;
 pub use lists::{Detail, Lists, Row};

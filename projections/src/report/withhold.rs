@@ -291,7 +291,8 @@ impl Figures {
         let follow_up = &mut self.follow_up;
         follow_up.suppressed =
             hide(&mut follow_up.individual_meetings, meetings, w) | hide(&mut follow_up.overdue_at_end, overdue, w);
-        for (count, cell) in [(&mut follow_up.group_sessions, group_sessions), (&mut follow_up.phone_contacts, phone_contacts)]
+        for (count, cell) in
+            [(&mut follow_up.group_sessions, group_sessions), (&mut follow_up.phone_contacts, phone_contacts)]
         {
             if let Some(count) = count {
                 follow_up.suppressed |= hide(count, cell, w);

@@ -19,9 +19,23 @@ use crate::{EsfIndicators, EsfQuery, Period};
 fn plie_2025() -> (Log, BTreeMap<StreamId, SensitiveAnswers>) {
     let mut log = Log::new("2026-06-30T09:00:00Z");
     let people = [
-        (1, "female", 2000, "2025-02-03", "long_term_unemployed", json!({"education_level": "isced_0_2", "rural_area": true})),
+        (
+            1,
+            "female",
+            2000,
+            "2025-02-03",
+            "long_term_unemployed",
+            json!({"education_level": "isced_0_2", "rural_area": true}),
+        ),
         (2, "male", 1965, "2025-03-03", "inactive", json!({"education_level": "isced_3_4", "rural_area": false})),
-        (3, "female", 1990, "2025-04-01", "unemployed", json!({"education_level": "isced_5_8", "rural_area": "refused"})),
+        (
+            3,
+            "female",
+            1990,
+            "2025-04-01",
+            "unemployed",
+            json!({"education_level": "isced_5_8", "rural_area": "refused"}),
+        ),
         (4, "male", 1980, "2025-05-05", "employed", json!({})),
         (5, "non_binary", 1999, "2024-06-03", "in_training", json!({"rural_area": true})),
     ];
@@ -36,9 +50,17 @@ fn plie_2025() -> (Log, BTreeMap<StreamId, SensitiveAnswers>) {
     }
     let exited = |destination: &str| step("exited", json!({"destination": destination}));
     log.add(person(1), "2025-10-31", exited("cdi"));
-    log.add(person(1), "2026-04-30", step("followed_up_after_exit", json!({"months_after_exit": 6, "situation": "employed"})));
+    log.add(
+        person(1),
+        "2026-04-30",
+        step("followed_up_after_exit", json!({"months_after_exit": 6, "situation": "employed"})),
+    );
     log.add(person(2), "2025-09-30", exited("job_seeking"));
-    log.add(person(3), "2025-05-01", step("training_started", json!({"training_id": "t", "title": "CAP", "qualifying": true})));
+    log.add(
+        person(3),
+        "2025-05-01",
+        step("training_started", json!({"training_id": "t", "title": "CAP", "qualifying": true})),
+    );
     log.add(person(3), "2025-08-29", step("training_completed", json!({"training_id": "t", "result": "certified"})));
     log.add(person(3), "2025-09-01", exited("qualifying_training"));
     log.add(person(5), "2025-03-31", exited("cdd_under_6_months"));
@@ -61,7 +83,10 @@ fn plie_2025() -> (Log, BTreeMap<StreamId, SensitiveAnswers>) {
 fn indicators(threshold: Option<u64>) -> Value {
     let (log, answers) = plie_2025();
     let projections = log.projections();
-    let query = EsfQuery { period: Period::new(date("2025-01-01"), date("2025-12-31")).unwrap(), structure: Some(slug("plie-agen")) };
+    let query = EsfQuery {
+        period: Period::new(date("2025-01-01"), date("2025-12-31")).unwrap(),
+        structure: Some(slug("plie-agen")),
+    };
     let episodes: Vec<_> = projections
         .esf_episodes(&query)
         .into_iter()

@@ -30,10 +30,7 @@ fn report(projections: &Projections, from: &str, to: &str, definitions: Definiti
 }
 
 fn referral(prescriber: &str) -> parcours_core::vocabulary::Step {
-    step(
-        "referred",
-        json!({"structure": EI, "situation": "long_term_unemployed", "prescriber": {"kind": prescriber}}),
-    )
+    step("referred", json!({"structure": EI, "situation": "long_term_unemployed", "prescriber": {"kind": prescriber}}))
 }
 
 fn follow_up(kind: &str) -> parcours_core::vocabulary::Step {
@@ -77,11 +74,19 @@ fn ei_2025() -> Log {
     for n in 1..=15u128 {
         let p = person(n);
         log.add(p, &format!("2024-12-{n:02}"), referral("france_travail"));
-        log.add(p, "2025-01-02", step("contract_started", json!({"contract_id": "c", "kind": "cddi", "weekly_hours": 35})));
+        log.add(
+            p,
+            "2025-01-02",
+            step("contract_started", json!({"contract_id": "c", "kind": "cddi", "weekly_hours": 35})),
+        );
         for month in 1..=12 {
             let worked = if month == 12 { 133 } else { 134 };
             let recorded = if month == 12 { "2025-12-31".to_owned() } else { format!("2025-{:02}-28", month + 1) };
-            log.add(p, &recorded, step("hours_worked", json!({"contract_id": "c", "month": format!("2025-{month:02}"), "hours": worked})));
+            log.add(
+                p,
+                &recorded,
+                step("hours_worked", json!({"contract_id": "c", "month": format!("2025-{month:02}"), "hours": worked})),
+            );
         }
     }
     for (n, prescriber) in [(16, "plie"), (17, "plie"), (18, "spip")] {

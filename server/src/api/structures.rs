@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::vocabulary::{Funder, FullTimeEquivalents, Hours, Slug, Step, StructureKind};
+use parcours_core::vocabulary::{FullTimeEquivalents, Funder, Hours, Slug, Step, StructureKind};
 use serde::Deserialize;
 
 use super::error::JsonBody;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use parcours_core::store::Appended;
 use parcours_core::vocabulary::{
-    Funder, FullTimeEquivalents, Hours, NewEvent, Slug, Step, StreamId, StructureKind, StructureUpdated,
+    FullTimeEquivalents, Funder, Hours, NewEvent, Slug, Step, StreamId, StructureKind, StructureUpdated,
 };
 use parcours_projections::StructureRecord;
 
@@ -34,7 +34,8 @@ pub fn structure_step(slug: Slug, input: StructureInput) -> Result<Step, AppErro
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
         return Err(AppError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
     }
-    let years = [("agreed_hours", agreed_hours.keys().collect::<Vec<_>>()), ("agreed_fte", agreed_fte.keys().collect())];
+    let years =
+        [("agreed_hours", agreed_hours.keys().collect::<Vec<_>>()), ("agreed_fte", agreed_fte.keys().collect())];
     for (field, years) in years {
         if let Some(year) = years.into_iter().find(|year| !(1900..=2200).contains(*year)) {
             return Err(AppError::InvalidRequest(format!("{field}: {year} is not a plausible year")));

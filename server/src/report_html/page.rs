@@ -26,7 +26,9 @@ pub(super) fn formatted(value: &Value) -> (String, bool) {
         }
         Value::Fte(Shown::Value(fte)) | Value::AgreedFte(Some(fte)) => (french::hundredths(fte.hundredths), false),
         Value::AgreedFte(None) | Value::Days(Shown::Value(None)) => ("—".to_owned(), false),
-        Value::Days(Shown::Value(Some(days))) => (format!("{}\u{a0}jours", french::hundredths(days.tenths * 10)), false),
+        Value::Days(Shown::Value(Some(days))) => {
+            (format!("{}\u{a0}jours", french::hundredths(days.tenths * 10)), false)
+        }
         _ => withheld,
     }
 }
@@ -432,8 +434,7 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
 /// The figures of version 2 of the definitions (CONTRACT §11), when the report has them: a
 /// version 1 report prints none of this, and keeps its bytes.
 fn funders(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
-    let (Some(entries), Some(skills)) = (&figures.entries, &figures.skills_assessments)
-    else {
+    let (Some(entries), Some(skills)) = (&figures.entries, &figures.skills_assessments) else {
         return;
     };
     out.push_str("<section class=\"part\">\n");
@@ -458,13 +459,17 @@ fn funders(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
     let rows: Vec<(Vec<String>, Vec<String>)> = entries
         .by_prescriber
         .iter()
-        .map(|row| (vec![row.prescriber.label().to_owned()], counted(format!("entries.by_prescriber.{}", row.prescriber))))
+        .map(|row| {
+            (vec![row.prescriber.label().to_owned()], counted(format!("entries.by_prescriber.{}", row.prescriber)))
+        })
         .collect();
     scope.table(out, "Entrées par prescripteur", &["Prescripteur", "Entrées", "Part"], &rows, "entries.by_prescriber");
     let rows: Vec<(Vec<String>, Vec<String>)> = skills
         .by_kind
         .iter()
-        .map(|row| (vec![row.kind.label().to_owned()], vec![scope.value(&format!("skills_assessments.by_kind.{}", row.kind))]))
+        .map(|row| {
+            (vec![row.kind.label().to_owned()], vec![scope.value(&format!("skills_assessments.by_kind.{}", row.kind))])
+        })
         .collect();
     scope.table(out, "Évaluations de compétences par nature", &["Nature", "Évaluations"], &rows, "skills_assessments");
     out.push_str("</section>\n");
