@@ -306,9 +306,11 @@ impl EsfIndicators {
             cells.push(part);
         }
         // participants = unemployed incl. long-term + inactive + employed, in every column.
-        for column in 0..5 {
-            let at = |row: usize| cells[0][row][column];
-            table.sum(at(0), &[at(1), at(3), at(4)]);
+        let output = &cells[0];
+        for (((participants, unemployed), inactive), employed) in
+            output[0].iter().zip(&output[1]).zip(&output[3]).zip(&output[4])
+        {
+            table.sum(*participants, &[*unemployed, *inactive, *employed]);
         }
         let withheld = table.suppress(threshold);
         for (rows, part) in

@@ -442,13 +442,15 @@ fn person_causes(
     Ok(causes)
 }
 
+/// A year's agreement: the hours and the full-time equivalents (in hundredths, as hours are) agreed.
+type Agreed = (u16, Option<Hours>, Option<Hours>);
+
 /// The updates of a structure's record after the publication that changed the hours or the
 /// full-time equivalents agreed for a year of the period.
 fn agreement_causes(events: &[Envelope], query: &ActivityQuery, span: &Span) -> Vec<Cause> {
     let years: BTreeSet<u16> =
         (query.period.from.year()..=query.period.to.year()).filter_map(|year| u16::try_from(year).ok()).collect();
-    // Per year: hours and full-time equivalents agreed.
-    let agreed = |event: &Envelope| -> Option<Vec<(u16, Option<Hours>, Option<Hours>)>> {
+    let agreed = |event: &Envelope| -> Option<Vec<Agreed>> {
         match &event.step {
             Step::StructureUpdated(update) => Some(
                 years
@@ -463,7 +465,7 @@ fn agreement_causes(events: &[Envelope], query: &ActivityQuery, span: &Span) -> 
             _ => None,
         }
     };
-    let mut current: Vec<(u16, Option<Hours>, Option<Hours>)> = Vec::new();
+    let mut current: Vec<Agreed> = Vec::new();
     let mut causes = Vec::new();
     for event in events.iter().filter(|event| event.position <= span.now_at) {
         let Some(stated) = agreed(event) else { continue };
