@@ -690,3 +690,38 @@ pub fn read_history(bytes: &[u8]) -> Result<VerifiableHistory, ParseError> {
         events,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use parcours_core::vocabulary::{EducationLevel, Prescriber, PrescriberKind, Referred, Situation, Slug};
+
+    use super::*;
+
+    #[test]
+    fn an_export_line_keeps_the_sealed_answers_of_a_referral_and_reads_back_the_same_event() {
+        let referred = Referred {
+            education_level: Some(EducationLevel::Isced34),
+            sealed_answers: Some(Sealed { nonce: [3; 24], ciphertext: vec![1, 2, 3, 250] }),
+            ..Referred::new(
+                Slug::new("aci-agen").unwrap(),
+                Prescriber { kind: PrescriberKind::Plie, name: None },
+                Situation::Unemployed,
+            )
+        };
+        let envelope = Envelope {
+            id: EventId::generate(),
+            stream: StreamId::generate(),
+            version: 2,
+            position: 2,
+            occurred_on: "2025-01-02".parse().unwrap(),
+            recorded_at: Timestamp::from_millis(1_700_000_000_000).unwrap(),
+            recorded_by: Actor("tok_1".into()),
+            step: Step::Referred(referred),
+            prev_hash: [1; 32],
+            stream_prev_hash: [2; 32],
+        };
+        let line = serde_json::to_string(&export_json(&envelope)).unwrap();
+        assert!(line.contains("\"sealed_answers\":{\"nonce\":\"0303"), "{line}");
+        assert_eq!(ExportReader::new().read(&line).unwrap(), envelope, "the very same event, so the same bytes");
+    }
+}
