@@ -11,6 +11,18 @@
 //! Complements are the smallest non-zero cells shown in an equation that holds the exposed cell:
 //! withholding them loses the least, and a non-zero complement cannot be bounded to one value.
 
+/// Which cells of a table's shape are withheld, the same in every table of one shape
+/// ([`suppress_alike`]): what an evaluator's answer shows is read off it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct CellsWithheld(pub(crate) Vec<bool>);
+
+impl CellsWithheld {
+    /// How many cells are withheld.
+    pub fn count(&self) -> usize {
+        self.0.iter().filter(|&&withheld| withheld).count()
+    }
+}
+
 /// Counts tied by linear equations (each: Σ coefficient × cell = 0).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Table {
@@ -52,9 +64,20 @@ impl Table {
 
     /// Which cells to withhold.
     pub(crate) fn suppress(&self, threshold: u64) -> Vec<bool> {
-        let mut withheld: Vec<bool> = (self.values.iter().zip(&self.amounts))
+        self.suppress_from(&vec![false; self.values.len()], threshold)
+    }
+
+    /// The small cells (primary suppression).
+    fn small(&self, threshold: u64) -> Vec<bool> {
+        (self.values.iter().zip(&self.amounts))
             .map(|(&value, &amount)| !amount && value > 0 && value < threshold)
-            .collect();
+            .collect()
+    }
+
+    /// Which cells to withhold, `withheld` already among them.
+    fn suppress_from(&self, withheld: &[bool], threshold: u64) -> Vec<bool> {
+        let mut withheld: Vec<bool> =
+            self.small(threshold).into_iter().zip(withheld).map(|(small, &withheld)| small || withheld).collect();
         loop {
             for &(count, amount) in &self.ties {
                 withheld[amount] |= withheld[count];
@@ -121,6 +144,39 @@ impl Table {
             .filter(|&(row, column)| rows[row].iter().enumerate().all(|(other, &value)| other == column || value == 0))
             .map(|(_, column)| hidden[column])
             .collect()
+    }
+}
+
+/// The cells to withhold in every one of `tables`, which have one shape (the same cells tied by the
+/// same equations, with the values of different periods or structures): the same cells in each,
+/// `also` among them. Each table alone determines none of them (the loop ends once no table adds
+/// a complement). Withholding the same cells everywhere is what protects them across tables too:
+/// for sums that tie tables cell by cell (a year and its quarters, all structures and each one),
+/// a withheld cell of one table stays undetermined by the shown cells of the others as long as the
+/// tables it is summed with withhold it too (a change that leaves one table's shown cells alone,
+/// made in two tables with opposite signs, leaves every sum alone). Which tables go together is
+/// the caller's to say (`server::app::differencing`).
+pub(crate) fn suppress_alike(tables: &[Table], threshold: u64, also: Option<&CellsWithheld>) -> CellsWithheld {
+    let cells = tables.first().map_or(0, |table| table.values.len());
+    let mut withheld = also.map_or_else(|| vec![false; cells], |also| also.0.clone());
+    for table in tables {
+        debug_assert_eq!(table.values.len(), cells, "tables of one shape");
+        for (withheld, small) in withheld.iter_mut().zip(table.small(threshold)) {
+            *withheld |= small;
+        }
+    }
+    loop {
+        let mut grown = false;
+        for table in tables {
+            let closed = table.suppress_from(&withheld, threshold);
+            if closed != withheld {
+                withheld = closed;
+                grown = true;
+            }
+        }
+        if !grown {
+            return CellsWithheld(withheld);
+        }
     }
 }
 

@@ -13,10 +13,18 @@ use serde::Serialize;
 
 use crate::age_band::AgeBand;
 use crate::disclosed::Disclosed;
-use crate::disclosure::Table;
+use crate::disclosure::{suppress_alike, CellsWithheld, Table};
 use crate::period::Period;
 use crate::projections::Projections;
 use crate::ratio::{Percent, Ratio};
+
+/// Where each figure of [`Entries`] sits in its table.
+struct EntriesCells {
+    participants: usize,
+    genders: Vec<usize>,
+    situations: Vec<Vec<usize>>,
+    bands: Vec<Vec<usize>>,
+}
 
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct EntriesQuery {
@@ -58,6 +66,11 @@ impl Cell {
             Disclosed::Count(count) => count,
             Disclosed::Rate(_) | Disclosed::Withheld => 0,
         }
+    }
+
+    /// A row of no one, added only to be shown withheld.
+    fn zero() -> Cell {
+        Cell { count: Disclosed::Count(0), share: Disclosed::Withheld, suppressed: false }
     }
 
     fn withhold(&mut self) {
@@ -171,6 +184,57 @@ impl Entries {
     /// Withholds small cells and their complements (CONTRACT §7), for evaluators. Cells absent
     /// from the rows are known zeros and stay in the equations as such.
     pub fn withhold_small_cells(&mut self, threshold: u64) {
+        let (table, cells) = self.table();
+        let withheld = table.suppress(threshold);
+        self.withhold_cells(&withheld, &cells);
+    }
+
+    /// The cells to withhold alike in every one of `family` (answers for periods and structures
+    /// that sum into one another: see `disclosure::suppress_alike`), `also` among them.
+    pub fn withheld_alike(family: &[Entries], threshold: u64, also: Option<&CellsWithheld>) -> CellsWithheld {
+        let tables: Vec<Table> = family.iter().map(|entries| entries.table().0).collect();
+        suppress_alike(&tables, threshold, also)
+    }
+
+    /// Withholds the cells of `withheld` (from [`Entries::withheld_alike`]), a row withheld
+    /// shown as such even where its count is zero: a withheld zero read as an absent row would be
+    /// a known cell.
+    pub fn withhold_as(&mut self, withheld: &CellsWithheld) {
+        let (_, cells) = self.table();
+        for (situation, gender) in
+            cells.situations.iter().enumerate().flat_map(|(s, row)| (0..row.len()).map(move |g| (s, g)))
+        {
+            let (situation, gender) = (Situation::ALL[situation], Gender::ALL[gender]);
+            if !self.by_situation_and_gender.iter().any(|row| row.situation == situation && row.gender == gender) {
+                self.by_situation_and_gender.push(SituationGenderRow { situation, gender, cell: Cell::zero() });
+            }
+        }
+        for (band, gender) in cells.bands.iter().enumerate().flat_map(|(b, row)| (0..row.len()).map(move |g| (b, g))) {
+            let (age_band, gender) = (AgeBand::ALL[band], Gender::ALL[gender]);
+            if !self.by_age_band_and_gender.iter().any(|row| row.age_band == age_band && row.gender == gender) {
+                self.by_age_band_and_gender.push(AgeBandGenderRow { age_band, gender, cell: Cell::zero() });
+            }
+        }
+        for gender in Gender::ALL {
+            if !self.by_gender.iter().any(|row| row.gender == *gender) {
+                self.by_gender.push(GenderRow { gender: *gender, cell: Cell::zero() });
+            }
+        }
+        self.withhold_cells(&withheld.0, &cells);
+        // Rows of zeros that nothing withholds are left out, as they were.
+        self.by_gender.retain(|row| row.cell.count != Disclosed::Count(0));
+        self.by_situation_and_gender.retain(|row| row.cell.count != Disclosed::Count(0));
+        self.by_age_band_and_gender.retain(|row| row.cell.count != Disclosed::Count(0));
+        let gender_ix = |gender: &Gender| index_of(Gender::ALL, gender);
+        self.by_gender.sort_by_key(|row| gender_ix(&row.gender));
+        self.by_situation_and_gender
+            .sort_by_key(|row| (index_of(Situation::ALL, &row.situation), gender_ix(&row.gender)));
+        self.by_age_band_and_gender.sort_by_key(|row| (index_of(AgeBand::ALL, &row.age_band), gender_ix(&row.gender)));
+    }
+
+    /// The table of these figures: every cell of the three tables, zeros included, and the sums
+    /// that tie them.
+    fn table(&self) -> (Table, EntriesCells) {
         let mut table = Table::default();
         let participants = table.cell(match self.participants {
             Disclosed::Count(count) => count,
@@ -217,8 +281,12 @@ impl Entries {
             table.sum(gender, &situations.iter().map(|cells| cells[column]).collect::<Vec<_>>());
             table.sum(gender, &bands.iter().map(|cells| cells[column]).collect::<Vec<_>>());
         }
-        let withheld = table.suppress(threshold);
-        if withheld[participants] {
+        (table, EntriesCells { participants, genders, situations, bands })
+    }
+
+    fn withhold_cells(&mut self, withheld: &[bool], cells: &EntriesCells) {
+        let EntriesCells { participants, genders, situations, bands } = cells;
+        if withheld[*participants] {
             self.participants = Disclosed::Withheld;
             self.suppressed = true;
         }
@@ -236,6 +304,15 @@ impl Entries {
         for row in &mut self.by_age_band_and_gender {
             if withheld[bands[index_of(AgeBand::ALL, &row.age_band)][gender_ix(row.gender)]] {
                 row.cell.withhold();
+            }
+        }
+        if self.participants == Disclosed::Withheld {
+            // A share over a withheld total would give the total back.
+            let rows = self.by_gender.iter_mut().map(|row| &mut row.cell);
+            let rows = rows.chain(self.by_situation_and_gender.iter_mut().map(|row| &mut row.cell));
+            for cell in rows.chain(self.by_age_band_and_gender.iter_mut().map(|row| &mut row.cell)) {
+                cell.share = Disclosed::Withheld;
+                cell.suppressed = true;
             }
         }
     }

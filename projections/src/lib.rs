@@ -46,13 +46,14 @@ mod track;
 pub use age_band::AgeBand;
 pub use dashboard::{ContractEnding, Dashboard, DashboardLists, FollowUpOverdue, CONTRACTS_ENDING_WITHIN_DAYS};
 pub use disclosed::Disclosed;
+pub use disclosure::CellsWithheld;
 pub use entries::{AgeBandGenderRow, Cell, Entries, EntriesQuery, GenderRow, SituationGenderRow};
 pub use episode_rows::EpisodeRow;
 pub use esf::{EsfEpisode, EsfIndicators, EsfQuery, IndicatorRow};
 pub use exits::{OutcomeCounts, OutcomeField, Withheld};
 pub use follow_up::FOLLOW_UP_OVERDUE_AFTER_DAYS;
 pub use hours::TotalHours;
-pub use outcomes::{GroupBy, GroupKey, OutcomeGroup, OutcomeQuery, Outcomes};
+pub use outcomes::{GroupBy, GroupKey, OutcomeCube, OutcomeGroup, OutcomeQuery, Outcomes, CUBE_GROUPINGS};
 pub use pathway::{
     ContractState, EpisodeState, ExitState, FollowUpAfterExitState, FollowUpState, PathwayState, RegistrationState,
     TrainingState,

@@ -26,7 +26,7 @@ use parcours_core::vocabulary::{Gender, PrescriberKind, Situation, Slug};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::age_band::AgeBand;
-use crate::disclosure::Table;
+use crate::disclosure::{suppress_alike, CellsWithheld, Table};
 use crate::exits::{ExitFacts, OutcomeCounts, OutcomeField};
 use crate::period::Period;
 use crate::projections::Projections;
@@ -149,7 +149,128 @@ impl Serialize for GroupKey {
     }
 }
 
+/// The groupings of an [`OutcomeCube`]: every one but structure (an evaluator asks one structure's
+/// figures by naming it; `server::app::differencing`).
+pub const CUBE_GROUPINGS: [GroupBy; 4] = [GroupBy::Gender, GroupBy::AgeBand, GroupBy::Situation, GroupBy::Prescriber];
+
+/// Every count that outcome statistics of one period and one structure (or all) can show, under
+/// every grouping at once, every key included (zeros too): one shape whatever the values, so that
+/// small-cell suppression can be made the same across the answers that sum into one another
+/// ([`Outcomes::withheld_alike`]), and across groupings, which share their totals.
+#[derive(Clone, Debug)]
+pub struct OutcomeCube {
+    totals: OutcomeCounts,
+    groups: Vec<(GroupKey, OutcomeCounts)>,
+}
+
+impl OutcomeCube {
+    /// Every key of a grouping of the cube, in list order.
+    fn keys(by: GroupBy) -> Vec<GroupKey> {
+        match by {
+            GroupBy::Gender => Gender::ALL.iter().map(|&gender| GroupKey::Gender(gender)).collect(),
+            GroupBy::AgeBand => AgeBand::ALL.iter().map(|&band| GroupKey::AgeBand(band)).collect(),
+            GroupBy::Situation => Situation::ALL.iter().map(|&situation| GroupKey::Situation(situation)).collect(),
+            GroupBy::Prescriber => PrescriberKind::ALL.iter().map(|&kind| GroupKey::Prescriber(kind)).collect(),
+            GroupBy::Structure => Vec::new(),
+        }
+    }
+
+    /// The cube's table and where each count sits in it: the totals, then each group's counts.
+    fn table(&self) -> (Table, Vec<[Option<usize>; 12]>) {
+        let mut table = Table::default();
+        let total = self.totals.cells(&mut table);
+        let groups: Vec<[Option<usize>; 12]> = self.groups.iter().map(|(_, counts)| counts.cells(&mut table)).collect();
+        for by in CUBE_GROUPINGS {
+            let parts: Vec<&[Option<usize>; 12]> = self
+                .groups
+                .iter()
+                .zip(&groups)
+                .filter(|((key, _), _)| key.by() == by)
+                .map(|(_, cells)| cells)
+                .collect();
+            for (column, &total) in total.iter().enumerate() {
+                if let (Some(total), Some(parts)) =
+                    (total, parts.iter().map(|cells| cells[column]).collect::<Option<Vec<usize>>>())
+                {
+                    table.sum(total, &parts);
+                }
+            }
+        }
+        let mut cells = vec![total];
+        cells.extend(groups);
+        (table, cells)
+    }
+}
+
+impl Projections {
+    /// The [`OutcomeCube`] of a period and a structure (all when `None`).
+    pub fn outcome_cube(
+        &self,
+        period: Period,
+        structure: Option<&Slug>,
+        sensitive_prescribers_as_other: bool,
+    ) -> OutcomeCube {
+        let ask = |by| {
+            self.outcomes(&OutcomeQuery { period, structure: structure.cloned(), by, sensitive_prescribers_as_other })
+        };
+        let totals = ask(None).counts;
+        let mut groups = Vec::new();
+        for by in CUBE_GROUPINGS {
+            let answer = ask(Some(by));
+            for key in OutcomeCube::keys(by) {
+                let found = answer.groups.iter().flatten().find(|group| group.key == key);
+                groups
+                    .push((key, found.map_or_else(|| OutcomeCounts::default().finish(), |group| group.counts.clone())));
+            }
+        }
+        OutcomeCube { totals, groups }
+    }
+}
+
 impl Outcomes {
+    /// The cells to withhold alike in every cube of `family` (the periods and structures whose
+    /// answers sum into one another: see `disclosure::suppress_alike`), `also` among them.
+    pub fn withheld_alike(family: &[OutcomeCube], threshold: u64, also: Option<&CellsWithheld>) -> CellsWithheld {
+        let tables: Vec<Table> = family.iter().map(|cube| cube.table().0).collect();
+        suppress_alike(&tables, threshold, also)
+    }
+
+    /// Withholds in this answer the cells `withheld` names in its cube (`cube`, of the same
+    /// period and structure); a group withheld is listed, as withheld, even with no exit: a
+    /// withheld zero read as an absent group would be a known cell.
+    pub fn withhold_as(&mut self, cube: &OutcomeCube, withheld: &CellsWithheld) {
+        let (_, cells) = cube.table();
+        let hidden = |cells: &[Option<usize>; 12]| -> Vec<OutcomeField> {
+            OutcomeField::ALL
+                .into_iter()
+                .zip(cells)
+                .filter(|(_, cell)| cell.is_some_and(|cell| withheld.0[cell]))
+                .map(|(field, _)| field)
+                .collect()
+        };
+        for field in hidden(&cells[0]) {
+            self.counts.withhold(field);
+        }
+        let Some(groups) = self.groups.as_mut() else { return };
+        for ((key, _), cells) in cube.groups.iter().zip(&cells[1..]) {
+            let fields = hidden(cells);
+            if Some(key.by()) != self.by || fields.is_empty() {
+                continue;
+            }
+            let position = match groups.iter().position(|group| group.key == *key) {
+                Some(position) => position,
+                None => {
+                    groups.push(OutcomeGroup { key: key.clone(), counts: OutcomeCounts::default().finish() });
+                    groups.len() - 1
+                }
+            };
+            for field in fields {
+                groups[position].counts.withhold(field);
+            }
+        }
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+
     /// Withholds small cells and their complements (CONTRACT §7), for evaluators.
     pub fn withhold_small_cells(&mut self, threshold: u64) {
         let mut table = Table::default();

@@ -293,6 +293,13 @@ impl Projections {
     }
 
     /// Number of beneficiaries (streams other than structures') seen so far.
+    /// Every structure the log names (recorded or only referred to), in slug order.
+    pub fn structure_slugs(&self) -> Vec<Slug> {
+        let mut slugs = self.structures.slugs().to_vec();
+        slugs.sort();
+        slugs
+    }
+
     pub fn beneficiary_count(&self) -> usize {
         self.beneficiaries.len()
     }

@@ -61,6 +61,10 @@ impl Interner {
         self.index.get(slug).copied()
     }
 
+    pub(crate) fn slugs(&self) -> &[Slug] {
+        &self.slugs
+    }
+
     pub(crate) fn slug(&self, ix: StructureIx) -> &Slug {
         &self.slugs[ix.index()]
     }

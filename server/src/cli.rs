@@ -284,6 +284,10 @@ pub struct ServeArgs {
     /// which a withheld cell says little.
     #[arg(long, env = "PARCOURS_SMALL_CELLS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(3..))]
     pub small_cells: u64,
+    /// Costly requests (reports, statistics, publications, exports, lists and searches of people)
+    /// answered at once; past it they get 503 with Retry-After. About the number of cores.
+    #[arg(long, env = "PARCOURS_COSTLY_REQUESTS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub costly_requests: u64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

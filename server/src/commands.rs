@@ -37,6 +37,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let history = store
                     .verifiable_history(stream, Actor(CLI_ACTOR.into()))?
                     .ok_or_else(|| anyhow::anyhow!("no beneficiary {stream} in {}", data.path.display()))?;
+                // An export of the history, as `GET /api/beneficiaries/{id}/export` records it.
+                record_cli_read(&store, stream, "export")?;
                 println!("{}", serde_json::to_string_pretty(&json::history_json(&history))?);
                 return Ok(ExitCode::SUCCESS);
             }
@@ -53,12 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if kept == 0 {
                 anyhow::bail!("no beneficiary {stream} in {}", data.path.display());
             }
-            store.record_access(parcours_core::store::access::AccessEntry {
-                at: parcours_core::vocabulary::Timestamp::now(),
-                actor: cli_actor(),
-                beneficiary: stream,
-                what: "history".into(),
-            })?;
+            record_cli_read(&store, stream, "history")?;
             let rendered = json::Events::new(&store, &events[..kept], Identity::open_unless_erased(&events));
             let body = json::StreamJson { beneficiary: stream, version: kept as u32, events: rendered };
             println!("{}", String::from_utf8_lossy(&json::to_json(&body, &body.events, true)?));
@@ -365,7 +362,8 @@ fn report_changes(id: &str, format: ChangesFormatArg, data: &std::path::Path) ->
     let projections = rebuild(&store, |_| {})?;
     let (now, now_at) = publication::report_now_with_lists(&projections, &publication::question(&published)?)?;
     drop(projections);
-    let changes = publication::changes_since(&store, &published, &now, now_at)?;
+    let then = publication::reproduce_with_lists(&store, &published)?.report;
+    let changes = publication::changes_since(&store, &published, then, &now, now_at)?;
     let format = match format {
         ChangesFormatArg::Json => ReportFormat::Json,
         ChangesFormatArg::Html => ReportFormat::Html,
@@ -450,6 +448,16 @@ fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
 fn cli_actor() -> parcours_core::vocabulary::Actor {
     let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
     parcours_core::vocabulary::Actor(format!("cli:{user}"))
+}
+
+/// Records a read made on the command line in the access log.
+fn record_cli_read(store: &Store, stream: StreamId, what: &str) -> Result<(), StoreError> {
+    store.record_access(parcours_core::store::access::AccessEntry {
+        at: parcours_core::vocabulary::Timestamp::now(),
+        actor: cli_actor(),
+        beneficiary: stream,
+        what: what.into(),
+    })
 }
 
 fn verify_export(

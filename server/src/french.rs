@@ -22,6 +22,12 @@ pub fn integer(value: u64) -> String {
     grouped
 }
 
+/// A count and its noun, agreed as French does: singular for 0 and 1 (« 0 étape », « 1 étape »,
+/// « 2 étapes »).
+pub fn count(value: u64, singular: &str, plural: &str) -> String {
+    format!("{} {}", integer(value), if value < 2 { singular } else { plural })
+}
+
 /// Hundredths without trailing zeros: `151,67`, `20,5`, `35`.
 pub fn hundredths(value: u64) -> String {
     let (whole, cents) = (value / 100, value % 100);

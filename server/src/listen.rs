@@ -11,12 +11,16 @@
 
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 /// How long in-flight requests get to finish once the server is told to stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(20);
@@ -34,7 +38,7 @@ impl Listening {
         let graceful = GracefulShutdown::new();
         let mut stop = std::pin::pin!(stop);
         loop {
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
@@ -46,7 +50,11 @@ impl Listening {
                 },
                 () = &mut stop => break,
             };
-            let service = TowerToHyperService::new(app.clone());
+            // Each request carries its client's address (the sign-in limit is per client).
+            let service = TowerToHyperService::new(app.clone().map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            }));
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
             let connection = graceful.watch(connection);
             tokio::spawn(async move {

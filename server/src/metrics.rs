@@ -1,5 +1,6 @@
 //! `GET /metrics` (Prometheus text format): appends and their latency, group-commit batch sizes,
-//! projection lag, live clients, and requests by route.
+//! projection lag, live clients, requests by route, and the folds made to reproduce published
+//! reports.
 //!
 //! Metrics never carry personal data nor a beneficiary's id: labels are route templates
 //! (`/api/beneficiaries/{id}`), methods and status codes only.
@@ -46,6 +47,7 @@ pub struct Metrics {
     projection_lag: Gauge,
     live_clients: Gauge,
     last_position: Gauge,
+    publication_folds: Counter,
 }
 
 impl Metrics {
@@ -65,6 +67,7 @@ impl Metrics {
             projection_lag: Gauge::default(),
             live_clients: Gauge::default(),
             last_position: Gauge::default(),
+            publication_folds: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("group_commits", "Group commits made durable", metrics.commits.clone());
@@ -94,7 +97,17 @@ impl Metrics {
         );
         registry.register("live_clients", "Clients connected to the live feed", metrics.live_clients.clone());
         registry.register("log_last_position", "The last durable position of the log", metrics.last_position.clone());
+        registry.register(
+            "publication_folds",
+            "Folds of the log from position 0 to reproduce a published report (each is kept after)",
+            metrics.publication_folds.clone(),
+        );
         Arc::new(Metrics { registry, ..metrics })
+    }
+
+    /// Counts a fold of the log made to reproduce a publication.
+    pub fn count_publication_fold(&self) {
+        self.publication_folds.inc();
     }
 
     /// The store's commit observer.

@@ -3,7 +3,8 @@
 //! Publishing records a `report_published` event in the stream of published reports
 //! (`StreamId::published_reports`): the question, the last log position the report counted and
 //! the SHA-256 of its bytes in JSON, CSV and the printable page. Reproducing folds the log from
-//! position 0 up to that position again (`rebuild_until`), computes the same question, renders
+//! position 0 up to that position again (`rebuild_until`), or reads it off projections that stand
+//! past it when nothing since counts in a report, computes the same question, renders
 //! it, and checks each digest before anything is given out: a mismatch means the code or the
 //! definitions changed what a published figure means, and is refused loudly rather than served.
 //!
@@ -210,6 +211,12 @@ pub fn reproduce(store: &Store, published: &ReportPublished) -> Result<Reproduce
     reproduce_with(store, published, Projections::activity_report)
 }
 
+/// [`reproduce`] with the lists behind the figures (the bytes are the same), which
+/// [`changes_since`] compares: what the server keeps of a reproduction, for both routes.
+pub fn reproduce_with_lists(store: &Store, published: &ReportPublished) -> Result<Reproduced, PublicationError> {
+    reproduce_with(store, published, Projections::activity_report_with_lists)
+}
+
 /// [`reproduce`], the report computed by `report` (with or without its lists: the bytes are the same).
 fn reproduce_with(
     store: &Store,
@@ -222,7 +229,31 @@ fn reproduce_with(
     if last < published.position {
         return Err(PublicationError::LogTooShort { position: published.position, last });
     }
-    let report = report(&projections, &query)?;
+    checked(report(&projections, &query)?, published)
+}
+
+/// The publication computed from `projections` that stand past its position, with its lists, when
+/// nothing they applied since counts in an activity report: every later event is another
+/// publication (`later` holds them, read from the log). `None` when one is not: the log must be
+/// folded again up to the publication's position.
+pub fn reproduce_from(
+    projections: &Projections,
+    later: &[Envelope],
+    published: &ReportPublished,
+) -> Result<Option<Reproduced>, PublicationError> {
+    let at = projections.applied_position();
+    let unchanged = at >= published.position
+        && later.len() as u64 == at - published.position
+        && later.iter().all(|event| event.stream == StreamId::published_reports());
+    if !unchanged {
+        return Ok(None);
+    }
+    let report = projections.activity_report_with_lists(&question(published)?)?;
+    Ok(Some(checked(report, published)?))
+}
+
+/// `report` rendered in every format and checked against the digests published.
+fn checked(report: ActivityReport, published: &ReportPublished) -> Result<Reproduced, PublicationError> {
     let rendered = Rendered::of(&report)?;
     rendered.check(published)?;
     Ok(Reproduced { report, rendered })
@@ -237,15 +268,16 @@ pub struct Changes {
     pub figures: Vec<FigureChange>,
 }
 
-/// `now` must carry its lists ([`report_now_with_lists`]).
+/// `then` is the publication reproduced with its lists ([`reproduce_with_lists`]), `now` the same
+/// question asked now, with its lists too ([`report_now_with_lists`]).
 pub fn changes_since(
     store: &Store,
     published: &ReportPublished,
+    then: ActivityReport,
     now: &ActivityReport,
     now_at: u64,
 ) -> Result<Changes, PublicationError> {
     let query = question(published)?;
-    let Reproduced { report: then, .. } = reproduce_with(store, published, Projections::activity_report_with_lists)?;
     let span = Span { published_at: published.position, now_at };
     let figures = changes(&then, now, &query, span, |stream| -> Result<_, PublicationError> {
         Ok(store.read_stream(stream, None)?)

@@ -3,8 +3,8 @@
 //! knows the pages: the web's way of refusing a page is handed to `access` here. Tests drive
 //! [`router`] in process; the binary serves the same thing.
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, Uri};
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{header, HeaderValue, Request, Uri};
 use axum::response::Response;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -25,8 +25,16 @@ pub fn router(state: AppState) -> Router {
         // otherwise (static files), never sniffed into another type.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of a request names its route as declared (`/api/beneficiaries/{id}`), never the
+/// address asked: a query string carries names searched for (`?q=`) and a path carries people's
+/// ids, and logs are kept longer and read more widely than the data (CONTRACT §7).
+fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+    tracing::debug_span!("request", method = %request.method(), route)
 }
 
 /// Unknown addresses: the API's JSON error under `/api`, a French page elsewhere.
@@ -35,5 +43,61 @@ async fn not_found(uri: Uri) -> Response {
         api::not_found()
     } else {
         web::not_found().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use parcours_core::store::{Store, StoreOptions};
+    use sha2::{Digest, Sha256};
+    use tower::ServiceExt;
+
+    use super::router;
+    use crate::metrics::Metrics;
+    use crate::state::{AppState, Settings};
+
+    /// Every costly route, with a question each answers once a permit is free.
+    const COSTLY: &[&str] = &[
+        "/api/stats/outcomes?from=2024-01-01&to=2024-12-31",
+        "/api/stats/entries?from=2024-01-01&to=2024-12-31",
+        "/api/reports/activity?structure=aci-agen&from=2024-01-01&to=2024-12-31",
+        "/api/reports/activity/list?structure=aci-agen&from=2024-01-01&to=2024-12-31&figure=people.followed",
+        "/api/beneficiaries?q=awa",
+        "/api/beneficiaries",
+        "/api/export",
+        "/api/export/parquet",
+    ];
+
+    /// With the server's one permit for costly requests taken, each costly route answers 503 with
+    /// `Retry-After` within a moment rather than queueing; once it is given back, they answer.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_costly_request_past_the_limit_is_answered_503_with_retry_after() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("a store");
+        let admin_token_hash = Some(Sha256::digest(b"prc_admin_for_this_test").into());
+        let settings = Settings { admin_token_hash, costly_requests: 1, ..Settings::default() };
+        let state = AppState::new(store, settings, Metrics::new()).expect("the state");
+        let app = router(state.clone());
+        let ask = |path: &str| {
+            Request::get(path)
+                .header(header::AUTHORIZATION, "Bearer prc_admin_for_this_test")
+                .body(Body::empty())
+                .expect("a request")
+        };
+        let held = state.costly().await.expect("the one permit");
+        for path in COSTLY {
+            let answer = app.clone().oneshot(ask(path)).await.expect("an answer");
+            assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert_eq!(answer.headers().get(header::RETRY_AFTER).map(|value| value.as_bytes()), Some(&b"1"[..]));
+        }
+        assert_eq!(app.clone().oneshot(ask("/healthz")).await.expect("an answer").status(), StatusCode::OK);
+        drop(held);
+        for path in COSTLY {
+            let answer = app.clone().oneshot(ask(path)).await.expect("an answer");
+            // The report of a structure nobody recorded is a 404: answered, not refused for load.
+            assert!(matches!(answer.status(), StatusCode::OK | StatusCode::NOT_FOUND), "{path}: {}", answer.status());
+        }
     }
 }

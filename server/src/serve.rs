@@ -31,6 +31,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         admin_token_hash: admin_token.map(|token| Sha256::digest(token.trim().as_bytes()).into()),
         small_cells: args.small_cells,
         body_limit: args.body_limit,
+        costly_requests: usize::try_from(args.costly_requests).unwrap_or(usize::MAX),
         ..Settings::default()
     };
     if args.demo {

@@ -246,7 +246,8 @@ async fn a_coordinator_gets_no_oracle_on_people_outside_its_structures() {
 }
 
 /// Reads outside the history routes are in the access log too: the whole-log export of the API
-/// (each person in it) and the command line's `history` and `export`, named `cli:` and the user.
+/// (each person in it) and the command line's `history` (verifiable or not) and `export`, named
+/// `cli:` and the user.
 #[tokio::test(flavor = "multi_thread")]
 async fn exports_and_command_line_reads_are_in_the_access_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -279,4 +280,15 @@ async fn exports_and_command_line_reads_are_in_the_access_log() {
             "parcours {what} is not in the access log: {read:?}"
         );
     }
+
+    // A verifiable history read on the command line is an export of it, as through the API.
+    let exports = |read: &[(String, String)]| {
+        read.iter().filter(|(actor, what)| actor.starts_with("cli:") && what == "export").count()
+    };
+    let before = exports(&read);
+    assert!(server.terminate().success());
+    assert!(parcours_tests::run(bin(), &["history", &id, "--verifiable", "--data", data_arg]).status.success());
+    let server = Server::start(bin(), &data, &[]);
+    let read = entries(&server.admin().get(&format!("/api/access-log?beneficiary={id}")).await.body);
+    assert_eq!(exports(&read), before + 1, "parcours history --verifiable is not in the access log: {read:?}");
 }

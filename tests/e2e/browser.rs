@@ -6,6 +6,8 @@
 //! second of each recording, without a reload. A date in the future comes back with the French
 //! error next to its field, and the statistics page downloads CSV files with their header row.
 //!
+//! A coordinator imports the ACI's sample sheet: file and mapping chosen, preview read, confirmed.
+//!
 //! An auditor replays a person's history at two moments, downloads the signed history (which
 //! `parcours verify-export` finds intact), reads the person's access log and the audit journal.
 //! axe-core checks every page both tests open for WCAG 2.1 A and AA violations.
@@ -568,6 +570,49 @@ async fn an_auditor_replays_a_history_downloads_it_signed_and_reads_who_looked_a
 /// The accessibility check can fail: on a page made to break WCAG (an image without text, a
 /// field without label, under the same kind of Content-Security-Policy as ours), axe-core names
 /// each violation.
+/// A coordinator takes the ACI's sample sheet in (CONTRACT §9): file and mapping chosen in the
+/// page, the dry run's preview read, then confirmed; the log holds the sheet's 26 steps, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coordinator_imports_a_sheet_after_reading_its_preview() {
+    let Some(driver) = Driver::start() else { return };
+    let axe = Axe::load();
+    let data = tempfile::tempdir().expect("a data folder");
+    let server = Server::start(bin(), data.path(), &[]);
+    let token = coordinator_token(&server).await;
+    let downloads = tempfile::tempdir().expect("a downloads folder");
+    let browser = driver.browser("importer", downloads.path()).await;
+    sign_in_at(&browser, &server, &token, "/import", Some(&axe)).await;
+    axe.check(&browser, "import").await;
+
+    let sample = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/import").join(name);
+        path.canonicalize().expect("a sample file").to_string_lossy().into_owned()
+    };
+    css(&browser, "#import-file").await.send_keys(&sample("aci-salaries.csv")).await.expect("a file chosen");
+    css(&browser, "#import-mapping-file").await.send_keys(&sample("aci-mapping.json")).await.expect("a mapping");
+    css(&browser, "form[action='/import'] button").await.click().await.expect("a click on « Voir l'aperçu »");
+    eventually(PATIENCE, "the preview", || async {
+        (text(&browser, "h1").await == "Aperçu de l'import").then_some(())
+    })
+    .await;
+    axe.check(&browser, "import preview").await;
+    let main = text(&browser, "main").await;
+    assert!(main.contains("Hélène Dupont — nouvelle"), "{main}");
+    let log = || async {
+        let answer = server.admin().get("/api/events?after=0&limit=1000").await;
+        answer.body["events"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(log().await, 0, "a preview writes nothing");
+
+    submit(&browser, "form[action='/import/confirmer'] button", "/import/confirmer").await;
+    let status = text(&browser, "[role=status]").await;
+    assert!(status.contains("26 étapes enregistrées pour 6 personnes"), "{status}");
+    axe.check(&browser, "import done").await;
+    assert_eq!(log().await, 26);
+    let _ = browser.close().await;
+    drop(driver);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn axe_core_names_the_violations_of_a_page_that_has_them() {
     let Some(driver) = Driver::start() else { return };

@@ -4,9 +4,11 @@
 mod access;
 mod auditing;
 mod backup;
+mod bounded;
 mod browser;
 mod cli;
 mod crash;
+mod differencing;
 mod erasure;
 mod funders;
 mod hostile;

@@ -48,6 +48,20 @@ impl Browser {
         self.send(self.http.post(format!("{}{path}", self.base)).form(form)).await
     }
 
+    /// A file form, as a browser sends it: `(name, file name, bytes)`, text fields with no file name.
+    async fn post_files(&self, path: &str, parts: &[(&str, Option<&str>, Vec<u8>)]) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, file_name, bytes) in parts {
+            let part = reqwest::multipart::Part::bytes(bytes.clone());
+            let part = match file_name {
+                Some(file_name) => part.file_name(file_name.to_string()),
+                None => part,
+            };
+            form = form.part(name.to_string(), part);
+        }
+        self.send(self.http.post(format!("{}{path}", self.base)).multipart(form)).await
+    }
+
     /// Signs in with a token; keeps the session cookie.
     async fn sign_in(&mut self, token: &str) -> Page {
         let page = self.post("/connexion", &[("jeton", token), ("suite", "/")]).await;
@@ -230,4 +244,80 @@ async fn pages_need_a_session_refuse_in_french_and_carry_their_security_headers(
     assert!(missing.body.contains("Page introuvable"));
     let missing = coordinator.get("/api/nulle-part").await;
     assert_eq!((missing.status, header(&missing, CONTENT_TYPE.as_str())), (404, "application/json"));
+}
+
+fn sample(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/import").join(name);
+    std::fs::read(path).expect("a sample file")
+}
+
+async fn log_length(server: &Server) -> usize {
+    let log = server.admin().get("/api/events?after=0&limit=10000").await;
+    log.body["events"].as_array().expect("events").len()
+}
+
+/// The import page (CONTRACT §9): choose the file and the mapping, read the preview, confirm.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_import_page_previews_a_sheet_then_imports_it_once_on_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let mut coordinator = Browser::new(&server);
+    coordinator.sign_in(&token(&server, "coordinator", &["jardins-du-gravier"]).await).await;
+    let form = coordinator.get("/import").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    check_page("/import", &form);
+    assert!(form.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = Browser::csrf(&form);
+    let upload = |csrf: &str, mapping: &str| {
+        vec![
+            ("csrf", None, csrf.as_bytes().to_vec()),
+            ("file", Some("salaries.csv"), sample("aci-salaries.csv")),
+            ("mapping_name", None, Vec::new()),
+            ("mapping", Some("correspondance.json"), sample(mapping)),
+        ]
+    };
+
+    // A file form without the session's token is refused like any other form.
+    let forged = coordinator.post_files("/import", &upload("not-the-token", "aci-mapping.json")).await;
+    assert_eq!(forged.status, 403);
+    // A mapping of another structure: the coordinator may not import there, and nothing is written.
+    let elsewhere = coordinator.post_files("/import", &upload(&csrf, "plie-mapping.json")).await;
+    assert_eq!(elsewhere.status, 403, "{}", elsewhere.body);
+
+    // A bad cell: the row, the column and the value are named, and there is nothing to confirm.
+    let text = String::from_utf8(sample("aci-salaries.csv")).unwrap().replacen(",F,", ",Z,", 1);
+    let bad = vec![
+        ("csrf", None, csrf.as_bytes().to_vec()),
+        ("file", Some("salaries.csv"), text.into_bytes()),
+        ("mapping", Some("correspondance.json"), sample("aci-mapping.json")),
+    ];
+    let refused = coordinator.post_files("/import", &bad).await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    assert!(refused.body.contains("<td>2</td><td>Sexe</td><td>Z</td>"), "{}", refused.body);
+    assert!(!refused.body.contains("name=\"ticket\""));
+    assert_eq!(log_length(&server).await, 0);
+
+    let preview = coordinator.post_files("/import", &upload(&csrf, "aci-mapping.json")).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    check_page("/import", &preview);
+    // The sample: 7 rows, 6 people, 26 steps (counted in tests/e2e/import.rs); Hélène Dupont first.
+    assert!(preview.body.contains("Étapes à enregistrer</th><td>26</td>"), "{}", preview.body);
+    assert!(preview.body.contains("Hélène Dupont — nouvelle"), "{}", preview.body);
+    assert_eq!(log_length(&server).await, 0, "a preview writes nothing");
+    let needle = "name=\"ticket\" value=\"";
+    let ticket_at = preview.body.find(needle).expect("a confirmation form") + needle.len();
+    let ticket = preview.body[ticket_at..].split('"').next().unwrap().to_owned();
+
+    let done = coordinator.post("/import/confirmer", &[("csrf", csrf.as_str()), ("ticket", ticket.as_str())]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("26 étapes enregistrées"), "{}", done.body);
+    assert_eq!(log_length(&server).await, 26);
+    let again = coordinator.post("/import/confirmer", &[("csrf", csrf.as_str()), ("ticket", ticket.as_str())]).await;
+    assert_eq!(again.status, 409, "a preview is imported once");
+    assert_eq!(log_length(&server).await, 26);
+
+    // The same sheet again: everything is already there, nothing to confirm.
+    let repeat = coordinator.post_files("/import", &upload(&csrf, "aci-mapping.json")).await;
+    assert!(repeat.body.contains("Étapes déjà enregistrées</th><td>26</td>"), "{}", repeat.body);
+    assert!(!repeat.body.contains("name=\"ticket\""), "nothing to confirm");
 }

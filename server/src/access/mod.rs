@@ -11,6 +11,7 @@
 
 pub mod policy;
 pub mod sessions;
+pub mod throttle;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;

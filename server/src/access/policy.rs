@@ -27,7 +27,7 @@ impl Rule {
     /// Whether the route is a page of the web application (sign-in redirects, French errors) rather
     /// than a route of the API.
     pub fn is_page(&self) -> bool {
-        !(self.path.starts_with("/api") || self.path == "/healthz" || self.path == "/metrics")
+        !(self.path.starts_with("/api") || matches!(self.path, "/healthz" | "/readyz" | "/metrics"))
     }
 }
 
@@ -49,6 +49,7 @@ const fn allow(method: &'static str, path: &'static str, roles: Option<&'static 
 
 pub const RULES: &[Rule] = &[
     allow("GET", "/healthz", PUBLIC),
+    allow("GET", "/readyz", PUBLIC),
     allow("GET", "/metrics", ADMIN),
     allow("GET", "/api/openapi.json", PUBLIC),
     // People and their streams.
@@ -110,6 +111,9 @@ pub const RULES: &[Rule] = &[
     allow("POST", "/beneficiaires/{id}/etapes", WRITERS),
     allow("GET", "/beneficiaires/{id}/corriger/{event}", WRITERS),
     allow("GET", "/statistiques", FIGURES),
+    allow("GET", "/import", WRITERS),
+    allow("POST", "/import", WRITERS),
+    allow("POST", "/import/confirmer", WRITERS),
     // The auditor's bench (issue 21): time travel is the person page's; the access log and the
     // journal are the API's `AUDIT`; the signed history is `GET /api/beneficiaries/{id}/export`'s.
     allow("GET", "/beneficiaires/{id}/acces", AUDIT),

@@ -24,6 +24,8 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// The largest form body read to find its CSRF token; forms are small.
 const FORM_BYTES_MAX: usize = 256 * 1024;
+/// The largest file form (the import page's sheet), as the API's own import route takes.
+const FILE_FORM_BYTES_MAX: usize = crate::app::import::IMPORT_BODY_MAX;
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -96,24 +98,89 @@ pub fn clear_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// Reads a form body and checks that its `csrf` field is the session's; gives the body back for
-/// the handler. Anything else (another content type, a missing or wrong token) is refused.
+/// Reads a form body (URL-encoded, or a file form in `multipart/form-data`) and checks that its
+/// `csrf` field is the session's; gives the body back for the handler. Anything else (another
+/// content type, a missing or wrong token) is refused.
 pub async fn form_with_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Bytes, AppError> {
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(AppError::Forbidden);
-    }
-    let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX)
-        .await
-        .map_err(|_| AppError::PayloadTooLarge("le formulaire est trop volumineux".into()))?;
-    let valid = form_urlencoded::parse(&bytes).any(|(name, value)| name == "csrf" && same_secret(&value, expected));
-    if valid {
-        Ok(bytes)
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let too_large = |_| AppError::PayloadTooLarge("le formulaire est trop volumineux".into());
+    let valid = if content_type.starts_with("application/x-www-form-urlencoded") {
+        let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX).await.map_err(too_large)?;
+        let valid = form_urlencoded::parse(&bytes).any(|(name, value)| name == "csrf" && same_secret(&value, expected));
+        valid.then_some(bytes)
+    } else if let Ok(boundary) = multer::parse_boundary(content_type) {
+        let bytes = axum::body::to_bytes(body, FILE_FORM_BYTES_MAX).await.map_err(too_large)?;
+        multipart_csrf(bytes.clone(), boundary).await.is_some_and(|sent| same_secret(&sent, expected)).then_some(bytes)
     } else {
-        Err(AppError::Forbidden)
+        None
+    };
+    valid.ok_or(AppError::Forbidden)
+}
+
+/// The `csrf` field of a file form; the page puts it first, so the file is not read for it.
+async fn multipart_csrf(bytes: Bytes, boundary: String) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("csrf") {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
+/// Whether a form was sent from a page of this site, the check Go's `http.CrossOriginProtection`
+/// makes: the browser's `Sec-Fetch-Site` must say `same-origin` (or `none`: typed in, bookmarked);
+/// without it, an `Origin` must name this host; without either the request is no browser's (every
+/// current browser sends `Origin` with a form posted from another site), and there is no
+/// ambient credential to abuse. The sign-in form has no session yet, so no session's token: a
+/// page elsewhere that posted a token of its own would sign the victim into the attacker's
+/// account (login CSRF), whose actions the victim would then take for theirs.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let header = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = header(header::HeaderName::from_static("sec-fetch-site")) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match header(header::ORIGIN) {
+        Some(origin) => {
+            let host = origin.split_once("://").map(|(_, host)| host);
+            host.is_some() && host == header(header::HOST)
+        }
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::same_origin;
+
+    /// (Sec-Fetch-Site, Origin, accepted), the host being `parcours.example`.
+    #[test]
+    fn a_form_is_accepted_from_this_site_only() {
+        let table = [
+            (Some("same-origin"), Some("https://parcours.example"), true),
+            (Some("none"), None, true),
+            (Some("cross-site"), Some("https://evil.example"), false),
+            (Some("same-site"), Some("https://autre.parcours.example"), false),
+            (Some("cross-site"), Some("https://parcours.example"), false),
+            (None, Some("https://parcours.example"), true),
+            (None, Some("http://parcours.example"), true),
+            (None, Some("https://evil.example"), false),
+            (None, Some("null"), false),
+            (None, None, true),
+        ];
+        for (site, origin, accepted) in table {
+            let mut headers = HeaderMap::new();
+            headers.insert("host", HeaderValue::from_static("parcours.example"));
+            if let Some(site) = site {
+                headers.insert("sec-fetch-site", HeaderValue::from_static(site));
+            }
+            if let Some(origin) = origin {
+                headers.insert("origin", HeaderValue::from_static(origin));
+            }
+            assert_eq!(same_origin(&headers), accepted, "{site:?} {origin:?}");
+        }
     }
 }

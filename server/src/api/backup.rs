@@ -21,9 +21,12 @@ use crate::state::AppState;
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
 pub async fn export(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    // Held until the last line is sent: a backup reads the whole log.
+    let permit = state.costly().await?;
     let head = backup::export_head(&state.store).await?;
     let store = state.store.clone();
     let lines = async_stream::stream! {
+        let _permit = permit;
         let mut after = 0;
         while after < head.position {
             let (store, caller) = (store.clone(), caller.clone());
@@ -70,6 +73,7 @@ pub async fn export_keys(State(state): State<AppState>, _caller: Caller) -> Resu
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "not an admin", body = super::openapi::ErrorBody)))]
 pub async fn export_parquet(State(state): State<AppState>, _caller: Caller) -> Result<Response, AppError> {
+    let _permit = state.costly().await?;
     let store = state.store.clone();
     let (export, zipped) = blocking(move || Ok(crate::app::parquet_export::export_zip(&store)?)).await?;
     let disposition = format!("attachment; filename=\"parcours-parquet-{}.zip\"", export.position);

@@ -5,19 +5,16 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::store::access::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::JsonBody;
 use super::{json_response, QueryOf};
-use crate::app::import::{self, ImportError, ImportOptions, ImportReport, Mapping, Source};
-use crate::app::{blocking, AppError, Caller};
+use crate::app::import::{self, Mapping};
+use crate::app::{AppError, Caller};
 use crate::state::AppState;
 
-/// The largest sheet accepted over HTTP (the route's own body limit). A 100,000-row CSV of
-/// contracts is about 15 MiB; the command line reads files of any size from disk.
-pub const IMPORT_BODY_MAX: usize = 64 * 1024 * 1024;
+pub use crate::app::import::IMPORT_BODY_MAX;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -29,15 +26,6 @@ pub struct ImportQuery {
     /// Imports the good rows even when some are bad.
     #[serde(default)]
     skip_bad_rows: bool,
-}
-
-impl From<ImportError> for AppError {
-    fn from(error: ImportError) -> Self {
-        match error {
-            ImportError::Mapping(message) | ImportError::Sheet(message) => AppError::InvalidRequest(message),
-            ImportError::Store(error) => AppError::Store(error),
-        }
-    }
 }
 
 /// The parts of an import request: the sheet and its mapping.
@@ -72,27 +60,6 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
     Ok(Upload { file, mapping })
 }
 
-/// Runs an import for a caller: an admin, or a coordinator into one of its structures.
-pub async fn run_import(
-    state: &AppState,
-    caller: &Caller,
-    upload: Upload,
-    dry_run: bool,
-    skip_bad_rows: bool,
-) -> Result<ImportReport, AppError> {
-    if caller.role != Role::Admin && !caller.structures.contains(&upload.mapping.structure) {
-        return Err(AppError::Forbidden);
-    }
-    let state = state.clone();
-    let author = caller.author();
-    let options = ImportOptions { dry_run, skip_bad_rows, today: state.today() };
-    blocking(move || {
-        let source = Source::Bytes(upload.file.into());
-        Ok(import::run(&state.store, &author, &source, &upload.mapping, &options, &mut |_| {})?)
-    })
-    .await
-}
-
 /// Imports a sheet (multipart parts `file` and `mapping`); `dry_run=true` writes nothing.
 #[utoipa::path(post, path = "/api/imports", params(ImportQuery), tag = "import",
     responses((status = 200, description = "`{ rows, people_new, people_existing, events_new, events_already_there, errors, preview }`"),
@@ -108,7 +75,8 @@ pub async fn import(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let upload = read_upload(multipart).await?;
-    let report = run_import(&state, &caller, upload, query.dry_run, query.skip_bad_rows).await?;
+    let report =
+        import::import_sheet(&state, &caller, upload.file, upload.mapping, query.dry_run, query.skip_bad_rows).await?;
     if !query.dry_run && !query.skip_bad_rows && report.errors_total > 0 {
         let mut body = serde_json::to_value(&report)?;
         if let Value::Object(object) = &mut body {
@@ -128,20 +96,6 @@ struct MappingJson {
     mapping: Value,
 }
 
-/// Mapping names: short, printable, usable in a path.
-fn check_name(name: &str) -> Result<(), AppError> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name.chars().all(|character| character.is_alphanumeric() || matches!(character, '-' | '_' | '.'));
-    if valid {
-        Ok(())
-    } else {
-        Err(AppError::InvalidRequest(format!(
-            "`{name}` is not a mapping name: 1 to 64 letters, digits, `-`, `_` or `.`"
-        )))
-    }
-}
-
 /// Saves a mapping under a name (an admin, or a coordinator for one of its structures).
 #[utoipa::path(put, path = "/api/import-mappings/{name}", params(("name" = String, Path)), tag = "import",
     responses((status = 200, description = "Saved"),
@@ -154,28 +108,9 @@ pub async fn put_mapping(
     Path(name): Path<String>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, AppError> {
-    check_name(&name)?;
     let mapping = Mapping::from_json(&serde_json::to_vec(&body)?)?;
-    if caller.role != Role::Admin && !caller.structures.contains(&mapping.structure) {
-        return Err(AppError::Forbidden);
-    }
-    let json = serde_json::to_vec(&mapping)?;
-    blocking(move || Ok(state.store.save_import_mapping(&name, &mapping.structure, &json)?)).await?;
+    import::save_mapping(&state, &caller, name, mapping).await?;
     Ok(json_response(b"{\"saved\":true}".to_vec()))
-}
-
-/// The saved mappings the caller may use: all for an admin, those of its structures for a coordinator.
-pub fn mappings_for(state: &AppState, caller: &Caller) -> Result<Vec<(String, Mapping)>, AppError> {
-    let mut mappings = Vec::new();
-    for saved in state.store.import_mappings()? {
-        if caller.role != Role::Admin && !caller.structures.contains(&saved.structure) {
-            continue;
-        }
-        if let Ok(mapping) = Mapping::from_json(&saved.json) {
-            mappings.push((saved.name, mapping));
-        }
-    }
-    Ok(mappings)
 }
 
 /// The saved mappings the caller may use.
@@ -184,17 +119,14 @@ pub fn mappings_for(state: &AppState, caller: &Caller) -> Result<Vec<(String, Ma
         (status = 401, description = "no valid credential", body = super::openapi::ErrorBody),
         (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody)))]
 pub async fn list_mappings(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
-    let body = blocking(move || {
-        let mappings: Vec<MappingJson> = mappings_for(&state, &caller)?
-            .into_iter()
-            .map(|(name, mapping)| MappingJson {
-                name,
-                structure: mapping.structure.to_string(),
-                mapping: serde_json::to_value(&mapping).unwrap_or(Value::Null),
-            })
-            .collect();
-        Ok(serde_json::to_vec(&serde_json::json!({ "mappings": mappings }))?)
-    })
-    .await?;
-    Ok(json_response(body))
+    let mappings = import::saved_mappings(&state, &caller).await?;
+    let mappings: Vec<MappingJson> = mappings
+        .into_iter()
+        .map(|(name, mapping)| MappingJson {
+            name,
+            structure: mapping.structure.to_string(),
+            mapping: serde_json::to_value(&mapping).unwrap_or(Value::Null),
+        })
+        .collect();
+    Ok(json_response(serde_json::to_vec(&serde_json::json!({ "mappings": mappings }))?))
 }

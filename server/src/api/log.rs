@@ -176,3 +176,25 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
         "projections_position": state.projections.applied(),
     }))
 }
+
+/// Readiness: 200 once the projections have applied every event durable when asked, 503 until
+/// then (a server rebuilding a large log at start answers its figures only after), so that a load
+/// balancer or a deployment script sends users to it only when its figures are whole.
+#[utoipa::path(get, path = "/readyz", security(()), tag = "operations",
+    responses((status = 200, description = "`{ status: \"ready\", last_position, projections_position }`"),
+        (status = 503, description = "`{ status: \"catching_up\" | \"failed\", last_position, projections_position }`: not ready yet")))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let (status, word) = if state.ready() {
+        (StatusCode::OK, "ready")
+    } else if state.projections.failure().is_some() {
+        (StatusCode::SERVICE_UNAVAILABLE, "failed")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "catching_up")
+    };
+    let body = serde_json::json!({
+        "status": word,
+        "last_position": state.store.last_position(),
+        "projections_position": state.projections.applied(),
+    });
+    (status, Json(body)).into_response()
+}

@@ -41,6 +41,7 @@ pub fn routes(gate: Gate) -> Router<AppState> {
     let state = gate.state.clone();
     Router::new()
         .route("/healthz", get(log::healthz))
+        .route("/readyz", get(log::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi::openapi))
         .route("/api/beneficiaries", post(log::register).get(people::list))

@@ -16,11 +16,12 @@ use parcours_projections::{GroupBy, PersonStatus};
     info(
         title = "Parcours",
         description = "An event-sourced tracker of integration pathways (CONTRACT.md). Every route but \
-            /healthz and /api/openapi.json needs `Authorization: Bearer <token>` or the web app's session.",
+            /healthz, /readyz and /api/openapi.json needs `Authorization: Bearer <token>` or the web app's session.",
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
         super::log::healthz,
+        super::log::readyz,
         openapi,
         super::metrics::metrics,
         super::log::register,

@@ -7,7 +7,7 @@ use parcours_projections::{PathwayState, PersonRow, PersonStatus};
 use serde::{Deserialize, Serialize};
 
 use super::{json_response, QueryOf};
-use crate::app::people::{self, Audit, Listed};
+use crate::app::people::{self, Audit, Listed, PeopleAsked, PeopleList};
 use crate::app::streams::{beneficiary_id, parse_as_of};
 use crate::app::{blocking, AppError, Caller};
 use crate::state::AppState;
@@ -81,20 +81,16 @@ pub async fn list(
     if limit == 0 || limit > LIST_LIMIT_MAX {
         return Err(AppError::InvalidRequest(format!("limit: expected 1 to {LIST_LIMIT_MAX}, got {limit}")));
     }
-    state.caught_up().await?;
-    let body = blocking(move || {
-        let people = people::people(&state, &caller, query.structure, query.status, query.q.as_deref())?;
-        let total = people.len();
-        let people = people
-            .into_iter()
-            .skip(query.offset.unwrap_or(0))
-            .take(limit)
-            .map(|Listed { row, name }| PersonJson { row, name })
-            .collect();
-        Ok(serde_json::to_vec(&ListJson { total, people })?)
-    })
-    .await?;
-    Ok(json_response(body))
+    let asked = PeopleAsked {
+        structure: query.structure,
+        status: query.status,
+        search: query.q,
+        offset: query.offset.unwrap_or(0),
+        limit,
+    };
+    let PeopleList { total, people } = people::people(&state, &caller, asked).await?;
+    let people = people.into_iter().map(|Listed { row, name }| PersonJson { row, name }).collect();
+    Ok(json_response(serde_json::to_vec(&ListJson { total, people })?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -17,7 +17,6 @@ use super::json_response;
 use crate::app::publications::{self, ChangesSince};
 use crate::app::reports::ReportQuestion;
 use crate::app::{blocking, AppError, Caller};
-use crate::publication::Reproduced;
 use crate::report_formats::{changes_body, list_body, PublishedJson, ReportFormat};
 use crate::report_html::CONTENT_SECURITY_POLICY;
 use crate::state::AppState;
@@ -144,12 +143,8 @@ pub async fn get(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let format = format_of(query.as_deref(), false)?;
-    let body = blocking(move || {
-        let Reproduced { rendered, .. } = publications::reproduce(&state.store, &caller, &id)?;
-        Ok(rendered.bytes(format).to_vec())
-    })
-    .await?;
-    Ok(bytes_response(format, body))
+    let reproduced = publications::reproduce(&state, &caller, id).await?;
+    Ok(bytes_response(format, reproduced.rendered.bytes(format).to_vec()))
 }
 
 /// What changed since a publication: figure by figure, the values then and now, the rows that

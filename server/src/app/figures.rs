@@ -4,7 +4,7 @@
 use parcours_core::vocabulary::{Date, Slug};
 use parcours_projections::{Dashboard, Entries, EntriesQuery, GroupBy, OutcomeQuery, Outcomes, Period, Projections};
 
-use super::{blocking, disclosure, AppError, Caller};
+use super::{blocking, differencing, disclosure, AppError, Caller};
 use crate::state::AppState;
 
 /// The dashboard of a structure the caller follows (see [`disclosure::dashboard_structure`]),
@@ -23,13 +23,31 @@ pub async fn dashboard_now(state: &AppState, structure: Slug) -> Result<Dashboar
     blocking(move || Ok(state.projections.read().dashboard(&structure, today))).await
 }
 
-/// The period asked for; the calendar year of `today` by default.
+/// The longest period a statistic or a report covers, in years: a question over the whole log
+/// would walk everyone ever followed for one answer, and no funder asks for more than a decade.
+pub const PERIOD_YEARS_MAX: u32 = 10;
+
+/// The period asked for; the calendar year of `today` by default; at most [`PERIOD_YEARS_MAX`].
 pub fn period(today: Date, from: Option<Date>, to: Option<Date>) -> Result<Period, AppError> {
     let year = today.year();
     let first = Date::from_ymd(year, 1, 1).ok_or_else(|| AppError::InvalidRequest("no current year".into()))?;
     let last = Date::from_ymd(year, 12, 31).ok_or_else(|| AppError::InvalidRequest("no current year".into()))?;
-    Period::new(from.unwrap_or(first), to.unwrap_or(last))
-        .map_err(|error| AppError::InvalidRequest(format!("to: {error}")))
+    let period = Period::new(from.unwrap_or(first), to.unwrap_or(last))
+        .map_err(|error| AppError::InvalidRequest(format!("to: {error}")))?;
+    bounded(period)
+}
+
+/// `period`, if it covers at most [`PERIOD_YEARS_MAX`] years; a 400 naming the limit otherwise.
+pub fn bounded(period: Period) -> Result<Period, AppError> {
+    let last =
+        period.from.0.checked_add_months(chrono::Months::new(PERIOD_YEARS_MAX * 12)).and_then(|end| end.pred_opt());
+    match last {
+        Some(last) if period.to.0 > last => Err(AppError::InvalidRequest(format!(
+            "to: a period covers at most {PERIOD_YEARS_MAX} years; from {}, it ends on {last} at the latest",
+            period.from
+        ))),
+        _ => Ok(period),
+    }
 }
 
 /// The statistics' question: a period, a structure or all, and a grouping (outcomes only).
@@ -50,12 +68,13 @@ pub fn outcomes_in(
 ) -> Result<Outcomes, AppError> {
     disclosure::statistics_scope(caller, question.structure.as_ref())?;
     let StatisticsQuestion { period, structure, by } = question;
+    let period = bounded(period)?;
     let sensitive_prescribers_as_other = disclosure::sensitive_prescribers_as_other(caller);
-    let mut outcomes = projections.outcomes(&OutcomeQuery { period, structure, by, sensitive_prescribers_as_other });
+    let query = OutcomeQuery { period, structure, by, sensitive_prescribers_as_other };
     if disclosure::withholds_small_cells(caller) {
-        outcomes.withhold_small_cells(small_cells);
+        return differencing::withheld_outcomes(projections, &query, small_cells);
     }
-    Ok(outcomes)
+    Ok(projections.outcomes(&query))
 }
 
 /// The entry statistics the caller may see, from projections already caught up.
@@ -71,17 +90,19 @@ pub fn entries_in(
             "by: entries are always by situation × gender and age band × gender".into(),
         ));
     }
-    let mut entries = projections.entries(&EntriesQuery { period: question.period, structure: question.structure });
+    let period = bounded(question.period)?;
+    let query = EntriesQuery { period, structure: question.structure };
     if disclosure::withholds_small_cells(caller) {
-        entries.withhold_small_cells(small_cells);
+        return differencing::withheld_entries(projections, &query, small_cells);
     }
-    Ok(entries)
+    Ok(projections.entries(&query))
 }
 
 /// [`outcomes_in`] on the server's live projections.
 pub async fn outcomes(state: &AppState, caller: &Caller, question: StatisticsQuestion) -> Result<Outcomes, AppError> {
     disclosure::statistics_scope(caller, question.structure.as_ref())?;
     state.caught_up().await?;
+    let _permit = state.costly().await?;
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || outcomes_in(&state.projections.read(), &caller, state.settings.small_cells, question)).await
 }
@@ -90,6 +111,7 @@ pub async fn outcomes(state: &AppState, caller: &Caller, question: StatisticsQue
 pub async fn entries(state: &AppState, caller: &Caller, question: StatisticsQuestion) -> Result<Entries, AppError> {
     disclosure::statistics_scope(caller, question.structure.as_ref())?;
     state.caught_up().await?;
+    let _permit = state.costly().await?;
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || entries_in(&state.projections.read(), &caller, state.settings.small_cells, question)).await
 }

@@ -7,7 +7,8 @@
 //!   lists, asked by every output;
 //! - `streams`: register, append, read a stream (`as_of`), the log; `people`: the list, search,
 //!   a pathway, the audit trail, a verifiable export;
-//! - `figures`: dashboards and statistics; `reports`: the activity report's typed question, the
+//! - `figures`: dashboards and statistics (`differencing`: evaluators' questions and their small
+//!   cells, withheld alike across the tables that sum into one another); `reports`: the activity report's typed question, the
 //!   report and its lists; `publications`: publish, list, reproduce, what changed since;
 //! - `structures`; `trust`: tokens, erasure, the access log; `backup`: the export a backup saves;
 //! - `error`: the one error type, which `api/error.rs` turns into JSON answers and `web` into
@@ -16,6 +17,7 @@
 pub mod auditing;
 pub mod backup;
 pub mod caller;
+pub mod differencing;
 pub mod disclosure;
 pub mod duplicates;
 pub mod error;

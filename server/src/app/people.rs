@@ -7,7 +7,7 @@ use parcours_projections::audit::{audit_trail, state_known_at, state_on, AuditTr
 use parcours_projections::{PathwayState, PeopleQuery, PersonRow, PersonStatus};
 
 use super::streams::{readable_stream, record_access};
-use super::{disclosure, AppError, Caller};
+use super::{blocking, disclosure, AppError, Caller};
 use crate::json::current_identity;
 use crate::state::AppState;
 
@@ -17,32 +17,54 @@ pub struct Listed {
     pub name: Option<String>,
 }
 
-/// The people a caller may see, with names, filtered by current structure, status and whole words
-/// of a name, case and accents aside (through the blind name index).
-pub fn people(
-    state: &AppState,
-    caller: &Caller,
-    structure: Option<Slug>,
-    status: Option<PersonStatus>,
-    search: Option<&str>,
-) -> Result<Vec<Listed>, AppError> {
-    let reach = disclosure::people_reach(caller);
-    let rows = state.projections.read().people(&PeopleQuery { reach, current_structure: structure, status });
-    // A search goes through the name index (blind keys): only the identities it returns are opened
-    // (and logged), never every identity in reach.
-    let found = match search {
-        Some(text) => state.store.blind_keys().search(text)?,
-        None => None,
-    };
-    let mut people = Vec::with_capacity(found.as_ref().map_or(rows.len(), Vec::len).min(rows.len()));
-    for row in rows {
-        if found.as_ref().is_some_and(|found| found.binary_search(&row.beneficiary).is_err()) {
-            continue;
+/// Which people a list asks for, and which of them it shows.
+#[derive(Clone, Debug, Default)]
+pub struct PeopleAsked {
+    /// Only people whose current structure is this one.
+    pub structure: Option<Slug>,
+    pub status: Option<PersonStatus>,
+    /// Whole words of a name, case and accents aside.
+    pub search: Option<String>,
+    /// The rows shown: `limit` of them after the first `offset`.
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A list of people: how many match, and the rows shown.
+pub struct PeopleList {
+    pub total: usize,
+    pub people: Vec<Listed>,
+}
+
+/// The people a caller may see, filtered by current structure, status and whole words of a name,
+/// case and accents aside (through the blind name index), with the names of the rows shown only:
+/// an identity is opened (and its reading logged) only when it is returned, never for every
+/// person in reach. A costly request (it walks everyone in reach).
+pub async fn people(state: &AppState, caller: &Caller, asked: PeopleAsked) -> Result<PeopleList, AppError> {
+    state.caught_up().await?;
+    let _permit = state.costly().await?;
+    let (state, caller) = (state.clone(), caller.clone());
+    blocking(move || {
+        let PeopleAsked { structure, status, search, offset, limit } = asked;
+        let reach = disclosure::people_reach(&caller);
+        let mut rows = state.projections.read().people(&PeopleQuery { reach, current_structure: structure, status });
+        // A search goes through the name index (blind keys), not through the identities.
+        let found = match search.as_deref() {
+            Some(text) => state.store.blind_keys().search(text)?,
+            None => None,
+        };
+        if let Some(found) = found {
+            rows.retain(|row| found.binary_search(&row.beneficiary).is_ok());
         }
-        let name = name_of(state, caller, row.beneficiary)?;
-        people.push(Listed { row, name });
-    }
-    Ok(people)
+        let total = rows.len();
+        let mut people = Vec::with_capacity(limit.min(total));
+        for row in rows.into_iter().skip(offset).take(limit) {
+            let name = name_of(&state, &caller, row.beneficiary)?;
+            people.push(Listed { row, name });
+        }
+        Ok(PeopleList { total, people })
+    })
+    .await
 }
 
 /// A person's name as recorded now, for a reader allowed to see it; the reading is recorded in

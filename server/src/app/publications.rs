@@ -6,6 +6,9 @@
 //! evaluators from publishing. A coordinator gets 403 for a publication about another structure
 //! and for an id that exists nowhere alike.
 
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
 use parcours_core::store::access::Role;
 use parcours_core::store::{Store, StoreError};
 use parcours_core::vocabulary::{Actor, Date, Envelope, EventId, ReportPublished};
@@ -15,7 +18,8 @@ use parcours_projections::Projections;
 use super::reports::ReportQuestion;
 use super::{blocking, disclosure, AppError, Caller};
 use crate::publication::{self, Changes, Publication, Reproduced};
-use crate::state::AppState;
+use crate::state::{AppState, COSTLY_WAIT};
+use tokio::sync::{OnceCell, Semaphore};
 
 /// Publishes the report of `query` as computed from `projections`, dated `today`: records the
 /// position counted and the SHA-256 of each format's bytes. The caller has checked the actor's
@@ -41,6 +45,7 @@ pub async fn publish(
     let today = state.today();
     let query = question.for_publication(caller, today)?;
     state.caught_up().await?;
+    let _permit = state.costly().await?;
     let (state, actor) = (state.clone(), caller.actor.clone());
     blocking(move || publish_in(&state.store, &state.projections.read(), &query, today, actor)).await
 }
@@ -67,10 +72,115 @@ pub fn readable(store: &Store, caller: &Caller, id: &str) -> Result<(Envelope, R
     }
 }
 
-/// A publication recomputed from the log as of the position it counted, each digest checked.
-pub fn reproduce(store: &Store, caller: &Caller, id: &str) -> Result<Reproduced, AppError> {
-    let (_, published) = readable(store, caller, id)?;
-    Ok(publication::reproduce(store, &published)?)
+/// How many reproduced publications the server keeps (each with its lists): publications are a few
+/// a year per structure, and the ones asked again are the recent ones.
+pub const REPRODUCTIONS_KEPT: usize = 16;
+
+/// How many events after a publication's position are read to see whether the live projections
+/// still give its figures (every later event another publication): beyond it, folding is cheaper
+/// to reason about than reading on.
+pub const LATER_EVENTS_READ_MAX: u64 = 256;
+
+/// Reproduced publications, kept by id (issues 16 and 19): a publication's bytes never change (they
+/// are checked against the digests it recorded), so the fold that reproduces one is done once,
+/// concurrent askers of the same publication wait for that one fold, and no two folds from position
+/// 0 run at once, whatever the publications (each holds a core and the memory of a whole fold).
+pub struct Reproductions {
+    kept: Mutex<Kept>,
+    folding: Semaphore,
+}
+
+#[derive(Default)]
+struct Kept {
+    cells: BTreeMap<EventId, Arc<OnceCell<Arc<Reproduced>>>>,
+    /// Ids in the order they were first asked: the oldest goes first past [`REPRODUCTIONS_KEPT`].
+    order: VecDeque<EventId>,
+}
+
+impl Default for Reproductions {
+    fn default() -> Self {
+        Reproductions { kept: Mutex::default(), folding: Semaphore::new(1) }
+    }
+}
+
+impl Reproductions {
+    /// The cell of publication `id`, made if it is not kept.
+    fn cell(&self, id: EventId) -> Arc<OnceCell<Arc<Reproduced>>> {
+        let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cell) = kept.cells.get(&id) {
+            return cell.clone();
+        }
+        if kept.order.len() >= REPRODUCTIONS_KEPT {
+            if let Some(oldest) = kept.order.pop_front() {
+                kept.cells.remove(&oldest);
+            }
+        }
+        let cell = Arc::new(OnceCell::new());
+        kept.cells.insert(id, cell.clone());
+        kept.order.push_back(id);
+        cell
+    }
+}
+
+/// A publication recomputed as of the position it counted, each digest checked, for a caller who
+/// may read it: kept once reproduced, read off the live projections when nothing since counts in
+/// a report, else folded from the log, one fold at a time.
+pub async fn reproduce(state: &AppState, caller: &Caller, id: String) -> Result<Arc<Reproduced>, AppError> {
+    let (envelope, published) = readable_now(state, caller, id).await?;
+    kept_or_reproduced(state, &envelope, published).await
+}
+
+/// [`readable`] off the async workers.
+async fn readable_now(state: &AppState, caller: &Caller, id: String) -> Result<(Envelope, ReportPublished), AppError> {
+    let (state, caller) = (state.clone(), caller.clone());
+    blocking(move || readable(&state.store, &caller, &id)).await
+}
+
+/// The publication recorded by `envelope`, as kept, or reproduced now (and kept).
+async fn kept_or_reproduced(
+    state: &AppState,
+    envelope: &Envelope,
+    published: ReportPublished,
+) -> Result<Arc<Reproduced>, AppError> {
+    let cell = state.reproductions.cell(envelope.id);
+    let reproduced = cell.get_or_try_init(|| reproduce_now(state, published)).await?;
+    Ok(reproduced.clone())
+}
+
+/// Reproduces a publication not kept yet: from the live projections if they still give its
+/// figures, else by a fold of the log up to its position.
+async fn reproduce_now(state: &AppState, published: ReportPublished) -> Result<Arc<Reproduced>, AppError> {
+    let _permit = state.costly().await?;
+    let shared = state.clone();
+    let from_live = {
+        let published = published.clone();
+        blocking(move || {
+            let projections = shared.projections.read();
+            let at = projections.applied_position();
+            if at < published.position || at - published.position > LATER_EVENTS_READ_MAX {
+                return Ok(None);
+            }
+            let later = shared.store.read_log(published.position, (at - published.position) as usize)?;
+            // A mismatch here is not the last word: the fold below is.
+            Ok(publication::reproduce_from(&projections, &later, &published).ok().flatten())
+        })
+        .await?
+    };
+    if let Some(reproduced) = from_live {
+        return Ok(Arc::new(reproduced));
+    }
+    let _folding = match tokio::time::timeout(COSTLY_WAIT, state.reproductions.folding.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => {
+            return Err(AppError::Unavailable(
+                "another published report is being reproduced from the log: retry in a moment".into(),
+            ))
+        }
+    };
+    state.metrics.count_publication_fold();
+    let store = state.store.clone();
+    let reproduced = blocking(move || Ok(publication::reproduce_with_lists(&store, &published)?)).await?;
+    Ok(Arc::new(reproduced))
 }
 
 /// What changed since a publication, with the publication and the report as it stands now.
@@ -84,14 +194,15 @@ pub struct ChangesSince {
 /// What changed since the publication `id`: figure by figure, the values then and now, the rows
 /// that went or came, and the events recorded since that made each difference.
 pub async fn changes(state: &AppState, caller: &Caller, id: String) -> Result<ChangesSince, AppError> {
-    let (shared, caller) = (state.clone(), caller.clone());
-    let (envelope, published) = blocking(move || readable(&shared.store, &caller, &id)).await?;
+    let (envelope, published) = readable_now(state, caller, id).await?;
+    let then = kept_or_reproduced(state, &envelope, published.clone()).await?.report.clone();
     state.caught_up().await?;
+    let _permit = state.costly().await?;
     let state = state.clone();
     blocking(move || {
         let question = publication::question(&published)?;
         let (now, now_at) = publication::report_now_with_lists(&state.projections.read(), &question)?;
-        let changes = publication::changes_since(&state.store, &published, &now, now_at)?;
+        let changes = publication::changes_since(&state.store, &published, then, &now, now_at)?;
         Ok(ChangesSince { envelope, published, changes, now })
     })
     .await

@@ -11,7 +11,7 @@ use parcours_projections::Projections;
 
 use super::figures::period;
 use super::people::name_of;
-use super::{blocking, disclosure, AppError, Caller};
+use super::{blocking, differencing, disclosure, AppError, Caller};
 use crate::state::AppState;
 
 /// The question of an activity report, before it is checked against the caller and the store.
@@ -56,7 +56,11 @@ impl ReportQuestion {
     /// structure's own figures only for those who see them.
     pub fn for_caller(mut self, caller: &Caller, today: Date) -> Result<ActivityQuery, AppError> {
         self.structures = disclosure::report_structures(caller, self.structures)?;
-        self.query(today, disclosure::report_by_structure(caller))
+        let query = self.query(today, disclosure::report_by_structure(caller))?;
+        if disclosure::withholds_small_cells(caller) {
+            differencing::report_question(&query)?;
+        }
+        Ok(query)
     }
 
     /// The question of a report to publish, for a caller who may publish it: a publication holds
@@ -102,6 +106,7 @@ pub async fn report(
 ) -> Result<ActivityReport, AppError> {
     let query = question.for_caller(caller, state.today())?;
     state.caught_up().await?;
+    let _permit = state.costly().await?;
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || report_in(&state.projections.read(), &caller, state.settings.small_cells, &query, lists)).await
 }

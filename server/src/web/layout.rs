@@ -44,6 +44,7 @@ pub enum Section {
     Dashboard,
     People,
     Statistics,
+    Import,
     Audit,
     None,
 }
@@ -95,10 +96,11 @@ fn links(role: Role) -> Vec<(Section, &'static str, &'static str)> {
     let dashboard = (Section::Dashboard, "/tableau-de-bord", "Tableau de bord");
     let people = (Section::People, "/beneficiaires", "Bénéficiaires");
     let statistics = (Section::Statistics, "/statistiques", "Statistiques");
+    let import = (Section::Import, "/import", "Import");
     let audit = (Section::Audit, "/audit", "Journal d'audit");
     match role {
-        Role::Admin => vec![dashboard, people, statistics, audit],
-        Role::Coordinator => vec![dashboard, people, statistics],
+        Role::Admin => vec![dashboard, people, statistics, import, audit],
+        Role::Coordinator => vec![dashboard, people, statistics, import],
         Role::Auditor => vec![people, statistics, audit],
         Role::Evaluator => vec![statistics],
     }

@@ -19,6 +19,7 @@ mod charts;
 mod dashboard;
 mod export;
 mod forms;
+mod import;
 mod layout;
 mod people;
 mod person;
@@ -26,6 +27,7 @@ mod sign_in;
 mod statistics;
 mod steps;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -35,6 +37,7 @@ use parcours_core::store::AppendError;
 use parcours_core::vocabulary::StreamId;
 
 use crate::access::{self, Caller, Gate};
+use crate::app::import::IMPORT_BODY_MAX;
 use crate::app::AppError;
 use crate::state::AppState;
 
@@ -57,6 +60,8 @@ pub fn router(gate: Gate) -> Router<AppState> {
         .route("/audit", get(audit::page))
         .route("/audit/journal.csv", get(audit::csv))
         .route("/statistiques", get(statistics::page))
+        .route("/import", get(import::form).post(import::preview).layer(DefaultBodyLimit::max(IMPORT_BODY_MAX)))
+        .route("/import/confirmer", post(import::confirm))
         .route_layer(axum::middleware::from_fn_with_state(gate, access::enforce))
 }
 

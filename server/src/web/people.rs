@@ -17,9 +17,9 @@ use super::layout::{document, Html, Section};
 use super::steps::{self, Suggestions};
 use super::PageError;
 use crate::access::Caller;
-use crate::app::people::{people, Listed};
+use crate::app::people::{people, Listed, PeopleAsked, PeopleList};
 use crate::app::streams::{append, registration};
-use crate::app::{blocking, AppError};
+use crate::app::AppError;
 use crate::french;
 use crate::labels::Labelled;
 use crate::state::AppState;
@@ -71,19 +71,20 @@ async fn render(
     let status_filter = status_filter
         .map(|code| PersonStatus::from_code(code).ok_or_else(|| AppError::InvalidRequest("statut".into())))
         .transpose()?;
-    state.caught_up().await?;
-    let people = {
-        let (state, caller, search) = (state.clone(), caller.clone(), query.q.clone());
-        let filter = structure.clone();
-        blocking(move || people(&state, &caller, filter, status_filter, search.as_deref())).await?
-    };
-    // By name, as a person looks someone up; those without one after.
-    let mut people = people;
-    people.sort_by_cached_key(|person| (person.name.is_none(), person.name.as_deref().map(str::to_lowercase)));
-    let structures = known_structures(state, caller);
     let page_number = query.page.unwrap_or(1).max(1);
-    let pages = people.len().div_ceil(PAGE_ROWS).max(1);
-    let shown = people.iter().skip((page_number - 1) * PAGE_ROWS).take(PAGE_ROWS);
+    let asked = PeopleAsked {
+        structure: structure.clone(),
+        status: status_filter,
+        search: query.q.clone(),
+        offset: (page_number - 1).saturating_mul(PAGE_ROWS),
+        limit: PAGE_ROWS,
+    };
+    // Only the names of the page shown are opened (and logged): the page is sorted by name, as a
+    // person looks someone up, those without one after; pages follow the lists' own order.
+    let PeopleList { total, people: mut shown } = people(state, caller, asked).await?;
+    shown.sort_by_cached_key(|person| (person.name.is_none(), person.name.as_deref().map(str::to_lowercase)));
+    let structures = known_structures(state, caller);
+    let pages = total.div_ceil(PAGE_ROWS).max(1);
     let link_to = |number: usize| {
         let mut link = form_urlencoded::Serializer::new(String::new());
         for (name, value) in [("q", &query.q), ("structure", &query.structure), ("statut", &query.statut)] {
@@ -121,9 +122,9 @@ async fn render(
             button type="submit" { "Rechercher" }
         }
         p #resultats aria-live="polite" {
-            @match people.len() { 0 => "Aucune personne ne correspond.", 1 => "1 personne.", n => { (n) " personnes." } }
+            @match total { 0 => "Aucune personne ne correspond.", 1 => "1 personne.", n => { (n) " personnes." } }
         }
-        @if !people.is_empty() {
+        @if !shown.is_empty() {
             div.tableau {
                 table.cartes {
                     thead {
@@ -136,7 +137,7 @@ async fn render(
                             th scope="col" { "Née en" }
                         }
                     }
-                    tbody { @for person in shown { (row(person)) } }
+                    tbody { @for person in &shown { (row(person)) } }
                 }
             }
             @if pages > 1 {

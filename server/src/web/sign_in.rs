@@ -1,6 +1,8 @@
 //! Connexion: a token (printed by `parcours token create`, or by `serve --demo`) is traded for a
 //! session cookie (see `access::sessions`); Déconnexion ends the session.
 
+use std::time::Instant;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -11,6 +13,7 @@ use serde::Deserialize;
 use super::forms::Values;
 use super::layout::{document, Html, Section};
 use super::PageError;
+use crate::access::throttle::ClientAddress;
 use crate::access::{self, sessions};
 use crate::state::AppState;
 
@@ -55,9 +58,24 @@ fn sign_in_page(status: StatusCode, next: &str, error: Option<&str>) -> Html {
     Html(status, document(None, Section::None, "Connexion", main))
 }
 
-pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Response, PageError> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let values = Values::parse(&body);
     let next = local(Some(values.get("suite"))).to_owned();
+    if !sessions::same_origin(&headers) {
+        let error = "Cette demande de connexion ne vient pas de la page de connexion de ce site : elle est refusée.";
+        return Ok(sign_in_page(StatusCode::FORBIDDEN, &next, Some(error)).into_response());
+    }
+    if let Err(wait) = state.sign_ins.attempt(client, Instant::now()) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let error = format!("Trop de tentatives de connexion depuis cet appareil : réessayez dans {seconds} secondes.");
+        let page = sign_in_page(StatusCode::TOO_MANY_REQUESTS, &next, Some(&error));
+        return Ok(([(header::RETRY_AFTER, seconds.to_string())], page).into_response());
+    }
     let token = values.get("jeton");
     if token.is_empty() {
         return Ok(sign_in_page(StatusCode::UNPROCESSABLE_ENTITY, &next, Some("Saisissez votre jeton d'accès."))

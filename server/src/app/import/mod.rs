@@ -23,8 +23,10 @@
 //! structure, the person's key and the step's own values, so a step already stored is recognised
 //! and counted in `events_already_there`, never written twice.
 
+mod asked;
 pub mod mapping;
 mod person;
+pub mod previews;
 pub mod sheet;
 
 use std::collections::HashMap;
@@ -34,6 +36,7 @@ use parcours_core::vocabulary::Date;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use asked::{import_sheet, save_mapping, saved_mappings};
 pub use mapping::Mapping;
 pub use sheet::Source;
 
@@ -45,6 +48,10 @@ pub struct ImportOptions {
     /// The day of the import: the rules' "today".
     pub today: Date,
 }
+
+/// The largest sheet accepted over HTTP, by the API and the web page. A 100,000-row CSV of
+/// contracts is about 15 MiB; the command line reads files of any size from disk.
+pub const IMPORT_BODY_MAX: usize = 64 * 1024 * 1024;
 
 /// People handed to the writer at once. Each is one append request; the writer's queue takes them
 /// in group commits, so a batch of this size costs a handful of fsyncs.

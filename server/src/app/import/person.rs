@@ -71,6 +71,16 @@ pub struct PreviewEvent {
     pub data: Step,
 }
 
+impl PreviewPerson {
+    /// The name the sheet gives a new person (an existing one is registered already: `None`).
+    pub fn name(&self) -> Option<String> {
+        self.events.iter().find_map(|event| match event.data.registration()?.identity.as_ref()? {
+            parcours_core::vocabulary::IdentityField::Clear(identity) => identity.display_name(),
+            parcours_core::vocabulary::IdentityField::Sealed(_) => None,
+        })
+    }
+}
+
 impl Planned {
     pub fn append(&self) -> (StreamId, Option<u32>, Vec<NewEvent>) {
         (self.stream, Some(self.existing.unwrap_or(0)), self.events.clone())
