@@ -169,6 +169,8 @@ async fn esf_answers_are_read_by_those_who_may_read_the_identity_and_erased_with
     let withheld = evaluator.get(&esf_question).await.body;
     assert_eq!(output_of(&withheld, "homeless_or_housing_exclusion")["total"], Value::Null);
     assert_eq!(output_of(&withheld, "homeless_or_housing_exclusion")["suppressed"], true);
+    let half = evaluator.get(&format!("/api/stats/esf?from={year}-01-01&to={year}-06-30")).await;
+    assert_eq!(half.status, 400, "evaluators ask whole years or quarters: {}", half.text);
 
     // Erased with the identity: the sensitive five are gone, the other two stay (no special category).
     let erased = admin.post(&format!("/api/beneficiaries/{person}/erase"), &json!({"reason": "request"})).await;

@@ -9,7 +9,7 @@ use parcours_core::store::Store;
 use parcours_core::vocabulary::{EventId, SensitiveAnswers, Slug, Step, StreamId};
 use parcours_projections::{EsfIndicators, EsfQuery, Period};
 
-use super::{blocking, disclosure, AppError, Caller};
+use super::{blocking, differencing, disclosure, AppError, Caller};
 use crate::state::AppState;
 
 /// The question: a period, and one structure or all.
@@ -22,6 +22,12 @@ pub struct EsfQuestion {
 /// The indicators the caller may see: exact, or with small cells withheld.
 pub async fn indicators(state: &AppState, caller: &Caller, question: EsfQuestion) -> Result<EsfIndicators, AppError> {
     disclosure::statistics_scope(caller, question.structure.as_ref())?;
+    if disclosure::withholds_small_cells(caller) {
+        // As for the other statistics: a whole year or quarter, so that periods nest or do not
+        // meet (`differencing`). The cells are withheld on the indicators' own equations only,
+        // not alike across the year's quarters and paired structures as the outcomes' are.
+        differencing::nested_periods(question.period)?;
+    }
     state.caught_up().await?;
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || {
