@@ -34,14 +34,15 @@ fn steps_v1() -> Vec<Step> {
             identity: Some(IdentityField::Sealed(Sealed { nonce: [7; 24], ciphertext: vec![1, 2, 3, 250] })),
         }),
         Step::Referred(Referred {
-            structure: structure.clone(),
-            prescriber: Prescriber { kind: PrescriberKind::FranceTravail, name: Some("France Travail Agen".into()) },
             programme: Some(Programme::Ai),
-            situation: Situation::LongTermUnemployed,
             benefits: vec![Benefit::Rsa, Benefit::Other],
             qualification: Some(Qualification::CapBep),
             family_quotient: Some(540),
-            proposed: false,
+            ..Referred::new(
+                structure.clone(),
+                Prescriber { kind: PrescriberKind::FranceTravail, name: Some("France Travail Agen".into()) },
+                Situation::LongTermUnemployed,
+            )
         }),
         Step::ContractStarted(ContractStarted {
             contract_id: "c-1".into(),
@@ -96,6 +97,8 @@ fn steps_v1() -> Vec<Step> {
             name: "Ménage Service Agen".into(),
             kind: StructureKind::Ai,
             agreed_hours: BTreeMap::from([(2024, Hours::whole(4200))]),
+            agreed_fte: BTreeMap::new(),
+            funders: Vec::new(),
         }),
     ]
 }
@@ -137,6 +140,37 @@ fn steps_v3() -> Vec<Step> {
         Step::Absorbed(Absorbed { from: other, reason: "doublon: même personne".into() }),
         Step::Unmerged(Unmerged { other, reason: "homonymes, personnes distinctes".into() }),
     ]);
+    steps
+}
+
+/// Format 4: format 3's steps, then a referral with ESF+ answers (its sensitive ones sealed), the
+/// same proposed, and a structure's record with agreed full-time equivalents and funders.
+fn steps_v4() -> Vec<Step> {
+    let mut steps = steps_v3();
+    let Step::Referred(referred) = &steps[1] else { unreachable!("the second step is a referral") };
+    let with_answers = Referred {
+        education_level: Some(EducationLevel::Isced34),
+        rural_area: Some(Answer::Refused),
+        sealed_answers: Some(Sealed { nonce: [9; 24], ciphertext: vec![4, 5, 6, 251] }),
+        ..referred.clone()
+    };
+    let proposed = Referred {
+        proposed: true,
+        education_level: Some(EducationLevel::Isced02),
+        rural_area: None,
+        sealed_answers: None,
+        ..with_answers.clone()
+    };
+    let Step::StructureUpdated(update) = &steps[14] else { unreachable!("the 15th step is a structure's record") };
+    let funded = StructureUpdated {
+        agreed_fte: BTreeMap::from([(2025, FullTimeEquivalents(Hours::from_hundredths(1250)))]),
+        funders: vec![
+            Funder { name: "DREETS Nouvelle-Aquitaine".into(), kind: FunderKind::State },
+            Funder { name: "FSE+".into(), kind: FunderKind::Esf },
+        ],
+        ..update.clone()
+    };
+    steps.extend([Step::Referred(with_answers), Step::Referred(proposed), Step::StructureUpdated(funded)]);
     steps
 }
 
@@ -203,10 +237,27 @@ fn format_2_pages_still_decode_to_the_same_events() {
 }
 
 #[test]
-fn format_3_pages_decode_to_the_same_events() {
-    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 3), "new format: add a golden file for it, keep these");
+fn format_3_pages_still_decode_to_the_same_events() {
     let expected = events(steps_v3());
+    assert!(expected.iter().all(|event| record_format(event) <= 3), "format 3's events are still framed as before");
+    check_golden(3, &expected);
+}
+
+#[test]
+fn format_4_pages_decode_to_the_same_events() {
+    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 4), "new format: add a golden file for it, keep these");
+    let expected = events(steps_v4());
     let kinds: std::collections::BTreeSet<StepKind> = expected.iter().map(|event| event.step.kind()).collect();
     assert_eq!(kinds.len(), StepKind::ALL.len(), "the newest golden page holds an event of every type");
-    check_golden(3, &expected);
+    let formats: Vec<u8> = expected.iter().rev().take(3).map(record_format).collect();
+    assert_eq!(formats, [4, 4, 4], "the layouts of format 4 are framed as format 4");
+    check_golden(4, &expected);
+}
+
+#[test]
+fn sensitive_esf_answers_are_never_stored_clear() {
+    let Step::Referred(referred) = &steps_v1()[1] else { unreachable!("the second step is a referral") };
+    let mut event = events(vec![Step::Referred(referred.clone())]).remove(0);
+    event.step = Step::Referred(Referred { disability: Some(Answer::Yes), ..referred.clone() });
+    assert!(encode_record(&event).is_err(), "encoding a clear sensitive answer is an error");
 }

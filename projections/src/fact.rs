@@ -10,9 +10,9 @@
 use std::num::NonZeroU32;
 
 use parcours_core::vocabulary::{
-    AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, EventId, FollowUpKind, Gender, Hours,
-    Month, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, Step, SupportAction, SupportDomain,
-    TrainingResult,
+    Answer, AssessmentKind, Benefit, ContractEndReason, ContractKind, Date, Destination, EducationLevel, EventId,
+    FollowUpKind, Gender, Hours, Month, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, Step,
+    SupportAction, SupportDomain, TrainingResult,
 };
 
 use crate::structures::{Interner, StructureIx};
@@ -91,6 +91,9 @@ pub(crate) struct Referral {
     pub benefits: Benefits,
     pub qualification: Option<Qualification>,
     pub family_quotient: Option<u32>,
+    /// The ESF+ answers stored clear (the sensitive ones are sealed, never folded).
+    pub education_level: Option<EducationLevel>,
+    pub rural_area: Option<Answer>,
 }
 
 /// A set of benefits in one byte.
@@ -210,6 +213,8 @@ impl Fact {
                     benefits: referred.benefits.iter().copied().collect(),
                     qualification: referred.qualification,
                     family_quotient: referred.family_quotient,
+                    education_level: referred.education_level,
+                    rural_area: referred.rural_area,
                 };
                 if referred.proposed {
                     Fact::Proposed(referral)

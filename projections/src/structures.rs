@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use parcours_core::vocabulary::{Hours, Slug, StructureKind, StructureUpdated};
+use parcours_core::vocabulary::{FullTimeEquivalents, Funder, Hours, Slug, StructureKind, StructureUpdated};
 use serde::Serialize;
 
 /// The index of an interned slug. Indexes follow first appearance in the log, so they are the same
@@ -78,6 +78,11 @@ pub struct StructureRecord {
     pub kind: StructureKind,
     /// Yearly hours agreed with the funder, by calendar year.
     pub agreed_hours: BTreeMap<u16, Hours>,
+    /// Full-time equivalents agreed with the funder, by calendar year.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub agreed_fte: BTreeMap<u16, FullTimeEquivalents>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub funders: Vec<Funder>,
 }
 
 impl From<&StructureUpdated> for StructureRecord {
@@ -87,6 +92,8 @@ impl From<&StructureUpdated> for StructureRecord {
             name: update.name.clone(),
             kind: update.kind,
             agreed_hours: update.agreed_hours.clone(),
+            agreed_fte: update.agreed_fte.clone(),
+            funders: update.funders.clone(),
         }
     }
 }

@@ -7,6 +7,8 @@ mod corrections;
 mod dashboard;
 mod disclosure;
 mod entries;
+mod esf;
+mod funders;
 mod live_and_rebuilt;
 pub(crate) mod log;
 mod merges;

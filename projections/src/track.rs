@@ -1,6 +1,6 @@
 //! What the activity report needs of one beneficiary beyond its [`Summary`]: the contracts of each
-//! episode with their dates (the summary keeps only the open ones), hours by month, follow-ups and
-//! support actions with their dates.
+//! episode with their dates (the summary keeps only the open ones), hours by month, follow-ups,
+//! support actions, trainings and skills assessments with their dates.
 //!
 //! Kept by every [`Beneficiary`](crate::beneficiary::Beneficiary) beside its summary and filed by
 //! the same fold, one fact at a time: a step belongs to the episode that the fold has open when it
@@ -11,7 +11,9 @@
 //! It sits beside the record rather than in `report`: the fold that keeps it must not depend on a
 //! query, and the report only reads it (`report::lists`).
 
-use parcours_core::vocabulary::{ContractKind, Date, FollowUpKind, Hours, Month, SupportAction, SupportDomain};
+use parcours_core::vocabulary::{
+    AssessmentKind, ContractKind, Date, FollowUpKind, Hours, Month, SupportAction, SupportDomain, TrainingResult,
+};
 
 use crate::fact::{Fact, NameIx, Recorded};
 use crate::summary::push_tight;
@@ -22,7 +24,7 @@ use crate::summary::push_tight;
 pub(crate) struct Track {
     /// Every contract, in the order started.
     pub contracts: Vec<ContractSpan>,
-    /// Hours, follow-ups and support actions, in the order of the history.
+    /// Hours, follow-ups, support actions, trainings and assessments, in the order of the history.
     pub steps: Vec<Placed>,
     /// The latest month of `steps` (of their dates, or of the months worked): a report on a
     /// period that starts after it counts none of them, and need not read them.
@@ -64,9 +66,29 @@ pub(crate) struct Placed {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
-    Hours { month: Month, hours: Hours },
-    FollowUp { on: Date, kind: FollowUpKind },
-    Support { on: Date, domain: SupportDomain, action: Option<SupportAction>, partner: Option<NameIx> },
+    Hours {
+        month: Month,
+        hours: Hours,
+    },
+    FollowUp {
+        on: Date,
+        kind: FollowUpKind,
+    },
+    Support {
+        on: Date,
+        domain: SupportDomain,
+        action: Option<SupportAction>,
+        partner: Option<NameIx>,
+    },
+    /// A training started (`None`) or ended with its result.
+    Training {
+        on: Date,
+        result: Option<TrainingResult>,
+    },
+    SkillsAssessed {
+        on: Date,
+        kind: AssessmentKind,
+    },
 }
 
 impl Track {
@@ -110,11 +132,17 @@ impl Track {
             Fact::HoursWorked { month, hours } => Step::Hours { month, hours },
             Fact::FollowUpHeld { kind, .. } => Step::FollowUp { on, kind },
             Fact::SupportProvided { domain, action, partner } => Step::Support { on, domain, action, partner },
+            Fact::TrainingStarted { .. } => Step::Training { on, result: None },
+            Fact::TrainingCompleted { result, .. } => Step::Training { on, result: Some(result) },
+            Fact::SkillsAssessed { kind } => Step::SkillsAssessed { on, kind },
             _ => return,
         };
         let month = match step {
             Step::Hours { month, .. } => month,
-            Step::FollowUp { on, .. } | Step::Support { on, .. } => Month::from_date(on),
+            Step::FollowUp { on, .. }
+            | Step::Support { on, .. }
+            | Step::Training { on, .. }
+            | Step::SkillsAssessed { on, .. } => Month::from_date(on),
         };
         self.latest = self.latest.max(Some(month));
         if self.steps.capacity() == 0 {

@@ -12,8 +12,8 @@ use parcours_core::rules::Violation;
 use parcours_core::store::verifiable::{Anchor, VerifiableHistory, HISTORY_FORMAT};
 use parcours_core::store::{AppendError, Store, StoreError};
 use parcours_core::vocabulary::{
-    Actor, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, PersonalData, Replacement, Sealed, Step,
-    StepKind, StreamId, Timestamp,
+    Actor, Corrected, CorrectedInput, Date, Envelope, EventId, IdentityField, NewEvent, PersonalData, Replacement,
+    Sealed, Step, StepKind, StreamId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -319,6 +319,9 @@ pub struct EventJson<'a> {
     pub stream_prev_hash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sealed_identity: Option<SealedJson>,
+    /// The sealed sensitive ESF+ answers of a referral, as stored (exports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed_answers: Option<SealedJson>,
 }
 
 #[derive(Serialize)]
@@ -340,6 +343,39 @@ fn sealed_identity_mut(step: &mut Step) -> Option<&mut Option<IdentityField>> {
     step.registration_mut().map(|registered| &mut registered.identity)
 }
 
+/// The sealed sensitive answers of a referral (or of a referral's replacement).
+fn sealed_answers(step: &Step) -> Option<&Sealed> {
+    let mut step = step;
+    if let Step::Corrected(Corrected { replacement: Some(replacement), .. }) = step {
+        step = &replacement.step;
+    }
+    match step {
+        Step::Referred(referred) => referred.sealed_answers.as_ref(),
+        _ => None,
+    }
+}
+
+impl SealedJson {
+    fn of(sealed: &Sealed) -> SealedJson {
+        SealedJson {
+            nonce: hex::encode(sealed.nonce),
+            ciphertext: base64::engine::general_purpose::STANDARD.encode(&sealed.ciphertext),
+        }
+    }
+
+    /// Back to the stored form; `field` names the line's field in errors.
+    fn sealed(&self, field: &str) -> Result<Sealed, ParseError> {
+        let nonce = hex::decode(&self.nonce)
+            .ok()
+            .and_then(|bytes| <[u8; 24]>::try_from(bytes).ok())
+            .ok_or_else(|| ParseError { message: format!("{field}.nonce: expected 24 bytes in hex") })?;
+        let ciphertext = base64::engine::general_purpose::STANDARD
+            .decode(&self.ciphertext)
+            .map_err(|_| ParseError { message: format!("{field}.ciphertext: expected base64") })?;
+        Ok(Sealed { nonce, ciphertext })
+    }
+}
+
 fn sealed_identity(step: &Step) -> Option<&Sealed> {
     match &step.registration()?.identity {
         Some(IdentityField::Sealed(sealed)) => Some(sealed),
@@ -352,6 +388,16 @@ fn sealed_identity(step: &Step) -> Option<&Sealed> {
 pub fn event_json<'a>(store: &Store, envelope: &'a Envelope, identity: Identity) -> Result<EventJson<'a>, StoreError> {
     let mut step = Cow::Borrowed(&envelope.step);
     let mut identity_erased = false;
+    if let Some(sealed) = sealed_answers(&envelope.step) {
+        // The sensitive answers go with the identity: opened for the same readers, gone with its key.
+        let opened = match identity {
+            Identity::Open => store.unseal_answers(envelope.stream, envelope.id, sealed)?,
+            Identity::Hidden | Identity::Erased => None,
+        };
+        if let (Some(answers), Some(referred)) = (opened, step.to_mut().referral_mut()) {
+            referred.set_sensitive_answers(answers);
+        }
+    }
     if let Some(sealed) = sealed_identity(&envelope.step) {
         let opened = match identity {
             Identity::Open => store.unseal(envelope.stream, envelope.id, sealed)?,
@@ -381,6 +427,7 @@ pub fn event_json<'a>(store: &Store, envelope: &'a Envelope, identity: Identity)
         prev_hash: None,
         stream_prev_hash: None,
         sealed_identity: None,
+        sealed_answers: None,
     })
 }
 
@@ -388,10 +435,7 @@ pub fn event_json<'a>(store: &Store, envelope: &'a Envelope, identity: Identity)
 /// clear), so that `import` rebuilds the very same bytes and chain head.
 pub fn export_json(envelope: &Envelope) -> EventJson<'_> {
     let mut step = Cow::Borrowed(&envelope.step);
-    let sealed = sealed_identity(&envelope.step).map(|sealed| SealedJson {
-        nonce: hex::encode(sealed.nonce),
-        ciphertext: base64::engine::general_purpose::STANDARD.encode(&sealed.ciphertext),
-    });
+    let sealed = sealed_identity(&envelope.step).map(SealedJson::of);
     if sealed.is_some() {
         if let Some(slot) = sealed_identity_mut(step.to_mut()) {
             *slot = None;
@@ -410,6 +454,7 @@ pub fn export_json(envelope: &Envelope) -> EventJson<'_> {
         prev_hash: Some(hex::encode(envelope.prev_hash)),
         stream_prev_hash: Some(hex::encode(envelope.stream_prev_hash)),
         sealed_identity: sealed,
+        sealed_answers: sealed_answers(&envelope.step).map(SealedJson::of),
     }
 }
 
@@ -429,6 +474,8 @@ struct ExportLine {
     prev_hash: String,
     stream_prev_hash: String,
     sealed_identity: Option<SealedJson>,
+    #[serde(default)]
+    sealed_answers: Option<SealedJson>,
 }
 
 /// Reads export lines back into envelopes. `kinds` remembers the type of every event read so far,
@@ -456,16 +503,17 @@ impl ExportReader {
             })
         })?;
         if let Some(sealed) = line.sealed_identity {
-            let nonce = hex::decode(&sealed.nonce)
-                .ok()
-                .and_then(|bytes| <[u8; 24]>::try_from(bytes).ok())
-                .ok_or_else(|| ParseError { message: "sealed_identity.nonce: expected 24 bytes in hex".into() })?;
-            let ciphertext = base64::engine::general_purpose::STANDARD
-                .decode(&sealed.ciphertext)
-                .map_err(|_| ParseError { message: "sealed_identity.ciphertext: expected base64".into() })?;
+            let sealed = sealed.sealed("sealed_identity")?;
             let slot = sealed_identity_mut(&mut step)
                 .ok_or_else(|| ParseError { message: "sealed_identity: only a registration carries one".into() })?;
-            *slot = Some(IdentityField::Sealed(Sealed { nonce, ciphertext }));
+            *slot = Some(IdentityField::Sealed(sealed));
+        }
+        if let Some(sealed) = line.sealed_answers {
+            let sealed = sealed.sealed("sealed_answers")?;
+            let referred = step
+                .referral_mut()
+                .ok_or_else(|| ParseError { message: "sealed_answers: only a referral carries them".into() })?;
+            referred.sealed_answers = Some(sealed);
         }
         self.kinds.insert(line.id, step.kind());
         Ok(Envelope {
@@ -641,4 +689,39 @@ pub fn read_history(bytes: &[u8]) -> Result<VerifiableHistory, ParseError> {
         signature: signature.try_into().map_err(|_| ParseError { message: "signature".into() })?,
         events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use parcours_core::vocabulary::{EducationLevel, Prescriber, PrescriberKind, Referred, Situation, Slug};
+
+    use super::*;
+
+    #[test]
+    fn an_export_line_keeps_the_sealed_answers_of_a_referral_and_reads_back_the_same_event() {
+        let referred = Referred {
+            education_level: Some(EducationLevel::Isced34),
+            sealed_answers: Some(Sealed { nonce: [3; 24], ciphertext: vec![1, 2, 3, 250] }),
+            ..Referred::new(
+                Slug::new("aci-agen").unwrap(),
+                Prescriber { kind: PrescriberKind::Plie, name: None },
+                Situation::Unemployed,
+            )
+        };
+        let envelope = Envelope {
+            id: EventId::generate(),
+            stream: StreamId::generate(),
+            version: 2,
+            position: 2,
+            occurred_on: "2025-01-02".parse().unwrap(),
+            recorded_at: Timestamp::from_millis(1_700_000_000_000).unwrap(),
+            recorded_by: Actor("tok_1".into()),
+            step: Step::Referred(referred),
+            prev_hash: [1; 32],
+            stream_prev_hash: [2; 32],
+        };
+        let line = serde_json::to_string(&export_json(&envelope)).unwrap();
+        assert!(line.contains("\"sealed_answers\":{\"nonce\":\"0303"), "{line}");
+        assert_eq!(ExportReader::new().read(&line).unwrap(), envelope, "the very same event, so the same bytes");
+    }
 }

@@ -6,9 +6,9 @@
 
 use parcours_core::store::access::Role;
 use parcours_core::vocabulary::{
-    AssessmentKind, Benefit, ContractEndReason, ContractKind, Destination, ErasureReason, ExitCategory, FollowUpKind,
-    Gender, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, StepKind, SupportAction,
-    SupportDomain, TrainingResult,
+    AssessmentKind, Benefit, ContractEndReason, ContractKind, Destination, EducationLevel, ErasureReason, ExitCategory,
+    FollowUpKind, FunderKind, Gender, PrescriberKind, Programme, Qualification, Situation, SituationAfterExit,
+    StepKind, SupportAction, SupportDomain, TrainingResult,
 };
 use parcours_projections::{AgeBand, PersonStatus};
 
@@ -114,6 +114,22 @@ labels!(AssessmentKind {
     WorkSituationAssessment => "Évaluation en situation de travail",
     Pmsmp => "Immersion en entreprise (PMSMP)",
     Other => "Autre",
+});
+
+labels!(EducationLevel {
+    Isced02 => "CITE 0 à 2 : jusqu'au premier cycle du secondaire",
+    Isced34 => "CITE 3 et 4 : deuxième cycle du secondaire, post-secondaire non supérieur",
+    Isced58 => "CITE 5 à 8 : enseignement supérieur",
+    Refused => "Ne souhaite pas répondre",
+});
+
+labels!(FunderKind {
+    State => "État",
+    Departement => "Département",
+    Region => "Région",
+    Esf => "Fonds social européen (FSE+)",
+    Municipality => "Commune ou intercommunalité",
+    Other => "Autre financeur",
 });
 
 labels!(TrainingResult {
@@ -272,6 +288,8 @@ mod tests {
         check::<ContractEndReason>();
         check::<AssessmentKind>();
         check::<TrainingResult>();
+        check::<EducationLevel>();
+        check::<FunderKind>();
         check::<SupportDomain>();
         check::<SupportAction>();
         check::<FollowUpKind>();

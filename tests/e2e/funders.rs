@@ -1,262 +1,189 @@
-//! What funders receive (CONTRACT §11): the activity report, its lists and the statistics as
-//! XLSX and as CSV for French Excel, on the demo. An XLSX answer opened with a real reader
-//! (calamine) gives the JSON's figures, numbers as numbers and dates as dates; the CSV for French
-//! Excel starts with the BOM, parses with `;` and writes decimals with a comma; every download is
-//! named after its structures and period; evaluators' files mark withheld cells.
+//! What funders receive (CONTRACT §11): a structure's agreed full-time equivalents and funders,
+//! the figures a director is asked for in the activity report, and the ESF+ participant data of a
+//! referral, whose sensitive answers are shown only to those who may read the identity and go
+//! with it when it is erased.
 
-use std::collections::BTreeMap;
-use std::io::Cursor;
-
-use calamine::{open_workbook_from_rs, Data, DataType, Reader, Xlsx};
-use parcours_tests::{run, Client, Server};
+use parcours_tests::{Client, Server};
 use serde_json::{json, Value};
 
 use crate::bin;
 
-/// The report's section sheets, as the printable page titles them.
-const SECTIONS: [&str; 7] = [
-    "Personnes accompagnées",
-    "Contrats de travail",
-    "Heures de travail",
-    "Suivi des parcours",
-    "Profil des entrées",
-    "Accompagnement social",
-    "Sorties",
-];
-
-struct Download {
-    content_type: String,
-    disposition: String,
-    bytes: Vec<u8>,
+async fn append(client: &Client, person: &str, events: Value) {
+    let answer = client.post(&format!("/api/beneficiaries/{person}/events"), &json!({ "events": events })).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
 }
 
-async fn download(client: &Client, path: &str) -> Download {
-    let response = client.get_response(path).await;
-    assert_eq!(response.status().as_u16(), 200, "{path}");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|value| value.to_str().expect("an ASCII header").to_owned())
-            .unwrap_or_default()
-    };
-    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
-    let bytes = response.bytes().await.expect("the body").to_vec();
-    Download { content_type, disposition, bytes }
+async fn register(client: &Client, year: i32, gender: &str) -> String {
+    let registered = client
+        .post(
+            "/api/beneficiaries",
+            &json!({"occurred_on": format!("{year}-01-02"), "data": {"structure": "ei-recyclerie", "gender": gender,
+                "birth_year": 1985}}),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    registered.body["id"].as_str().unwrap().to_owned()
 }
 
-/// Every sheet of an XLSX file: its rows, header first.
-fn read_sheets(bytes: &[u8]) -> BTreeMap<String, Vec<Vec<Data>>> {
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a readable XLSX file");
-    let mut sheets = BTreeMap::new();
-    for name in workbook.sheet_names() {
-        let range = workbook.worksheet_range(&name).expect("a readable sheet");
-        sheets.insert(name, range.rows().map(<[Data]>::to_vec).collect());
-    }
-    sheets
-}
-
-fn text(cell: &Data) -> String {
-    match cell {
-        Data::String(text) => text.clone(),
-        Data::Empty => String::new(),
-        other => panic!("text expected, got {other:?}"),
-    }
-}
-
-/// A JSON figure as a sheet's cell gives it back: a number, nothing, or « masqué ».
-fn same_figure(json: &Value, cell: &Data) -> bool {
-    match (json, cell) {
-        (Value::Number(number), Data::Float(float)) => number.as_f64() == Some(*float),
-        (Value::Number(number), Data::Int(int)) => number.as_f64() == Some(*int as f64),
-        (Value::Null, Data::Empty) => true,
-        (Value::Null, Data::String(text)) => text == "masqué",
-        _ => false,
-    }
-}
-
-/// (structure, figure) → cell, from the section sheets; the header checked.
-fn report_cells(sheets: &BTreeMap<String, Vec<Vec<Data>>>) -> BTreeMap<(String, String), Data> {
-    let mut cells = BTreeMap::new();
-    for section in SECTIONS {
-        let rows = sheets.get(section).unwrap_or_else(|| panic!("a sheet {section}: {:?}", sheets.keys()));
-        let header: Vec<String> = rows[0].iter().map(text).collect();
-        assert_eq!(header, ["Structure", "Indicateur", "Valeur", "Part (%)", "Identifiant"], "{section}");
-        for row in &rows[1..] {
-            cells.insert((text(&row[0]), text(&row[4])), row[2].clone());
-            assert!(!text(&row[1]).is_empty() && text(&row[1]) != text(&row[4]), "a French label: {row:?}");
-        }
-    }
-    cells
-}
-
-/// The CSV for French Excel: the BOM, then `;`-separated rows (no field of the demo is quoted).
-fn csv_fr_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
-    let text = text.strip_prefix('\u{feff}').expect("the byte order mark first");
-    text.lines().map(|line| line.split(';').map(str::to_owned).collect()).collect()
-}
-
-fn year() -> i32 {
-    chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().expect("a year") - 1
+fn referral(on: String) -> Value {
+    json!({"type": "referred", "occurred_on": on, "data": {"structure": "ei-recyclerie",
+        "prescriber": {"kind": "france_travail"}, "situation": "long_term_unemployed"}})
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn funders_get_the_report_and_statistics_as_xlsx_and_french_csv_with_the_json_s_figures() {
-    let dir = tempfile::tempdir().expect("a folder");
-    let data = dir.path().join("data");
-    let server = Server::start(bin(), &data, &["--demo"]);
+async fn an_enterprise_year_15_permanent_jobs_and_15_of_40_fte_on_integration_contracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), &dir.path().join("data"), &[]);
     let admin = server.admin();
-    // Last year: a whole year of the demo, which ends today; two structures, so each has its part.
-    let year = year();
-    let question = format!("structure=jardins-du-gravier,plie-agglomeration-agen&from={year}-01-01&to={year}-12-31");
-    let json = admin.get(&format!("/api/reports/activity?{question}")).await;
-    assert_eq!(json.status, 200, "{}", json.text);
+    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap() - 1;
+    let structure = json!({"name": "La Recyclerie", "kind": "ei", "agreed_hours": {year.to_string(): 64280},
+        "agreed_fte": {year.to_string(): 40}, "funders": [{"name": "DREETS Occitanie", "kind": "state"},
+        {"name": "FSE+", "kind": "esf"}, {"name": "Département du Gers", "kind": "departement"}]});
+    assert_eq!(admin.put_status("/api/structures/ei-recyclerie", &structure).await, 201);
+    let listed = admin.get("/api/structures").await;
+    let record = &listed.body["structures"][0];
+    assert_eq!(record["agreed_fte"], json!({year.to_string(): 40}));
+    assert_eq!(record["funders"][1], json!({"name": "FSE+", "kind": "esf"}));
 
-    // XLSX: named after both structures and the period, one sheet per section, the definitions.
-    let xlsx = download(&admin, &format!("/api/reports/activity?{question}&format=xlsx")).await;
-    assert_eq!(xlsx.content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-    let name = format!("{year}-01-01%20au%20{year}-12-31.xlsx");
-    for expected in ["attachment; filename=\"rapport-d-activite-les-jardins-du-gravier-plie", &name] {
-        assert!(xlsx.disposition.contains(expected), "{expected} in {}", xlsx.disposition);
-    }
-    assert!(xlsx
-        .disposition
-        .contains("filename*=UTF-8''Rapport%20d%27activit%C3%A9%20-%20Les%20Jardins%20du%20Gravier"));
-    let sheets = read_sheets(&xlsx.bytes);
-    let about = &sheets["Rapport"];
-    let from = about.iter().find(|row| text(&row[4]) == "report.from").expect("the period's first day");
-    assert_eq!(from[2].as_date(), chrono::NaiveDate::from_ymd_opt(year, 1, 1), "a date, as a date: {:?}", from[2]);
-    let definitions = &sheets["Définitions"];
-    assert_eq!(text(&definitions[1][1]), json.body["definitions"]["version"].as_str().expect("a version"));
-    assert!(definitions.len() > 10, "every definition: {}", definitions.len());
-
-    // Every figure of the JSON with a fixed id, for the whole and each structure, is the sheet's.
-    let cells = report_cells(&sheets);
-    let body = &json.body;
-    let mut parts = vec![("Ensemble".to_owned(), body.clone())];
-    for part in body["by_structure"].as_array().expect("each structure's part") {
-        parts.push((part["structure"]["name"].as_str().expect("a name").to_owned(), part.clone()));
-    }
-    let mut compared = 0;
-    for ((structure, figure), cell) in &cells {
-        let segments: Vec<&str> = figure.split('.').collect();
-        let [section, name] = segments.as_slice() else { continue };
-        let part = &parts.iter().find(|(named, _)| named == structure).expect("a known part").1;
-        assert!(
-            same_figure(&part[*section][*name], cell),
-            "{structure} {figure}: {} vs {cell:?}",
-            part[*section][*name]
-        );
-        compared += 1;
-    }
-    assert!(compared >= 30 * parts.len(), "{compared}");
-    // A table's row: women's entries, count and share.
-    let women = body["profile"]["by_gender"].as_array().expect("rows").iter().find(|row| row["gender"] == "female");
-    if let Some(women) = women {
-        let cell = &cells[&("Ensemble".to_owned(), "profile.by_gender.female".to_owned())];
-        assert!(same_figure(&women["count"], cell), "{cell:?}");
-        let row = sheets["Profil des entrées"]
-            .iter()
-            .find(|row| text(&row[4]) == "profile.by_gender.female" && text(&row[0]) == "Ensemble")
-            .expect("the row");
-        assert!(same_figure(&women["share"], &row[3]), "{:?}", row[3]);
-    }
-
-    // CSV for French Excel: the BOM, `;`, French headers, decimal commas; the same figures.
-    let csv = download(&admin, &format!("/api/reports/activity?{question}&format=csv-fr")).await;
-    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
-    assert!(csv.disposition.contains(&format!("{year}-01-01-au-{year}-12-31.csv\"")), "{}", csv.disposition);
-    let rows = csv_fr_rows(&csv.bytes);
-    assert_eq!(rows[0], ["Rubrique", "Structure", "Indicateur", "Valeur", "Part (%)", "Identifiant"]);
-    let mut decimals = 0;
-    for row in &rows[1..] {
-        assert_eq!(row.len(), 6, "{row:?}");
-        let figure = &row[5];
-        let Some(cell) = cells.get(&(row[1].clone(), figure.clone())) else { continue };
-        assert!(!row[3].contains('.'), "a decimal comma, never a point: {row:?}");
-        decimals += usize::from(row[3].contains(','));
-        let value = row[3].replace(',', ".");
-        match cell {
-            Data::Float(float) => assert_eq!(value.parse::<f64>().ok(), Some(*float), "{row:?}"),
-            Data::Empty => assert!(value.is_empty(), "{row:?}"),
-            other => assert_eq!(&value, &text(other), "{row:?}"),
+    // People 1–15: referred on 5 January, a 35-hour CDDI from the 6th, 134 h a month from January
+    // to November and 133 h in December (1,607 h each, one full-time year), and a CDI on 31
+    // December. People 16–18: referred on 5 January, a CDD of six months or more on 30 September
+    // (durable employment, not a CDI), no hours.
+    for n in 1..=18 {
+        let person = register(&admin, year, if n % 2 == 0 { "male" } else { "female" }).await;
+        let mut events = vec![referral(format!("{year}-01-05"))];
+        if n <= 15 {
+            events.push(json!({"type": "contract_started", "occurred_on": format!("{year}-01-06"),
+                "data": {"contract_id": "c1", "kind": "cddi", "weekly_hours": 35}}));
+            for month in 1..=12 {
+                let (hours, on) = if month == 12 {
+                    (133, format!("{year}-12-31"))
+                } else {
+                    (134, format!("{year}-{:02}-01", month + 1))
+                };
+                events.push(json!({"type": "hours_worked", "occurred_on": on,
+                    "data": {"contract_id": "c1", "month": format!("{year}-{month:02}"), "hours": hours}}));
+            }
+            events.push(json!({"type": "exited", "occurred_on": format!("{year}-12-31"),
+                "data": {"destination": "cdi"}}));
+        } else {
+            events.push(json!({"type": "exited", "occurred_on": format!("{year}-09-30"),
+                "data": {"destination": "cdd_6_months_plus"}}));
         }
+        append(&admin, &person, json!(events)).await;
     }
-    assert!(decimals > 5, "rates and hours have decimals: {decimals}");
 
-    // The list behind a figure: as long as the figure, its dates as dates.
-    let list = format!("/api/reports/activity/list?{question}&figure=people.entered");
-    let listed = admin.get(&list).await;
-    assert_eq!(listed.status, 200, "{}", listed.text);
-    let file = download(&admin, &format!("{list}&format=xlsx")).await;
-    assert!(file.disposition.contains("filename*=UTF-8''Liste%20-%20Entr%C3%A9es"), "{}", file.disposition);
-    let list_sheets = read_sheets(&file.bytes);
-    let rows = list_sheets.get("Entrées (orientations)").expect("the list's sheet");
-    assert_eq!(rows.len() - 1, listed.body["count"].as_u64().expect("a count") as usize);
-    assert!(rows[1][0].as_date().is_some(), "{:?}", rows[1][0]);
-    assert_eq!(text(&rows[1][1]), listed.body["rows"][0]["name"].as_str().expect("admins see names"));
+    let question = format!("structure=ei-recyclerie&from={year}-01-01&to={year}-12-31");
+    let report = admin.get(&format!("/api/reports/activity?{question}")).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    let report = report.body;
+    assert_eq!(report["definitions"]["version"], "v2", "the latest definitions by default");
+    // "15 people left for a permanent job": 15 CDI among 18 exits to durable employment.
+    assert_eq!(report["outcomes"]["cdi"], 15);
+    assert_eq!(report["outcomes"]["durable_employment"], 18);
+    // "15 of our 40 FTE are integration contracts": 15 × 1,607 h over the year, against 40 agreed.
+    assert_eq!(report["hours"]["worked"], 24105);
+    assert_eq!(report["contracts"]["fte_worked"], 15);
+    assert_eq!(report["contracts"]["agreed_fte"], 40);
+    // Pathways from 5 January to 31 December for 1–15 (360 days in a common year), to 30
+    // September for 16–18 (268): the median is the first length, the mean their weighted mean.
+    let days = |month: u32, day: u32| {
+        let date = |month, day| chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap();
+        (date(month, day) - date(1, 5)).num_days() as f64
+    };
+    let mean = (15.0 * days(12, 31) + 3.0 * days(9, 30)) / 18.0;
+    assert_eq!(report["people"]["pathway_days"]["median"], days(12, 31));
+    assert_eq!(report["people"]["pathway_days"]["mean"], (mean * 10.0).round() / 10.0);
+    assert!(report["definitions"]["texts"]["contracts.fte_worked"].as_str().unwrap().contains("1 607"));
 
-    // Statistics: outcomes by gender and entries, the same figures as the JSON.
-    let period = format!("from={year}-01-01&to={year}-12-31&structure=jardins-du-gravier");
-    let outcomes = admin.get(&format!("/api/stats/outcomes?{period}&by=gender")).await;
-    let file = download(&admin, &format!("/api/stats/outcomes?{period}&by=gender&format=xlsx")).await;
-    assert!(file.disposition.contains("Sorties%20-%20Les%20Jardins%20du%20Gravier"), "{}", file.disposition);
-    let rows = &read_sheets(&file.bytes)["Sorties"];
-    assert_eq!(text(&rows[1][0]), "Ensemble");
-    assert!(same_figure(&outcomes.body["exits"], &rows[1][1]), "{:?}", rows[1]);
-    assert!(same_figure(&outcomes.body["dynamic_exit_rate"], &rows[1][8]), "{:?}", rows[1]);
-    assert_eq!(rows.len() - 2, outcomes.body["groups"].as_array().expect("groups").len());
-    let csv = download(&admin, &format!("/api/stats/outcomes?{period}&format=csv-fr")).await;
-    let rows = csv_fr_rows(&csv.bytes);
-    assert_eq!(rows[0][..3], ["Groupe", "Sorties", "Sorties : emploi durable"]);
-    let rate = outcomes.body["dynamic_exit_rate"].as_f64().map(|rate| format!("{rate}").replace('.', ","));
-    assert_eq!(rows[1][8], rate.unwrap_or_default(), "{:?}", rows[1]);
-    let entries = admin.get(&format!("/api/stats/entries?{period}")).await;
-    let rows = csv_fr_rows(&download(&admin, &format!("/api/stats/entries?{period}&format=csv-fr")).await.bytes);
-    assert_eq!(rows[1][..4], ["Entrées", "Personnes entrées", "Ensemble", &entries.body["participants"].to_string()]);
+    // The same in the CSV and the printable page; none of it under version 1.
+    let csv = admin.get(&format!("/api/reports/activity?{question}&format=csv")).await.text;
+    for line in [",outcomes.cdi,15,", ",contracts.fte_worked,15,", ",contracts.agreed_fte,40,"] {
+        assert!(csv.contains(line), "{line} in\n{csv}");
+    }
+    let page = admin.get(&format!("/api/reports/activity?{question}&format=html")).await.text;
+    assert!(page.contains("Chiffres demandés par les financeurs") && page.contains("Sorties en CDI"));
+    let v1 = admin.get(&format!("/api/reports/activity?{question}&definitions=v1")).await.body;
+    assert_eq!((v1["outcomes"].get("cdi"), v1["contracts"].get("fte_worked")), (None, None));
+    assert_eq!(v1["outcomes"]["durable_employment"], 18);
 
-    // Evaluators: withheld cells are marked, never numbers between 1 and 4.
+    // Bad structure records are named.
+    let bad = json!({"name": "X", "kind": "ei", "funders": [{"name": "Région", "kind": "europe"}]});
+    let answer = admin.status("PUT", "/api/structures/ei-recyclerie", Some(&bad)).await;
+    assert_eq!(answer, 400);
+    let bad = json!({"name": "X", "kind": "ei", "agreed_fte": {"1066": 3}});
+    assert_eq!(admin.status("PUT", "/api/structures/ei-recyclerie", Some(&bad)).await, 400);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn esf_answers_are_read_by_those_who_may_read_the_identity_and_erased_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), &dir.path().join("data"), &[]);
+    let admin = server.admin();
+    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap() - 1;
+    let person = register(&admin, year, "female").await;
+    let mut referred = referral(format!("{year}-02-03"));
+    let answers = json!({"education_level": "isced_0_2", "rural_area": true, "disability": "refused",
+        "third_country_national": true, "foreign_background": false, "minority": "refused",
+        "homeless_or_housing_exclusion": true});
+    for (field, value) in answers.as_object().unwrap() {
+        referred["data"][field] = value.clone();
+    }
+    append(&admin, &person, json!([referred])).await;
+    let data_of_referral = |events: &Value| events["events"][1]["data"].clone();
+
+    let stream = admin.get(&format!("/api/beneficiaries/{person}/events")).await;
+    assert_eq!(stream.status, 200, "{}", stream.text);
+    let data = data_of_referral(&stream.body);
+    for (field, value) in answers.as_object().unwrap() {
+        assert_eq!(&data[field], value, "{field} as recorded");
+    }
+    // A bad answer is named.
+    let mut bad = referral(format!("{year}-03-03"));
+    bad["data"]["disability"] = json!("oui");
+    let refused = admin.post(&format!("/api/beneficiaries/{person}/events"), &json!({"events": [bad]})).await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(refused.text.contains("disability"), "{}", refused.text);
+
+    // The indicators count the answers, opened with the person's key.
+    let esf_question = format!("/api/stats/esf?from={year}-01-01&to={year}-12-31");
+    let output_of = |body: &Value, indicator: &str| {
+        let rows = body["output"].as_array().unwrap();
+        rows.iter().find(|row| row["indicator"] == indicator).unwrap().clone()
+    };
+    let esf = admin.get(&esf_question).await;
+    assert_eq!(esf.status, 200, "{}", esf.text);
+    for indicator in ["participants", "long_term_unemployed", "isced_0_2", "third_country_nationals", "rural_areas"] {
+        assert_eq!(output_of(&esf.body, indicator)["female"], 1, "{indicator}");
+    }
+    // Refused is not a yes, and a no is not a yes.
+    for indicator in ["with_disabilities", "minorities", "foreign_background"] {
+        assert_eq!(output_of(&esf.body, indicator)["total"], 0, "{indicator}");
+    }
+    let csv = admin.get(&format!("{esf_question}&format=csv")).await.text;
+    assert!(csv.starts_with("part,indicator,total,female,male,non_binary,undisclosed\n"), "{csv}");
+    assert!(csv.contains("\noutput,homeless_or_housing_exclusion,1,1,0,0,0\n"), "{csv}");
+    // An evaluator sees no cell of one person.
     let created = admin.post("/api/tokens", &json!({"role": "evaluator"})).await;
-    let evaluator = admin.with_token(created.body["token"].as_str().expect("a token"));
-    let withheld = evaluator.get(&format!("/api/reports/activity?{question}")).await;
-    let file = download(&evaluator, &format!("/api/reports/activity?{question}&format=xlsx")).await;
-    let cells = report_cells(&read_sheets(&file.bytes));
-    assert!(cells.values().any(|cell| cell == &Data::String("masqué".into())), "a demo year has small cells");
-    for ((structure, figure), cell) in &cells {
-        assert_eq!(structure, "Ensemble", "evaluators get the sum only");
-        let segments: Vec<&str> = figure.split('.').collect();
-        if let [section, name] = segments.as_slice() {
-            assert!(same_figure(&withheld.body[*section][*name], cell), "{figure}: {cell:?}");
-        }
-    }
+    let evaluator = admin.with_token(created.body["token"].as_str().unwrap());
+    let withheld = evaluator.get(&esf_question).await.body;
+    assert_eq!(output_of(&withheld, "homeless_or_housing_exclusion")["total"], Value::Null);
+    assert_eq!(output_of(&withheld, "homeless_or_housing_exclusion")["suppressed"], true);
+    let half = evaluator.get(&format!("/api/stats/esf?from={year}-01-01&to={year}-06-30")).await;
+    assert_eq!(half.status, 400, "evaluators ask whole years or quarters: {}", half.text);
 
-    // Bad formats are named; the command line writes the same XLSX to a file.
-    let bad = admin.get(&format!("/api/reports/activity?{question}&format=xls")).await;
-    assert_eq!(bad.status, 400);
-    assert!(bad.body["message"].as_str().expect("a message").contains("xlsx"), "{}", bad.text);
+    // Erased with the identity: the sensitive five are gone, the other two stay (no special category).
+    let erased = admin.post(&format!("/api/beneficiaries/{person}/erase"), &json!({"reason": "request"})).await;
+    assert!(erased.status < 300, "{}", erased.text);
+    let data = data_of_referral(&admin.get(&format!("/api/beneficiaries/{person}/events")).await.body);
+    for field in
+        ["disability", "third_country_national", "foreign_background", "minority", "homeless_or_housing_exclusion"]
+    {
+        assert_eq!(data.get(field), None, "{field} erased: {data}");
+    }
+    assert_eq!((data["education_level"].as_str(), data["rural_area"].as_bool()), (Some("isced_0_2"), Some(true)));
+    let esf = admin.get(&esf_question).await.body;
+    assert_eq!(output_of(&esf, "homeless_or_housing_exclusion")["total"], 0, "erased answers count no more");
+    assert_eq!(output_of(&esf, "isced_0_2")["total"], 1, "the clear answers stay");
     assert!(server.terminate().success());
-    let output = dir.path().join("rapport.xlsx");
-    let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
-    let args = [
-        "report",
-        "activity",
-        "--structure",
-        "jardins-du-gravier",
-        "--structure",
-        "plie-agglomeration-agen",
-        "--from",
-        &from,
-        "--to",
-        &to,
-        "--format",
-        "xlsx",
-        "--output",
-        output.to_str().expect("a path"),
-        "--data",
-        data.to_str().expect("a path"),
-    ];
-    let ran = run(bin(), &args);
-    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
-    assert_eq!(std::fs::read(&output).expect("the file"), xlsx.bytes, "the CLI writes the API's bytes");
 }

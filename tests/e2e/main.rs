@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod crash;
 mod differencing;
+mod downloads;
 mod erasure;
 mod funders;
 mod hostile;

@@ -95,13 +95,15 @@ async fn a_published_report_is_reproduced_byte_for_byte_and_its_changes_are_expl
     .await;
     let chloe = person(&admin, year, "female", &format!("{year}-04-01")).await;
 
-    // What the report says before it is sent.
-    let question = format!("structure=aci-agen&from={year}-01-01&to={year}-12-31");
+    // What the report says before it is sent, under version 1 of the definitions: a report
+    // published under a version reproduces byte for byte after later versions became the default.
+    let question = format!("structure=aci-agen&from={year}-01-01&to={year}-12-31&definitions=v1");
     let before_json = text(&admin, &format!("/api/reports/activity?{question}")).await.1;
     let before_csv = text(&admin, &format!("/api/reports/activity?{question}&format=csv")).await.1;
 
     // Publish it.
-    let body = json!({"structures": ["aci-agen"], "from": format!("{year}-01-01"), "to": format!("{year}-12-31")});
+    let body = json!({"structures": ["aci-agen"], "from": format!("{year}-01-01"), "to": format!("{year}-12-31"),
+        "definitions": "v1"});
     let published = admin.post("/api/reports/activity/publish", &body).await;
     assert_eq!(published.status, 201, "{}", published.text);
     let id = published.body["id"].as_str().unwrap().to_owned();
@@ -227,6 +229,12 @@ async fn a_published_report_is_reproduced_byte_for_byte_and_its_changes_are_expl
     assert_eq!(own.status, 201, "a coordinator publishes for their structures: {}", own.text);
     assert_eq!(own.body["structures"], json!(["aci-agen"]));
     assert_eq!(own.body["recorded_by"], coordinator_id.as_str(), "recorded by the coordinator's token");
+    assert_eq!(own.body["definitions"], "v2", "the latest definitions by default");
+    let own_id = own.body["id"].as_str().unwrap();
+    let reproduced = coordinator.get(&format!("/api/reports/published/{own_id}?format=csv")).await;
+    assert_eq!(reproduced.status, 200, "{}", reproduced.text);
+    assert_eq!(sha256(reproduced.text.as_bytes()), own.body["sha256"]["csv"], "a version 2 publication reproduces");
+    assert!(reproduced.text.contains(",outcomes.cdi,"), "with the figures version 2 adds");
     let listed = coordinator.get("/api/reports/published").await.body["reports"].as_array().unwrap().len();
     assert_eq!(listed, 2);
 
@@ -303,6 +311,8 @@ async fn a_published_report_is_reproduced_byte_for_byte_and_its_changes_are_expl
             &format!("{year}-01-01"),
             "--to",
             &format!("{year}-12-31"),
+            "--definitions",
+            "v1",
             "--data",
             data,
         ],

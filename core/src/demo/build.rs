@@ -1,5 +1,7 @@
 //! Building the events of planned slots: the only place the demo allocates strings.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
 use super::days::date_of;
@@ -24,6 +26,8 @@ impl World {
                 name: structure.name.clone(),
                 kind: structure.kind,
                 agreed_hours: structure.agreed_hours.clone(),
+                agreed_fte: BTreeMap::new(),
+                funders: Vec::new(),
             }),
         };
         (StreamId::of_structure(structure.slug.as_str()), event)
@@ -74,14 +78,15 @@ impl World {
                 qualification,
                 family_quotient,
             } => Step::Referred(Referred {
-                structure: self.structure(structure).slug.clone(),
-                prescriber: Prescriber { kind: prescriber, name: entry(prescriber_names(prescriber), prescriber_name) },
                 programme: Some(self.structure(structure).profile.programme),
-                situation,
                 benefits: benefit.into_iter().collect(),
                 qualification,
                 family_quotient: family_quotient.map(u32::from),
-                proposed: false,
+                ..Referred::new(
+                    self.structure(structure).slug.clone(),
+                    Prescriber { kind: prescriber, name: entry(prescriber_names(prescriber), prescriber_name) },
+                    situation,
+                )
             }),
             What::ContractStarted { structure, contract, kind, weekly_hours, planned_end, employer, job } => {
                 let facts = self.structure(structure);

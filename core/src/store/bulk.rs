@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 
 use super::keys::KeyStore;
 use super::page::{self, Hash, PageBuilder};
-use super::seal_identity;
+use super::seal_personal_data;
 use super::writer::{index, sync};
 use super::{Head, Location, StoreError, Trees};
 use crate::limits::{EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX};
@@ -171,7 +171,7 @@ pub(crate) fn seed(
         let id = event.id.unwrap_or_else(EventId::generate);
         state.apply(id, event.occurred_on, &event.step);
         let mut step = event.step;
-        seal_identity(keys, stream, id, &mut step).map_err(|problem| refuse(problem.to_string()))?;
+        seal_personal_data(keys, stream, id, &mut step).map_err(|problem| refuse(problem.to_string()))?;
         let (_, stream_prev_hash) = writer.stream_tip(stream);
         let envelope = Envelope {
             id,

@@ -15,6 +15,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use bincode::{Decode, Encode};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use lru::LruCache;
@@ -23,7 +24,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::limits::KEY_CACHE_MAX;
-use crate::vocabulary::{EventId, PersonalData, Sealed, StreamId};
+use crate::vocabulary::{EventId, Sealed, StreamId};
 
 pub const KEY_BYTES: usize = 32;
 
@@ -377,7 +378,7 @@ fn associated_data(stream: StreamId, event: EventId) -> [u8; 32] {
 /// Seals personal data. The nonce is derived from the key, the event and the plaintext (a synthetic
 /// IV): sealing the same identity for the same event twice gives the same bytes, which is what makes
 /// a retried registration an idempotent success; a nonce never repeats for different plaintexts.
-pub fn seal(key: &Key, stream: StreamId, event: EventId, data: &PersonalData) -> Result<Sealed, KeyError> {
+pub fn seal(key: &Key, stream: StreamId, event: EventId, data: &impl Encode) -> Result<Sealed, KeyError> {
     let plaintext = Zeroizing::new(
         bincode::encode_to_vec(data, bincode::config::standard())
             .map_err(|error| KeyError::Encode(error.to_string()))?,
@@ -398,7 +399,8 @@ pub fn seal(key: &Key, stream: StreamId, event: EventId, data: &PersonalData) ->
     Ok(Sealed { nonce, ciphertext })
 }
 
-pub fn unseal(key: &Key, stream: StreamId, event: EventId, sealed: &Sealed) -> Result<PersonalData, KeyError> {
+/// Opens what [`seal`] sealed: an identity (`PersonalData`) or sensitive answers.
+pub fn unseal<T: Decode<()>>(key: &Key, stream: StreamId, event: EventId, sealed: &Sealed) -> Result<T, KeyError> {
     let cipher = XChaCha20Poly1305::new(key.0.as_ref().into());
     let aad = associated_data(stream, event);
     let plaintext = Zeroizing::new(
@@ -414,6 +416,7 @@ pub fn unseal(key: &Key, stream: StreamId, event: EventId, sealed: &Sealed) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocabulary::PersonalData;
 
     #[test]
     fn sealed_identity_opens_only_with_its_key_stream_and_event_and_not_after_destruction() {
@@ -429,9 +432,9 @@ mod tests {
         let sealed = seal(&key, stream, event, &data).unwrap();
         assert_eq!(sealed, seal(&key, stream, event, &data).unwrap(), "sealing is deterministic");
         assert!(!sealed.ciphertext.windows(3).any(|w| w == b"Zo\xc3"), "no clear text in the ciphertext");
-        assert_eq!(unseal(&key, stream, event, &sealed).unwrap(), data);
-        assert!(unseal(&key, StreamId::generate(), event, &sealed).is_err());
-        assert!(unseal(&key, stream, EventId::generate(), &sealed).is_err());
+        assert_eq!(unseal::<PersonalData>(&key, stream, event, &sealed).unwrap(), data);
+        assert!(unseal::<PersonalData>(&key, StreamId::generate(), event, &sealed).is_err());
+        assert!(unseal::<PersonalData>(&key, stream, EventId::generate(), &sealed).is_err());
         assert_eq!(keys.get_or_create(stream).unwrap().0.as_ref(), key.0.as_ref(), "one key per stream");
 
         assert!(keys.destroy(stream).unwrap());

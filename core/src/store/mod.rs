@@ -42,7 +42,8 @@ pub use verify::{Problem, VerifyReport};
 
 use crate::limits::{PAGE_EVENTS_MAX, QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
 use crate::vocabulary::{
-    Actor, Envelope, EventId, IdentityField, NewEvent, PersonalData, Sealed, Step, StreamId, Timestamp,
+    Actor, Envelope, EventId, IdentityField, NewEvent, PersonalData, Sealed, SensitiveAnswers, Step, StreamId,
+    Timestamp,
 };
 use keys::KeyStore;
 use page::{decode_record, frames, position_from_key, position_key};
@@ -328,9 +329,20 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
     Ok((trees, data_file))
 }
 
-/// Seals the clear identity a step carries (a registration, or the replacement of one) with the
-/// stream's key, created on first use. Refused once the stream's personal data was erased.
-fn seal_identity(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step) -> Result<(), keys::KeyError> {
+/// Seals the personal data a step carries with the stream's key, created on first use: the clear
+/// identity of a registration, or the sensitive ESF+ answers of a referral (CONTRACT §11), or those
+/// of the replacement of one. Refused once the stream's personal data was erased.
+fn seal_personal_data(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut Step) -> Result<(), keys::KeyError> {
+    if let Some(referred) = step.referral_mut() {
+        let answers = referred.sensitive_answers();
+        if answers.is_empty() {
+            return Ok(());
+        }
+        let key = keys.get_or_create(stream)?;
+        referred.sealed_answers = Some(keys::seal(&key, stream, id, &answers)?);
+        referred.set_sensitive_answers(SensitiveAnswers::default());
+        return Ok(());
+    }
     let Some(registered) = step.registration_mut() else { return Ok(()) };
     let Some(IdentityField::Clear(data)) = &registered.identity else { return Ok(()) };
     let key = keys.get_or_create(stream)?;
@@ -698,7 +710,7 @@ impl Store {
             {
                 self.inner.blind.index(stream, identity)?;
             }
-            match seal_identity(&self.inner.keys, stream, id, &mut event.step) {
+            match seal_personal_data(&self.inner.keys, stream, id, &mut event.step) {
                 Ok(()) => {}
                 // The writer says so once the caller's scope is checked; the identity stays clear
                 // and is never encoded (a clear identity cannot be).
@@ -804,6 +816,20 @@ impl Store {
         event: EventId,
         sealed: &Sealed,
     ) -> Result<Option<PersonalData>, StoreError> {
+        match self.inner.keys.get(stream)? {
+            Some(key) => Ok(Some(keys::unseal(&key, stream, event, sealed)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Opens the sealed sensitive ESF+ answers of a referral: `Ok(None)` when the beneficiary's key
+    /// was destroyed (erased with the identity).
+    pub fn unseal_answers(
+        &self,
+        stream: StreamId,
+        event: EventId,
+        sealed: &Sealed,
+    ) -> Result<Option<SensitiveAnswers>, StoreError> {
         match self.inner.keys.get(stream)? {
             Some(key) => Ok(Some(keys::unseal(&key, stream, event, sealed)?)),
             None => Ok(None),

@@ -3,13 +3,16 @@
 //! ```text
 //! log tree:  key = first position of the page (u64, big-endian)  →  page
 //! page:      [format: u8 = PAGE_FORMAT][count: u16 LE] frame × count
-//! frame:     [format: u8 = 1 or 2][len: u32 LE][crc32(record): u32 LE][record: len bytes]
+//! frame:     [format: u8 = 1 to 4][len: u32 LE][crc32(record): u32 LE][record: len bytes]
 //! record:    bincode 2 (standard config) of `Envelope`
 //! ```
 //! Record formats: 1 holds the steps up to `structure_updated`; 2 adds `report_published` (a
 //! `Step` variant appended at the end, so its tag is new and every older tag keeps its meaning);
 //! 3 adds `referral_accepted`, `referral_declined`, `merged_into`, `absorbed` and `unmerged`, the
-//! same way, and the tag of a proposed referral (`referred` with `proposed`; see `Step`). Every older record is a newer record with the same meaning, hence one decoder for all.
+//! same way, and the tag of a proposed referral (`referred` with `proposed`; see `Step`); 4 adds
+//! the layout tags of a referral with ESF+ answers and of a structure's record with agreed
+//! full-time equivalents or funders (`Step`'s `ESF_REFERRAL_TAG`, `FUNDED_STRUCTURE_TAG`). Every
+//! older record is a newer record with the same meaning, hence one decoder for all.
 //! Each record is framed with the lowest format that holds it ([`record_format`]): a binary that
 //! knows only format 1 still reads every other event, and refuses a publication as an unknown
 //! format rather than as damage.
@@ -27,7 +30,7 @@ use crate::vocabulary::{Envelope, Step, StepKind};
 
 pub const PAGE_FORMAT: u8 = 1;
 /// The newest record format.
-pub const RECORD_FORMAT: u8 = 3;
+pub const RECORD_FORMAT: u8 = 4;
 /// The oldest record format still read.
 const RECORD_FORMAT_OLDEST: u8 = 1;
 const PAGE_HEADER: usize = 3;
@@ -74,6 +77,8 @@ pub fn record_format(envelope: &Envelope) -> u8 {
         _ => RECORD_FORMAT_OLDEST,
     };
     let step_format = |step: &Step| match step {
+        Step::Referred(referred) if referred.has_esf_answers() => 4,
+        Step::StructureUpdated(update) if update.has_funding() => 4,
         Step::Referred(referred) if referred.proposed => 3,
         step => format(step.kind()),
     };

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::json;
 
 use super::*;
-use crate::vocabulary::{Date, StepKind};
+use crate::vocabulary::{Answer, Date, StepKind};
 
 fn step(kind: &str, data: serde_json::Value) -> Step {
     Step::deserialize_data(kind.parse::<StepKind>().unwrap(), data).unwrap()
@@ -224,6 +224,45 @@ fn personal_data_is_sealed_on_disk_and_gone_once_its_key_is_destroyed() {
     let store = open(dir.path());
     assert!(store.destroy_key(stream).unwrap());
     assert_eq!(store.unseal(stream, registered.id, sealed).unwrap(), None);
+    assert!(store.verify().unwrap().is_intact(), "erasure leaves the chain intact");
+}
+
+#[test]
+fn sensitive_esf_answers_are_sealed_on_disk_and_gone_with_the_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    let answered = event(
+        "2024-01-03",
+        "referred",
+        json!({"structure": "aci-agen", "prescriber": {"kind": "france_travail"}, "situation": "unemployed",
+               "education_level": "isced_0_2", "rural_area": false, "disability": true,
+               "third_country_national": "refused", "homeless_or_housing_exclusion": true}),
+    );
+    store.append(stream, None, vec![registration("Canarybird"), answered], actor()).unwrap();
+    let referral = &store.read_stream(stream, None).unwrap()[1];
+    let Step::Referred(stored) = &referral.step else { panic!("not a referral") };
+    // As stored: the clear answers only, the sensitive ones in one ciphertext.
+    assert_eq!(
+        (stored.education_level.map(|level| level.code()), stored.rural_area),
+        (Some("isced_0_2"), Some(Answer::No))
+    );
+    assert!(stored.sensitive_answers().is_empty(), "no sensitive answer is stored clear");
+    let sealed = stored.sealed_answers.clone().expect("sealed answers");
+    let opened = store.unseal_answers(stream, referral.id, &sealed).unwrap().unwrap();
+    let expected = SensitiveAnswers {
+        disability: Some(Answer::Yes),
+        third_country_national: Some(Answer::Refused),
+        homeless_or_housing_exclusion: Some(Answer::Yes),
+        ..SensitiveAnswers::default()
+    };
+    assert_eq!(opened, expected);
+    // Bound to its event: the same bytes do not open as another event's.
+    assert!(store.unseal_answers(stream, EventId::generate(), &sealed).is_err());
+    assert!(store.verify().unwrap().is_intact());
+
+    assert!(store.destroy_key(stream).unwrap());
+    assert_eq!(store.unseal_answers(stream, referral.id, &sealed).unwrap(), None, "erased with the identity");
     assert!(store.verify().unwrap().is_intact(), "erasure leaves the chain intact");
 }
 

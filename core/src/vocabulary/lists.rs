@@ -228,6 +228,18 @@ closed_list!(StructureKind {
 });
 
 closed_list!(
+    /// Who funds a structure (CONTRACT §11).
+    FunderKind {
+        State = "state",
+        Departement = "departement",
+        Region = "region",
+        Esf = "esf",
+        Municipality = "municipality",
+        Other = "other",
+    }
+);
+
+closed_list!(
     /// Which report a `report_published` event records: only the activity report so far.
     ReportKind { Activity = "activity" }
 );

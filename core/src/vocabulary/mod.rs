@@ -4,7 +4,9 @@
 //! Nothing here does I/O; the store decides how these are framed on disk.
 
 mod envelope;
+#[macro_use]
 mod lists;
+mod esf;
 mod personal_data;
 mod steps;
 mod values;
@@ -15,10 +17,11 @@ use bincode::{Decode, Encode};
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use envelope::{Actor, Envelope, NewEvent, Timestamp};
+pub use esf::{Answer, EducationLevel, SensitiveAnswers};
 pub use lists::*;
 pub use personal_data::{IdentityField, PersonalData, Sealed};
 pub use steps::*;
-pub use values::{format_hundredths, Date, EventId, Hours, Month, Sha256Digest, StreamId};
+pub use values::{format_hundredths, Date, EventId, FullTimeEquivalents, Hours, Month, Sha256Digest, StreamId};
 
 /// A structure's short name, such as `menage-service-agen`: lower-case letters, digits and dashes.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Encode, Decode)]

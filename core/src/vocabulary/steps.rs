@@ -13,9 +13,10 @@ use bincode::error::{AllowedEnumVariants, DecodeError, EncodeError};
 use bincode::{Decode, Encode};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::esf::{Answer, EducationLevel, SensitiveAnswers};
 use super::lists::*;
-use super::personal_data::IdentityField;
-use super::values::{Date, EventId, Hours, Month, Sha256Digest, StreamId};
+use super::personal_data::{IdentityField, Sealed};
+use super::values::{Date, EventId, FullTimeEquivalents, Hours, Month, Sha256Digest, StreamId};
 use super::Slug;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
@@ -38,8 +39,9 @@ pub struct Prescriber {
     pub name: Option<String>,
 }
 
-/// Stored with two layouts (see [`Step`]'s encoding): the fields below but `proposed`, under the
-/// tag of `referred`, or under [`PROPOSED_REFERRAL_TAG`] when `proposed` is set.
+/// Stored with three layouts (see [`Step`]'s encoding): the fields below up to `family_quotient`,
+/// under the tag of `referred`; the same under [`PROPOSED_REFERRAL_TAG`] when `proposed` is set;
+/// and, when it holds ESF+ answers, every field under [`ESF_REFERRAL_TAG`] (record format 4).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Referred {
@@ -60,9 +62,100 @@ pub struct Referred {
     /// its author's scope, never taken from the caller.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub proposed: bool,
+    /// ESF+ participant data (CONTRACT §11, `esf`): each optional, each may be `refused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub education_level: Option<EducationLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rural_area: Option<Answer>,
+    /// The five sensitive answers: clear on the way in and on the way out to readers allowed the
+    /// identity, never stored clear (the writer seals them into `sealed_answers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disability: Option<Answer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_country_national: Option<Answer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_background: Option<Answer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minority: Option<Answer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homeless_or_housing_exclusion: Option<Answer>,
+    /// The sensitive answers as stored: sealed with the person's key, bound to the stream and the
+    /// event. Never in JSON (fail closed: a reader that forgets to open them shows nothing).
+    #[serde(skip)]
+    pub sealed_answers: Option<Sealed>,
 }
 
 impl Referred {
+    /// A referral with no ESF+ answer, as every referral before record format 4.
+    pub fn new(structure: Slug, prescriber: Prescriber, situation: Situation) -> Referred {
+        Referred {
+            structure,
+            prescriber,
+            programme: None,
+            situation,
+            benefits: Vec::new(),
+            qualification: None,
+            family_quotient: None,
+            proposed: false,
+            education_level: None,
+            rural_area: None,
+            disability: None,
+            third_country_national: None,
+            foreign_background: None,
+            minority: None,
+            homeless_or_housing_exclusion: None,
+            sealed_answers: None,
+        }
+    }
+
+    /// The sensitive answers held clear.
+    pub fn sensitive_answers(&self) -> SensitiveAnswers {
+        SensitiveAnswers {
+            disability: self.disability,
+            third_country_national: self.third_country_national,
+            foreign_background: self.foreign_background,
+            minority: self.minority,
+            homeless_or_housing_exclusion: self.homeless_or_housing_exclusion,
+        }
+    }
+
+    /// Puts opened (or cleared) sensitive answers in their fields.
+    pub fn set_sensitive_answers(&mut self, answers: SensitiveAnswers) {
+        self.disability = answers.disability;
+        self.third_country_national = answers.third_country_national;
+        self.foreign_background = answers.foreign_background;
+        self.minority = answers.minority;
+        self.homeless_or_housing_exclusion = answers.homeless_or_housing_exclusion;
+    }
+
+    /// Whether it holds an ESF+ answer, clear or sealed: then it is stored with [`ESF_REFERRAL_TAG`].
+    pub fn has_esf_answers(&self) -> bool {
+        self.education_level.is_some()
+            || self.rural_area.is_some()
+            || self.sealed_answers.is_some()
+            || !self.sensitive_answers().is_empty()
+    }
+
+    /// The ESF+ fields of the longer layout, after the older ones and `proposed`.
+    fn encode_esf<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+        if !self.sensitive_answers().is_empty() {
+            return Err(EncodeError::Other("sensitive ESF+ answers must be sealed before they are stored"));
+        }
+        self.proposed.encode(encoder)?;
+        self.education_level.encode(encoder)?;
+        self.rural_area.encode(encoder)?;
+        self.sealed_answers.encode(encoder)
+    }
+
+    fn decode_esf<Context, D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
+        let mut referred = Referred::decode_fields(decoder, false)?;
+        referred.proposed = Decode::decode(decoder)?;
+        referred.education_level = Decode::decode(decoder)?;
+        referred.rural_area = Decode::decode(decoder)?;
+        referred.sealed_answers = Decode::decode(decoder)?;
+        Ok(referred)
+    }
+
     fn encode_fields<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
         self.structure.encode(encoder)?;
         self.prescriber.encode(encoder)?;
@@ -86,6 +179,14 @@ impl Referred {
             qualification: Decode::decode(decoder)?,
             family_quotient: Decode::decode(decoder)?,
             proposed,
+            education_level: None,
+            rural_area: None,
+            disability: None,
+            third_country_national: None,
+            foreign_background: None,
+            minority: None,
+            homeless_or_housing_exclusion: None,
+            sealed_answers: None,
         })
     }
 }
@@ -223,7 +324,11 @@ pub struct PersonalDataErased {
 
 /// A structure's own record (CONTRACT §5 `PUT /api/structures/{slug}`), in the structure's stream.
 /// Each update states the whole structure; the latest one counts.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+///
+/// Stored with two layouts (see [`Step`]'s encoding): up to `agreed_hours` under the tag of
+/// `structure_updated`; with agreed full-time equivalents or funders, every field under
+/// [`FUNDED_STRUCTURE_TAG`] (record format 4).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StructureUpdated {
     pub slug: Slug,
@@ -232,6 +337,57 @@ pub struct StructureUpdated {
     /// Yearly hours agreed with the funder, by calendar year.
     #[serde(default)]
     pub agreed_hours: BTreeMap<u16, Hours>,
+    /// Full-time equivalents agreed (CONTRACT §11), by calendar year.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub agreed_fte: BTreeMap<u16, FullTimeEquivalents>,
+    /// Who funds the structure (CONTRACT §11).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub funders: Vec<Funder>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Encode, Decode)]
+#[serde(deny_unknown_fields)]
+pub struct Funder {
+    pub name: String,
+    pub kind: FunderKind,
+}
+
+impl StructureUpdated {
+    /// Whether it needs the longer layout of [`FUNDED_STRUCTURE_TAG`].
+    pub fn has_funding(&self) -> bool {
+        !self.agreed_fte.is_empty() || !self.funders.is_empty()
+    }
+
+    fn encode_fields<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+        self.slug.encode(encoder)?;
+        self.name.encode(encoder)?;
+        self.kind.encode(encoder)?;
+        self.agreed_hours.encode(encoder)?;
+        if self.has_funding() {
+            self.agreed_fte.encode(encoder)?;
+            self.funders.encode(encoder)?;
+        }
+        Ok(())
+    }
+
+    fn decode_fields<Context, D: Decoder<Context = Context>>(
+        decoder: &mut D,
+        funded: bool,
+    ) -> Result<Self, DecodeError> {
+        let mut update = StructureUpdated {
+            slug: Decode::decode(decoder)?,
+            name: Decode::decode(decoder)?,
+            kind: Decode::decode(decoder)?,
+            agreed_hours: Decode::decode(decoder)?,
+            agreed_fte: BTreeMap::new(),
+            funders: Vec::new(),
+        };
+        if funded {
+            update.agreed_fte = Decode::decode(decoder)?;
+            update.funders = Decode::decode(decoder)?;
+        }
+        Ok(update)
+    }
 }
 
 /// A report sent to funders, recorded so that it stays reproducible: the question, the last log
@@ -373,8 +529,13 @@ macro_rules! steps {
 
             /// Decodes the fields of the step whose stored tag is `tag`.
             fn decode_tagged<Context, D: Decoder<Context = Context>>(tag: u32, decoder: &mut D) -> Result<Step, DecodeError> {
-                if tag == PROPOSED_REFERRAL_TAG {
-                    return Referred::decode_fields(decoder, true).map(Step::Referred);
+                match tag {
+                    PROPOSED_REFERRAL_TAG => return Referred::decode_fields(decoder, true).map(Step::Referred),
+                    ESF_REFERRAL_TAG => return Referred::decode_esf(decoder).map(Step::Referred),
+                    FUNDED_STRUCTURE_TAG => {
+                        return StructureUpdated::decode_fields(decoder, true).map(Step::StructureUpdated)
+                    }
+                    _ => {}
                 }
                 let kind = usize::try_from(tag).ok().and_then(|index| StepKind::ALL.get(index));
                 match kind {
@@ -403,9 +564,19 @@ macro_rules! steps {
         Err(serde::de::Error::custom("a correction's data is read with CorrectedInput"))
     }};
     (@read $variant:ident $data:ident $d:ident) => { $data::deserialize($d).map(Step::$variant) };
-    // `Referred` is stored by hand: two layouts.
+    // `Referred` and `StructureUpdated` are stored by hand: several layouts.
     (@encode Referred $d:ident $e:ident) => {{
+        if $d.has_esf_answers() {
+            ESF_REFERRAL_TAG.encode($e)?;
+            $d.encode_fields($e)?;
+            return $d.encode_esf($e);
+        }
         let tag = if $d.proposed { PROPOSED_REFERRAL_TAG } else { StepKind::Referred as u32 };
+        tag.encode($e)?;
+        $d.encode_fields($e)
+    }};
+    (@encode StructureUpdated $d:ident $e:ident) => {{
+        let tag = if $d.has_funding() { FUNDED_STRUCTURE_TAG } else { StepKind::StructureUpdated as u32 };
         tag.encode($e)?;
         $d.encode_fields($e)
     }};
@@ -414,11 +585,20 @@ macro_rules! steps {
         $d.encode($e)
     }};
     (@decode Referred $data:ident $decoder:ident) => { Referred::decode_fields($decoder, false).map(Step::Referred) };
+    (@decode StructureUpdated $data:ident $decoder:ident) => {
+        StructureUpdated::decode_fields($decoder, false).map(Step::StructureUpdated)
+    };
     (@decode $variant:ident $data:ident $decoder:ident) => { $data::decode($decoder).map(Step::$variant) };
 }
 
 /// The stored tag of a proposed referral (record format 3): the layout of `referred`, proposed.
 pub const PROPOSED_REFERRAL_TAG: u32 = 200;
+/// The stored tag of a referral with ESF+ answers (record format 4): every field of `referred`,
+/// `proposed` and the ESF+ answers (the sensitive ones sealed) after the older ones.
+pub const ESF_REFERRAL_TAG: u32 = 201;
+/// The stored tag of a structure's record with agreed full-time equivalents or funders (record
+/// format 4): the older fields, then those two.
+pub const FUNDED_STRUCTURE_TAG: u32 = 202;
 const _: () = assert!((StepKind::ALL.len() as u32) < PROPOSED_REFERRAL_TAG, "step tags run into the layout tags");
 
 steps! {
@@ -496,6 +676,19 @@ impl Step {
             Step::Registered(registered) => Some(registered),
             Step::Corrected(Corrected { replacement: Some(replacement), .. }) => match replacement.step.as_mut() {
                 Step::Registered(registered) => Some(registered),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The referral this step states, directly or as the replacement of a corrected one: the
+    /// steps that may carry sensitive ESF+ answers.
+    pub fn referral_mut(&mut self) -> Option<&mut Referred> {
+        match self {
+            Step::Referred(referred) => Some(referred),
+            Step::Corrected(Corrected { replacement: Some(replacement), .. }) => match replacement.step.as_mut() {
+                Step::Referred(referred) => Some(referred),
                 _ => None,
             },
             _ => None,

@@ -279,6 +279,12 @@ impl Hours {
     }
 }
 
+/// Full-time equivalents with two decimals (12.5 agreed posts), read and written as hours are:
+/// exact hundredths.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize, Encode, Decode)]
+#[serde(transparent)]
+pub struct FullTimeEquivalents(pub Hours);
+
 impl fmt::Display for Hours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         format_hundredths(u64::from(self.hundredths), f)

@@ -79,7 +79,7 @@ pub struct Definitions(pub DefinitionsVersion);
 impl Serialize for Definitions {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let texts: BTreeMap<&str, &str> = self.0.texts().iter().copied().collect();
+        let texts: BTreeMap<&str, &str> = self.0.texts().collect();
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("version", &self.0)?;
         map.serialize_entry("texts", &texts)?;

@@ -8,7 +8,8 @@ use parcours_core::vocabulary::SupportAction;
 use serde::{Serialize, Serializer};
 
 use super::activity::ActivityReport;
-use super::sections::{Figures, Fte, Shown};
+use super::figure::PATHWAY_DAYS;
+use super::sections::{Days, Figures, Fte, Shown};
 use crate::disclosed::Disclosed;
 use crate::exits::OutcomeField;
 use crate::hours::TotalHours;
@@ -22,6 +23,10 @@ pub enum Value {
     Fte(Shown<Fte>),
     /// Agreed hours: `None` when no agreement covers the period (not withheld: agreements are public).
     Agreed(Option<TotalHours>),
+    /// Agreed full-time equivalents (version 2), public as agreed hours are.
+    AgreedFte(Option<Fte>),
+    /// A length in days (version 2: pathways); `None` without any.
+    Days(Shown<Option<Days>>),
 }
 
 impl fmt::Display for Value {
@@ -32,7 +37,9 @@ impl fmt::Display for Value {
             Value::Hours(hours) => hours.fmt(f),
             Value::Fte(fte) => fte.fmt(f),
             Value::Agreed(Some(hours)) => hours.fmt(f),
-            Value::Agreed(None) => Ok(()),
+            Value::AgreedFte(Some(fte)) => fte.fmt(f),
+            Value::Days(Shown::Value(Some(days))) => days.fmt(f),
+            Value::Agreed(None) | Value::AgreedFte(None) | Value::Days(_) => Ok(()),
         }
     }
 }
@@ -45,6 +52,8 @@ impl Serialize for Value {
             Value::Hours(hours) => hours.serialize(serializer),
             Value::Fte(fte) => fte.serialize(serializer),
             Value::Agreed(agreed) => agreed.serialize(serializer),
+            Value::AgreedFte(agreed) => agreed.serialize(serializer),
+            Value::Days(days) => days.serialize(serializer),
         }
     }
 }
@@ -57,6 +66,7 @@ impl Value {
                 | Value::Rate(Disclosed::Withheld)
                 | Value::Hours(Shown::Withheld)
                 | Value::Fte(Shown::Withheld)
+                | Value::Days(Shown::Withheld)
         )
     }
 }
@@ -105,6 +115,11 @@ impl Figures {
         ] {
             c.count(id.into(), id, count);
         }
+        if let Some(pathway) = &people.pathway_days {
+            let list = || Some(PATHWAY_DAYS.to_owned());
+            c.add(format!("{PATHWAY_DAYS}.median"), PATHWAY_DAYS, Value::Days(pathway.median), list());
+            c.add(format!("{PATHWAY_DAYS}.mean"), PATHWAY_DAYS, Value::Days(pathway.mean), list());
+        }
 
         let contracts = &self.contracts;
         c.count("contracts.on_contract_at_end".into(), "contracts.on_contract_at_end", contracts.on_contract_at_end);
@@ -115,6 +130,13 @@ impl Figures {
             let id = format!("contracts.by_kind.{}", row.kind);
             c.count(id.clone(), "contracts.by_kind", row.contracts);
             c.add(format!("{id}.fte"), "contracts.by_kind", Value::Fte(row.fte), Some(id));
+        }
+        if let Some(fte_worked) = contracts.fte_worked {
+            // Computed from the hours worked, whose list it has no own rows beside.
+            c.add("contracts.fte_worked".into(), "contracts.fte_worked", Value::Fte(fte_worked), None);
+        }
+        if let Some(agreed_fte) = contracts.agreed_fte {
+            c.add("contracts.agreed_fte".into(), "contracts.agreed_fte", Value::AgreedFte(agreed_fte), None);
         }
 
         let hours = &self.hours;
@@ -144,6 +166,20 @@ impl Figures {
         ] {
             c.count(id.into(), id, count);
         }
+        for (id, count) in [
+            ("follow_up.group_sessions", follow_up.group_sessions),
+            ("follow_up.phone_contacts", follow_up.phone_contacts),
+        ] {
+            if let Some(count) = count {
+                c.count(id.into(), id, count);
+            }
+        }
+        if let Some(entries) = &self.entries {
+            for row in &entries.by_prescriber {
+                let id = format!("entries.by_prescriber.{}", row.prescriber);
+                c.count(id, "entries.by_prescriber", row.cell.count).share = Some(row.cell.share);
+            }
+        }
 
         let profile = &self.profile;
         c.count("profile.entries".into(), "profile.entries", profile.entries);
@@ -166,6 +202,22 @@ impl Figures {
         for row in &profile.by_family_quotient {
             let id = format!("profile.by_family_quotient.{}", row.band);
             c.count(id, "profile.by_family_quotient", row.cell.count).share = Some(row.cell.share);
+        }
+
+        if let Some(trainings) = &self.trainings {
+            for (id, count) in [
+                ("trainings.started", trainings.started),
+                ("trainings.completed", trainings.completed),
+                ("trainings.certified", trainings.certified),
+            ] {
+                c.count(id.into(), id, count);
+            }
+        }
+        if let Some(skills) = &self.skills_assessments {
+            c.count("skills_assessments.count".into(), "skills_assessments", skills.count);
+            for row in &skills.by_kind {
+                c.count(format!("skills_assessments.by_kind.{}", row.kind), "skills_assessments", row.count);
+            }
         }
 
         let support = &self.support;
@@ -193,6 +245,9 @@ impl Figures {
             } else {
                 c.count(id, definition, disclosed);
             }
+        }
+        if let Some(cdi) = outcomes.cdi {
+            c.count("outcomes.cdi".into(), "outcomes.cdi", cdi);
         }
         for row in &outcomes.six_months_after_exit {
             let id = format!("outcomes.six_months_after_exit.{}", row.situation);

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use super::activity::{ActivityQuery, ActivityReport};
 use super::cells::{FigureCell, Value};
+use super::figure::{GROUP_ATTENDANCE, PATHWAY_DAYS};
 use super::lists::{gather, hours_of, months_of, Filed, Lists, Row, COMMITTEE_ATTENDANCE};
 use super::sections::Figures;
 use crate::disclosed::Disclosed;
@@ -122,7 +123,7 @@ pub fn changes<E: From<ApplyError>>(
             // The rows shown: those of the figure's own list, or of what it is computed from.
             let shown = |list: &str| match &cell.list {
                 Some(own) => own == list,
-                None => list != COMMITTEE_ATTENDANCE,
+                None => !is_attendance(list),
             };
             let (mut people, mut removed, mut added) = (BTreeSet::new(), Vec::new(), Vec::new());
             for list in &basis.lists {
@@ -290,6 +291,10 @@ fn basis(cell: &FigureCell) -> Basis {
             add(&["outcomes.employed_at_six_months", "outcomes.followed_up_at_six_months"])
         }
         "follow_up.committees_held" => add(&[COMMITTEE_ATTENDANCE]),
+        "follow_up.group_sessions" => add(&[GROUP_ATTENDANCE]),
+        "contracts.agreed_fte" => agreement = true,
+        "contracts.fte_worked" => add(&["hours.worked"]),
+        "entries.by_prescriber" if cell.share.is_some() => add(&["profile.entries"]),
         // A share moves with its whole too.
         family if cell.share.is_some() && family.starts_with("profile.") => add(&["profile.entries"]),
         "hours.by_gender" if cell.share.is_some() => add(&["hours.worked"]),
@@ -317,15 +322,21 @@ fn weight<'a>(rows: impl IntoIterator<Item = &'a Row> + Clone) -> (usize, u64) {
     (rows.clone().into_iter().count(), hours_of(rows).hundredths)
 }
 
+/// The lists of who attended each meeting, which trace meetings to people and are no figure's own.
+fn is_attendance(list: &str) -> bool {
+    list == COMMITTEE_ATTENDANCE || list == GROUP_ATTENDANCE
+}
+
 /// Whether someone's rows of `list` changed in a way that can move a figure. For most lists, their
-/// weight; for the people each committee reviewed, the rows themselves: a follow-up moved from one
-/// day to another weighs the same but can make or unmake a committee (a day no one else met on).
+/// weight; for the people each meeting gathered, the rows themselves: a follow-up moved from one
+/// day to another weighs the same but can make or unmake a meeting (a day no one else met on); and
+/// for pathways, their dates, which make their length.
 fn moved<'a>(
     list: &str,
     was: impl IntoIterator<Item = &'a Row> + Clone,
     is: impl IntoIterator<Item = &'a Row> + Clone,
 ) -> bool {
-    if list == COMMITTEE_ATTENDANCE {
+    if is_attendance(list) || list == PATHWAY_DAYS {
         !was.into_iter().eq(is)
     } else {
         weight(was) != weight(is)
@@ -445,7 +456,7 @@ fn person_causes(
                 } else {
                     let mut filed = Filed::rows();
                     let people = alone.referred_to(&structures);
-                    gather(alone, &people, query.period, &structures, &query.bands, 1, &mut filed);
+                    gather(alone, &people, query, &structures, 1, &mut filed);
                     filed.lists(&months_of(query.period), &query.bands)
                 }
             })
@@ -467,20 +478,30 @@ fn person_causes(
     Ok(causes)
 }
 
-/// The updates of a structure's record after the publication that changed the hours agreed for a
-/// year of the period.
+/// A year's agreement: the hours and the full-time equivalents (in hundredths, as hours are) agreed.
+type Agreed = (u16, Option<Hours>, Option<Hours>);
+
+/// The updates of a structure's record after the publication that changed the hours or the
+/// full-time equivalents agreed for a year of the period.
 fn agreement_causes(events: &[Envelope], query: &ActivityQuery, span: &Span) -> Vec<Cause> {
     let years: BTreeSet<u16> =
         (query.period.from.year()..=query.period.to.year()).filter_map(|year| u16::try_from(year).ok()).collect();
-    let agreed = |event: &Envelope| -> Option<Vec<(u16, Hours)>> {
+    let agreed = |event: &Envelope| -> Option<Vec<Agreed>> {
         match &event.step {
-            Step::StructureUpdated(update) => {
-                Some(years.iter().filter_map(|year| Some((*year, *update.agreed_hours.get(year)?))).collect())
-            }
+            Step::StructureUpdated(update) => Some(
+                years
+                    .iter()
+                    .filter_map(|year| {
+                        let hours = update.agreed_hours.get(year).copied();
+                        let fte = update.agreed_fte.get(year).map(|fte| fte.0);
+                        (hours.is_some() || fte.is_some()).then_some((*year, hours, fte))
+                    })
+                    .collect(),
+            ),
             _ => None,
         }
     };
-    let mut current: Vec<(u16, Hours)> = Vec::new();
+    let mut current: Vec<Agreed> = Vec::new();
     let mut causes = Vec::new();
     for event in events.iter().filter(|event| event.position <= span.now_at) {
         let Some(stated) = agreed(event) else { continue };

@@ -9,6 +9,10 @@
 //!
 //! Each text is short French shown under its figure: what is counted, which date decides, what is
 //! left out. Keys are figure families (`profile.by_gender` covers every gender's cell).
+//!
+//! Version 2 (CONTRACT §11) adds figures and changes none: its texts are version 1's and those of
+//! [`V2_ADDED`]. A report computed under version 1 has none of the figures version 2 adds, so a
+//! report published under version 1 reproduces byte for byte.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,33 +22,42 @@ use serde::{Serialize, Serializer};
 /// A version of the definitions.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
 pub enum DefinitionsVersion {
-    #[default]
     V1,
+    /// Adds the figures funders ask for beyond CONTRACT §8 (§11): exits to a CDI, pathway
+    /// lengths, trainings, skills assessments, entries by prescriber, group sessions, phone
+    /// contacts, full-time equivalents worked and agreed.
+    #[default]
+    V2,
 }
 
 impl DefinitionsVersion {
     /// Every version ever shipped, oldest first; the last is the default.
-    pub const ALL: &'static [DefinitionsVersion] = &[DefinitionsVersion::V1];
+    pub const ALL: &'static [DefinitionsVersion] = &[DefinitionsVersion::V1, DefinitionsVersion::V2];
 
     pub fn code(self) -> &'static str {
         match self {
             DefinitionsVersion::V1 => "v1",
+            DefinitionsVersion::V2 => "v2",
         }
+    }
+
+    /// Whether this version has the figures of CONTRACT §11 (version 2 and later).
+    pub fn has_funders_figures(self) -> bool {
+        self >= DefinitionsVersion::V2
     }
 
     /// The definition of a figure family, in French; `None` for a key this version does not define.
     pub fn text(self, key: &str) -> Option<&'static str> {
-        let texts = match self {
-            DefinitionsVersion::V1 => V1,
-        };
-        texts.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
+        self.texts().find(|(k, _)| *k == key).map(|(_, text)| text)
     }
 
-    /// Every definition of this version, by key.
-    pub fn texts(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            DefinitionsVersion::V1 => V1,
-        }
+    /// Every definition of this version, by key (each part sorted; the serialised map sorts them all).
+    pub fn texts(self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        let added: &'static [(&'static str, &'static str)] = match self {
+            DefinitionsVersion::V1 => &[],
+            DefinitionsVersion::V2 => V2_ADDED,
+        };
+        V1.iter().chain(added).copied()
     }
 }
 
@@ -112,20 +125,45 @@ const V1: &[(&str, &str)] = &[
     ("support.partners", "Partenaires vers lesquels les personnes ont été orientées dans la période, avec le nombre d'orientations vers chacun (le nom tel que saisi, sans les espaces autour)."),
 ];
 
+/// What version 2 adds to version 1, sorted by key.
+#[rustfmt::skip]
+const V2_ADDED: &[(&str, &str)] = &[
+    ("contracts.agreed_fte", "Équivalents temps plein conventionnés pour la période : pour chaque mois compté, les ETP conventionnés de son année, en moyenne sur les mois comptés (un mois sans convention compte pour zéro) ; vide si aucune convention en ETP ne couvre la période."),
+    ("contracts.fte_worked", "Équivalents temps plein travaillés : heures travaillées déclarées pour les mois comptés, divisées par 1 607 heures (un ETP sur une année) au prorata des mois comptés (heures × 12 ÷ (1 607 × nombre de mois)), arrondi au centième."),
+    ("entries.by_prescriber", "Entrées de la période par type de prescripteur de l'orientation ; part en pourcentage des entrées, arrondie au dixième."),
+    ("follow_up.group_sessions", "Séances collectives tenues : dates distinctes (par structure) auxquelles au moins un suivi de type « réunion collective » est enregistré dans la période."),
+    ("follow_up.phone_contacts", "Entretiens téléphoniques datés dans la période (suivis de type « téléphone »)."),
+    ("outcomes.cdi", "Sorties de la période vers un CDI, seules (les autres sorties en emploi durable n'en sont pas)."),
+    ("people.pathway_days", "Durée des parcours sortis dans la période : jours entre l'orientation et la sortie de chaque sortie de la période ; médiane et moyenne, arrondies au dixième de jour."),
+    ("skills_assessments", "Évaluations de compétences (bilans de compétences, évaluations en situation de travail, PMSMP, autres) datées dans la période, dans les parcours de la structure."),
+    ("trainings.certified", "Formations terminées dans la période avec une certification (résultat « certifiée »)."),
+    ("trainings.completed", "Formations terminées dans la période et menées à leur terme, certifiées ou non (les abandons n'en sont pas)."),
+    ("trainings.started", "Formations commencées dans la période, dans les parcours de la structure."),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_version_is_sorted_and_parses_back() {
-        for version in DefinitionsVersion::ALL {
-            let keys: Vec<&str> = version.texts().iter().map(|(key, _)| *key).collect();
+        for part in [V1, V2_ADDED] {
+            let keys: Vec<&str> = part.iter().map(|(key, _)| *key).collect();
             let mut sorted = keys.clone();
             sorted.sort_unstable();
             sorted.dedup();
-            assert_eq!(keys, sorted, "{version}: keys sorted and unique");
+            assert_eq!(keys, sorted, "keys sorted and unique");
+        }
+        for version in DefinitionsVersion::ALL {
+            let mut keys: Vec<&str> = version.texts().map(|(key, _)| key).collect();
+            let all = keys.len();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), all, "{version}: a key defined once");
             assert_eq!(version.code().parse::<DefinitionsVersion>(), Ok(*version));
         }
-        assert!("v0".parse::<DefinitionsVersion>().unwrap_err().contains("v1"));
+        assert_eq!(DefinitionsVersion::default(), *DefinitionsVersion::ALL.last().unwrap(), "the latest by default");
+        assert_eq!(DefinitionsVersion::V1.texts().count() + V2_ADDED.len(), DefinitionsVersion::V2.texts().count());
+        assert!("v0".parse::<DefinitionsVersion>().unwrap_err().contains("v1, v2"));
     }
 }

@@ -8,8 +8,11 @@
 
 use std::collections::HashMap;
 
+use std::collections::BTreeMap;
+
 use parcours_core::vocabulary::{
-    Benefit, ContractKind, Gender, Month, Situation, SituationAfterExit, SupportAction, SupportDomain,
+    AssessmentKind, Benefit, ContractKind, Gender, Month, PrescriberKind, Situation, SituationAfterExit, SupportAction,
+    SupportDomain,
 };
 
 use super::bands::{Band, FamilyQuotientBands};
@@ -53,12 +56,27 @@ pub(crate) enum Figure {
     Partner(usize),
     Outcome(OutcomeField),
     SixMonthsAfterExit(SituationAfterExit),
+    // What version 2 of the definitions adds (CONTRACT §11); filed only under it.
+    /// Exits to a CDI, on their own.
+    CdiExits,
+    /// Exits of the period, each with the days its pathway lasted ([`Tallies::pathway_days`]).
+    PathwayDays,
+    TrainingsStarted,
+    TrainingsCompleted,
+    TrainingsCertified,
+    SkillsAssessments,
+    SkillsAssessmentsByKind(AssessmentKind),
+    PhoneContacts,
+    GroupSessions,
+    /// Not a figure: who each group session gathered, as [`Figure::CommitteeAttendance`].
+    GroupAttendance,
+    EntriesByPrescriber(PrescriberKind),
 }
 
 const GENDERS: usize = Gender::ALL.len();
 const ACTIONS: usize = SupportAction::ALL.len() + 1;
 /// The families of [`Figure::place`].
-const FAMILIES: usize = 13;
+const FAMILIES: usize = 15;
 /// The family of [`Figure::Partner`], whose places are per part of a walk.
 const PARTNERS: usize = 10;
 
@@ -96,11 +114,23 @@ impl Figure {
             Partner(partner) => (PARTNERS, partner),
             Outcome(field) => (11, field as usize),
             SixMonthsAfterExit(situation) => (12, situation.index()),
+            CdiExits => (0, 15),
+            PathwayDays => (0, 16),
+            TrainingsStarted => (0, 17),
+            TrainingsCompleted => (0, 18),
+            TrainingsCertified => (0, 19),
+            SkillsAssessments => (0, 20),
+            PhoneContacts => (0, 21),
+            GroupSessions => (0, 22),
+            GroupAttendance => (0, 23),
+            SkillsAssessmentsByKind(kind) => (13, kind.index()),
+            EntriesByPrescriber(kind) => (14, kind.index()),
         }
     }
 }
 
-/// A figure's count, and the hours its rows sum (hours worked, or the weekly hours of contracts).
+/// A figure's count, and the hours its rows sum (hours worked, or the weekly hours of contracts;
+/// for [`Figure::PathwayDays`], the days of its pathways, in `hours.hundredths`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct Tally {
     pub count: u64,
@@ -114,12 +144,23 @@ pub(crate) struct Tallies {
     /// By order of first appearance; [`Figure::Partner`] holds the place.
     partners: Vec<String>,
     partner_ix: HashMap<String, usize, foldhash::fast::FixedState>,
+    /// How many pathways of [`Figure::PathwayDays`] lasted each number of days: a median needs
+    /// the spread, which a count and a sum do not keep.
+    pathway_days: BTreeMap<u64, u64>,
 }
 
 impl Tallies {
     pub(crate) fn add(&mut self, figure: Figure, hundredths: u64) {
         let (family, place) = figure.place();
         self.add_at(family, place, Tally { count: 1, hours: TotalHours { hundredths } });
+        if figure == Figure::PathwayDays {
+            *self.pathway_days.entry(hundredths).or_default() += 1;
+        }
+    }
+
+    /// The lengths of the pathways of [`Figure::PathwayDays`], in days, with how many lasted each.
+    pub(crate) fn pathway_days(&self) -> &BTreeMap<u64, u64> {
+        &self.pathway_days
     }
 
     /// Adds `tally` at `place` of `family`, growing the family's table to hold it.
@@ -158,6 +199,9 @@ impl Tallies {
     /// Adds another part's tallies; returns where each of its partners now is.
     pub(crate) fn absorb(&mut self, other: Tallies) -> Vec<Figure> {
         let partners: Vec<Figure> = other.partners.iter().map(|name| self.partner(name)).collect();
+        for (days, count) in other.pathway_days {
+            *self.pathway_days.entry(days).or_default() += count;
+        }
         for (family, theirs) in other.families.into_iter().enumerate() {
             for (place, tally) in theirs.into_iter().enumerate() {
                 let place = match partners.get(place) {
@@ -178,6 +222,12 @@ impl Tallies {
         partners
     }
 }
+
+/// The list of the exits whose pathways' lengths the median and mean are taken over.
+pub(crate) const PATHWAY_DAYS: &str = "people.pathway_days";
+
+/// The list of the people each group session gathered: one row per person and session.
+pub(crate) const GROUP_ATTENDANCE: &str = "follow_up.group_attendance";
 
 /// What names a figure as a string: the months and bands of the question, the partners met.
 pub(crate) struct Ids<'a> {
@@ -230,6 +280,17 @@ impl<'a> Ids<'a> {
             Partner(partner) => format!("support.partners.{}", self.partners.get(partner).map_or("", String::as_str)),
             Outcome(field) => format!("outcomes.{}", field.code()),
             SixMonthsAfterExit(situation) => format!("outcomes.six_months_after_exit.{situation}"),
+            CdiExits => "outcomes.cdi".into(),
+            PathwayDays => PATHWAY_DAYS.into(),
+            TrainingsStarted => "trainings.started".into(),
+            TrainingsCompleted => "trainings.completed".into(),
+            TrainingsCertified => "trainings.certified".into(),
+            SkillsAssessments => "skills_assessments.count".into(),
+            SkillsAssessmentsByKind(kind) => format!("skills_assessments.by_kind.{kind}"),
+            PhoneContacts => "follow_up.phone_contacts".into(),
+            GroupSessions => "follow_up.group_sessions".into(),
+            GroupAttendance => GROUP_ATTENDANCE.into(),
+            EntriesByPrescriber(kind) => format!("entries.by_prescriber.{kind}"),
         }
     }
 }
@@ -257,7 +318,18 @@ mod tests {
             Entries,
             SupportActions,
             Oriented,
+            CdiExits,
+            PathwayDays,
+            TrainingsStarted,
+            TrainingsCompleted,
+            TrainingsCertified,
+            SkillsAssessments,
+            PhoneContacts,
+            GroupSessions,
+            GroupAttendance,
         ];
+        all.extend(AssessmentKind::ALL.iter().map(|&kind| SkillsAssessmentsByKind(kind)));
+        all.extend(PrescriberKind::ALL.iter().map(|&kind| EntriesByPrescriber(kind)));
         all.extend(ContractKind::ALL.iter().map(|&kind| ContractsByKind(kind)));
         all.extend((0..months).map(HoursByMonth));
         for &gender in Gender::ALL {

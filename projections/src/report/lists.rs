@@ -15,10 +15,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use parcours_core::vocabulary::{
     ContractKind, Date, Destination, FollowUpKind, Hours, Month, SituationAfterExit, Slug, StreamId, SupportAction,
-    SupportDomain,
+    SupportDomain, TrainingResult,
 };
 use serde::Serialize;
 
+use super::activity::ActivityQuery;
 use super::bands::FamilyQuotientBands;
 use super::figure::{Figure, Ids, Tallies};
 use crate::age_band::AgeBand;
@@ -225,8 +226,26 @@ fn fetch_ahead(projections: &Projections, people: &[BeneficiaryIx], n: usize) {
     }
 }
 
-/// People reviewed by each committee (a structure's meeting on a day).
-type Committees = HashMap<(StructureIx, Date), u64, foldhash::fast::FixedState>;
+/// A structure's meeting of several people on a day, which counts once however many attend.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+enum Meeting {
+    Committee,
+    /// A group session (version 2 of the definitions).
+    Group,
+}
+
+impl Meeting {
+    /// The figure that counts the meetings, and the list of who attended each.
+    fn figures(self) -> (Figure, Figure) {
+        match self {
+            Meeting::Committee => (Figure::CommitteesHeld, Figure::CommitteeAttendance),
+            Meeting::Group => (Figure::GroupSessions, Figure::GroupAttendance),
+        }
+    }
+}
+
+/// People at each meeting (a structure's committee or group session on a day).
+type Meetings = HashMap<(Meeting, StructureIx, Date), u64, foldhash::fast::FixedState>;
 
 /// Fewer people than this are walked on one thread: starting threads would cost more. Tests walk
 /// every log of more than one person in parts.
@@ -246,27 +265,28 @@ const PARALLEL_FROM: usize = 2;
 pub(crate) fn gather(
     projections: &Projections,
     people: &[BeneficiaryIx],
-    period: Period,
+    query: &ActivityQuery,
     structures: &[StructureIx],
-    bands: &FamilyQuotientBands,
     parts: usize,
     filed: &mut Filed,
 ) {
+    let period = query.period;
     let question = Question {
         projections,
         period,
         asked: StructureSet::of(structures),
-        bands,
+        bands: &query.bands,
         months: months_of(period),
         overdue_before: overdue_before(period.to),
+        funders: query.definitions.has_funders_figures(),
     };
     let parts = if people.len() < PARALLEL_FROM { 1 } else { parts };
-    let mut committees = Committees::default();
+    let mut committees = Meetings::default();
     if parts <= 1 {
         committees = walk(&question, people, filed);
     } else {
         let part_len = people.len().div_ceil(parts).max(1);
-        let walked: Vec<(Filed, Committees)> = std::thread::scope(|scope| {
+        let walked: Vec<(Filed, Meetings)> = std::thread::scope(|scope| {
             let question = &question;
             let handles: Vec<_> = people
                 .chunks(part_len)
@@ -290,12 +310,12 @@ pub(crate) fn gather(
             }
         }
     }
-    let mut committees: Vec<((StructureIx, Date), u64)> = committees.into_iter().collect();
+    let mut committees: Vec<((Meeting, StructureIx, Date), u64)> = committees.into_iter().collect();
     committees.sort_unstable();
-    for ((structure, on), people) in committees {
+    for ((meeting, structure, on), people) in committees {
         let detail = Some(Detail::Committee { people });
         let structure = projections.structures.slug(structure);
-        filed.file(Figure::CommitteesHeld, 0, || Row {
+        filed.file(meeting.figures().0, 0, || Row {
             on,
             beneficiary: None,
             structure: structure.clone(),
@@ -412,11 +432,13 @@ struct Question<'a> {
     bands: &'a FamilyQuotientBands,
     months: Vec<Month>,
     overdue_before: Option<Date>,
+    /// Whether to file the figures version 2 of the definitions adds (CONTRACT §11).
+    funders: bool,
 }
 
-/// Walks `people`, filing into `filed`; returns the committees they attended.
-fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) -> Committees {
-    let Question { projections, period, ref asked, bands, ref months, overdue_before } = *question;
+/// Walks `people`, filing into `filed`; returns the meetings they attended.
+fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) -> Meetings {
+    let Question { projections, period, ref asked, bands, ref months, overdue_before, funders } = *question;
     let slug = |ix: StructureIx| projections.structures.slug(ix).clone();
     let row = |on: Date, beneficiary: StreamId, structure: StructureIx| Row {
         on,
@@ -427,10 +449,10 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
     };
     let ours = |structure: StructureIx| asked.contains(structure);
     let (from, to) = (period.from, period.to);
-    let mut committees = Committees::default();
+    let mut committees = Meetings::default();
     // Per person: hours by figure and structure, with the first month counted.
     let mut hours: Vec<(Figure, StructureIx, Month, u64)> = Vec::new();
-    let mut attended: Vec<(StructureIx, Date)> = Vec::new();
+    let mut attended: Vec<(Meeting, StructureIx, Date)> = Vec::new();
 
     // Per episode of the person being walked: whether it counts, and its last follow-up by the end.
     let mut walked: Vec<bool> = Vec::new();
@@ -478,6 +500,9 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 }
                 let band = bands.place_of(episode.facts.family_quotient);
                 filed.file(Figure::EntriesByFamilyQuotient(band), 0, entry);
+                if funders {
+                    filed.file(Figure::EntriesByPrescriber(episode.facts.prescriber), 0, entry);
+                }
             }
             // The exits that the outcome statistics count, with the same predicate.
             let exit = episode.exit.filter(|exit| period.contains(exit.exited_on));
@@ -493,6 +518,15 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                 if let Some(situation) = facts.six_months_after {
                     let detail = Some(Detail::SixMonths { situation });
                     filed.file(Figure::SixMonthsAfterExit(situation), 0, || Row { detail, ..entry() });
+                }
+                if funders {
+                    if exit.destination == Destination::Cdi {
+                        filed.file(Figure::CdiExits, 0, entry);
+                    }
+                    // The rules keep an exit on or after its referral.
+                    let days = exit.exited_on.0.signed_duration_since(referred_on.0).num_days();
+                    let pathway = || Row { until: Some(exit.exited_on), ..row(referred_on, person(), structure) };
+                    filed.file(Figure::PathwayDays, u64::try_from(days).unwrap_or(0), pathway);
                 }
             }
         }
@@ -537,9 +571,13 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                             continue;
                         }
                         match kind {
-                            FollowUpKind::Committee => attended.push((structure, on)),
+                            FollowUpKind::Committee => attended.push((Meeting::Committee, structure, on)),
                             FollowUpKind::Individual => {
                                 filed.file(Figure::IndividualMeetings, 0, || row(on, person(), structure));
+                            }
+                            FollowUpKind::Group if funders => attended.push((Meeting::Group, structure, on)),
+                            FollowUpKind::Phone if funders => {
+                                filed.file(Figure::PhoneContacts, 0, || row(on, person(), structure));
                             }
                             FollowUpKind::Phone | FollowUpKind::Group => {}
                         }
@@ -565,6 +603,29 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
                             let partner = filed.tallies.partner(name(partner));
                             filed.file(partner, 0, entry);
                         }
+                    }
+                    Step::Training { on, result } => {
+                        if !funders || !period.contains(on) {
+                            continue;
+                        }
+                        let entry = || row(on, person(), structure);
+                        match result {
+                            None => filed.file(Figure::TrainingsStarted, 0, entry),
+                            Some(TrainingResult::Completed) => filed.file(Figure::TrainingsCompleted, 0, entry),
+                            Some(TrainingResult::Certified) => {
+                                filed.file(Figure::TrainingsCompleted, 0, entry);
+                                filed.file(Figure::TrainingsCertified, 0, entry);
+                            }
+                            Some(TrainingResult::Abandoned) => {}
+                        }
+                    }
+                    Step::SkillsAssessed { on, kind } => {
+                        if !funders || !period.contains(on) {
+                            continue;
+                        }
+                        let entry = || row(on, person(), structure);
+                        filed.file(Figure::SkillsAssessments, 0, entry);
+                        filed.file(Figure::SkillsAssessmentsByKind(kind), 0, entry);
                     }
                 }
             }
@@ -600,11 +661,11 @@ fn walk(question: &Question<'_>, people: &[BeneficiaryIx], filed: &mut Filed) ->
         // A person reviewed twice by one committee was reviewed once.
         attended.sort_unstable();
         attended.dedup();
-        for &(structure, on) in &attended {
-            *committees.entry((structure, on)).or_default() += 1;
-            // Not a figure: who each committee reviewed, so that a committee that came or went can
-            // be traced to the people whose follow-ups made it (`report::changes`).
-            filed.file(Figure::CommitteeAttendance, 0, || row(on, person(), structure));
+        for &(meeting, structure, on) in &attended {
+            *committees.entry((meeting, structure, on)).or_default() += 1;
+            // Not a figure: who each meeting gathered, so that a meeting that came or went can be
+            // traced to the people whose follow-ups made it (`report::changes`).
+            filed.file(meeting.figures().1, 0, || row(on, person(), structure));
         }
     }
 

@@ -38,14 +38,17 @@ pub use bands::{Band, BandsError, FamilyQuotientBands, FAMILY_QUOTIENT_CUTS_MAX}
 pub use cells::{FigureCell, Value};
 pub use changes::{changes, Cause, FigureChange, Reading, Span};
 pub use definitions::DefinitionsVersion;
+#[cfg(test)]
+pub(crate) use figure::GROUP_ATTENDANCE;
 use lists::Filed;
 #[cfg(test)]
 pub(crate) use lists::COMMITTEE_ATTENDANCE;
 pub use lists::{Detail, Lists, Row};
 pub use sections::{
-    BandRow, BenefitRow, ContractFigures, Figures, FollowUpFigures, Fte, GenderHoursRow, HoursFigures, KindRow,
-    MonthRow, OutcomeFigures, PartnerRow, PeopleFigures, ProfileFigures, Shown, SixMonthsRow, SupportFigures,
-    SupportRow, FULL_TIME_WEEKLY_HOURS,
+    AssessmentRow, BandRow, BenefitRow, ContractFigures, Days, EntryFigures, Figures, FollowUpFigures, Fte,
+    GenderHoursRow, HoursFigures, KindRow, MonthRow, OutcomeFigures, PartnerRow, PathwayDays, PeopleFigures,
+    PrescriberRow, ProfileFigures, Shown, SixMonthsRow, SkillsFigures, SupportFigures, SupportRow, TrainingFigures,
+    FTE_YEARLY_HOURS, FULL_TIME_WEEKLY_HOURS,
 };
 
 use crate::beneficiary::BeneficiaryIx;
@@ -131,12 +134,20 @@ impl Projections {
     ) -> (Figures, Lists) {
         let mut filed = if listed { Filed::rows() } else { Filed::tallies() };
         let people = self.referred_to(structures);
-        lists::gather(self, &people, query.period, structures, &query.bands, parts, &mut filed);
+        lists::gather(self, &people, query, structures, parts, &mut filed);
         let months = lists::months_of(query.period);
         let lists = filed.lists(&months, &query.bands);
         let agreed = self.agreed_by_month(structures, &months);
         let outcomes = OutcomeCounts::of_counts(|field| filed.tallies.count(figure::Figure::Outcome(field)));
-        let context = sections::Context { months: &months, agreed: &agreed, bands: &query.bands, outcomes };
+        let agreed_fte = self.agreed_fte(structures, &months);
+        let context = sections::Context {
+            months: &months,
+            agreed: &agreed,
+            agreed_fte,
+            bands: &query.bands,
+            outcomes,
+            funders: query.definitions.has_funders_figures(),
+        };
         (Figures::of(&filed.tallies, context), lists)
     }
 
@@ -174,6 +185,26 @@ impl Projections {
             }
         }
         agreed
+    }
+
+    /// The full-time equivalents agreed for the period, summed over the structures: each
+    /// counted month weighs its year's agreement, a month no agreement covers weighs zero; `None`
+    /// when none covers any month (full-time equivalents are a level, not an amount: a half-year
+    /// agreed at 12 is 12, not 6).
+    fn agreed_fte(&self, structures: &[StructureIx], months: &[Month]) -> Option<Fte> {
+        let mut covered = false;
+        let mut total: u64 = 0;
+        for &ix in structures {
+            let Some(record) = self.records.get(self.structures.slug(ix)) else { continue };
+            for month in months {
+                if let Some(fte) = record.agreed_fte.get(&month.year) {
+                    covered = true;
+                    total += u64::from(fte.0.hundredths);
+                }
+            }
+        }
+        let months = months.len() as u64;
+        (covered && months > 0).then(|| Fte { hundredths: (2 * total + months) / (2 * months) })
     }
 }
 

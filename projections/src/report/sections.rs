@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use parcours_core::vocabulary::{
-    format_hundredths, Benefit, ContractKind, Gender, Month, Situation, SituationAfterExit, SupportAction,
-    SupportDomain,
+    format_hundredths, AssessmentKind, Benefit, ContractKind, Gender, Month, PrescriberKind, Situation,
+    SituationAfterExit, SupportAction, SupportDomain,
 };
 use serde::{Serialize, Serializer};
 
@@ -20,12 +20,16 @@ use super::figure::{Figure, Tallies};
 use crate::age_band::AgeBand;
 use crate::disclosed::Disclosed;
 use crate::entries::{AgeBandGenderRow, Cell, GenderRow, SituationGenderRow};
-use crate::exits::OutcomeCounts;
+use crate::exits::{OutcomeCounts, OutcomeField};
 use crate::hours::TotalHours;
 use crate::ratio::Ratio;
 
 /// The weekly hours of one full-time job, for full-time equivalents.
 pub const FULL_TIME_WEEKLY_HOURS: u64 = 35;
+
+/// The hours of one full-time equivalent over a year (the legal 1,607 hours): hours worked over
+/// the period, divided by this share of it, give the full-time equivalents worked.
+pub const FTE_YEARLY_HOURS: u64 = 1607;
 
 /// Full-time equivalents, in hundredths (rounded half up): 26 weekly hours are 0.74.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
@@ -37,6 +41,66 @@ impl Fte {
     pub fn of_weekly(weekly: TotalHours) -> Fte {
         let divisor = FULL_TIME_WEEKLY_HOURS;
         Fte { hundredths: (2 * weekly.hundredths + divisor) / (2 * divisor) }
+    }
+
+    /// The full-time equivalents that `worked` hours over `months` months are: hours × 12 ÷
+    /// (1,607 × months), rounded half up to the hundredth; 0 for a period that counts no month,
+    /// as its hours worked are.
+    pub fn of_worked(worked: TotalHours, months: usize) -> Fte {
+        let divisor = u128::from(FTE_YEARLY_HOURS) * u128::try_from(months).unwrap_or(u128::MAX / 2);
+        if divisor == 0 {
+            return Fte::default();
+        }
+        // worked.hundredths × 12 ÷ divisor is already in hundredths of an FTE.
+        let hundredths = (2 * 12 * u128::from(worked.hundredths) + divisor) / (2 * divisor);
+        Fte { hundredths: u64::try_from(hundredths).unwrap_or(u64::MAX) }
+    }
+}
+
+/// A number of days with one decimal, kept as tenths (`1825` is 182.5 days): the median of an
+/// even number of pathways falls between two, and a mean rarely on a day.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
+pub struct Days {
+    pub tenths: u64,
+}
+
+impl Days {
+    /// `total` days over `count`, rounded half up to the tenth; `None` over nobody.
+    fn mean(total: u64, count: u64) -> Option<Days> {
+        let (total, count) = (u128::from(total), u128::from(count));
+        (count > 0).then(|| Days { tenths: u64::try_from((20 * total + count) / (2 * count)).unwrap_or(u64::MAX) })
+    }
+
+    /// The median of lengths given as (days, how many lasted them); `None` for none.
+    fn median(spread: &BTreeMap<u64, u64>) -> Option<Days> {
+        let count: u64 = spread.values().sum();
+        if count == 0 {
+            return None;
+        }
+        // The lengths at ranks ⌈count/2⌉ and ⌊count/2⌋ + 1 (1-based), the same for an odd count.
+        let at = |rank: u64| {
+            let mut seen = 0;
+            spread.iter().find(|(_, n)| {
+                seen += **n;
+                seen >= rank
+            })
+        };
+        let low = at(count.div_ceil(2)).map_or(0, |(days, _)| *days);
+        let high = at(count / 2 + 1).map_or(0, |(days, _)| *days);
+        Some(Days { tenths: 5 * (low + high) })
+    }
+}
+
+impl fmt::Display for Days {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.tenths / 10, self.tenths % 10)
+    }
+}
+
+impl Serialize for Days {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // As `ratio::Percent`: the double nearest the decimal prints back with its digits.
+        serializer.serialize_f64(self.tenths as f64 / 10.0)
     }
 }
 
@@ -84,13 +148,22 @@ fn not(flag: &bool) -> bool {
 }
 
 /// The figures of one report, or of one structure of a report over several.
+///
+/// The fields in `Option` are those version 2 of the definitions adds (CONTRACT §11): `None`
+/// under version 1, and then not serialised at all, so that a version 1 report keeps its bytes.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct Figures {
     pub people: PeopleFigures,
     pub contracts: ContractFigures,
     pub hours: HoursFigures,
     pub follow_up: FollowUpFigures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<EntryFigures>,
     pub profile: ProfileFigures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trainings: Option<TrainingFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skills_assessments: Option<SkillsFigures>,
     pub support: SupportFigures,
     pub outcomes: OutcomeFigures,
 }
@@ -102,8 +175,18 @@ pub struct PeopleFigures {
     pub exited: Disclosed,
     pub present_at_end: Disclosed,
     pub distinct_since_start: Disclosed,
+    /// Version 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pathway_days: Option<PathwayDays>,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
+}
+
+/// How long the pathways of the period's exits lasted, from referral to exit; `null` without exits.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+pub struct PathwayDays {
+    pub median: Shown<Option<Days>>,
+    pub mean: Shown<Option<Days>>,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
@@ -112,6 +195,12 @@ pub struct ContractFigures {
     pub contracts_at_end: Disclosed,
     pub fte_at_end: Shown<Fte>,
     pub by_kind: Vec<KindRow>,
+    /// Version 2: hours worked as full-time equivalents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fte_worked: Option<Shown<Fte>>,
+    /// Version 2: the full-time equivalents agreed (`null` when no agreement covers the period).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreed_fte: Option<Option<Fte>>,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
@@ -164,6 +253,54 @@ pub struct FollowUpFigures {
     pub committees_held: Disclosed,
     pub individual_meetings: Disclosed,
     pub overdue_at_end: Disclosed,
+    /// Version 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_sessions: Option<Disclosed>,
+    /// Version 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_contacts: Option<Disclosed>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+/// Entries of the period by what sent them (version 2).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct EntryFigures {
+    pub by_prescriber: Vec<PrescriberRow>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct PrescriberRow {
+    pub prescriber: PrescriberKind,
+    #[serde(flatten)]
+    pub cell: Cell,
+}
+
+/// Trainings of the period (version 2).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct TrainingFigures {
+    pub started: Disclosed,
+    pub completed: Disclosed,
+    pub certified: Disclosed,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+/// Skills assessments of the period (version 2).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct SkillsFigures {
+    pub count: Disclosed,
+    pub by_kind: Vec<AssessmentRow>,
+    #[serde(skip_serializing_if = "not")]
+    pub suppressed: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct AssessmentRow {
+    pub kind: AssessmentKind,
+    pub count: Disclosed,
     #[serde(skip_serializing_if = "not")]
     pub suppressed: bool,
 }
@@ -224,11 +361,32 @@ pub struct PartnerRow {
 }
 
 /// As `/api/stats/outcomes` for the exits of the period, plus the situations found six months on.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct OutcomeFigures {
-    #[serde(flatten)]
     pub counts: OutcomeCounts,
+    /// Version 2: exits to a CDI, on their own.
+    pub cdi: Option<Disclosed>,
     pub six_months_after_exit: Vec<SixMonthsRow>,
+}
+
+impl Serialize for OutcomeFigures {
+    /// The counts as `/api/stats/outcomes` gives them, `cdi` after them, one `suppressed` flag
+    /// for the object, then the six-month situations: a version 1 report keeps its bytes.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for field in OutcomeField::ALL {
+            map.serialize_entry(field.code(), &self.counts.get(field))?;
+        }
+        if let Some(cdi) = &self.cdi {
+            map.serialize_entry("cdi", cdi)?;
+        }
+        if !self.counts.withheld.is_empty() || self.cdi == Some(Disclosed::Withheld) {
+            map.serialize_entry("suppressed", &true)?;
+        }
+        map.serialize_entry("six_months_after_exit", &self.six_months_after_exit)?;
+        map.end()
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
@@ -258,13 +416,25 @@ pub(crate) struct Context<'a> {
     pub months: &'a [Month],
     /// Agreed hours by month, for the months some agreement covers.
     pub agreed: &'a BTreeMap<Month, TotalHours>,
+    /// The full-time equivalents agreed for the period, if an agreement in FTE covers it.
+    pub agreed_fte: Option<Fte>,
     pub bands: &'a FamilyQuotientBands,
     pub outcomes: OutcomeCounts,
+    /// Whether the figures of version 2 of the definitions are asked.
+    pub funders: bool,
 }
 
 impl Figures {
     pub(crate) fn of(tallies: &Tallies, context: Context<'_>) -> Figures {
         let count = |figure: Figure| Disclosed::Count(tallies.count(figure));
+        // What version 2 adds, only when asked.
+        let funders = |figure: Figure| context.funders.then(|| count(figure));
+        let mut contracts = contracts(tallies);
+        if context.funders {
+            let worked = tallies.hours(Figure::HoursWorked);
+            contracts.fte_worked = Some(Shown::Value(Fte::of_worked(worked, context.months.len())));
+            contracts.agreed_fte = Some(context.agreed_fte);
+        }
         Figures {
             people: PeopleFigures {
                 followed: count(Figure::Followed),
@@ -272,20 +442,47 @@ impl Figures {
                 exited: count(Figure::Exited),
                 present_at_end: count(Figure::PresentAtEnd),
                 distinct_since_start: count(Figure::DistinctSinceStart),
+                pathway_days: context.funders.then(|| {
+                    let exits = tallies.get(Figure::PathwayDays);
+                    PathwayDays {
+                        median: Shown::Value(Days::median(tallies.pathway_days())),
+                        mean: Shown::Value(Days::mean(exits.hours.hundredths, exits.count)),
+                    }
+                }),
                 suppressed: false,
             },
-            contracts: contracts(tallies),
+            contracts,
             hours: hours(tallies, &context),
             follow_up: FollowUpFigures {
                 committees_held: count(Figure::CommitteesHeld),
                 individual_meetings: count(Figure::IndividualMeetings),
                 overdue_at_end: count(Figure::OverdueAtEnd),
+                group_sessions: funders(Figure::GroupSessions),
+                phone_contacts: funders(Figure::PhoneContacts),
                 suppressed: false,
             },
+            entries: context.funders.then(|| entries(tallies)),
             profile: profile(tallies, context.bands),
+            trainings: context.funders.then(|| TrainingFigures {
+                started: count(Figure::TrainingsStarted),
+                completed: count(Figure::TrainingsCompleted),
+                certified: count(Figure::TrainingsCertified),
+                suppressed: false,
+            }),
+            skills_assessments: context.funders.then(|| SkillsFigures {
+                count: count(Figure::SkillsAssessments),
+                by_kind: AssessmentKind::ALL
+                    .iter()
+                    .map(|&kind| (kind, tallies.count(Figure::SkillsAssessmentsByKind(kind))))
+                    .filter(|&(_, n)| n > 0)
+                    .map(|(kind, n)| AssessmentRow { kind, count: Disclosed::Count(n), suppressed: false })
+                    .collect(),
+                suppressed: false,
+            }),
             support: support(tallies),
             outcomes: OutcomeFigures {
                 counts: context.outcomes,
+                cdi: funders(Figure::CdiExits),
                 six_months_after_exit: SituationAfterExit::ALL
                     .iter()
                     .map(|&situation| (situation, tallies.count(Figure::SixMonthsAfterExit(situation))))
@@ -316,6 +513,21 @@ fn contracts(tallies: &Tallies) -> ContractFigures {
                 fte: Shown::Value(Fte::of_weekly(tally.hours)),
                 suppressed: false,
             })
+            .collect(),
+        fte_worked: None,
+        agreed_fte: None,
+        suppressed: false,
+    }
+}
+
+fn entries(tallies: &Tallies) -> EntryFigures {
+    let entries = tallies.count(Figure::Entries);
+    EntryFigures {
+        by_prescriber: PrescriberKind::ALL
+            .iter()
+            .map(|&prescriber| (prescriber, tallies.count(Figure::EntriesByPrescriber(prescriber))))
+            .filter(|&(_, n)| n > 0)
+            .map(|(prescriber, n)| PrescriberRow { prescriber, cell: cell(n, entries) })
             .collect(),
         suppressed: false,
     }
@@ -462,6 +674,43 @@ mod tests {
             assert!(high - low <= 1, "{months:?}");
         }
         assert_eq!(monthly_agreed(TotalHours { hundredths: 420_000 }, 5).to_string(), "350");
+    }
+
+    #[test]
+    fn medians_and_means_of_days_to_the_tenth() {
+        let spread = |days: &[u64]| {
+            let mut spread = BTreeMap::new();
+            for &day in days {
+                *spread.entry(day).or_insert(0) += 1;
+            }
+            spread
+        };
+        // (lengths, median, mean) counted by hand.
+        let cases: [(&[u64], &str, &str); 5] = [
+            (&[10], "10.0", "10.0"),
+            (&[10, 20], "15.0", "15.0"),
+            (&[1, 2, 2, 100], "2.0", "26.3"), // 105 / 4 = 26.25 → 26.3
+            (&[3, 1, 2], "2.0", "2.0"),
+            (&[0, 1], "0.5", "0.5"),
+        ];
+        for (days, median, mean) in cases {
+            assert_eq!(Days::median(&spread(days)).unwrap().to_string(), median, "{days:?}");
+            let total: u64 = days.iter().sum();
+            assert_eq!(Days::mean(total, days.len() as u64).unwrap().to_string(), mean, "{days:?}");
+        }
+        assert_eq!(Days::median(&BTreeMap::new()), None);
+        assert_eq!(Days::mean(0, 0), None);
+    }
+
+    #[test]
+    fn hours_worked_are_full_time_equivalents_of_1607_hours_a_year() {
+        let hours = |h: u64| TotalHours { hundredths: h * 100 };
+        // 24,105 h over a year: 15 FTE; 1,607 h over six months: 2 FTE; 803.5 h a year: 0.5.
+        assert_eq!(Fte::of_worked(hours(24_105), 12).to_string(), "15");
+        assert_eq!(Fte::of_worked(hours(1607), 6).to_string(), "2");
+        assert_eq!(Fte::of_worked(TotalHours { hundredths: 80_350 }, 12).to_string(), "0.5");
+        assert_eq!(Fte::of_worked(hours(1000), 12).to_string(), "0.62"); // 0.6222…
+        assert_eq!(Fte::of_worked(hours(1000), 0).to_string(), "0");
     }
 
     #[test]

@@ -6,18 +6,28 @@
 //! - contracts open at the end = Σ kinds, and the same for their full-time equivalents;
 //! - hours worked = Σ months = Σ genders; people with hours = Σ genders;
 //! - support actions = Σ domain × action cells; orientations to partners = Σ partners;
-//! - six-month follow-ups = Σ situations found, of which `employed` is the outcomes' count.
+//! - six-month follow-ups = Σ situations found, of which `employed` is the outcomes' count;
+//! - version 2: entries = Σ prescribers; skills assessments = Σ kinds; trainings, group sessions,
+//!   phone contacts and exits to a CDI are counts of their own (a CDI is one durable job among
+//!   others, a certification one completion among others: no equation gives one from the rest).
+//!   Full-time equivalents worked go with the hours worked; the length of pathways with the exits
+//!   it is taken over (a median of three people is theirs). Agreed full-time equivalents are
+//!   public, as agreed hours are. Sensitive prescribers (justice, health, child protection) are
+//!   read as `other`, as in the outcome statistics.
 //!
 //! Amounts (hours, full-time equivalents) are not counts of people, so they are never small on
 //! their own; they are withheld with the count of people behind them (a person's hours are theirs),
 //! and may be withheld as complements. Shares and rates go with their numerator or denominator.
 //! Committees count meeting dates, not people: always shown.
 
-use super::sections::{Figures, Shown};
+use parcours_core::vocabulary::PrescriberKind;
+
+use super::sections::{Figures, PrescriberRow, Shown};
 use crate::disclosed::Disclosed;
 use crate::disclosure::Table;
 use crate::entries::Cell;
 use crate::exits::OutcomeField;
+use crate::ratio::Ratio;
 
 fn count_cell(table: &mut Table, disclosed: &Disclosed) -> Option<usize> {
     match disclosed {
@@ -89,6 +99,19 @@ impl Figures {
         let distinct = count_cell(t, &people.distinct_since_start);
         sum(t, exited, &[outcome(OutcomeField::Exits)]);
 
+        if let (Some(entries), Disclosed::Count(total)) = (&mut self.entries, self.profile.entries) {
+            merge_sensitive_prescribers(&mut entries.by_prescriber, total);
+        }
+        // A mean or a median is not small on its own, but over few exits it is theirs.
+        let pathway = people.pathway_days.map(|_| {
+            let (median, mean) = (t.amount(1), t.amount(1));
+            if let Some(exited) = exited {
+                t.tie(exited, median);
+                t.tie(exited, mean);
+            }
+            (median, mean)
+        });
+
         let contracts = &self.contracts;
         let on_contract = count_cell(t, &contracts.on_contract_at_end);
         let contracts_at_end = count_cell(t, &contracts.contracts_at_end);
@@ -130,6 +153,8 @@ impl Figures {
         let follow_up = &self.follow_up;
         let meetings = count_cell(t, &follow_up.individual_meetings);
         let overdue = count_cell(t, &follow_up.overdue_at_end);
+        let group_sessions = follow_up.group_sessions.and_then(|count| count_cell(t, &count));
+        let phone_contacts = follow_up.phone_contacts.and_then(|count| count_cell(t, &count));
 
         let profile = &self.profile;
         let entries = count_cell(t, &profile.entries);
@@ -146,6 +171,25 @@ impl Figures {
             profile.by_family_quotient.iter().map(|row| count_cell(t, &row.cell.count)).collect();
         sum(t, entries, &by_gender);
         sum(t, entries, &by_quotient);
+        let by_prescriber: Vec<Option<usize>> = self
+            .entries
+            .iter()
+            .flat_map(|entries| &entries.by_prescriber)
+            .map(|row| count_cell(t, &row.cell.count))
+            .collect();
+        if self.entries.is_some() {
+            sum(t, entries, &by_prescriber);
+        }
+        let trainings = self.trainings.as_ref().map(|trainings| {
+            [&trainings.started, &trainings.completed, &trainings.certified].map(|count| count_cell(t, count))
+        });
+        let skills = self.skills_assessments.as_ref().map(|skills| {
+            let total = count_cell(t, &skills.count);
+            let kinds: Vec<Option<usize>> = skills.by_kind.iter().map(|row| count_cell(t, &row.count)).collect();
+            sum(t, total, &kinds);
+            (total, kinds)
+        });
+        let cdi = self.outcomes.cdi.and_then(|count| count_cell(t, &count));
         for (row, gender) in profile.by_gender.iter().zip(&by_gender) {
             let situations: Vec<Option<usize>> = profile
                 .by_situation_and_gender
@@ -205,6 +249,10 @@ impl Figures {
         ] {
             hidden |= hide(disclosed, cell, w);
         }
+        if let (Some(pathway), Some((median, mean))) = (&mut people.pathway_days, pathway) {
+            hidden |= hide_amount(&mut pathway.median, Some(median), w);
+            hidden |= hide_amount(&mut pathway.mean, Some(mean), w);
+        }
         people.suppressed = hidden;
 
         let contracts = &mut self.contracts;
@@ -222,6 +270,13 @@ impl Figures {
             hours.worked_share_of_agreed = Disclosed::Withheld;
         }
         hours.suppressed = worked_hidden | hide(&mut hours.people, hours_people, w);
+        // Full-time equivalents worked are the hours worked, divided.
+        if let Some(fte_worked) = &mut self.contracts.fte_worked {
+            if worked_hidden {
+                *fte_worked = Shown::Withheld;
+                self.contracts.suppressed = true;
+            }
+        }
         for (row, (people, worked)) in hours.by_month.iter_mut().zip(months) {
             row.suppressed = hide(&mut row.people, people, w) | hide_amount(&mut row.worked, worked, w);
         }
@@ -236,6 +291,13 @@ impl Figures {
         let follow_up = &mut self.follow_up;
         follow_up.suppressed =
             hide(&mut follow_up.individual_meetings, meetings, w) | hide(&mut follow_up.overdue_at_end, overdue, w);
+        for (count, cell) in
+            [(&mut follow_up.group_sessions, group_sessions), (&mut follow_up.phone_contacts, phone_contacts)]
+        {
+            if let Some(count) = count {
+                follow_up.suppressed |= hide(count, cell, w);
+            }
+        }
 
         let profile = &mut self.profile;
         let entries_hidden = hide(&mut profile.entries, entries, w);
@@ -255,6 +317,27 @@ impl Figures {
         for (row, cell) in profile.by_family_quotient.iter_mut().zip(by_quotient) {
             hide_cell(&mut row.cell, cell, entries_hidden, w);
         }
+        if let Some(entries) = &mut self.entries {
+            for (row, cell) in entries.by_prescriber.iter_mut().zip(by_prescriber) {
+                hide_cell(&mut row.cell, cell, entries_hidden, w);
+                entries.suppressed |= row.cell.suppressed;
+            }
+        }
+        if let (Some(figures), Some(cells)) = (&mut self.trainings, trainings) {
+            let counts = [&mut figures.started, &mut figures.completed, &mut figures.certified];
+            for (count, cell) in counts.into_iter().zip(cells) {
+                figures.suppressed |= hide(count, cell, w);
+            }
+        }
+        if let (Some(figures), Some((total, kinds))) = (&mut self.skills_assessments, skills) {
+            figures.suppressed = hide(&mut figures.count, total, w);
+            for (row, cell) in figures.by_kind.iter_mut().zip(kinds) {
+                row.suppressed = hide(&mut row.count, cell, w);
+            }
+        }
+        if let Some(count) = &mut self.outcomes.cdi {
+            hide(count, cdi, w);
+        }
 
         let support = &mut self.support;
         support.suppressed = hide(&mut support.actions, actions, w) | hide(&mut support.oriented, oriented, w);
@@ -268,4 +351,26 @@ impl Figures {
             row.suppressed = hide(&mut row.count, cell, w);
         }
     }
+}
+
+/// Folds the rows of the prescribers that reveal a justice, health or child-protection follow-up
+/// into `other`, as evaluators read them everywhere ([`PrescriberKind::is_sensitive`]); `entries`
+/// is the total the shares are of.
+fn merge_sensitive_prescribers(rows: &mut Vec<PrescriberRow>, entries: u64) {
+    let count = |row: &PrescriberRow| match row.cell.count {
+        Disclosed::Count(count) => count,
+        Disclosed::Rate(_) | Disclosed::Withheld => 0,
+    };
+    let folded: u64 = rows.iter().filter(|row| row.prescriber.is_sensitive()).map(count).sum();
+    if folded == 0 {
+        return;
+    }
+    let other = folded + rows.iter().filter(|row| row.prescriber == PrescriberKind::Other).map(count).sum::<u64>();
+    rows.retain(|row| !row.prescriber.is_sensitive() && row.prescriber != PrescriberKind::Other);
+    // `other` is the last kind of the list: the rows keep the contract's order.
+    let share = Disclosed::Rate(Ratio::new(other, entries).percent());
+    rows.push(PrescriberRow {
+        prescriber: PrescriberKind::Other,
+        cell: Cell { count: Disclosed::Count(other), share, suppressed: false },
+    });
 }

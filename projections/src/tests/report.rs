@@ -81,7 +81,7 @@ fn gender(n: u128) -> &'static str {
 
 /// Checks that every list is as long as its count and sums to its hours, and returns the report
 /// as JSON.
-fn checked(report: &ActivityReport) -> Value {
+pub(super) fn checked(report: &ActivityReport) -> Value {
     let parts = std::iter::once((&report.figures, &report.lists))
         .chain(report.by_structure.iter().map(|part| (&part.figures, &part.lists)));
     let mut lists_checked = 0;
@@ -98,6 +98,27 @@ fn checked(report: &ActivityReport) -> Value {
                 CellValue::Fte(crate::report::Shown::Value(fte)) => {
                     assert_eq!(crate::report::Fte::of_weekly(lists.hours(list)), fte, "{}", cell.id);
                 }
+                CellValue::Days(crate::report::Shown::Value(days)) => {
+                    // Each row of a pathway runs from its referral to its exit.
+                    let mut lengths: Vec<i64> = lists
+                        .get(list)
+                        .iter()
+                        .map(|row| row.until.unwrap().0.signed_duration_since(row.on.0).num_days())
+                        .collect();
+                    lengths.sort_unstable();
+                    let tenths = match cell.id.rsplit('.').next() {
+                        Some("median") if !lengths.is_empty() => {
+                            let n = lengths.len();
+                            5 * (lengths[(n - 1) / 2] + lengths[n / 2])
+                        }
+                        Some("mean") if !lengths.is_empty() => {
+                            let (total, n) = (lengths.iter().sum::<i64>(), lengths.len() as i64);
+                            (20 * total + n) / (2 * n)
+                        }
+                        _ => -1,
+                    };
+                    assert_eq!(days.map_or(-1, |days| days.tenths as i64), tenths, "{}", cell.id);
+                }
                 other => panic!("{}: an exact report shows {other:?}", cell.id),
             }
             lists_checked += 1;
@@ -106,18 +127,24 @@ fn checked(report: &ActivityReport) -> Value {
         // trace the committees to people: one row for each person a committee's row counts.
         let linked: std::collections::BTreeSet<String> =
             figures.cells().into_iter().filter_map(|cell| cell.list).collect();
-        for id in lists.ids().filter(|id| *id != crate::report::COMMITTEE_ATTENDANCE) {
+        let attendance = [
+            ("follow_up.committees_held", crate::report::COMMITTEE_ATTENDANCE),
+            ("follow_up.group_sessions", crate::report::GROUP_ATTENDANCE),
+        ];
+        for id in lists.ids().filter(|id| attendance.iter().all(|(_, list)| list != id)) {
             assert!(linked.contains(id), "the list {id} has a figure");
         }
-        let reviewed: u64 = lists
-            .get("follow_up.committees_held")
-            .iter()
-            .map(|row| match row.detail {
-                Some(crate::report::Detail::Committee { people }) => people,
-                _ => 0,
-            })
-            .sum();
-        assert_eq!(lists.count(crate::report::COMMITTEE_ATTENDANCE), reviewed);
+        for (meetings, attended) in attendance {
+            let gathered: u64 = lists
+                .get(meetings)
+                .iter()
+                .map(|row| match row.detail {
+                    Some(crate::report::Detail::Committee { people }) => people,
+                    _ => 0,
+                })
+                .sum();
+            assert_eq!(lists.count(attended), gathered, "{meetings}");
+        }
     }
     assert!(lists_checked > 20, "{lists_checked} lists checked");
     serde_json::to_value(report).unwrap()

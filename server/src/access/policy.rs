@@ -78,6 +78,7 @@ pub const RULES: &[Rule] = &[
     allow("GET", "/api/dashboard", WRITERS),
     allow("GET", "/api/stats/outcomes", FIGURES),
     allow("GET", "/api/stats/entries", FIGURES),
+    allow("GET", "/api/stats/esf", FIGURES),
     // The activity report: figures for every role (each handler scopes them), the lists behind
     // them for those who may read people's streams; see `api::reports`.
     allow("GET", "/api/reports/activity", FIGURES),

@@ -51,7 +51,7 @@ pub enum Format {
 }
 
 impl Format {
-    fn sheet(self) -> Option<SheetFormat> {
+    pub(super) fn sheet(self) -> Option<SheetFormat> {
         match self {
             Format::Xlsx => Some(SheetFormat::Xlsx),
             Format::CsvFr => Some(SheetFormat::CsvFr),
@@ -61,7 +61,7 @@ impl Format {
 }
 
 /// A statistics file: `workbook` in `format`, named after `what`, the structure and the period.
-fn sheet_response(
+pub(super) fn sheet_response(
     format: SheetFormat,
     what: &str,
     structure: &str,
@@ -75,7 +75,7 @@ fn sheet_response(
 }
 
 /// The structure asked, by name, and the names of the structures among `slugs`.
-async fn named(
+pub(super) async fn named(
     state: &AppState,
     structure: Option<&Slug>,
     mut slugs: Vec<String>,

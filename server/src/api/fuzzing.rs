@@ -186,16 +186,11 @@ fn history() -> Vec<NewEvent> {
         ),
         (
             on(1, 15),
-            Step::Referred(Referred {
+            Step::Referred(Referred::new(
                 structure,
-                prescriber: Prescriber { kind: PrescriberKind::FranceTravail, name: None },
-                programme: None,
-                situation: Situation::LongTermUnemployed,
-                benefits: Vec::new(),
-                qualification: None,
-                family_quotient: None,
-                proposed: false,
-            }),
+                Prescriber { kind: PrescriberKind::FranceTravail, name: None },
+                Situation::LongTermUnemployed,
+            )),
         ),
         (
             on(2, 1),

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod backup;
 pub mod duplicates;
 mod error;
+pub mod esf;
 pub mod figures;
 pub mod fuzzing;
 pub mod imports;
@@ -64,6 +65,7 @@ pub fn routes(gate: Gate) -> Router<AppState> {
         .route("/api/dashboard", get(figures::dashboard))
         .route("/api/stats/outcomes", get(figures::outcomes))
         .route("/api/stats/entries", get(figures::entries))
+        .route("/api/stats/esf", get(esf::esf))
         .route("/api/reports/activity", get(reports::activity))
         .route("/api/reports/activity/list", get(reports::list))
         .route("/api/reports/activity/publish", post(published::publish))

@@ -45,6 +45,7 @@ use parcours_projections::{GroupBy, PersonStatus};
         super::figures::dashboard,
         super::figures::outcomes,
         super::figures::entries,
+        super::esf::esf,
         super::reports::activity,
         super::reports::list,
         super::reports::stylesheet,

@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use parcours_core::vocabulary::{Hours, Slug, Step, StructureKind};
+use parcours_core::vocabulary::{FullTimeEquivalents, Funder, Hours, Slug, Step, StructureKind};
 use serde::Deserialize;
 
 use super::error::JsonBody;
 use super::json_response;
-use crate::app::structures::{self, structure_step};
+use crate::app::structures::{self, structure_step, StructureInput};
 use crate::app::{AppError, Caller};
 use crate::state::AppState;
 
@@ -27,12 +27,22 @@ pub struct StructureBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     agreed_hours: BTreeMap<u16, Hours>,
+    /// Full-time equivalents agreed, by calendar year: `{ "2025": 12.5 }` (CONTRACT §11).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    agreed_fte: BTreeMap<u16, FullTimeEquivalents>,
+    /// Who funds the structure: `[ { "name", "kind": state, departement, region, esf,
+    /// municipality, other } ]`.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    funders: Vec<Funder>,
 }
 
 impl StructureBody {
-    /// The structure's record, once its name and years are plausible.
+    /// The structure's record, once its names and years are plausible.
     pub(crate) fn into_step(self, slug: Slug) -> Result<Step, AppError> {
-        structure_step(slug, &self.name, self.kind, self.agreed_hours)
+        let StructureBody { name, kind, agreed_hours, agreed_fte, funders } = self;
+        structure_step(slug, StructureInput { name, kind, agreed_hours, agreed_fte, funders })
     }
 }
 

@@ -23,6 +23,7 @@ pub mod differencing;
 pub mod disclosure;
 pub mod duplicates;
 pub mod error;
+pub mod esf;
 pub mod figures;
 pub mod generate;
 pub mod import;

@@ -4,31 +4,56 @@
 use std::collections::BTreeMap;
 
 use parcours_core::store::Appended;
-use parcours_core::vocabulary::{Hours, NewEvent, Slug, Step, StreamId, StructureKind, StructureUpdated};
+use parcours_core::vocabulary::{
+    FullTimeEquivalents, Funder, Hours, NewEvent, Slug, Step, StreamId, StructureKind, StructureUpdated,
+};
 use parcours_projections::{Projections, StructureRecord};
 
 use super::streams::append;
 use super::{blocking, AppError, Caller};
 use crate::state::AppState;
 
-/// The longest structure name accepted.
+/// The longest structure name accepted, and the longest funder name.
 const NAME_MAX_CHARS: usize = 200;
+/// The most funders one structure names: a structure lives on a handful of funders, not hundreds.
+const FUNDERS_MAX: usize = 50;
 
-/// A structure's record, once its name and years are plausible.
-pub fn structure_step(
-    slug: Slug,
-    name: &str,
-    kind: StructureKind,
-    agreed_hours: BTreeMap<u16, Hours>,
-) -> Result<Step, AppError> {
+/// What an admin states about a structure (CONTRACT §5, §11).
+pub struct StructureInput {
+    pub name: String,
+    pub kind: StructureKind,
+    pub agreed_hours: BTreeMap<u16, Hours>,
+    pub agreed_fte: BTreeMap<u16, FullTimeEquivalents>,
+    pub funders: Vec<Funder>,
+}
+
+/// A structure's record, once its names and years are plausible.
+pub fn structure_step(slug: Slug, input: StructureInput) -> Result<Step, AppError> {
+    let StructureInput { name, kind, agreed_hours, agreed_fte, funders } = input;
     let name = name.trim().to_owned();
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
         return Err(AppError::InvalidRequest(format!("name: expected 1 to {NAME_MAX_CHARS} characters")));
     }
-    if let Some(year) = agreed_hours.keys().find(|year| !(1900..=2200).contains(*year)) {
-        return Err(AppError::InvalidRequest(format!("agreed_hours: {year} is not a plausible year")));
+    let years =
+        [("agreed_hours", agreed_hours.keys().collect::<Vec<_>>()), ("agreed_fte", agreed_fte.keys().collect())];
+    for (field, years) in years {
+        if let Some(year) = years.into_iter().find(|year| !(1900..=2200).contains(*year)) {
+            return Err(AppError::InvalidRequest(format!("{field}: {year} is not a plausible year")));
+        }
     }
-    Ok(Step::StructureUpdated(StructureUpdated { slug, name, kind, agreed_hours }))
+    if funders.len() > FUNDERS_MAX {
+        return Err(AppError::InvalidRequest(format!("funders: at most {FUNDERS_MAX}")));
+    }
+    let mut named = Vec::with_capacity(funders.len());
+    for (index, funder) in funders.into_iter().enumerate() {
+        let funder_name = funder.name.trim().to_owned();
+        if funder_name.is_empty() || funder_name.chars().count() > NAME_MAX_CHARS {
+            let message = format!("funders[{index}].name: expected 1 to {NAME_MAX_CHARS} characters");
+            return Err(AppError::InvalidRequest(message));
+        }
+        named.push(Funder { name: funder_name, kind: funder.kind });
+    }
+    Ok(Step::StructureUpdated(StructureUpdated { slug, name, kind, agreed_hours, agreed_fte, funders: named }))
 }
 
 /// Records a structure's step (see [`structure_step`]) in its own stream, dated today.

@@ -136,6 +136,18 @@ const FIXED_LABELS: &[(&str, &str)] = &[
     ("outcomes.followed_up_at_six_months", "Sorties suivies à six mois"),
     ("outcomes.employed_at_six_months", "En emploi à six mois"),
     ("outcomes.employed_at_six_months_share", "Part en emploi à six mois"),
+    ("outcomes.cdi", "Sorties en CDI"),
+    ("people.pathway_days", "Sorties de la période et durée de leur parcours"),
+    ("people.pathway_days.median", "Durée médiane des parcours sortis"),
+    ("people.pathway_days.mean", "Durée moyenne des parcours sortis"),
+    ("contracts.fte_worked", "Équivalents temps plein travaillés"),
+    ("contracts.agreed_fte", "Équivalents temps plein conventionnés"),
+    ("follow_up.group_sessions", "Séances collectives"),
+    ("follow_up.phone_contacts", "Entretiens téléphoniques"),
+    ("trainings.started", "Formations commencées"),
+    ("trainings.completed", "Formations terminées"),
+    ("trainings.certified", "Formations certifiées"),
+    ("skills_assessments.count", "Évaluations de compétences"),
 ];
 
 /// A figure's title in French, for any id the report has.
@@ -177,6 +189,14 @@ pub fn figure_label(id: &str) -> String {
             format!("Entrées : {band}, {}", gender(code).to_lowercase())
         }
         ["profile", "by_benefit", code] => format!("Entrées : {}", labels::benefit(code)),
+        ["entries", "by_prescriber", code] => {
+            use parcours_core::vocabulary::PrescriberKind;
+            format!("Entrées : {}", said(PrescriberKind::from_code(code), code, PrescriberKind::label))
+        }
+        ["skills_assessments", "by_kind", code] => {
+            use parcours_core::vocabulary::AssessmentKind;
+            format!("Évaluations : {}", said(AssessmentKind::from_code(code), code, AssessmentKind::label))
+        }
         ["profile", "by_family_quotient", band] => format!("Entrées : quotient familial {band}"),
         ["support", "by_domain_and_action", domain, action] => {
             let domain = said(SupportDomain::from_code(domain), domain, SupportDomain::label);

@@ -24,7 +24,11 @@ pub(super) fn formatted(value: &Value) -> (String, bool) {
         Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => {
             (format!("{}\u{a0}h", french::hundredths(hours.hundredths)), false)
         }
-        Value::Fte(Shown::Value(fte)) => (french::hundredths(fte.hundredths), false),
+        Value::Fte(Shown::Value(fte)) | Value::AgreedFte(Some(fte)) => (french::hundredths(fte.hundredths), false),
+        Value::AgreedFte(None) | Value::Days(Shown::Value(None)) => ("—".to_owned(), false),
+        Value::Days(Shown::Value(Some(days))) => {
+            (format!("{}\u{a0}jours", french::hundredths(days.tenths * 10)), false)
+        }
         _ => withheld,
     }
 }
@@ -423,6 +427,51 @@ fn sections(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
         &rows,
         "outcomes.six_months_after_exit",
     );
+    out.push_str("</section>\n");
+    funders(out, scope, figures);
+}
+
+/// The figures of version 2 of the definitions (CONTRACT §11), when the report has them: a
+/// version 1 report prints none of this, and keeps its bytes.
+fn funders(out: &mut String, scope: &Scope<'_>, figures: &Figures) {
+    let (Some(entries), Some(skills)) = (&figures.entries, &figures.skills_assessments) else {
+        return;
+    };
+    out.push_str("<section class=\"part\">\n");
+    scope.heading(out, "financeurs", "Chiffres demandés par les financeurs");
+    scope.figures(
+        out,
+        &[
+            fixed("outcomes.cdi"),
+            ("people.pathway_days.median", figure_label("people.pathway_days.median"), Some("people.pathway_days")),
+            ("people.pathway_days.mean", figure_label("people.pathway_days.mean"), None),
+            fixed("contracts.fte_worked"),
+            fixed("contracts.agreed_fte"),
+            fixed("follow_up.group_sessions"),
+            fixed("follow_up.phone_contacts"),
+            fixed("trainings.started"),
+            fixed("trainings.completed"),
+            fixed("trainings.certified"),
+            ("skills_assessments.count", figure_label("skills_assessments.count"), Some("skills_assessments")),
+        ],
+    );
+    let counted = |id: String| vec![scope.value(&id), scope.share(&id)];
+    let rows: Vec<(Vec<String>, Vec<String>)> = entries
+        .by_prescriber
+        .iter()
+        .map(|row| {
+            (vec![row.prescriber.label().to_owned()], counted(format!("entries.by_prescriber.{}", row.prescriber)))
+        })
+        .collect();
+    scope.table(out, "Entrées par prescripteur", &["Prescripteur", "Entrées", "Part"], &rows, "entries.by_prescriber");
+    let rows: Vec<(Vec<String>, Vec<String>)> = skills
+        .by_kind
+        .iter()
+        .map(|row| {
+            (vec![row.kind.label().to_owned()], vec![scope.value(&format!("skills_assessments.by_kind.{}", row.kind))])
+        })
+        .collect();
+    scope.table(out, "Évaluations de compétences par nature", &["Nature", "Évaluations"], &rows, "skills_assessments");
     out.push_str("</section>\n");
 }
 

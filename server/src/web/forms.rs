@@ -72,6 +72,8 @@ pub enum Input {
     /// Any number of the choices (check boxes), sent as a list.
     Several(Vec<Choice>),
     YesNo,
+    /// An ESF+ question (CONTRACT §11): yes, no, or the person declines to answer (`refused`).
+    Answer,
 }
 
 impl Input {
@@ -330,6 +332,12 @@ fn read_field(field: &Field, values: &Values, errors: &mut Errors) -> Option<Val
             "non" => Ok(Value::Bool(false)),
             _ => Err("Répondez par oui ou par non.".to_owned()),
         },
+        Input::Answer => match text {
+            "oui" => Ok(Value::Bool(true)),
+            "non" => Ok(Value::Bool(false)),
+            "refused" => Ok(Value::from("refused")),
+            _ => Err("Répondez par oui, par non, ou indiquez que la personne ne souhaite pas répondre.".to_owned()),
+        },
         Input::Several(_) => return None,
     };
     read.map_err(|message| errors.field(name, message)).ok()
@@ -480,11 +488,11 @@ fn field(form: &str, field: &Field, values: &Values, errors: &Errors, focus: boo
                 }
             }
         },
-        Input::YesNo => html! {
+        Input::YesNo | Input::Answer => html! {
             fieldset.champ.en-erreur[error.is_some()] aria-describedby=[described] {
                 legend { (label) }
                 (after)
-                @for (answer, text) in [("oui", "Oui"), ("non", "Non")] {
+                @for &(answer, text) in answers(&field.input) {
                     @let choice_id = format!("{id}-{answer}");
                     div.case {
                         input type="radio" id=(choice_id) name=(field.name) value=(answer)
@@ -549,6 +557,14 @@ fn options(choices: &[Choice], selected: &str) -> Markup {
 }
 
 /// The HTML type, suggestions and keyboard of a one-line input.
+/// The radio buttons of a yes-or-no question: the code sent and the words shown.
+fn answers(input: &Input) -> &'static [(&'static str, &'static str)] {
+    match input {
+        Input::Answer => &[("oui", "Oui"), ("non", "Non"), ("refused", "Ne souhaite pas répondre")],
+        _ => &[("oui", "Oui"), ("non", "Non")],
+    }
+}
+
 fn attributes(input: &Input) -> (&'static str, Option<&Vec<String>>, Option<&'static str>) {
     match input {
         Input::Text { kind, suggestions } => (kind, (!suggestions.is_empty()).then_some(suggestions), None),
@@ -557,7 +573,9 @@ fn attributes(input: &Input) -> (&'static str, Option<&Vec<String>>, Option<&'st
         Input::Month => ("month", None, None),
         Input::Whole { .. } => ("text", None, Some("numeric")),
         Input::Hours => ("text", None, Some("decimal")),
-        Input::Paragraph | Input::Lines | Input::Choice(_) | Input::Several(_) | Input::YesNo => ("text", None, None),
+        Input::Paragraph | Input::Lines | Input::Choice(_) | Input::Several(_) | Input::YesNo | Input::Answer => {
+            ("text", None, None)
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 //! client of the API would send.
 
 use parcours_core::vocabulary::{
-    AssessmentKind, Benefit, ContractEndReason, ContractKind, Destination, FollowUpKind, Gender, PrescriberKind,
-    Programme, Qualification, Situation, SituationAfterExit, StepKind, SupportAction, SupportDomain, TrainingResult,
+    AssessmentKind, Benefit, ContractEndReason, ContractKind, Destination, EducationLevel, FollowUpKind, Gender,
+    PrescriberKind, Programme, Qualification, Situation, SituationAfterExit, StepKind, SupportAction, SupportDomain,
+    TrainingResult,
 };
 
 use super::forms::{Choice, Field, Input};
@@ -74,6 +75,28 @@ pub fn fields(kind: StepKind, suggestions: &Suggestions) -> Vec<Field> {
             Field::new("qualification", "Niveau de diplôme", Input::choice::<Qualification>()),
             Field::new("family_quotient", "Quotient familial", Input::Whole { min: 0, max: 100_000 })
                 .hint("En euros par mois."),
+            // The ESF+ questions (Regulation (EU) 2021/1057, Annex I), with its wording: each optional.
+            Field::new(
+                "education_level",
+                "Niveau d'éducation le plus élevé atteint (CITE)",
+                Input::choice::<EducationLevel>(),
+            )
+            .hint("Question du FSE+, facultative : la personne peut ne pas souhaiter répondre."),
+            Field::new("disability", "Personne handicapée", Input::Answer)
+                .hint("Donnée sensible : chiffrée, et effacée avec l'identité."),
+            Field::new("third_country_national", "Ressortissant de pays tiers", Input::Answer)
+                .hint("Donnée sensible : chiffrée, et effacée avec l'identité."),
+            Field::new("foreign_background", "Participant d'origine étrangère", Input::Answer)
+                .hint("Donnée sensible : chiffrée, et effacée avec l'identité."),
+            Field::new(
+                "minority",
+                "Minorité (y compris les communautés marginalisées telles que les Roms)",
+                Input::Answer,
+            )
+            .hint("Donnée sensible : chiffrée, et effacée avec l'identité."),
+            Field::new("homeless_or_housing_exclusion", "Sans domicile ou exclu du logement", Input::Answer)
+                .hint("Donnée sensible : chiffrée, et effacée avec l'identité."),
+            Field::new("rural_area", "Participant vivant en zone rurale", Input::Answer),
         ],
         StepKind::ContractStarted => vec![
             Field::new("contract_id", "Référence du contrat", Input::text())
@@ -175,7 +198,7 @@ mod tests {
             Input::Whole { min, .. } => min.to_string(),
             Input::Hours => "1,5".into(),
             Input::Choice(choices) | Input::Several(choices) => choices[0].code.into(),
-            Input::YesNo => "oui".into(),
+            Input::YesNo | Input::Answer => "oui".into(),
         }
     }
 

@@ -19,7 +19,7 @@ use parcours_core::vocabulary::Date;
 use parcours_projections::Disclosed;
 
 pub use report::{list_workbook, name_of, report_workbook};
-pub use statistics::{entries_workbook, outcomes_workbook};
+pub use statistics::{entries_workbook, esf_workbook, outcomes_workbook};
 
 /// One cell, typed so that each writer gives numbers as numbers and dates as dates.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -25,8 +25,11 @@ fn value(value: &Value) -> Cell {
         Value::Count(disclosed) | Value::Rate(disclosed) => disclosed.into(),
         Value::Hours(Shown::Value(hours)) | Value::Agreed(Some(hours)) => Cell::Hundredths(hours.hundredths),
         Value::Fte(Shown::Value(fte)) => Cell::Hundredths(fte.hundredths),
-        Value::Hours(Shown::Withheld) | Value::Fte(Shown::Withheld) => Cell::Withheld,
-        Value::Agreed(None) => Cell::Empty,
+        Value::AgreedFte(Some(fte)) => Cell::Hundredths(fte.hundredths),
+        // Tenths of a day, written as hundredths: the cell's number is the same.
+        Value::Days(Shown::Value(Some(days))) => Cell::Hundredths(days.tenths * 10),
+        Value::Hours(Shown::Withheld) | Value::Fte(Shown::Withheld) | Value::Days(Shown::Withheld) => Cell::Withheld,
+        Value::Agreed(None) | Value::AgreedFte(None) | Value::Days(Shown::Value(None)) => Cell::Empty,
     }
 }
 
@@ -97,10 +100,10 @@ fn definitions(report: &ActivityReport, only: Option<&str>) -> Vec<(String, Stri
     let version = report.definitions.0;
     let mut texts = vec![("Version des définitions".to_owned(), version.to_string())];
     for (key, text) in version.texts() {
-        if only.is_none_or(|only| only == *key) {
+        if only.is_none_or(|only| only == key) {
             let label = figure_label(key);
-            let figures = if label == *key { label } else { format!("{label} ({key})") };
-            texts.push((figures, (*text).to_owned()));
+            let figures = if label == key { label } else { format!("{label} ({key})") };
+            texts.push((figures, text.to_owned()));
         }
     }
     texts

@@ -4,7 +4,7 @@
 //! rate is computed, go on the notes' sheet.
 
 use parcours_core::vocabulary::Date;
-use parcours_projections::{Entries, GroupKey, OutcomeField, Outcomes};
+use parcours_projections::{Entries, EsfIndicators, GroupKey, IndicatorRow, OutcomeField, Outcomes};
 
 use super::{Cell, Workbook};
 use crate::french;
@@ -92,4 +92,75 @@ pub fn entries_workbook(entries: &Entries, structure: &str) -> Workbook {
         sheet.rows.push(vec![band.into(), gender.into(), row.cell.count.into(), row.cell.share.into()]);
     }
     workbook
+}
+
+/// The ESF+ common indicators (Regulation (EU) 2021/1057, Annex I) as the managing authority reads
+/// them: one sheet per part, each indicator by gender.
+pub fn esf_workbook(indicators: &EsfIndicators, structure: &str) -> Workbook {
+    let columns = ["Indicateur", "Total", "Femmes", "Hommes", "Non binaire", "Non renseigné", "Code"];
+    let all_rows = || indicators.output.iter().chain(&indicators.results_on_leaving).chain(&indicators.longer_term);
+    let withheld = all_rows().any(|row| row.suppressed);
+    let mut notes = about(indicators.from, indicators.to, structure, withheld);
+    notes.push((
+        "Source".to_owned(),
+        "Indicateurs communs du FSE+ (règlement (UE) 2021/1057, annexe I) : réalisations à l'entrée, résultats \
+         immédiats à la sortie, emploi six mois après la sortie."
+            .to_owned(),
+    ));
+    let mut workbook = Workbook {
+        columns: columns.map(String::from).to_vec(),
+        sheets: Vec::new(),
+        definitions: notes,
+        dated: indicators.to,
+    };
+    let parts = [
+        ("Réalisations", &indicators.output),
+        ("Résultats à la sortie", &indicators.results_on_leaving),
+        ("Résultats à long terme", &indicators.longer_term),
+    ];
+    for (name, rows) in parts {
+        let sheet = workbook.sheet(name);
+        for row in rows {
+            let IndicatorRow { indicator, total, female, male, non_binary, undisclosed, .. } = row;
+            sheet.rows.push(vec![
+                esf_label(indicator).into(),
+                (*total).into(),
+                (*female).into(),
+                (*male).into(),
+                (*non_binary).into(),
+                (*undisclosed).into(),
+                (*indicator).into(),
+            ]);
+        }
+    }
+    workbook
+}
+
+/// An ESF+ indicator in the managing authority's words.
+fn esf_label(indicator: &str) -> &str {
+    match indicator {
+        "participants" => "Participants",
+        "unemployed_including_long_term" => "Chômeurs, y compris de longue durée",
+        "long_term_unemployed" => "Chômeurs de longue durée",
+        "inactive" => "Personnes inactives",
+        "employed" => "Personnes exerçant un emploi, y compris indépendant",
+        "below_30" => "Participants de moins de 30 ans",
+        "above_54" => "Participants de plus de 54 ans",
+        "isced_0_2" => "Niveau CITE 0 à 2",
+        "isced_3_4" => "Niveau CITE 3 ou 4",
+        "isced_5_8" => "Niveau CITE 5 à 8",
+        "with_disabilities" => "Participants handicapés",
+        "third_country_nationals" => "Ressortissants de pays tiers",
+        "foreign_background" => "Participants d'origine étrangère",
+        "minorities" => "Minorités",
+        "homeless_or_housing_exclusion" => "Sans domicile ou exclus du logement",
+        "rural_areas" => "Participants des zones rurales",
+        "job_searching_on_leaving" => "À la recherche d'un emploi à la sortie",
+        "in_education_or_training_on_leaving" => "Suivant un enseignement ou une formation à la sortie",
+        "gaining_a_qualification_on_leaving" => "Obtenant une qualification à la sortie",
+        "in_employment_on_leaving" => "Exerçant un emploi, y compris indépendant, à la sortie",
+        "disadvantaged_in_any_of_these" => "Participants défavorisés dans l'une de ces situations",
+        "in_employment_six_months_after_leaving" => "Exerçant un emploi six mois après la sortie",
+        other => other,
+    }
 }
