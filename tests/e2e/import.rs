@@ -300,3 +300,21 @@ async fn search_ignores_case_and_accents_and_opens_only_the_identities_it_return
     assert!(log(helene).await.contains("\"name\""), "the returned identity is read and logged");
     assert!(!log(karim).await.contains("\"name\""), "an identity not returned is not read");
 }
+
+/// A body that is not `multipart/form-data` gets the contract's JSON error naming the problem, not
+/// axum's plain-text rejection (found by schemathesis: `POST /api/imports` with no body).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_without_a_multipart_body_is_refused_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    for body in ["", "{\"file\": \"salaries.csv\"}"] {
+        let refused = server.admin().post_raw("/api/imports?dry_run=true", body).await;
+        assert_eq!(refused.status, 400, "{}", refused.text);
+        assert_eq!(refused.body["error"], "invalid_request", "{}", refused.text);
+        assert!(
+            refused.body["message"].as_str().is_some_and(|message| message.contains("multipart")),
+            "{}",
+            refused.text
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Spreadsheet import over HTTP (CONTRACT §9): a thin layer over `crate::import`, and the saved
 //! mappings.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -72,8 +73,11 @@ pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
     QueryOf(query): QueryOf<ImportQuery>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
+    // Without this, axum answers a body that is not multipart in plain text, outside the contract's
+    // JSON errors (schemathesis found it).
+    let multipart = multipart.map_err(|rejection| AppError::InvalidRequest(format!("multipart body: {rejection}")))?;
     let upload = read_upload(multipart).await?;
     let report =
         import::import_sheet(&state, &caller, upload.file, upload.mapping, query.dry_run, query.skip_bad_rows).await?;

@@ -4,6 +4,7 @@
 //! in `app::import::previews`, not in the browser.
 
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use maud::{html, Markup};
@@ -120,7 +121,12 @@ async fn mapping_of(
 
 /// The dry run of an upload: its preview, and the confirmation form when there is something to
 /// import.
-pub async fn preview(State(state): State<AppState>, caller: Caller, multipart: Multipart) -> Result<Html, PageError> {
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Html, PageError> {
+    let multipart = multipart.map_err(|rejection| AppError::InvalidRequest(format!("multipart body: {rejection}")))?;
     let upload = read_upload(multipart).await?;
     let problem = match (&upload.file, mapping_of(&state, &caller, &upload).await?) {
         (None, _) => Err("Choisissez le fichier à importer.".to_owned()),
