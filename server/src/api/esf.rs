@@ -3,10 +3,8 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use parcours_core::vocabulary::{Date, Slug};
-use serde::Deserialize;
 
-use super::figures::{named, sheet_response, Format};
+use super::figures::{named, sheet_response, Format, PeriodParams};
 use super::{csv_response, json_response, QueryOf};
 use crate::app::esf::{self, EsfQuestion};
 use crate::app::figures::period;
@@ -14,29 +12,14 @@ use crate::app::{AppError, Caller};
 use crate::state::AppState;
 use crate::workbook::esf_workbook;
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct EsfParams {
-    #[param(value_type = Option<String>, format = Date)]
-    from: Option<Date>,
-    #[param(value_type = Option<String>, format = Date)]
-    to: Option<Date>,
-    #[param(value_type = Option<String>)]
-    structure: Option<Slug>,
-    #[serde(default)]
-    #[param(inline)]
-    format: Format,
-}
-
 /// The ESF+ common indicators of a period by gender: output indicators of the participants who
 /// entered, immediate results of those who left, and in employment six months after leaving.
-#[utoipa::path(get, path = "/api/stats/esf", params(EsfParams), tag = "figures",
+#[utoipa::path(get, path = "/api/stats/esf", params(PeriodParams), tag = "figures",
     responses((status = 200, description = "JSON; CSV with `format=csv`; XLSX with `format=xlsx` and CSV for French Excel with `format=csv-fr`, both with `Content-Disposition: attachment` naming the structure and the period"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn esf(
     State(state): State<AppState>,
     caller: Caller,
-    QueryOf(query): QueryOf<EsfParams>,
+    QueryOf(query): QueryOf<PeriodParams>,
 ) -> Result<Response, AppError> {
     let period = period(state.today(), query.from, query.to)?;
     let indicators = esf::indicators(&state, &caller, EsfQuestion { period, structure: query.structure }).await?;

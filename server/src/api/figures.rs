@@ -134,25 +134,26 @@ pub async fn outcomes(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct EntriesParams {
+/// A period, one structure or all, and a format: what the entry and the ESF+ statistics are asked with.
+pub struct PeriodParams {
     #[param(value_type = Option<String>, format = Date)]
-    from: Option<Date>,
+    pub(super) from: Option<Date>,
     #[param(value_type = Option<String>, format = Date)]
-    to: Option<Date>,
+    pub(super) to: Option<Date>,
     #[param(value_type = Option<String>)]
-    structure: Option<Slug>,
+    pub(super) structure: Option<Slug>,
     #[serde(default)]
     #[param(inline)]
-    format: Format,
+    pub(super) format: Format,
 }
 
 /// Entry statistics: the referrals of a period by gender, situation and age band.
-#[utoipa::path(get, path = "/api/stats/entries", params(EntriesParams), tag = "figures",
+#[utoipa::path(get, path = "/api/stats/entries", params(PeriodParams), tag = "figures",
     responses((status = 200, description = "JSON; CSV with `format=csv`; XLSX with `format=xlsx` and CSV for French Excel with `format=csv-fr`, both with `Content-Disposition: attachment` naming the structure and the period"), (status = 400, description = "malformed request, unknown field or value (named)", body = super::openapi::ErrorBody), (status = 401, description = "no valid credential", body = super::openapi::ErrorBody), (status = 403, description = "outside the credential's rights", body = super::openapi::ErrorBody), (status = 503, description = "not available now; retry", body = super::openapi::ErrorBody)))]
 pub async fn entries(
     State(state): State<AppState>,
     caller: Caller,
-    QueryOf(query): QueryOf<EntriesParams>,
+    QueryOf(query): QueryOf<PeriodParams>,
 ) -> Result<Response, AppError> {
     let period = period(state.today(), query.from, query.to)?;
     let question = StatisticsQuestion { period, structure: query.structure, by: None };
