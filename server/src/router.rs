@@ -100,4 +100,17 @@ mod tests {
             assert!(matches!(answer.status(), StatusCode::OK | StatusCode::NOT_FOUND), "{path}: {}", answer.status());
         }
     }
+
+    /// A method a route does not have is a 405 naming the ones it has, not a refusal logged as a
+    /// missing access rule (schemathesis sent `PATCH /api/beneficiaries` and the like).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_method_a_route_does_not_have_is_405_with_the_ones_it_has() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("a store");
+        let state = AppState::new(store, Settings::default(), Metrics::new()).expect("the state");
+        let request = Request::patch("/api/beneficiaries").body(Body::empty()).expect("a request");
+        let answer = router(state).oneshot(request).await.expect("an answer");
+        assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(answer.headers().get(header::ALLOW).map(|value| value.as_bytes()), Some(&b"GET, POST"[..]));
+    }
 }

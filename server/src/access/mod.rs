@@ -118,6 +118,19 @@ pub async fn enforce(State(gate): State<Gate>, request: Request, next: Next) -> 
     let state = &gate.state;
     let path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
     let Some(rule) = policy::rule(request.method(), path) else {
+        let allowed = policy::methods(path);
+        if !allowed.is_empty() {
+            // A method the route does not have (what fuzzers and scanners try): no flaw, no error.
+            tracing::debug!(method = %request.method(), %path, "method not allowed");
+            let allow = axum::http::HeaderValue::from_str(&allowed.join(", ")).ok();
+            let message = format!("{} is not a method of {path}: {}", request.method(), allowed.join(", "));
+            let body = serde_json::json!({ "error": "method_not_allowed", "message": message });
+            let mut response = (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+            if let Some(allow) = allow {
+                response.headers_mut().insert(axum::http::header::ALLOW, allow);
+            }
+            return response;
+        }
         tracing::error!(method = %request.method(), %path, "route without an access rule: refused");
         return AppError::Forbidden.into_response();
     };

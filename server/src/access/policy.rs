@@ -144,6 +144,14 @@ pub fn rule(method: &Method, path: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.path == path && rule.method == method)
 }
 
+/// The methods `path` has rules for: what a `405 Method Not Allowed` lists in `Allow`.
+pub fn methods(path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&str> = RULES.iter().filter(|rule| rule.path == path).map(|rule| rule.method).collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
 /// Checks the routes of a router against [`RULES`], both ways: every `.route("path", method(…))`
 /// of `source` (the router's own source file, `include_str!`) has its rule, and every rule of the
 /// router's kind (`pages` or API) its route. Reading the source keeps the check free of a running
