@@ -8,22 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use parcours_tests::{Client, Server};
 use serde_json::{json, Value};
 
-use crate::bin;
+use crate::{bin, OUTCOME_COUNTS};
 
 const STRUCTURES: [&str; 3] = ["ai-auch", "aci-agen", "ei-marmande"];
 const GROUPINGS: [Option<&str>; 5] = [None, Some("gender"), Some("age_band"), Some("situation"), Some("prescriber")];
-const COUNTS: [&str; 10] = [
-    "exits",
-    "durable_employment",
-    "transition_employment",
-    "positive_exits",
-    "other_exits",
-    "neutral_exits",
-    "dynamic_exits",
-    "reenrolled",
-    "followed_up_at_six_months",
-    "employed_at_six_months",
-];
 
 /// One person: registered, referred to `structure` on `referred`, exited on `exited` to
 /// `destination`.
@@ -64,12 +52,12 @@ fn value(cell: &Value) -> Option<u64> {
 /// are known zeros, for every key the other answers list.
 fn outcome_cells(answer: &Value) -> Cells {
     let mut cells = Cells::new();
-    for field in COUNTS {
+    for field in OUTCOME_COUNTS {
         cells.insert(format!("total.{field}"), value(&answer[field]));
     }
     for group in answer["groups"].as_array().into_iter().flatten() {
         let (by, key) = group["key"].as_object().unwrap().iter().next().unwrap();
-        for field in COUNTS {
+        for field in OUTCOME_COUNTS {
             cells.insert(format!("{by}={}.{field}", key.as_str().unwrap()), value(&group[field]));
         }
     }
@@ -205,7 +193,7 @@ async fn no_withheld_cell_is_recovered_from_the_tables_an_evaluator_may_ask() {
             for other in 0..GROUPINGS.len() {
                 for (period, tables) in outcomes.iter().enumerate() {
                     let (this, that) = (&tables[structure][grouping], &tables[structure][other]);
-                    for field in COUNTS {
+                    for field in OUTCOME_COUNTS {
                         let key = format!("total.{field}");
                         if this[&key].is_none() != that[&key].is_none() {
                             found.push(format!(

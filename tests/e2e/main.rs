@@ -28,6 +28,20 @@ mod web;
 
 use std::path::Path;
 
+/// The counts of an outcome statistic (CONTRACT §5), as the API names them.
+pub const OUTCOME_COUNTS: [&str; 10] = [
+    "exits",
+    "durable_employment",
+    "transition_employment",
+    "positive_exits",
+    "other_exits",
+    "neutral_exits",
+    "dynamic_exits",
+    "reenrolled",
+    "followed_up_at_six_months",
+    "employed_at_six_months",
+];
+
 pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_parcours"))
 }

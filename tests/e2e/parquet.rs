@@ -14,7 +14,7 @@ use std::process::Command;
 use parcours_tests::{run, Client, Server};
 use serde_json::Value;
 
-use crate::bin;
+use crate::{bin, OUTCOME_COUNTS};
 
 /// Recomputes the figures of `/api/stats/outcomes` (by structure) and `/api/stats/entries` for a
 /// period from an export, with the queries the README shows; prints them as JSON. Rates and
@@ -113,19 +113,6 @@ fn figures_from_export(root: &Path, from: &str, to: &str) -> Value {
 fn api_tenths(value: &Value) -> Value {
     value.as_f64().map_or(Value::Null, |percent| Value::from((percent * 10.0).round() as u64))
 }
-
-const OUTCOME_COUNTS: [&str; 10] = [
-    "exits",
-    "durable_employment",
-    "transition_employment",
-    "positive_exits",
-    "other_exits",
-    "neutral_exits",
-    "dynamic_exits",
-    "reenrolled",
-    "followed_up_at_six_months",
-    "employed_at_six_months",
-];
 
 fn assert_same_outcomes(api: &Value, duck: &Value, what: &str) {
     for field in OUTCOME_COUNTS {
