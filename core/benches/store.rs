@@ -221,6 +221,7 @@ fn sample_record() -> Result<Vec<u8>> {
         recorded_at: Timestamp::now(),
         recorded_by: actor(),
         step: hours(5)?.step,
+        sealed_text: None,
         prev_hash: [7; 32],
         stream_prev_hash: [9; 32],
     };

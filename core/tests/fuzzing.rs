@@ -78,6 +78,7 @@ fn envelope(step: Step) -> Envelope {
         recorded_at: Timestamp::from_millis(1_709_630_000_123).unwrap(),
         recorded_by: Actor("tok_0193c9a2".into()),
         step,
+        sealed_text: None,
         prev_hash: [1; 32],
         stream_prev_hash: [2; 32],
     }

@@ -174,14 +174,35 @@ fn steps_v4() -> Vec<Step> {
     steps
 }
 
+/// Format 5: format 4's steps with their free text sealed, as the store keeps them now (the text
+/// out of the step, a stand-in ciphertext beside it).
+fn sealed_v5() -> Vec<(Step, Option<Sealed>)> {
+    steps_v4()
+        .into_iter()
+        .enumerate()
+        .map(|(index, mut step)| {
+            let sealed = step.take_free_text().map(|text| {
+                let ciphertext = bincode::encode_to_vec(&text, bincode::config::standard()).unwrap();
+                Sealed { nonce: [index as u8; 24], ciphertext }
+            });
+            (step, sealed)
+        })
+        .collect()
+}
+
 /// The steps as the events of one stream, chained.
 fn events(steps: Vec<Step>) -> Vec<Envelope> {
+    sealed_events(steps.into_iter().map(|step| (step, None)).collect())
+}
+
+/// The steps and their sealed free text as the events of one stream, chained.
+fn sealed_events(steps: Vec<(Step, Option<Sealed>)>) -> Vec<Envelope> {
     let stream = StreamId(Uuid::from_u128(0x0193_c9a2_0000_7000_8000_0000_0000_0001));
     let mut prev_hash = [0u8; 32];
     steps
         .into_iter()
         .enumerate()
-        .map(|(index, step)| {
+        .map(|(index, (step, sealed_text))| {
             let n = index as u64 + 1;
             let envelope = Envelope {
                 id: EventId(Uuid::from_u128(u128::from(n))),
@@ -192,6 +213,7 @@ fn events(steps: Vec<Step>) -> Vec<Envelope> {
                 recorded_at: Timestamp::from_millis(1_709_630_000_123 + n as i64).unwrap(),
                 recorded_by: Actor("tok_0193c9a2".into()),
                 step,
+                sealed_text,
                 prev_hash,
                 stream_prev_hash: prev_hash,
             };
@@ -244,14 +266,23 @@ fn format_3_pages_still_decode_to_the_same_events() {
 }
 
 #[test]
-fn format_4_pages_decode_to_the_same_events() {
-    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 4), "new format: add a golden file for it, keep these");
+fn format_4_pages_still_decode_to_the_same_events() {
     let expected = events(steps_v4());
-    let kinds: std::collections::BTreeSet<StepKind> = expected.iter().map(|event| event.step.kind()).collect();
-    assert_eq!(kinds.len(), StepKind::ALL.len(), "the newest golden page holds an event of every type");
     let formats: Vec<u8> = expected.iter().rev().take(3).map(record_format).collect();
     assert_eq!(formats, [4, 4, 4], "the layouts of format 4 are framed as format 4");
     check_golden(4, &expected);
+}
+
+#[test]
+fn format_5_pages_decode_to_the_same_events() {
+    assert_eq!((PAGE_FORMAT, RECORD_FORMAT), (1, 5), "new format: add a golden file for it, keep these");
+    let expected = sealed_events(sealed_v5());
+    let kinds: std::collections::BTreeSet<StepKind> = expected.iter().map(|event| event.step.kind()).collect();
+    assert_eq!(kinds.len(), StepKind::ALL.len(), "the newest golden page holds an event of every type");
+    let sealed = expected.iter().filter(|event| event.sealed_text.is_some()).count();
+    assert!(sealed >= 8, "the steps with free text keep it sealed ({sealed})");
+    assert!(expected.iter().all(|event| (record_format(event) == 5) == event.sealed_text.is_some()));
+    check_golden(5, &expected);
 }
 
 #[test]

@@ -295,6 +295,27 @@ impl Identity {
     }
 }
 
+/// The step with its sealed free text put back, for a reader allowed the identity of a person whose
+/// erasure is not recorded; `None` otherwise, or when the text has gone with the key.
+fn opened_text(store: &Store, envelope: &Envelope, identity: Identity) -> Result<Option<Step>, StoreError> {
+    match identity {
+        Identity::Open => store.unseal_text(envelope),
+        Identity::Hidden | Identity::Erased => Ok(None),
+    }
+}
+
+/// Puts the free text back in one person's events for a reader with `identity`, for pages and
+/// trails that fold them: what [`event_json`] does for one event. Each sealed envelope keeps its
+/// `sealed_text`.
+pub fn open_free_text(store: &Store, events: &mut [Envelope], identity: Identity) -> Result<(), StoreError> {
+    for envelope in events {
+        if let Some(opened) = opened_text(store, envelope, identity)? {
+            envelope.step = opened;
+        }
+    }
+    Ok(())
+}
+
 /// Whether the stream holds a `personal_data_erased`.
 fn erasure_recorded(stream: &[Envelope]) -> bool {
     stream.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_)))
@@ -322,6 +343,9 @@ pub struct EventJson<'a> {
     /// The sealed sensitive ESF+ answers of a referral, as stored (exports only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sealed_answers: Option<SealedJson>,
+    /// The sealed free text, as stored (exports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed_text: Option<SealedJson>,
 }
 
 #[derive(Serialize)]
@@ -330,6 +354,10 @@ pub struct DataJson<'a> {
     step: Cow<'a, Step>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     identity_erased: bool,
+    /// The step's free text is sealed and this reader does not get it (no right to the identity,
+    /// or the identity was erased): its text fields read empty.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    free_text_withheld: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -388,6 +416,13 @@ fn sealed_identity(step: &Step) -> Option<&Sealed> {
 pub fn event_json<'a>(store: &Store, envelope: &'a Envelope, identity: Identity) -> Result<EventJson<'a>, StoreError> {
     let mut step = Cow::Borrowed(&envelope.step);
     let mut identity_erased = false;
+    let mut free_text_withheld = false;
+    if envelope.sealed_text.is_some() {
+        match opened_text(store, envelope, identity)? {
+            Some(opened) => step = Cow::Owned(opened),
+            None => free_text_withheld = true,
+        }
+    }
     if let Some(sealed) = sealed_answers(&envelope.step) {
         // The sensitive answers go with the identity: opened for the same readers, gone with its key.
         let opened = match identity {
@@ -423,11 +458,12 @@ pub fn event_json<'a>(store: &Store, envelope: &'a Envelope, identity: Identity)
         occurred_on: envelope.occurred_on,
         recorded_at: envelope.recorded_at,
         recorded_by: &envelope.recorded_by,
-        data: DataJson { step, identity_erased },
+        data: DataJson { step, identity_erased, free_text_withheld },
         prev_hash: None,
         stream_prev_hash: None,
         sealed_identity: None,
         sealed_answers: None,
+        sealed_text: None,
     })
 }
 
@@ -450,11 +486,12 @@ pub fn export_json(envelope: &Envelope) -> EventJson<'_> {
         occurred_on: envelope.occurred_on,
         recorded_at: envelope.recorded_at,
         recorded_by: &envelope.recorded_by,
-        data: DataJson { step, identity_erased: false },
+        data: DataJson { step, identity_erased: false, free_text_withheld: false },
         prev_hash: Some(hex::encode(envelope.prev_hash)),
         stream_prev_hash: Some(hex::encode(envelope.stream_prev_hash)),
         sealed_identity: sealed,
         sealed_answers: sealed_answers(&envelope.step).map(SealedJson::of),
+        sealed_text: envelope.sealed_text.as_ref().map(SealedJson::of),
     }
 }
 
@@ -476,6 +513,8 @@ struct ExportLine {
     sealed_identity: Option<SealedJson>,
     #[serde(default)]
     sealed_answers: Option<SealedJson>,
+    #[serde(default)]
+    sealed_text: Option<SealedJson>,
 }
 
 /// Reads export lines back into envelopes. `kinds` remembers the type of every event read so far,
@@ -525,6 +564,7 @@ impl ExportReader {
             recorded_at: line.recorded_at,
             recorded_by: line.recorded_by,
             step,
+            sealed_text: line.sealed_text.map(|sealed| sealed.sealed("sealed_text")).transpose()?,
             prev_hash: parse_hash("prev_hash", &line.prev_hash)?,
             stream_prev_hash: parse_hash("stream_prev_hash", &line.stream_prev_hash)?,
         })
@@ -717,6 +757,7 @@ mod tests {
             recorded_at: Timestamp::from_millis(1_700_000_000_000).unwrap(),
             recorded_by: Actor("tok_1".into()),
             step: Step::Referred(referred),
+            sealed_text: Some(Sealed { nonce: [4; 24], ciphertext: vec![9, 8, 7] }),
             prev_hash: [1; 32],
             stream_prev_hash: [2; 32],
         };

@@ -12,8 +12,8 @@ use chrono_tz::Tz;
 
 use super::keys::KeyStore;
 use super::page::{self, Hash, PageBuilder};
-use super::seal_personal_data;
 use super::writer::{index, sync};
+use super::{seal_free_text, seal_personal_data};
 use super::{Head, Location, StoreError, Trees};
 use crate::limits::{EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX};
 use crate::rules::{self, StreamState};
@@ -172,6 +172,7 @@ pub(crate) fn seed(
         state.apply(id, event.occurred_on, &event.step);
         let mut step = event.step;
         seal_personal_data(keys, stream, id, &mut step).map_err(|problem| refuse(problem.to_string()))?;
+        let sealed_text = seal_free_text(keys, stream, id, &mut step).map_err(|problem| refuse(problem.to_string()))?;
         let (_, stream_prev_hash) = writer.stream_tip(stream);
         let envelope = Envelope {
             id,
@@ -182,6 +183,7 @@ pub(crate) fn seed(
             recorded_at,
             recorded_by,
             step,
+            sealed_text,
             prev_hash: writer.head.hash,
             stream_prev_hash,
         };

@@ -42,8 +42,8 @@ pub use verify::{Problem, VerifyReport};
 
 use crate::limits::{PAGE_EVENTS_MAX, QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
 use crate::vocabulary::{
-    Actor, Envelope, EventId, IdentityField, NewEvent, PersonalData, Sealed, SensitiveAnswers, Step, StreamId,
-    Timestamp,
+    Actor, Envelope, EventId, FreeText, IdentityField, NewEvent, PersonalData, Sealed, SensitiveAnswers, Step,
+    StreamId, Timestamp,
 };
 use keys::KeyStore;
 use page::{decode_record, frames, position_from_key, position_key};
@@ -348,6 +348,19 @@ fn seal_personal_data(keys: &KeyStore, stream: StreamId, id: EventId, step: &mut
     let key = keys.get_or_create(stream)?;
     registered.identity = Some(IdentityField::Sealed(keys::seal(&key, stream, id, data)?));
     Ok(())
+}
+
+/// Seals a step's free text (see `vocabulary::free_text`) with the stream's key, created on first
+/// use: the step keeps its closed lists and ids in clear, and the sealed text goes in the envelope.
+fn seal_free_text(
+    keys: &KeyStore,
+    stream: StreamId,
+    id: EventId,
+    step: &mut Step,
+) -> Result<Option<Sealed>, keys::KeyError> {
+    let Some(text) = step.take_free_text() else { return Ok(None) };
+    let key = keys.get_or_create(stream)?;
+    keys::seal(&key, stream, id, &text).map(Some)
 }
 
 /// A referral is a proposal when its author may not write to the structure it names (CONTRACT
@@ -702,6 +715,7 @@ impl Store {
         }
         let caller_ids = events.iter().any(|event| event.id.is_some());
         let mut identity_erased = None;
+        let mut sealed_texts = Vec::with_capacity(events.len());
         for (index, event) in events.iter_mut().enumerate() {
             mark_proposal(&author.scope, &mut event.step);
             let id = *event.id.get_or_insert_with(EventId::generate);
@@ -710,12 +724,15 @@ impl Store {
             {
                 self.inner.blind.index(stream, identity)?;
             }
-            match seal_personal_data(&self.inner.keys, stream, id, &mut event.step) {
-                Ok(()) => {}
-                // The writer says so once the caller's scope is checked; the identity stays clear
-                // and is never encoded (a clear identity cannot be).
+            let sealed = seal_personal_data(&self.inner.keys, stream, id, &mut event.step)
+                .and_then(|()| seal_free_text(&self.inner.keys, stream, id, &mut event.step));
+            match sealed {
+                Ok(sealed) => sealed_texts.push(sealed),
+                // The writer says so once the caller's scope is checked; what was to be sealed is
+                // never encoded (the request is refused).
                 Err(keys::KeyError::Erased) => {
                     identity_erased.get_or_insert(index);
+                    sealed_texts.push(None);
                 }
                 Err(other) => return Err(AppendError::Store(other.into())),
             }
@@ -725,7 +742,7 @@ impl Store {
             // even if the process dies before destroying it (`finish_erasures`).
             self.inner.keys.begin_erasure(stream).map_err(StoreError::from)?;
         }
-        Ok(writer::Request { stream, expected_version, events, caller_ids, identity_erased, author })
+        Ok(writer::Request { stream, expected_version, events, sealed_texts, caller_ids, identity_erased, author })
     }
 
     /// One stream in version order; with `as_of`, only the events recorded at or before it.
@@ -820,6 +837,17 @@ impl Store {
             Some(key) => Ok(Some(keys::unseal(&key, stream, event, sealed)?)),
             None => Ok(None),
         }
+    }
+
+    /// The event's step with its free text put back (see `vocabulary::free_text`): `Ok(None)`
+    /// when it has none sealed or the key was destroyed.
+    pub fn unseal_text(&self, envelope: &Envelope) -> Result<Option<Step>, StoreError> {
+        let Some(sealed) = &envelope.sealed_text else { return Ok(None) };
+        let Some(key) = self.inner.keys.get(envelope.stream)? else { return Ok(None) };
+        let text: FreeText = keys::unseal(&key, envelope.stream, envelope.id, sealed)?;
+        let mut step = envelope.step.clone();
+        step.put_free_text(text).map_err(|_| StoreError::from(keys::KeyError::Unseal))?;
+        Ok(Some(step))
     }
 
     /// Opens the sealed sensitive ESF+ answers of a referral: `Ok(None)` when the beneficiary's key

@@ -3,7 +3,7 @@
 //! ```text
 //! log tree:  key = first position of the page (u64, big-endian)  →  page
 //! page:      [format: u8 = PAGE_FORMAT][count: u16 LE] frame × count
-//! frame:     [format: u8 = 1 to 4][len: u32 LE][crc32(record): u32 LE][record: len bytes]
+//! frame:     [format: u8 = 1 to 5][len: u32 LE][crc32(record): u32 LE][record: len bytes]
 //! record:    bincode 2 (standard config) of `Envelope`
 //! ```
 //! Record formats: 1 holds the steps up to `structure_updated`; 2 adds `report_published` (a
@@ -11,7 +11,8 @@
 //! 3 adds `referral_accepted`, `referral_declined`, `merged_into`, `absorbed` and `unmerged`, the
 //! same way, and the tag of a proposed referral (`referred` with `proposed`; see `Step`); 4 adds
 //! the layout tags of a referral with ESF+ answers and of a structure's record with agreed
-//! full-time equivalents or funders (`Step`'s `ESF_REFERRAL_TAG`, `FUNDED_STRUCTURE_TAG`). Every
+//! full-time equivalents or funders (`Step`'s `ESF_REFERRAL_TAG`, `FUNDED_STRUCTURE_TAG`); 5 adds
+//! sealed free text: `SEALED_TEXT_TAG` and the sealed text before the step (see `Envelope`). Every
 //! older record is a newer record with the same meaning, hence one decoder for all.
 //! Each record is framed with the lowest format that holds it ([`record_format`]): a binary that
 //! knows only format 1 still reads every other event, and refuses a publication as an unknown
@@ -30,7 +31,7 @@ use crate::vocabulary::{Envelope, Step, StepKind};
 
 pub const PAGE_FORMAT: u8 = 1;
 /// The newest record format.
-pub const RECORD_FORMAT: u8 = 4;
+pub const RECORD_FORMAT: u8 = 5;
 /// The oldest record format still read.
 const RECORD_FORMAT_OLDEST: u8 = 1;
 const PAGE_HEADER: usize = 3;
@@ -82,6 +83,9 @@ pub fn record_format(envelope: &Envelope) -> u8 {
         Step::Referred(referred) if referred.proposed => 3,
         step => format(step.kind()),
     };
+    if envelope.sealed_text.is_some() {
+        return 5;
+    }
     match &envelope.step {
         Step::Corrected(correction) => {
             correction.replacement.as_ref().map_or(RECORD_FORMAT_OLDEST, |replacement| step_format(&replacement.step))

@@ -266,6 +266,48 @@ fn sensitive_esf_answers_are_sealed_on_disk_and_gone_with_the_identity() {
     assert!(store.verify().unwrap().is_intact(), "erasure leaves the chain intact");
 }
 
+#[test]
+fn free_text_is_sealed_on_disk_read_back_by_the_key_and_gone_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let stream = StreamId::generate();
+    let assessed = event(
+        "2024-01-05",
+        "skills_assessed",
+        json!({"assessor": "AFPA Agen", "kind": "pmsmp", "skills": ["soudure"],
+               "summary": "Canarysummary: angoisses, suivi au CMP"}),
+    );
+    let support = event("2024-01-06", "support_provided", json!({"domain": "housing", "partner": "SIAO 47"}));
+    let steps = vec![registration("Canarybird"), referral("2024-01-03"), assessed.clone(), support];
+    store.append(stream, None, steps, actor()).unwrap();
+    let mut events = store.read_stream(stream, None).unwrap();
+    events.remove(1);
+    // As stored: the closed list in clear, the text out of the step and sealed beside it.
+    let Step::SkillsAssessed(stored) = &events[1].step else { panic!("not an assessment") };
+    assert_eq!((stored.kind.code(), stored.assessor.as_str(), stored.summary.as_ref()), ("pmsmp", "", None));
+    assert!(events[1].sealed_text.is_some());
+    assert_eq!(store.unseal_text(&events[1]).unwrap(), Some(assessed.step.clone()), "read back whole");
+    let Step::SupportProvided(support) = &events[2].step else { panic!("not a support action") };
+    assert_eq!((support.partner.as_deref(), &events[2].sealed_text), (Some("SIAO 47"), &None), "a partner stays");
+    // Bound to its event: moved to another, it opens nothing.
+    let mut moved = events[1].clone();
+    moved.id = EventId::generate();
+    assert!(store.unseal_text(&moved).is_err());
+    // A retry of the same request is the same bytes, so an idempotent success.
+    let mut retried = assessed.clone();
+    retried.id = Some(events[1].id);
+    let replay = store.append(stream, None, vec![retried], actor()).unwrap();
+    assert!(replay.replayed, "a retry with the same text is recognised");
+    drop(store);
+    assert!(!contains(dir.path(), b"Canarysummary"), "the summary is in clear on disk");
+    assert!(!contains(dir.path(), b"AFPA Agen"), "the assessor is in clear on disk");
+
+    let store = open(dir.path());
+    assert!(store.destroy_key(stream).unwrap());
+    assert_eq!(store.unseal_text(&events[1]).unwrap(), None, "gone with the key");
+    assert!(store.verify().unwrap().is_intact(), "erasure leaves the chain intact");
+}
+
 fn contains(dir: &Path, needle: &[u8]) -> bool {
     std::fs::read_dir(dir).unwrap().any(|entry| {
         let path = entry.unwrap().path();

@@ -25,13 +25,15 @@ use super::{
 };
 use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
 use crate::rules::{self, StreamKind, StreamState};
-use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Step, StreamId, Timestamp};
+use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Sealed, Step, StreamId, Timestamp};
 
 pub(crate) struct Request {
     pub stream: StreamId,
     pub expected_version: Option<u32>,
     /// Every event has an id and sealed personal data by now (`Store::prepare`).
     pub events: Vec<NewEvent>,
+    /// The sealed free text of each event, by index (`Store::prepare`): what its envelope holds.
+    pub sealed_texts: Vec<Option<Sealed>>,
     /// Whether any id came from the caller. Ids the store generated (UUID v7, 74 random bits)
     /// cannot be stored already, so a request without the caller's ids is no retry and skips the
     /// index look-ups of `Writer::replay`: one sled `get` per event on the writer's thread.
@@ -425,6 +427,7 @@ impl Writer {
                 recorded_at,
                 recorded_by: request.author.actor.clone(),
                 step: event.step.clone(),
+                sealed_text: request.sealed_texts.get(index).cloned().flatten(),
                 prev_hash: next.hash,
                 stream_prev_hash: tip.last_hash,
             };
@@ -456,7 +459,7 @@ impl Writer {
     ) -> Result<Option<Appended>, AppendError> {
         let mut seen = HashSet::with_capacity(request.events.len());
         let mut stored = Vec::new();
-        for event in &request.events {
+        for (event, sealed_text) in request.events.iter().zip(&request.sealed_texts) {
             let Some(id) = event.id else { continue };
             if !seen.insert(id) {
                 return Err(AppendError::DuplicateId(id));
@@ -471,7 +474,8 @@ impl Writer {
             if let Some(existing) = existing {
                 let same = existing.stream == request.stream
                     && existing.occurred_on == event.occurred_on
-                    && existing.step == event.step;
+                    && existing.step == event.step
+                    && existing.sealed_text == *sealed_text;
                 if !same {
                     return Err(AppendError::DuplicateId(id));
                 }

@@ -9,7 +9,8 @@ use bincode::{Decode, Encode};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::steps::Step;
+use super::personal_data::Sealed;
+use super::steps::{Step, SEALED_TEXT_TAG};
 use super::values::{write_digits, Date, EventId, StreamId};
 
 /// When the store accepted an event. Kept to the millisecond, the precision it is shown with, so
@@ -106,7 +107,7 @@ pub struct NewEvent {
 /// An event as stored and read back. `prev_hash` chains the whole log, `stream_prev_hash` chains
 /// the stream, so one history can be verified on its own (SHA-256 of the previous event's stored
 /// bytes, zero for the first).
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Envelope {
     pub id: EventId,
     pub stream: StreamId,
@@ -117,7 +118,62 @@ pub struct Envelope {
     pub occurred_on: Date,
     pub recorded_at: Timestamp,
     pub recorded_by: Actor,
+    /// Without its free text when `sealed_text` holds it (see `free_text`).
     pub step: Step,
+    /// The whole step, free text included, sealed with the person's key and bound to the stream
+    /// and the event: opened only for readers allowed the identity, gone with the key.
+    pub sealed_text: Option<Sealed>,
     pub prev_hash: [u8; 32],
     pub stream_prev_hash: [u8; 32],
 }
+
+/// Encoded as the fields in order, the step preceded by [`SEALED_TEXT_TAG`] and the sealed whole
+/// when there is one: an envelope without sealed text keeps the bytes of record formats 1–4.
+impl Encode for Envelope {
+    fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+        self.id.encode(encoder)?;
+        self.stream.encode(encoder)?;
+        self.version.encode(encoder)?;
+        self.position.encode(encoder)?;
+        self.occurred_on.encode(encoder)?;
+        self.recorded_at.encode(encoder)?;
+        self.recorded_by.encode(encoder)?;
+        if let Some(sealed) = &self.sealed_text {
+            SEALED_TEXT_TAG.encode(encoder)?;
+            sealed.encode(encoder)?;
+        }
+        self.step.encode(encoder)?;
+        self.prev_hash.encode(encoder)?;
+        self.stream_prev_hash.encode(encoder)
+    }
+}
+
+impl<Context> Decode<Context> for Envelope {
+    fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
+        let id = Decode::decode(decoder)?;
+        let stream = Decode::decode(decoder)?;
+        let version = Decode::decode(decoder)?;
+        let position = Decode::decode(decoder)?;
+        let occurred_on = Decode::decode(decoder)?;
+        let recorded_at = Decode::decode(decoder)?;
+        let recorded_by = Decode::decode(decoder)?;
+        let (sealed_text, step) = match u32::decode(decoder)? {
+            SEALED_TEXT_TAG => (Some(Sealed::decode(decoder)?), Step::decode(decoder)?),
+            tag => (None, Step::decode_tagged(tag, decoder)?),
+        };
+        Ok(Envelope {
+            id,
+            stream,
+            version,
+            position,
+            occurred_on,
+            recorded_at,
+            recorded_by,
+            step,
+            sealed_text,
+            prev_hash: Decode::decode(decoder)?,
+            stream_prev_hash: Decode::decode(decoder)?,
+        })
+    }
+}
+bincode::impl_borrow_decode!(Envelope);

@@ -7,6 +7,7 @@ mod envelope;
 #[macro_use]
 mod lists;
 mod esf;
+mod free_text;
 mod personal_data;
 mod steps;
 mod values;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub use envelope::{Actor, Envelope, NewEvent, Timestamp};
 pub use esf::{Answer, EducationLevel, SensitiveAnswers};
+pub use free_text::{FreeText, FreeTextMismatch};
 pub use lists::*;
 pub use personal_data::{IdentityField, PersonalData, Sealed};
 pub use steps::*;

@@ -528,7 +528,7 @@ macro_rules! steps {
             }
 
             /// Decodes the fields of the step whose stored tag is `tag`.
-            fn decode_tagged<Context, D: Decoder<Context = Context>>(tag: u32, decoder: &mut D) -> Result<Step, DecodeError> {
+            pub(crate) fn decode_tagged<Context, D: Decoder<Context = Context>>(tag: u32, decoder: &mut D) -> Result<Step, DecodeError> {
                 match tag {
                     PROPOSED_REFERRAL_TAG => return Referred::decode_fields(decoder, true).map(Step::Referred),
                     ESF_REFERRAL_TAG => return Referred::decode_esf(decoder).map(Step::Referred),
@@ -599,6 +599,9 @@ pub const ESF_REFERRAL_TAG: u32 = 201;
 /// The stored tag of a structure's record with agreed full-time equivalents or funders (record
 /// format 4): the older fields, then those two.
 pub const FUNDED_STRUCTURE_TAG: u32 = 202;
+/// The tag an envelope writes before a step whose free text is sealed (record format 5): the
+/// sealed whole, then the step without its free text (see `free_text`). Never a step's own tag.
+pub const SEALED_TEXT_TAG: u32 = 210;
 const _: () = assert!((StepKind::ALL.len() as u32) < PROPOSED_REFERRAL_TAG, "step tags run into the layout tags");
 
 steps! {

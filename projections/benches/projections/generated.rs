@@ -29,6 +29,7 @@ pub fn envelopes(seeded: impl IntoIterator<Item = Seeded>) -> impl Iterator<Item
             recorded_at: seeded.recorded_at,
             recorded_by: seeded.recorded_by,
             step: seeded.event.step,
+            sealed_text: None,
             prev_hash: [0; 32],
             stream_prev_hash: [0; 32],
         }

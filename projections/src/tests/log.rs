@@ -122,6 +122,7 @@ impl Log {
             recorded_at: self.clock,
             recorded_by: Actor("coordinator-1".into()),
             step,
+            sealed_text: None,
             prev_hash: [0; 32],
             stream_prev_hash: [0; 32],
         });

@@ -148,6 +148,7 @@ fn accept(mut state: StreamState, stream: StreamId, events: &[NewEvent]) {
             recorded_at: Timestamp::from_millis(1_751_270_400_000).expect("a valid time"),
             recorded_by: Actor("fuzz".into()),
             step,
+            sealed_text: None,
             prev_hash: [1; 32],
             stream_prev_hash: [2; 32],
         };

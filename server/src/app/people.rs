@@ -2,13 +2,13 @@
 //! with its time-travel questions, and one history with what proves it.
 
 use parcours_core::store::verifiable::VerifiableHistory;
-use parcours_core::vocabulary::{Date, PersonalData, Slug, StreamId, Timestamp};
-use parcours_projections::audit::{audit_trail, state_known_at, state_on, AuditEntry, AuditTrail};
+use parcours_core::vocabulary::{Date, Envelope, PersonalData, Slug, StreamId, Timestamp};
+use parcours_projections::audit::{audit_trail, state_known_at, state_now, state_on, AuditEntry, AuditTrail};
 use parcours_projections::{PathwayState, PeopleQuery, PersonRow, PersonStatus};
 
 use super::streams::{readable_stream, record_access};
 use super::{blocking, disclosure, AppError, Caller};
-use crate::json::current_identity;
+use crate::json::{current_identity, open_free_text, Identity};
 use crate::state::AppState;
 
 /// One person in a list: their row and, for a reader allowed to see it, their name.
@@ -104,10 +104,29 @@ pub fn pathway(state: &AppState, caller: &Caller, stream: StreamId) -> Result<Pe
             projections.absorbed_into(shown).into_iter().filter_map(|record| projections.pathway(record)).collect();
         (projections.pathway(shown), absorbed)
     };
-    let pathway = pathway.ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))?;
+    let mut pathway = pathway.ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))?;
     record_access(state, caller, shown, "state")?;
     let identity = current_identity(&state.store, &events)?;
+    put_back_titles(state, &mut pathway, &events)?;
     Ok(PersonPathway { state: pathway, identity, merged_into, absorbed })
+}
+
+/// The projections fold the log without its free text: the titles of open trainings are put back
+/// from the person's own events, opened for a reader who may read them (every reader of a
+/// pathway), unless the identity was erased.
+fn put_back_titles(state: &AppState, pathway: &mut PathwayState, events: &[Envelope]) -> Result<(), AppError> {
+    if !events.iter().any(|event| event.sealed_text.is_some()) {
+        return Ok(());
+    }
+    let mut opened = events.to_vec();
+    open_free_text(&state.store, &mut opened, Identity::open_unless_erased(events))?;
+    let Some(folded) = state_now(&opened) else { return Ok(()) };
+    for training in &mut pathway.open_trainings {
+        if let Some(told) = folded.open_trainings.iter().find(|told| told.training_id == training.training_id) {
+            training.title.clone_from(&told.title);
+        }
+    }
+    Ok(())
 }
 
 /// One event of a merged person's histories, with the record it was recorded in.
@@ -137,8 +156,10 @@ pub fn audit(
     on: Option<Date>,
     as_of: Option<Timestamp>,
 ) -> Result<Audit, AppError> {
-    let events = readable_stream(state, caller, stream)?;
+    let mut events = readable_stream(state, caller, stream)?;
     record_access(state, caller, stream, "audit")?;
+    let identity = Identity::open_unless_erased(&events);
+    open_free_text(&state.store, &mut events, identity)?;
     let trail = audit_trail(&events).ok_or_else(|| AppError::not_found(format!("no beneficiary {stream}")))?;
     let records = {
         let projections = state.projections.read();
@@ -152,10 +173,12 @@ pub fn audit(
     };
     let mut merged_histories = Vec::new();
     for record in records {
-        let record_events = readable_stream(state, caller, record)?;
+        let mut record_events = readable_stream(state, caller, record)?;
         if record != stream {
             record_access(state, caller, record, "audit")?;
         }
+        let identity = Identity::open_unless_erased(&record_events);
+        open_free_text(&state.store, &mut record_events, identity)?;
         let Some(record_trail) = audit_trail(&record_events) else { continue };
         merged_histories.extend(record_trail.events.into_iter().map(|entry| MergedEntry { stream: record, entry }));
     }

@@ -35,7 +35,7 @@ use crate::app::streams::{append_inputs, beneficiary_id, readable_stream, record
 use crate::app::structures::{all_names, Names};
 use crate::app::{blocking, AppError};
 use crate::french;
-use crate::json::{current_identity, event_json, EventInput, Identity};
+use crate::json::{current_identity, event_json, open_free_text, EventInput, Identity};
 use crate::labels::Labelled;
 use crate::state::AppState;
 
@@ -58,8 +58,10 @@ struct Person {
 async fn load(state: &AppState, caller: &Caller, stream: StreamId, what: &'static str) -> Result<Person, AppError> {
     let (state, caller) = (state.clone(), caller.clone());
     blocking(move || {
-        let events = readable_stream(&state, &caller, stream)?;
+        let mut events = readable_stream(&state, &caller, stream)?;
         record_access(&state, &caller, stream, what)?;
+        let identity = Identity::open_unless_erased(&events);
+        open_free_text(&state.store, &mut events, identity)?;
         let missing = || AppError::not_found(format!("no beneficiary {stream}"));
         let pathway = state_now(&events).ok_or_else(missing)?;
         let trail = audit_trail(&events).ok_or_else(missing)?;

@@ -178,6 +178,7 @@ mod tests {
                 recorded_at: at(recorded_at),
                 recorded_by: Actor("tok_test".into()),
                 step,
+                sealed_text: None,
                 prev_hash: [0; 32],
                 stream_prev_hash: [0; 32],
             })
