@@ -297,7 +297,7 @@ impl Identity {
 
 /// The step with its sealed free text put back, for a reader allowed the identity of a person whose
 /// erasure is not recorded; `None` otherwise, or when the text has gone with the key.
-fn opened_text(store: &Store, envelope: &Envelope, identity: Identity) -> Result<Option<Step>, StoreError> {
+pub fn opened_text(store: &Store, envelope: &Envelope, identity: Identity) -> Result<Option<Step>, StoreError> {
     match identity {
         Identity::Open => store.unseal_text(envelope),
         Identity::Hidden | Identity::Erased => Ok(None),

@@ -46,10 +46,16 @@ async fn person(admin: &Client, identity: Option<(&str, &str, &str)>, gender: &s
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.body["id"].as_str().unwrap().to_owned();
+    // Free text is personal data too: a summary and an employer that name the person.
+    let last =
+        identity.as_ref().map_or("anonyme".into(), |identity| identity["last_name"].as_str().unwrap().to_owned());
     let steps = json!({"events": [
         {"type": "referred", "occurred_on": days_ago(190), "data": {"structure": "aci-agen", "prescriber": {"kind": "ccas"},
             "situation": "long_term_unemployed", "benefits": ["rsa"]}},
-        {"type": "contract_started", "occurred_on": days_ago(180), "data": {"contract_id": "c1", "kind": "cddi", "weekly_hours": 26}},
+        {"type": "contract_started", "occurred_on": days_ago(180), "data": {"contract_id": "c1", "kind": "cddi",
+            "weekly_hours": 26, "employer": format!("Jardins de {last}")}},
+        {"type": "skills_assessed", "occurred_on": days_ago(100), "data": {"assessor": "AFPA", "kind": "pmsmp",
+            "summary": format!("Synthèse de {last} : suivi psychologique")}},
         {"type": "exited", "occurred_on": days_ago(10), "data": {"destination": destination}}
     ]});
     assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &steps).await.status, 201);
@@ -95,6 +101,23 @@ async fn erased_canaries_are_found_nowhere_and_figures_do_not_move() {
     // The canaries are there to be found, while they exist: the search below can fail.
     let history = admin.get(&format!("/api/beneficiaries/{}/events", canaries[0])).await.text;
     assert!(history.contains("Zéphyrine") && history.contains("zephyrine.canarivore@example.invalid"));
+    let summary = "Synthèse de Canarivore : suivi psychologique";
+    assert!(history.contains(summary) && history.contains("Jardins de Canarivore"), "{history}");
+    let audit = admin.get(&format!("/api/beneficiaries/{}/audit", canaries[0])).await.text;
+    assert!(audit.contains(summary), "the audit trail shows the text to those allowed the identity: {audit}");
+    // The raw log is for no one's eyes in particular: the text is withheld, said so.
+    let raw_log = admin.get("/api/events?limit=10000").await.body;
+    let withheld =
+        raw_log["events"].as_array().unwrap().iter().find(|event| event["type"] == "skills_assessed").unwrap();
+    assert_eq!(
+        (withheld["data"]["free_text_withheld"].clone(), withheld["data"]["kind"].clone()),
+        (json!(true), json!("pmsmp"))
+    );
+    assert!(!raw_log.to_string().contains("Canarivore"), "the raw log holds no free text");
+    // Sealed from the first write: no data file holds it in clear, before any erasure.
+    for file in files(&data) {
+        assert!(!find(&std::fs::read(&file).unwrap(), summary.as_bytes()), "{} holds the summary", file.display());
+    }
     let keys: Vec<Vec<u8>> = files(&data.join("keys"))
         .into_iter()
         .filter(|path| canaries.iter().any(|id| path.to_string_lossy().contains(&id.replace('-', ""))))
@@ -132,6 +155,7 @@ async fn erased_canaries_are_found_nowhere_and_figures_do_not_move() {
     let mut needles: Vec<Vec<u8>> = Vec::new();
     for (first, last, email) in CANARIES {
         needles.extend([first, last, email].map(|text| text.as_bytes().to_vec()));
+        needles.push(format!("Synthèse de {last}").into_bytes());
     }
     needles.extend(keys);
     let mut haystacks: Vec<(String, Vec<u8>)> =

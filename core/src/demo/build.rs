@@ -36,7 +36,7 @@ impl World {
     /// The event of `person`'s slot `index`; its version in the stream is `index + 1`.
     pub fn person_event(&self, person: &Person, index: usize) -> (StreamId, NewEvent) {
         let slot = &person.slots[index];
-        let step = match slot.what {
+        let mut step = match slot.what {
             What::Corrected { target, reason, fix } => {
                 let corrected = person.slots[usize::from(target)];
                 let replacement = fix.apply(corrected.what).map(|what| Replacement {
@@ -51,6 +51,11 @@ impl World {
             }
             what => self.step(person, &what),
         };
+        if !self.with_identity {
+            // Without personal data, without free text either: the store would seal it with a
+            // key file per person (`free_text`), and a log without identities has none.
+            step.take_free_text();
+        }
         let event = NewEvent { id: Some(self.event_id(person, index)), occurred_on: date_of(slot.day), step };
         (StreamId(uuid(self.seed, person.index, 0)), event)
     }

@@ -121,8 +121,8 @@ pub fn demo_config(today: Date) -> DemoConfig {
 }
 
 /// A configuration for benchmarks: `structures` generated structures of the usual mix of kinds in
-/// the towns of the region, `beneficiaries` people over three years, without personal data (set
-/// `with_identity` to have it). About 33 events a person: 300,000 people make ten million events.
+/// the towns of the region, `beneficiaries` people over three years, without personal data nor
+/// free text (set `with_identity` to have them). About 33 events a person: 300,000 people make ten million events.
 pub fn scaled_config(seed: u64, today: Date, beneficiaries: usize, structures: usize) -> DemoConfig {
     let mut dice = Dice::new(seed, u64::MAX - 1);
     let structures = (0..structures)

@@ -22,6 +22,7 @@ use parcours_core::store::{Store, StoreError};
 use parcours_core::vocabulary::{Date, Envelope, ErasureReason, EventId, Slug, Step, StepKind, StreamId, Timestamp};
 
 use super::{reader, readers, Reader};
+use crate::json::{opened_text, Identity};
 
 /// What a line of the journal is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -143,6 +144,9 @@ const WALK_PAGE: usize = 10_000;
 struct PersonFacts {
     structures: Vec<Slug>,
     kinds: BTreeMap<EventId, StepKind>,
+    /// Whether the free text of their events opens (the journal's readers may read identities;
+    /// an erased person's text never opens).
+    identity: Identity,
 }
 
 impl PersonFacts {
@@ -150,7 +154,8 @@ impl PersonFacts {
         let events = store.read_stream(stream, None)?;
         let structures = structures_of(events.iter().map(|event| (event.id, event.occurred_on, &event.step)));
         let kinds = events.iter().map(|event| (event.id, event.step.kind())).collect();
-        Ok(PersonFacts { structures: structures.into_iter().collect(), kinds })
+        let identity = Identity::open_unless_erased(&events);
+        Ok(PersonFacts { structures: structures.into_iter().collect(), kinds, identity })
     }
 }
 
@@ -227,7 +232,8 @@ fn log_row(
         std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
         std::collections::btree_map::Entry::Vacant(entry) => entry.insert(PersonFacts::read(store, envelope.stream)?),
     };
-    let detail = match &envelope.step {
+    let opened = opened_text(store, envelope, facts.identity)?;
+    let detail = match opened.as_ref().unwrap_or(&envelope.step) {
         Step::Corrected(correction) => Detail::Correction {
             corrected: facts.kinds.get(&correction.corrects).copied(),
             reason: correction.reason.clone(),
