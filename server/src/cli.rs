@@ -295,6 +295,11 @@ pub struct ServeArgs {
     /// answered at once; past it they get 503 with Retry-After. About the number of cores.
     #[arg(long, env = "PARCOURS_COSTLY_REQUESTS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub costly_requests: u64,
+    /// The address of a reverse proxy in front of the server (repeat for several): a request from
+    /// it is counted, for the sign-in limit, as coming from the client its `X-Forwarded-For`
+    /// names. Without it every client behind a proxy shares the proxy's limit.
+    #[arg(long = "trusted-proxy", env = "PARCOURS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

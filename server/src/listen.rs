@@ -9,6 +9,8 @@
 //! appends are answered) and closes; live feeds are told to end; connections still open after
 //! [`STOP_GRACE`] are dropped.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -22,11 +24,15 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+use crate::access::throttle::{client_address, ClientAddress, X_FORWARDED_FOR};
+
 /// How long in-flight requests get to finish once the server is told to stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(20);
 
 pub struct Listening {
     pub header_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl Listening {
@@ -51,8 +57,12 @@ impl Listening {
                 () = &mut stop => break,
             };
             // Each request carries its client's address (the sign-in limit is per client).
+            let trusted = self.trusted_proxies.clone();
             let service = TowerToHyperService::new(app.clone().map_request(move |mut request: Request<Incoming>| {
+                let forwarded = request.headers().get_all(X_FORWARDED_FOR);
+                let client = client_address(peer.ip(), forwarded.iter(), &trusted);
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(ClientAddress(Some(client)));
                 request
             }));
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();

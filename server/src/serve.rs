@@ -52,9 +52,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             // Streamed answers (live feeds, dashboards) never end on their own: tell them to.
             state.begin_stopping();
         };
-        Listening { header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)) }
-            .serve(listener, app, stop)
-            .await;
+        Listening {
+            header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+            trusted_proxies: args.trusted_proxies.into(),
+        }
+        .serve(listener, app, stop)
+        .await;
         tracing::info!("stopped accepting requests; closing the store");
         anyhow::Ok(())
     })?;

@@ -228,6 +228,39 @@ async fn sign_in_accepts_this_site_only_and_limits_each_client() {
     assert!(limited.text().await.unwrap().contains("Trop de tentatives"));
 }
 
+/// Behind a reverse proxy named with `--trusted-proxy`, each client the proxy names in
+/// `X-Forwarded-For` has its own sign-in limit; a client that is not the proxy cannot escape its
+/// limit by writing the header itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_sign_in_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let attempts = |server_url: String| {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        move |forwarded_for: &'static str| {
+            http.post(format!("{server_url}/connexion"))
+                .header("sec-fetch-site", "same-origin")
+                .header("x-forwarded-for", forwarded_for)
+                .form(&[("jeton", "prc_not_a_token"), ("suite", "/")])
+                .send()
+        }
+    };
+    let server = Server::start(bin(), dir.path(), &["--trusted-proxy", "127.0.0.1"]);
+    let post = attempts(server.url.clone());
+    for attempt in 1..=10 {
+        assert_eq!(post("198.51.100.7, 127.0.0.1").await.unwrap().status(), 401, "attempt {attempt}");
+    }
+    assert_eq!(post("198.51.100.7").await.unwrap().status(), 429, "the forwarded client's eleventh attempt");
+    assert_eq!(post("198.51.100.8").await.unwrap().status(), 401, "another client behind the same proxy");
+    assert!(server.terminate().success());
+
+    let server = Server::start(bin(), dir.path(), &[]);
+    let post = attempts(server.url.clone());
+    for attempt in 1..=10 {
+        assert_eq!(post("198.51.100.7").await.unwrap().status(), 401, "attempt {attempt}");
+    }
+    assert_eq!(post("198.51.100.9").await.unwrap().status(), 429, "an untrusted peer's header is not believed");
+}
+
 /// At the debug level, requests are logged by their route: a searched name, a query string and a
 /// person's id appear in no line.
 #[tokio::test(flavor = "multi_thread")]

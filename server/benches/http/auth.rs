@@ -69,7 +69,9 @@ pub fn run(args: &Args, runtime: &tokio::runtime::Runtime) -> Result<()> {
             let stop = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
-            Listening { header_timeout: Duration::from_secs(30) }.serve(listener, app, stop).await;
+            Listening { header_timeout: Duration::from_secs(30), trusted_proxies: Vec::new().into() }
+                .serve(listener, app, stop)
+                .await;
         });
     }
     let (product, bypass) = (&urls[0], &urls[1]);

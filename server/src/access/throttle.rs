@@ -4,7 +4,8 @@
 //!
 //! A map of our own rather than a crate: one bucket per address, a hard bound on the addresses
 //! kept ([`CLIENTS_KEPT_MAX`]), and nothing else is needed. Behind a reverse proxy every client
-//! has the proxy's address: the proxy must then limit sign-ins itself (SECURITY.md).
+//! has the proxy's address, unless the proxy is named (`--trusted-proxy`): then the client is the
+//! address its `X-Forwarded-For` adds ([`client_address`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -24,15 +25,47 @@ pub const CLIENTS_KEPT_MAX: usize = 10_000;
 
 /// The address a request came from, as the connection loop (`crate::listen`) records it; `None`
 /// for requests made in process.
+#[derive(Clone, Copy, Debug)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(client) = parts.extensions.get::<ClientAddress>() {
+            return Ok(*client);
+        }
         let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(address)| address.ip());
         Ok(ClientAddress(address))
     }
+}
+
+pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// The client of a request from `peer`: `peer` itself, unless it is a trusted proxy; then the
+/// last address of `X-Forwarded-For` that is not a trusted proxy (each proxy appends the address
+/// it was reached from, so the addresses left of it are the client's to write, and forgeable).
+/// A header that cannot be read leaves the proxy's address: the proxy's own limit.
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded_for: impl DoubleEndedIterator<Item = &'a axum::http::HeaderValue>,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for value in forwarded_for.rev() {
+        let Ok(text) = value.to_str() else { return peer };
+        for hop in text.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(address) if trusted.contains(&address) => client = address,
+                Ok(address) => return address,
+                Err(_) => return peer,
+            }
+        }
+    }
+    client
 }
 
 #[derive(Default)]
@@ -85,6 +118,35 @@ impl SignInThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_last_forwarded_address_that_is_not_a_trusted_proxy() {
+        let proxies = [IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2])];
+        let client = |peer: [u8; 4], headers: &[&'static str]| {
+            let values: Vec<axum::http::HeaderValue> =
+                headers.iter().map(|text| axum::http::HeaderValue::from_static(text)).collect();
+            client_address(IpAddr::from(peer), values.iter(), &proxies)
+        };
+        let named = IpAddr::from([198, 51, 100, 7]);
+        assert_eq!(client([10, 0, 0, 1], &["198.51.100.7"]), named);
+        assert_eq!(
+            client([10, 0, 0, 1], &["203.0.113.66, 198.51.100.7, 10.0.0.2"]),
+            named,
+            "the client wrote the left"
+        );
+        assert_eq!(client([10, 0, 0, 1], &["203.0.113.66", "198.51.100.7"]), named, "headers in order, last wins");
+        assert_eq!(
+            client([192, 0, 2, 9], &["198.51.100.7"]),
+            IpAddr::from([192, 0, 2, 9]),
+            "not a proxy: not believed"
+        );
+        assert_eq!(client([10, 0, 0, 1], &[]), proxies[0], "no header: the proxy itself");
+        assert_eq!(client([10, 0, 0, 1], &["nonsense, 198.51.100.7"]), named);
+        assert_eq!(client([10, 0, 0, 1], &["198.51.100.7, nonsense"]), proxies[0], "unreadable: the proxy's own limit");
+        assert_eq!(client([10, 0, 0, 1], &["10.0.0.2"]), proxies[1], "only proxies: the farthest one");
+        assert_eq!(client([10, 0, 0, 1], &["[2001:db8::1]:443"]), proxies[0], "a port is not an address");
+        assert_eq!(client([10, 0, 0, 1], &["2001:db8::1"]), "2001:db8::1".parse::<IpAddr>().unwrap());
+    }
 
     #[test]
     fn a_client_gets_a_burst_then_one_attempt_per_refill() {
