@@ -1,11 +1,14 @@
 //! Entry statistics (`GET /api/stats/entries`, CONTRACT §5): the episodes whose referral is in the
 //! period, by gender, by situation at entry × gender and by age band at referral × gender.
 //!
-//! `participants` counts episodes (a person referred twice in the period counts twice). Shares are
+//! `participants` counts episodes (a person referred twice in the period counts twice), and the
+//! same referral recorded on two records of a person that were merged (CONTRACT §10: same
+//! structure, same day) once: a duplicate record duplicates its episodes, not the person's. Shares are
 //! percentages of all participants, rounded half up to one decimal with integer arithmetic (see
 //! `ratio`). Rows list only non-empty cells, in the contract's order of each list (situation, then
 //! gender; age bands youngest first).
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use parcours_core::vocabulary::{Date, Gender, Situation, Slug};
@@ -117,6 +120,7 @@ impl Projections {
         // An unknown structure has no entries.
         if structure != Some(None) {
             let referrals = self.indexes.referrals.range((period.from, 0, 0)..=(period.to, u32::MAX, u32::MAX));
+            let mut merged_referrals = HashSet::new();
             for &(_, beneficiary_ix, episode_ix) in referrals {
                 let summary = &self.beneficiary(beneficiary_ix).summary;
                 let (Some(episode), Some(registration)) =
@@ -126,6 +130,12 @@ impl Projections {
                 };
                 if structure.is_some_and(|structure| structure != Some(episode.facts.structure)) {
                     continue;
+                }
+                if !self.merges.is_empty() && self.merges.records_of(beneficiary_ix).nth(1).is_some() {
+                    let person = self.merges.person_of(beneficiary_ix);
+                    if !merged_referrals.insert((person, episode.facts.structure, episode.referred_on)) {
+                        continue;
+                    }
                 }
                 let gender = index_of(Gender::ALL, &registration.gender);
                 let situation = index_of(Situation::ALL, &episode.facts.situation);

@@ -97,3 +97,27 @@ fn a_merged_pair_counts_as_one_person_and_its_unmerge_restores_every_figure() {
     assert_eq!(answers(&unmerged, today), answers(&before, today), "every figure as it was before the merge");
     assert_eq!(unmerged.merged_into(person(2)), None);
 }
+
+/// §5 counts episodes and §10 counts a merged pair once: the same referral recorded on both of a
+/// person's records (same structure, same day) is one episode once they are merged; two referrals
+/// on different days stay two, as for anyone referred twice.
+#[test]
+fn the_same_referral_recorded_on_two_merged_records_is_one_participant() {
+    let mut log = log();
+    log.add(person(4), "2024-01-02", registered("aci-agen", "female", 1990));
+    log.add(person(4), "2024-04-01", referred("aci-agen", "unemployed", "france_travail"));
+    let participants = |projections: &Projections| {
+        let period = Period::new(date("2024-01-01"), date("2024-06-15")).unwrap();
+        serde_json::to_string(&projections.entries(&EntriesQuery { period, structure: None }).participants).unwrap()
+    };
+    assert_eq!(participants(&log.projections()), "4");
+    merge(&mut log, 4, 3);
+    assert_eq!(participants(&log.projections()), "3", "3 and 4 record the same referral of April 1st");
+    let mut rebuilt = Projections::new();
+    rebuilt.apply_all(&log.envelopes).unwrap();
+    assert_eq!(participants(&rebuilt), "3");
+    merge(&mut log, 2, 1);
+    assert_eq!(participants(&log.projections()), "3", "1 and 2 were referred on different days: two episodes");
+    unmerge(&mut log, 3, 4);
+    assert_eq!(participants(&log.projections()), "4");
+}
