@@ -172,7 +172,9 @@ pub(crate) fn seed(
         state.apply(id, event.occurred_on, &event.step);
         let mut step = event.step;
         seal_personal_data(keys, stream, id, &mut step).map_err(|problem| refuse(problem.to_string()))?;
-        let sealed_text = seal_free_text(keys, stream, id, &mut step).map_err(|problem| refuse(problem.to_string()))?;
+        let sealed_text = seal_free_text(keys, stream, id, &mut step)
+            .map_err(|problem| refuse(problem.to_string()))?
+            .map(|text| text.sealed);
         let (_, stream_prev_hash) = writer.stream_tip(stream);
         let envelope = Envelope {
             id,

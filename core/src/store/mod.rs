@@ -357,10 +357,11 @@ fn seal_free_text(
     stream: StreamId,
     id: EventId,
     step: &mut Step,
-) -> Result<Option<Sealed>, keys::KeyError> {
-    let Some(text) = step.take_free_text() else { return Ok(None) };
+) -> Result<Option<writer::SealedText>, keys::KeyError> {
+    let Some(clear) = step.take_free_text() else { return Ok(None) };
     let key = keys.get_or_create(stream)?;
-    keys::seal(&key, stream, id, &text).map(Some)
+    let sealed = keys::seal(&key, stream, id, &clear)?;
+    Ok(Some(writer::SealedText { clear, sealed }))
 }
 
 /// A referral is a proposal when its author may not write to the structure it names (CONTRACT

@@ -308,6 +308,49 @@ fn free_text_is_sealed_on_disk_read_back_by_the_key_and_gone_with_it() {
     assert!(store.verify().unwrap().is_intact(), "erasure leaves the chain intact");
 }
 
+/// A log written before record format 5 holds free text in clear; a client retrying one of its
+/// appends after the upgrade sends the same step, which the store now seals: still the same event.
+#[test]
+fn a_retry_of_a_step_stored_before_free_text_was_sealed_is_still_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let stream = StreamId::generate();
+    let registered =
+        event("2024-01-02", "registered", json!({"structure": "aci-agen", "gender": "female", "birth_year": 1990}));
+    let assessed = |summary: &str| {
+        let mut assessed =
+            event("2024-01-05", "skills_assessed", json!({"assessor": "AFPA", "kind": "pmsmp", "summary": summary}));
+        assessed.id = Some(EventId(uuid::Uuid::from_u128(3)));
+        assessed
+    };
+    let mut chain = ([0u8; 32], Vec::new());
+    for (n, new) in [registered, referral("2024-01-03"), assessed("Synthèse d'avant")].into_iter().enumerate() {
+        let envelope = Envelope {
+            id: new.id.unwrap_or_else(|| EventId(uuid::Uuid::from_u128(n as u128 + 1))),
+            stream,
+            version: n as u32 + 1,
+            position: n as u64 + 1,
+            occurred_on: new.occurred_on,
+            recorded_at: Timestamp::from_millis(1_704_189_600_000 + n as i64).unwrap(),
+            recorded_by: actor(),
+            step: new.step,
+            sealed_text: None,
+            prev_hash: chain.0,
+            stream_prev_hash: chain.0,
+        };
+        chain.0 = page::hash(&page::encode_record(&envelope).unwrap());
+        chain.1.push(Ok(envelope));
+    }
+    Store::import(dir.path(), StoreOptions::default(), chain.1.into_iter()).unwrap();
+    let store = open(dir.path());
+    let stored = &store.read_stream(stream, None).unwrap()[2];
+    assert_eq!(stored.sealed_text, None, "stored as before format 5");
+
+    let retried = store.append(stream, None, vec![assessed("Synthèse d'avant")], actor()).unwrap();
+    assert!(retried.replayed, "the same step, text included");
+    let other = store.append(stream, None, vec![assessed("Une autre synthèse")], actor());
+    assert!(matches!(other, Err(AppendError::DuplicateId(_))), "another text under that id: {other:?}");
+}
+
 fn contains(dir: &Path, needle: &[u8]) -> bool {
     std::fs::read_dir(dir).unwrap().any(|entry| {
         let path = entry.unwrap().path();

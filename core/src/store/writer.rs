@@ -25,15 +25,15 @@ use super::{
 };
 use crate::limits::{BATCH_EVENTS_MAX, EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX, STREAM_CACHE_MAX};
 use crate::rules::{self, StreamKind, StreamState};
-use crate::vocabulary::{Date, Envelope, EventId, NewEvent, Sealed, Step, StreamId, Timestamp};
+use crate::vocabulary::{Date, Envelope, EventId, FreeText, NewEvent, Sealed, Step, StreamId, Timestamp};
 
 pub(crate) struct Request {
     pub stream: StreamId,
     pub expected_version: Option<u32>,
     /// Every event has an id and sealed personal data by now (`Store::prepare`).
     pub events: Vec<NewEvent>,
-    /// The sealed free text of each event, by index (`Store::prepare`): what its envelope holds.
-    pub sealed_texts: Vec<Option<Sealed>>,
+    /// The free text of each event, by index (`Store::prepare`): sealed, what its envelope holds.
+    pub sealed_texts: Vec<Option<SealedText>>,
     /// Whether any id came from the caller. Ids the store generated (UUID v7, 74 random bits)
     /// cannot be stored already, so a request without the caller's ids is no retry and skips the
     /// index look-ups of `Writer::replay`: one sled `get` per event on the writer's thread.
@@ -43,6 +43,13 @@ pub(crate) struct Request {
     /// would say to anyone that the person exists.
     pub identity_erased: Option<usize>,
     pub author: Author,
+}
+
+/// An event's free text, sealed for its envelope and kept clear for the time of the request: a
+/// retry is compared with an event stored before free text was sealed, which holds it clear.
+pub(crate) struct SealedText {
+    pub clear: FreeText,
+    pub sealed: Sealed,
 }
 
 /// What the writer's queue carries.
@@ -427,7 +434,7 @@ impl Writer {
                 recorded_at,
                 recorded_by: request.author.actor.clone(),
                 step: event.step.clone(),
-                sealed_text: request.sealed_texts.get(index).cloned().flatten(),
+                sealed_text: request.sealed_texts.get(index).and_then(Option::as_ref).map(|text| text.sealed.clone()),
                 prev_hash: next.hash,
                 stream_prev_hash: tip.last_hash,
             };
@@ -474,8 +481,7 @@ impl Writer {
             if let Some(existing) = existing {
                 let same = existing.stream == request.stream
                     && existing.occurred_on == event.occurred_on
-                    && existing.step == event.step
-                    && existing.sealed_text == *sealed_text;
+                    && same_step(&existing, &event.step, sealed_text.as_ref());
                 if !same {
                     return Err(AppendError::DuplicateId(id));
                 }
@@ -599,6 +605,21 @@ fn admit(request: &Request, tip: &StreamTip) -> Result<(), AppendError> {
 /// correction fixes its data, never makes a proposal count before its answer, nor takes an
 /// accepted one back to waiting. The store marked the replacement from its author's scope; the
 /// referral it corrects decides.
+/// Whether a stored event states the step of a retry, free text included: sealed alike (sealing
+/// is deterministic), or, for an event stored before free text was sealed (record format 4 and
+/// older), the same text in clear.
+fn same_step(existing: &Envelope, step: &Step, text: Option<&SealedText>) -> bool {
+    match (&existing.sealed_text, text) {
+        (Some(stored), Some(text)) => *stored == text.sealed && existing.step == *step,
+        (None, None) => existing.step == *step,
+        (None, Some(text)) => {
+            let mut clear = existing.step.clone();
+            clear.take_free_text().as_ref() == Some(&text.clear) && clear == *step
+        }
+        (Some(_), None) => false,
+    }
+}
+
 fn keep_proposals(state: &StreamState, events: &mut [NewEvent]) {
     for event in events {
         let Step::Corrected(correction) = &mut event.step else { continue };
