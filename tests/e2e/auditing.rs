@@ -114,3 +114,44 @@ async fn a_coordinator_travels_in_time_on_its_people_and_is_refused_the_access_l
     assert_eq!(bad.status, 400);
     assert!(bad.text.contains("id=\"journal-du-erreur\">Cette date n'est pas valide"), "{}", bad.text);
 }
+
+/// A correction's reason is free text, sealed with the person's key: the journal shows it to an
+/// auditor while the person's identity is kept, in the page and the CSV, and no more once erased.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_journal_shows_a_corrections_reason_until_the_person_is_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    let (_, auditor) = token(&admin, "auditor", &[], "Inès, DREETS").await;
+    let auditor = admin.with_token(&auditor);
+    let created = admin
+        .post(
+            "/api/beneficiaries",
+            &json!({"occurred_on": days_ago(40), "data": {"structure": "aci-agen", "gender": "female", "birth_year": 1990}}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let referral = json!({"events": [{"type": "referred", "occurred_on": days_ago(30), "data": {"structure": "aci-agen",
+        "prescriber": {"kind": "plie"}, "situation": "unemployed"}}]});
+    let referred = admin.post(&format!("/api/beneficiaries/{id}/events"), &referral).await;
+    let referral_id = referred.body["ids"][0].as_str().unwrap().to_owned();
+    let reason = "Orientation saisie deux fois pour Mme Passereau";
+    let retraction = json!({"events": [{"type": "corrected", "occurred_on": days_ago(1),
+        "data": {"corrects": referral_id, "reason": reason}}]});
+    assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/events"), &retraction).await.status, 201);
+
+    let journal = auditor.get("/audit?type=retraction").await;
+    assert!(journal.text.contains(reason), "{}", journal.text);
+    assert!(auditor.get("/audit/journal.csv?type=retraction").await.text.contains(reason));
+    let raw = admin.get("/api/events?limit=100").await.text;
+    assert!(!raw.contains("Passereau"), "the raw log withholds it: {raw}");
+
+    assert_eq!(admin.post(&format!("/api/beneficiaries/{id}/erase"), &json!({"reason": "request"})).await.status, 201);
+    let journal = auditor.get("/audit?type=retraction").await;
+    assert!(journal.text.contains("id=\"journal\""), "the correction is still in the journal");
+    assert!(!journal.text.contains("Passereau"), "{}", journal.text);
+    assert!(!auditor.get("/audit/journal.csv?type=retraction").await.text.contains("Passereau"));
+    let history = admin.get(&format!("/api/beneficiaries/{id}/events")).await.body;
+    assert_eq!(history["events"][2]["data"]["reason"], "");
+    assert_eq!(history["events"][2]["data"]["free_text_withheld"], true);
+}
