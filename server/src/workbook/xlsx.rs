@@ -5,6 +5,8 @@
 use chrono::Datelike;
 use rust_xlsxwriter::{ColNum, DocProperties, ExcelDateTime, Format, RowNum, Worksheet, XlsxError};
 
+use parcours_core::vocabulary::Date;
+
 use super::{Cell, Workbook, WITHHELD};
 
 /// What Excel allows in a sheet's name: at most 31 characters, none of `[]:*?/\`.
@@ -22,9 +24,9 @@ struct Formats {
 
 pub(super) fn write(workbook: &Workbook) -> Result<Vec<u8>, XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
-    let dated = workbook.dated.0;
-    let created = ExcelDateTime::from_ymd(year(dated.year()), dated.month() as u8, dated.day() as u8)?;
-    book.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    if let Some(created) = excel_date(workbook.dated) {
+        book.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    }
     let formats = Formats {
         header: Format::new().set_bold(),
         integer: Format::new().set_num_format("#,##0"),
@@ -64,8 +66,12 @@ pub(super) fn write(workbook: &Workbook) -> Result<Vec<u8>, XlsxError> {
     book.save_to_buffer()
 }
 
-fn year(year: i32) -> u16 {
-    u16::try_from(year).unwrap_or(1900)
+/// The day as Excel counts days, which begin in 1900 and end in 9999: a period asked outside
+/// them (the API takes any date) is written as text rather than refused.
+fn excel_date(date: Date) -> Option<ExcelDateTime> {
+    let day = date.0;
+    let year = u16::try_from(day.year()).ok().filter(|year| (1900..=9999).contains(year))?;
+    ExcelDateTime::from_ymd(year, day.month() as u8, day.day() as u8).ok()
 }
 
 fn header(worksheet: &mut Worksheet, columns: &[String], formats: &Formats) -> Result<(), XlsxError> {
@@ -92,11 +98,10 @@ fn write_cell(
         Cell::Percent(tenths) => {
             worksheet.write_number_with_format(row, column, *tenths as f64 / 10.0, &formats.percent)?
         }
-        Cell::Date(date) => {
-            let day = date.0;
-            let excel = ExcelDateTime::from_ymd(year(day.year()), day.month() as u8, day.day() as u8)?;
-            worksheet.write_datetime_with_format(row, column, &excel, &formats.date)?
-        }
+        Cell::Date(date) => match excel_date(*date) {
+            Some(excel) => worksheet.write_datetime_with_format(row, column, &excel, &formats.date)?,
+            None => worksheet.write_string(row, column, date.0.format("%d/%m/%Y").to_string())?,
+        },
         Cell::Withheld => worksheet.write_string_with_format(row, column, WITHHELD, &formats.withheld)?,
         Cell::Empty => worksheet,
     };
@@ -134,7 +139,21 @@ fn unique(name: &str, taken: &mut Vec<String>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::unique;
+    use super::*;
+
+    #[test]
+    fn a_day_outside_excels_calendar_is_written_as_text() {
+        for (text, in_range) in
+            [("1900-01-01", true), ("9999-12-31", true), ("0299-11-10", false), ("1899-12-31", false)]
+        {
+            assert_eq!(excel_date(text.parse().unwrap()).is_some(), in_range, "{text}");
+        }
+        let day = Date::from_ymd(299, 11, 10).unwrap();
+        let mut workbook =
+            Workbook { columns: vec!["Du".into()], sheets: Vec::new(), definitions: Vec::new(), dated: day };
+        workbook.sheet("Période").rows.push(vec![Cell::Date(day)]);
+        assert!(write(&workbook).is_ok(), "was: Year: '299' outside Excel range of 1900-9999");
+    }
 
     #[test]
     fn sheet_names_are_what_excel_accepts() {
