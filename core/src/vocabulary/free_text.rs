@@ -35,6 +35,11 @@ enum Field<'a> {
 }
 
 impl Step {
+    /// Whether the step holds free text, which the store seals with the person's key.
+    pub fn has_free_text(&self) -> bool {
+        self.clone().take_free_text().is_some()
+    }
+
     /// Takes the free text out of the step, leaving its fields empty; `None` when there was none.
     pub fn take_free_text(&mut self) -> Option<FreeText> {
         let texts: Vec<Vec<String>> = self
@@ -137,7 +142,7 @@ mod tests {
                 summary: None
             })
         );
-        assert_eq!(step.clone().take_free_text(), None, "nothing left to take");
+        assert!(!step.has_free_text(), "nothing left to take");
         step.put_free_text(text).unwrap();
         assert_eq!(step, whole);
 
