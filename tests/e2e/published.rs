@@ -80,11 +80,13 @@ async fn a_published_report_is_reproduced_byte_for_byte_and_its_changes_are_expl
             {"type": "hours_worked", "occurred_on": format!("{year}-03-01"),
              "data": {"contract_id": "c1", "month": format!("{year}-02"), "hours": 80}},
             {"type": "follow_up_held", "occurred_on": format!("{year}-03-15"), "data": {"kind": "committee"}},
+            {"type": "support_provided", "occurred_on": format!("{year}-04-02"),
+             "data": {"domain": "housing", "action": "orientation", "partner": "SIAO 47"}},
             {"type": "exited", "occurred_on": format!("{year}-06-30"), "data": {"destination": "cdi"}},
         ]),
     )
     .await;
-    let anne_exit = anne_events[3].clone();
+    let anne_exit = anne_events[4].clone();
     let bruno = person(&admin, year, "male", &format!("{year}-03-01")).await;
     append(
         &admin,
@@ -100,6 +102,7 @@ async fn a_published_report_is_reproduced_byte_for_byte_and_its_changes_are_expl
     let question = format!("structure=aci-agen&from={year}-01-01&to={year}-12-31&definitions=v1");
     let before_json = text(&admin, &format!("/api/reports/activity?{question}")).await.1;
     let before_csv = text(&admin, &format!("/api/reports/activity?{question}&format=csv")).await.1;
+    assert!(before_json.contains("SIAO 47"), "orientations are counted by partner: {before_json}");
 
     // Publish it.
     let body = json!({"structures": ["aci-agen"], "from": format!("{year}-01-01"), "to": format!("{year}-12-31"),
@@ -143,6 +146,13 @@ async fn a_published_report_is_reproduced_byte_for_byte_and_its_changes_are_expl
     .remove(0);
     let after_csv = text(&admin, &format!("/api/reports/activity?{question}&format=csv")).await.1;
     assert_ne!(after_csv, before_csv, "the late exit and the correction change last year's figures");
+
+    // Anne asks to be forgotten: the partner she was oriented to names an organisation, kept in
+    // clear (SECURITY.md, "What is encrypted"), so the report that counts it still reproduces.
+    assert_eq!(
+        admin.post(&format!("/api/beneficiaries/{anne}/erase"), &json!({"reason": "request"})).await.status,
+        201
+    );
 
     // The published report is still the very same bytes, in every format.
     for format in ["json", "csv", "html"] {
