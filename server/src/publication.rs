@@ -226,12 +226,24 @@ fn reproduce_with(
     report: impl FnOnce(&Projections, &ActivityQuery) -> Result<ActivityReport, ReportError>,
 ) -> Result<Reproduced, PublicationError> {
     let query = question(published)?;
+    let projections = fold_until(store, published)?;
+    checked(report(&projections, &query)?, published)
+}
+
+/// The log folded from position 0 up to the position a publication counted.
+pub fn fold_until(store: &Store, published: &ReportPublished) -> Result<Projections, PublicationError> {
     let projections = rebuild_until(store, published.position, |_| {})?;
     let last = projections.applied_position();
     if last < published.position {
         return Err(PublicationError::LogTooShort { position: published.position, last });
     }
-    checked(report(&projections, &query)?, published)
+    Ok(projections)
+}
+
+/// The publication computed, with its lists, from `projections` that stand at its position (a
+/// fold up to it, or the report's inputs kept at publication: `report_snapshot`), and checked.
+pub fn reproduce_at(projections: &Projections, published: &ReportPublished) -> Result<Reproduced, PublicationError> {
+    checked(projections.activity_report_with_lists(&question(published)?)?, published)
 }
 
 /// The publication computed from `projections` that stand past its position, with its lists, when
