@@ -361,7 +361,7 @@ fn published_report(id: Option<&str>, format: ReportFormatArg, data: &std::path:
     let (_, published) = publication::find(&store, id)?
         .ok_or_else(|| anyhow::anyhow!("no published report {id} in {}", data.display()))?;
     // From its snapshot if one is usable (checked against the digests all the same), else folded.
-    let reproduced = report_snapshot::reproduce(&store, id, &published).or_else(|unused| {
+    let reproduced = report_snapshot::reproduce(&store, id, &published, false).or_else(|unused| {
         tracing::info!(publication = %id, reason = %unused, "the publication's snapshot is not used: folding the log");
         publication::reproduce(&store, &published)
     });

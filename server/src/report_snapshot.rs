@@ -62,8 +62,13 @@ pub fn inputs_of(projections: &Projections, published: &ReportPublished) -> Resu
 }
 
 /// The publication recorded by the event `publication`, computed from its snapshot and checked
-/// against its digests.
-pub fn reproduce(store: &Store, publication: EventId, published: &ReportPublished) -> Result<Reproduced, Unused> {
+/// against its digests; with its lists when `listed` (`publication::reproduce_at`).
+pub fn reproduce(
+    store: &Store,
+    publication: EventId,
+    published: &ReportPublished,
+    listed: bool,
+) -> Result<Reproduced, Unused> {
     let bytes = match store.snapshot(publication)? {
         SnapshotRead::Found(bytes) => bytes,
         SnapshotRead::Missing => return Err(Unused::Missing),
@@ -75,5 +80,5 @@ pub fn reproduce(store: &Store, publication: EventId, published: &ReportPublishe
     if found != published.position {
         return Err(Unused::OtherPosition { found, published: published.position });
     }
-    Ok(publication::reproduce_at(&projections, published)?)
+    Ok(publication::reproduce_at(&projections, published, listed)?)
 }

@@ -119,9 +119,9 @@ async fn names_read_each(admin: &Client, people: &[String]) -> Vec<usize> {
     counts
 }
 
-/// Eight requests at once for a publication the log has moved past: one fold, kept; asking
-/// again, and asking what changed since, fold nothing more. A publication that nothing has
-/// changed since is read off the live projections: no fold at all.
+/// Eight requests at once for a publication the log has moved past and whose snapshot is gone:
+/// one fold, kept; asking again, and asking what changed since, fold nothing more. A publication
+/// that nothing has changed since is read off the live projections: no fold at all.
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_reproductions_of_a_publication_share_one_fold() {
     let dir = tempfile::tempdir().unwrap();
@@ -170,7 +170,9 @@ async fn concurrent_reproductions_of_a_publication_share_one_fold() {
     assert_eq!(changes.status, 200, "{}", changes.text);
     assert!(changes.text.contains("people.entered"), "Denis's referral changed the entries: {}", changes.text);
     assert_eq!(folds(&admin).await, 1, "kept: asked again and compared, no second fold");
-    assert_eq!(snapshots(&admin).await, 0);
+    // What changed since needs the lists behind the figures, which the bytes do not: computed from
+    // the snapshot that the fold kept.
+    assert_eq!(snapshots(&admin).await, 1);
 }
 
 /// The digests of every published format of `id`, as the server gives them now.

@@ -101,11 +101,16 @@ pub struct Reproductions {
     folding: Semaphore,
 }
 
+/// A publication, and whether its reproduction holds the lists behind its figures: the bytes need
+/// none, and the lists of a report on every structure cost several times its figures (BENCHMARKS.md),
+/// so only what changed since a publication asks for them.
+type KeptId = (EventId, bool);
+
 #[derive(Default)]
 struct Kept {
-    cells: BTreeMap<EventId, Arc<OnceCell<Arc<Reproduced>>>>,
+    cells: BTreeMap<KeptId, Arc<OnceCell<Arc<Reproduced>>>>,
     /// Ids in the order they were first asked: the oldest goes first past [`REPRODUCTIONS_KEPT`].
-    order: VecDeque<EventId>,
+    order: VecDeque<KeptId>,
 }
 
 impl Default for Reproductions {
@@ -115,8 +120,8 @@ impl Default for Reproductions {
 }
 
 impl Reproductions {
-    /// The cell of publication `id`, made if it is not kept.
-    fn cell(&self, id: EventId) -> Arc<OnceCell<Arc<Reproduced>>> {
+    /// The cell of publication `id` (with its lists or not), made if it is not kept.
+    fn cell(&self, id: KeptId) -> Arc<OnceCell<Arc<Reproduced>>> {
         let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(cell) = kept.cells.get(&id) {
             return cell.clone();
@@ -139,7 +144,7 @@ impl Reproductions {
 /// (and its snapshot kept then), one at a time.
 pub async fn reproduce(state: &AppState, caller: &Caller, id: String) -> Result<Arc<Reproduced>, AppError> {
     let (envelope, published) = readable_now(state, caller, id).await?;
-    kept_or_reproduced(state, &envelope, published).await
+    kept_or_reproduced(state, &envelope, published, false).await
 }
 
 /// [`readable`] off the async workers.
@@ -148,20 +153,27 @@ async fn readable_now(state: &AppState, caller: &Caller, id: String) -> Result<(
     blocking(move || readable(&state.store, &caller, &id)).await
 }
 
-/// The publication recorded by `envelope`, as kept, or reproduced now (and kept).
+/// The publication recorded by `envelope` (with its lists when `listed`), as kept, or reproduced
+/// now (and kept).
 async fn kept_or_reproduced(
     state: &AppState,
     envelope: &Envelope,
     published: ReportPublished,
+    listed: bool,
 ) -> Result<Arc<Reproduced>, AppError> {
-    let cell = state.reproductions.cell(envelope.id);
-    let reproduced = cell.get_or_try_init(|| reproduce_now(state, envelope.id, published)).await?;
+    let cell = state.reproductions.cell((envelope.id, listed));
+    let reproduced = cell.get_or_try_init(|| reproduce_now(state, envelope.id, published, listed)).await?;
     Ok(reproduced.clone())
 }
 
 /// Reproduces a publication not kept yet: from the live projections if they still give its
 /// figures, else from its snapshot, else by a fold of the log up to its position.
-async fn reproduce_now(state: &AppState, id: EventId, published: ReportPublished) -> Result<Arc<Reproduced>, AppError> {
+async fn reproduce_now(
+    state: &AppState,
+    id: EventId,
+    published: ReportPublished,
+    listed: bool,
+) -> Result<Arc<Reproduced>, AppError> {
     let _permit = state.costly().await?;
     let shared = state.clone();
     let from_live = {
@@ -174,7 +186,7 @@ async fn reproduce_now(state: &AppState, id: EventId, published: ReportPublished
             }
             let later = shared.store.read_log(published.position, (at - published.position) as usize)?;
             // A mismatch here is not the last word: the fold below is.
-            Ok(publication::reproduce_from(&projections, &later, &published).ok().flatten())
+            Ok(publication::reproduce_from(&projections, &later, &published, listed).ok().flatten())
         })
         .await?
     };
@@ -191,7 +203,8 @@ async fn reproduce_now(state: &AppState, id: EventId, published: ReportPublished
     };
     let store = state.store.clone();
     let snapshot_published = published.clone();
-    let from_snapshot = blocking(move || Ok(report_snapshot::reproduce(&store, id, &snapshot_published))).await?;
+    let from_snapshot =
+        blocking(move || Ok(report_snapshot::reproduce(&store, id, &snapshot_published, listed))).await?;
     match from_snapshot {
         Ok(reproduced) => {
             state.metrics.count_publication_snapshot();
@@ -207,7 +220,7 @@ async fn reproduce_now(state: &AppState, id: EventId, published: ReportPublished
     let store = state.store.clone();
     let reproduced = blocking(move || {
         let projections = publication::fold_until(&store, &published)?;
-        let reproduced = publication::reproduce_at(&projections, &published)?;
+        let reproduced = publication::reproduce_at(&projections, &published, listed)?;
         // Only a reproduction that matched its digests keeps a snapshot: a mismatch is refused
         // above, and so never kept.
         let kept = report_snapshot::inputs_of(&projections, &published)
@@ -234,7 +247,7 @@ pub struct ChangesSince {
 /// that went or came, and the events recorded since that made each difference.
 pub async fn changes(state: &AppState, caller: &Caller, id: String) -> Result<ChangesSince, AppError> {
     let (envelope, published) = readable_now(state, caller, id).await?;
-    let then = kept_or_reproduced(state, &envelope, published.clone()).await?.report.clone();
+    let then = kept_or_reproduced(state, &envelope, published.clone(), true).await?.report.clone();
     state.caught_up().await?;
     let _permit = state.costly().await?;
     let state = state.clone();
