@@ -83,6 +83,21 @@ fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
+/// The most a cut may claim of memory while it is decoded (bincode counts each vector's length
+/// times its element's size before reading it): several times the inputs of a report on every
+/// person of a national log (about 1.2 GB encoded for 3 million people), and small enough that a
+/// length damaged or crafted in a file that still passes its checksum is refused rather than
+/// reserved (or, past `usize`, a panic).
+const DECODE_BYTES_MAX: usize = 16 << 30;
+
+fn limited() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<DECODE_BYTES_MAX>,
+> {
+    config().with_limit::<DECODE_BYTES_MAX>()
+}
+
 impl Projections {
     /// What the report of `query` reads of these projections, as bytes for
     /// [`Projections::from_report_inputs`].
@@ -146,12 +161,12 @@ impl Projections {
     pub fn from_report_inputs(bytes: &[u8]) -> Result<Projections, InputsError> {
         // The format first, so that a cut of another format says so rather than failing to decode.
         let (found, _): (u32, usize) =
-            bincode::decode_from_slice(bytes, config()).map_err(|error| InputsError::Decode(error.to_string()))?;
+            bincode::decode_from_slice(bytes, limited()).map_err(|error| InputsError::Decode(error.to_string()))?;
         if found != INPUTS_FORMAT {
             return Err(InputsError::Format { found });
         }
         let (cut, read): (Cut, usize) =
-            bincode::decode_from_slice(bytes, config()).map_err(|error| InputsError::Decode(error.to_string()))?;
+            bincode::decode_from_slice(bytes, limited()).map_err(|error| InputsError::Decode(error.to_string()))?;
         if read != bytes.len() {
             return Err(InputsError::Decode(format!("{} bytes after the inputs", bytes.len() - read)));
         }

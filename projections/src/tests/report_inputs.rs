@@ -120,6 +120,41 @@ fn inputs_of_another_format_or_damaged_are_refused_never_read() {
     assert!(Projections::from_report_inputs(&[]).is_err());
 }
 
+/// Inputs that pass their file's checksum but were not written by this code (a crafted data
+/// directory): every bit of a cut flipped in turn, and a length claiming more than any machine
+/// holds. Each is refused or gives a report; none panics (the walk trusts the indexes it is given,
+/// so `Cut::check` must catch those out of range).
+#[test]
+fn inputs_flipped_bit_by_bit_are_refused_or_reported_never_a_panic() {
+    let projections = ei_2024().projections();
+    let question = query(&["ei-batir"], "2024-01-01", "2024-12-31", DefinitionsVersion::V2);
+    let bytes = projections.report_inputs(&question).unwrap();
+    let (mut refused, mut reported) = (0, 0);
+    for at in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 1 << bit;
+            match Projections::from_report_inputs(&flipped) {
+                Err(_) => refused += 1,
+                Ok(cut) => {
+                    // The structures asked may have gone: an answer, not a panic.
+                    let _ = cut.activity_report_with_lists(&question);
+                    reported += 1;
+                }
+            }
+        }
+    }
+    assert!(refused > 0 && reported > 0, "{refused} refused, {reported} reported");
+    // The structures' vector claiming `u64::MAX` slugs (bincode's varint marker 0xfd, then 8
+    // bytes) right after the format and the position: refused, not reserved.
+    let config = bincode::config::standard();
+    let mut huge = bincode::encode_to_vec((INPUTS_FORMAT, projections.applied_position()), config).unwrap();
+    assert_eq!(bytes[..huge.len()], huge[..], "the inputs start with their format and position");
+    huge.push(0xfd);
+    huge.extend_from_slice(&u64::MAX.to_le_bytes());
+    assert!(matches!(Projections::from_report_inputs(&huge), Err(InputsError::Decode(_))));
+}
+
 /// FNV-1a: a hash whose value no compiler or platform changes, to pin bytes in a test.
 fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
