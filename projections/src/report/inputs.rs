@@ -56,8 +56,11 @@ pub enum InputsError {
     Inconsistent(&'static str),
 }
 
+/// Written with each person borrowed from the fold ([`PersonRef`]: a report on every person of a
+/// national log would otherwise copy every summary and track before encoding them), read back
+/// owned ([`Person`]); the two have the same fields in the same order, hence the same bytes.
 #[derive(Encode, Decode)]
-struct Cut {
+struct Cut<P> {
     format: u32,
     position: u64,
     /// Every structure the fold had interned, in index order, so that indexes stay valid.
@@ -66,17 +69,25 @@ struct Cut {
     /// By structure asked (its index): the people (by their place in `people`) in its referred index.
     candidates: Vec<(u32, Vec<u32>)>,
     /// In the fold's numbering order.
-    people: Vec<Person>,
+    people: Vec<P>,
     /// Absorbed → survivor, by place in `people`.
     merges: Vec<(u32, u32)>,
 }
 
-#[derive(Encode, Decode)]
+#[derive(Decode)]
 struct Person {
     stream: StreamId,
     names: Names,
     summary: Summary,
     track: Track,
+}
+
+#[derive(Encode)]
+struct PersonRef<'a> {
+    stream: StreamId,
+    names: Names,
+    summary: &'a Summary,
+    track: &'a Track,
 }
 
 fn config() -> bincode::config::Configuration {
@@ -126,11 +137,11 @@ impl Projections {
             .iter()
             .map(|&ix| {
                 let beneficiary = self.beneficiary(ix);
-                Person {
+                PersonRef {
                     stream: self.stream_of(ix),
                     names: partners_only(beneficiary),
-                    summary: beneficiary.summary.clone(),
-                    track: beneficiary.track.clone(),
+                    summary: &beneficiary.summary,
+                    track: &beneficiary.track,
                 }
             })
             .collect();
@@ -165,7 +176,7 @@ impl Projections {
         if found != INPUTS_FORMAT {
             return Err(InputsError::Format { found });
         }
-        let (cut, read): (Cut, usize) =
+        let (cut, read): (Cut<Person>, usize) =
             bincode::decode_from_slice(bytes, limited()).map_err(|error| InputsError::Decode(error.to_string()))?;
         if read != bytes.len() {
             return Err(InputsError::Decode(format!("{} bytes after the inputs", bytes.len() - read)));
@@ -195,7 +206,7 @@ impl Projections {
     }
 }
 
-impl Cut {
+impl Cut<Person> {
     /// Every index in range, so that the report's walk, which trusts the fold's indexes, cannot
     /// read past a vector on bytes that decoded but were not written by this module.
     fn check(&self) -> Result<(), InputsError> {
