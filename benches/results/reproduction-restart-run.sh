@@ -64,5 +64,7 @@ for run in $(seq 1 "$RUNS"); do
   echo "fold run $run: one structure $(get /api/reports/published/$ID_ONE); every structure $(get /api/reports/published/$ID_ALL); folds $(metric publication_folds), snapshots $(metric publication_snapshots)"
   stop
 done
+# Where the time of each reproduction from a snapshot went (the server's log, ANSI colours taken out).
+sed 's/\x1b\[[0-9;]*m//g' "$DIR/serve.err" | grep "reproduced from its snapshot" | sed 's/.*INFO //'
 du -sh "$DIR/data" "$DIR/data/snapshots"
 echo "end $(date -u +%Y-%m-%dT%H:%M:%SZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
