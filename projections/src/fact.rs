@@ -82,7 +82,7 @@ pub(crate) enum Fact {
 }
 
 /// What a referral says about the episode it opens (the prescriber's name is left out).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct Referral {
     pub structure: StructureIx,
     pub prescriber: PrescriberKind,
@@ -97,7 +97,7 @@ pub(crate) struct Referral {
 }
 
 /// A set of benefits in one byte.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, bincode::Encode, bincode::Decode)]
 pub(crate) struct Benefits(u8);
 
 impl Benefits {
@@ -127,7 +127,7 @@ const _: () = assert!(Benefit::ALL.len() <= 8, "Benefits keeps one bit per benef
 ///
 /// Kept as the index plus one, never zero: an `Option<NameIx>` then takes four bytes, not eight,
 /// in every support action of the facts and of the report's track.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct NameIx(NonZeroU32);
 
 impl NameIx {
@@ -147,7 +147,7 @@ impl NameIx {
 /// strings plus a vector of pointers per person, and interning a name touched each of them (a
 /// cache miss apiece). Here each name is its length (`LEN_BYTES`, little-endian) followed by its
 /// bytes, all in one allocation sized to fit, read in one or two cache lines.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, bincode::Encode, bincode::Decode)]
 pub(crate) struct Names(Vec<u8>);
 
 /// Bytes of the length before each name: names are ids and titles far under 4 GiB.
@@ -185,6 +185,18 @@ impl Names {
     /// Where the names start in memory, to ask for them early.
     pub(crate) fn as_ptr(&self) -> *const u8 {
         self.0.as_ptr()
+    }
+
+    /// These names with every one `keep` refuses blanked, each at its place: what a report's
+    /// inputs keep of a person's names (`report::inputs`).
+    pub(crate) fn keeping(&self, keep: impl Fn(NameIx) -> bool) -> Names {
+        let mut kept = Names::default();
+        for (index, name) in (0..).zip(self.iter()) {
+            let name = if keep(NameIx::of(index)) { name } else { &[] };
+            kept.0.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            kept.0.extend_from_slice(name);
+        }
+        kept
     }
 
     pub(crate) fn get(&self, ix: NameIx) -> &str {

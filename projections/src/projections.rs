@@ -162,6 +162,12 @@ impl Projections {
         self.streams.reserve(people.saturating_sub(self.streams.len()));
     }
 
+    /// Empty projections standing at `position`: filled by `report::inputs` with what a report
+    /// read of the fold there.
+    pub(crate) fn at_position(position: u64) -> Projections {
+        Projections { applied: position, ..Projections::default() }
+    }
+
     /// The position of the last event applied (0 before any).
     pub fn applied_position(&self) -> u64 {
         self.applied

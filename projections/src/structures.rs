@@ -10,7 +10,7 @@ use serde::Serialize;
 
 /// The index of an interned slug. Indexes follow first appearance in the log, so they are the same
 /// for the same log; outputs still sort by slug, never by index.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct StructureIx(u32);
 
 impl StructureIx {
@@ -71,7 +71,7 @@ impl Interner {
 }
 
 /// A structure as its latest `structure_updated` event states it.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, bincode::Encode, bincode::Decode)]
 pub struct StructureRecord {
     pub slug: Slug,
     pub name: String,

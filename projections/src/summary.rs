@@ -15,7 +15,7 @@ use parcours_core::vocabulary::{
 use crate::fact::{Fact, NameIx, Recorded, Referral};
 use crate::structures::StructureIx;
 
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Debug, Default, bincode::Encode, bincode::Decode)]
 pub(crate) struct Summary {
     pub registration: Option<Registration>,
     pub erased: bool,
@@ -28,7 +28,7 @@ pub(crate) struct Summary {
     pub last_follow_up: Option<FollowUp>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct Registration {
     pub registered_on: Date,
     pub structure: StructureIx,
@@ -36,7 +36,7 @@ pub(crate) struct Registration {
     pub birth_year: u16,
 }
 
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct Episode {
     pub referral: EventId,
     pub referred_on: Date,
@@ -56,20 +56,20 @@ impl Episode {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct Exit {
     pub exited_on: Date,
     pub destination: Destination,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct AfterExit {
     pub followed_up_on: Date,
     pub months_after_exit: u8,
     pub situation: SituationAfterExit,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct OpenContract {
     pub contract: NameIx,
     pub kind: ContractKind,
@@ -78,7 +78,7 @@ pub(crate) struct OpenContract {
     pub planned_end: Option<Date>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct OpenTraining {
     pub training: NameIx,
     pub title: NameIx,
@@ -86,7 +86,7 @@ pub(crate) struct OpenTraining {
     pub started_on: Date,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct FollowUp {
     pub held_on: Date,
     pub kind: FollowUpKind,

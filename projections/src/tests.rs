@@ -16,3 +16,4 @@ mod outcomes;
 mod people;
 mod proposals;
 mod report;
+mod report_inputs;

@@ -20,7 +20,7 @@ use crate::summary::push_tight;
 
 /// Two vectors per person, whatever the number of episodes: a report over a national log visits
 /// 300,000 people, and each separate block of memory it reads is a cache miss.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct Track {
     /// Every contract, in the order started.
     pub contracts: Vec<ContractSpan>,
@@ -37,7 +37,7 @@ pub(crate) struct Track {
 /// no measurable memory (the fold of the 10M log held 937 MiB either way: BENCHMARKS.md).
 const STEPS_FIRST: usize = 8;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct ContractSpan {
     /// Its episode's index in `Summary::episodes`.
     pub episode: u32,
@@ -58,13 +58,13 @@ impl ContractSpan {
 }
 
 /// A step and the episode it belongs to (its index in `Summary::episodes`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct Placed {
     pub episode: u32,
     pub step: Step,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) enum Step {
     Hours {
         month: Month,

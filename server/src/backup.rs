@@ -2,6 +2,11 @@
 //! bar, checking every event's place in the hash chain as it arrives. The file is written beside
 //! its destination and renamed into place once complete and synced: a backup file either holds a
 //! whole, verified cut of the log, or does not exist.
+//!
+//! Published reports' snapshots (`crate::report_snapshot`) are not saved: they are derived from the
+//! log, as the projections are, and a store restored from a backup folds once per publication asked
+//! and keeps its snapshot again: saving them would carry bytes the log already implies, and a backup
+//! of the log alone stays one verifiable thing.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};

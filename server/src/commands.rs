@@ -25,6 +25,7 @@ use crate::cli::{
 use crate::json::{self, Identity};
 use crate::publication::{self, PublicationError};
 use crate::report_formats::{changes_body, list_body, render, PublishedJson, ReportFormat};
+use crate::report_snapshot;
 use crate::state::Settings;
 use crate::workbook::{entries_workbook, outcomes_workbook, SheetFormat};
 
@@ -359,7 +360,12 @@ fn published_report(id: Option<&str>, format: ReportFormatArg, data: &std::path:
     let id = publication_id(id)?;
     let (_, published) = publication::find(&store, id)?
         .ok_or_else(|| anyhow::anyhow!("no published report {id} in {}", data.display()))?;
-    match publication::reproduce(&store, &published) {
+    // From its snapshot if one is usable (checked against the digests all the same), else folded.
+    let reproduced = report_snapshot::reproduce(&store, id, &published, false).or_else(|unused| {
+        tracing::info!(publication = %id, reason = %unused, "the publication's snapshot is not used: folding the log");
+        publication::reproduce(&store, &published)
+    });
+    match reproduced {
         Ok(reproduced) => {
             let format = report_format(format);
             let body = match reproduced.rendered.bytes(format) {

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod publication;
 pub mod report_formats;
 pub mod report_html;
+pub mod report_snapshot;
 mod retention;
 pub mod router;
 mod serve;

@@ -48,6 +48,7 @@ pub struct Metrics {
     live_clients: Gauge,
     last_position: Gauge,
     publication_folds: Counter,
+    publication_snapshots: Counter,
 }
 
 impl Metrics {
@@ -68,6 +69,7 @@ impl Metrics {
             live_clients: Gauge::default(),
             last_position: Gauge::default(),
             publication_folds: Counter::default(),
+            publication_snapshots: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("group_commits", "Group commits made durable", metrics.commits.clone());
@@ -102,12 +104,22 @@ impl Metrics {
             "Folds of the log from position 0 to reproduce a published report (each is kept after)",
             metrics.publication_folds.clone(),
         );
+        registry.register(
+            "publication_snapshots",
+            "Published reports reproduced from the snapshot kept when they were published, without a fold",
+            metrics.publication_snapshots.clone(),
+        );
         Arc::new(Metrics { registry, ..metrics })
     }
 
     /// Counts a fold of the log made to reproduce a publication.
     pub fn count_publication_fold(&self) {
         self.publication_folds.inc();
+    }
+
+    /// Counts a publication reproduced from its snapshot.
+    pub fn count_publication_snapshot(&self) {
+        self.publication_snapshots.inc();
     }
 
     /// The store's commit observer.

@@ -3,8 +3,9 @@
 //! Publishing records a `report_published` event in the stream of published reports
 //! (`StreamId::published_reports`): the question, the last log position the report counted and
 //! the SHA-256 of its bytes in JSON, CSV and the printable page. Reproducing folds the log from
-//! position 0 up to that position again (`rebuild_until`), or reads it off projections that stand
-//! past it when nothing since counts in a report, computes the same question, renders
+//! position 0 up to that position again (`rebuild_until`), or computes it from the snapshot kept
+//! when it was published (`crate::report_snapshot`), or reads it off projections that stand past
+//! it when nothing since counts in a report, computes the same question, renders
 //! it, and checks each digest before anything is given out: a mismatch means the code or the
 //! definitions changed what a published figure means, and is refused loudly rather than served.
 //!
@@ -226,15 +227,35 @@ fn reproduce_with(
     report: impl FnOnce(&Projections, &ActivityQuery) -> Result<ActivityReport, ReportError>,
 ) -> Result<Reproduced, PublicationError> {
     let query = question(published)?;
+    let projections = fold_until(store, published)?;
+    checked(report(&projections, &query)?, published)
+}
+
+/// The log folded from position 0 up to the position a publication counted.
+pub fn fold_until(store: &Store, published: &ReportPublished) -> Result<Projections, PublicationError> {
     let projections = rebuild_until(store, published.position, |_| {})?;
     let last = projections.applied_position();
     if last < published.position {
         return Err(PublicationError::LogTooShort { position: published.position, last });
     }
-    checked(report(&projections, &query)?, published)
+    Ok(projections)
 }
 
-/// The publication computed from `projections` that stand past its position, with its lists, when
+/// The publication computed from `projections` that stand at its position (a fold up to it, or
+/// the report's inputs kept at publication: `report_snapshot`), and checked; with the lists behind
+/// its figures when `listed` (what [`changes_since`] compares; the bytes are the same).
+pub fn reproduce_at(
+    projections: &Projections,
+    published: &ReportPublished,
+    listed: bool,
+) -> Result<Reproduced, PublicationError> {
+    let query = question(published)?;
+    let report =
+        if listed { projections.activity_report_with_lists(&query)? } else { projections.activity_report(&query)? };
+    checked(report, published)
+}
+
+/// The publication computed from `projections` that stand past its position ([`reproduce_at`]), when
 /// nothing they applied since counts in an activity report: every later event is another
 /// publication (`later` holds them, read from the log). `None` when one is not: the log must be
 /// folded again up to the publication's position.
@@ -242,6 +263,7 @@ pub fn reproduce_from(
     projections: &Projections,
     later: &[Envelope],
     published: &ReportPublished,
+    listed: bool,
 ) -> Result<Option<Reproduced>, PublicationError> {
     let at = projections.applied_position();
     let unchanged = at >= published.position
@@ -250,8 +272,7 @@ pub fn reproduce_from(
     if !unchanged {
         return Ok(None);
     }
-    let report = projections.activity_report_with_lists(&question(published)?)?;
-    Ok(Some(checked(report, published)?))
+    Ok(Some(reproduce_at(projections, published, listed)?))
 }
 
 /// `report` rendered in every format and checked against the digests published.

@@ -42,6 +42,12 @@ async fn folds(admin: &Client) -> u64 {
     metric(&metrics.text().await.unwrap(), "parcours_publication_folds_total")
 }
 
+/// The publications reproduced from their snapshot, from `/metrics`.
+async fn snapshots(admin: &Client) -> u64 {
+    let metrics = admin.get_response("/metrics").await;
+    metric(&metrics.text().await.unwrap(), "parcours_publication_snapshots_total")
+}
+
 fn metric(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
@@ -113,9 +119,9 @@ async fn names_read_each(admin: &Client, people: &[String]) -> Vec<usize> {
     counts
 }
 
-/// Eight requests at once for a publication the log has moved past: one fold, kept; asking
-/// again, and asking what changed since, fold nothing more. A publication that nothing has
-/// changed since is read off the live projections: no fold at all.
+/// Eight requests at once for a publication the log has moved past and whose snapshot is gone:
+/// one fold, kept; asking again, and asking what changed since, fold nothing more. A publication
+/// that nothing has changed since is read off the live projections: no fold at all.
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_reproductions_of_a_publication_share_one_fold() {
     let dir = tempfile::tempdir().unwrap();
@@ -145,6 +151,9 @@ async fn concurrent_reproductions_of_a_publication_share_one_fold() {
     let second_id = second.body["id"].as_str().unwrap().to_owned();
     let late = register(&admin, "Denis", "Martin").await;
     refer(&admin, &late, &format!("{year}-11-02")).await;
+    // Without its snapshot (`a_publication_reproduces_after_a_restart_from_its_snapshot`), the
+    // publication is folded from the log.
+    std::fs::remove_file(dir.path().join("snapshots").join(format!("{second_id}.snap"))).unwrap();
     let asks = (0..8).map(|_| {
         let (admin, path) = (admin.clone(), format!("/api/reports/published/{second_id}?format=csv"));
         tokio::spawn(async move { admin.get(&path).await })
@@ -161,6 +170,90 @@ async fn concurrent_reproductions_of_a_publication_share_one_fold() {
     assert_eq!(changes.status, 200, "{}", changes.text);
     assert!(changes.text.contains("people.entered"), "Denis's referral changed the entries: {}", changes.text);
     assert_eq!(folds(&admin).await, 1, "kept: asked again and compared, no second fold");
+    // What changed since needs the lists behind the figures, which the bytes do not: computed from
+    // the snapshot that the fold kept.
+    assert_eq!(snapshots(&admin).await, 1);
+}
+
+/// The digests of every published format of `id`, as the server gives them now.
+async fn reproduced(admin: &Client, id: &str) -> Vec<String> {
+    let mut digests = Vec::new();
+    for format in ["json", "csv", "html"] {
+        let answer = admin.get(&format!("/api/reports/published/{id}?format={format}")).await;
+        assert_eq!(answer.status, 200, "{format}: {}", answer.text);
+        digests.push(hex::encode(Sha256::digest(answer.text.as_bytes())));
+    }
+    digests
+}
+
+/// Issue 19, item 4: a publication asked after a restart is computed from the snapshot kept when it
+/// was published, without a fold, and gives its published bytes; a damaged, missing or foreign
+/// snapshot is not used: the log is folded, the bytes are the same, and a good snapshot is kept
+/// again for the next restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publication_reproduces_after_a_restart_from_its_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap() - 1;
+    let structure = json!({"name": "ACI d'Agen", "kind": "aci", "agreed_hours": {year.to_string(): 4200}});
+    assert_eq!(admin.put_status("/api/structures/aci-agen", &structure).await, 201);
+    for (index, name) in ["Anne", "Bruno", "Chloé"].into_iter().enumerate() {
+        let person = register(&admin, name, "Martin").await;
+        refer(&admin, &person, &format!("{year}-0{}-10", index + 1)).await;
+    }
+    let question = json!({"structures": ["aci-agen"], "from": format!("{year}-01-01"), "to": format!("{year}-12-31")});
+    let mut publications = Vec::new();
+    for _ in 0..2 {
+        let published = admin.post("/api/reports/activity/publish", &question).await;
+        assert_eq!(published.status, 201, "{}", published.text);
+        let digests: Vec<String> =
+            ["json", "csv", "html"].iter().map(|f| published.body["sha256"][f].as_str().unwrap().to_owned()).collect();
+        publications.push((published.body["id"].as_str().unwrap().to_owned(), digests));
+        // A late referral between the two: they count different positions, and after a restart
+        // the live projections stand past both.
+        let late = register(&admin, "Denis", "Martin").await;
+        refer(&admin, &late, &format!("{year}-11-02")).await;
+    }
+    let (id, digests) = publications[0].clone();
+    let snapshot = dir.path().join("snapshots").join(format!("{id}.snap"));
+    assert!(snapshot.is_file(), "kept when published");
+    drop(admin);
+    drop(server);
+
+    // After a restart: from the snapshot, no fold.
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    assert_eq!(reproduced(&admin, &id).await, digests, "the published bytes, from the snapshot");
+    assert_eq!((folds(&admin).await, snapshots(&admin).await), (0, 1), "no fold after a restart");
+    drop(admin);
+    drop(server);
+
+    // A damaged snapshot (one byte of its inputs flipped), the other publication's snapshot in its
+    // place (another position), none at all: each falls back to the fold, and the bytes are the
+    // published ones.
+    let good = std::fs::read(&snapshot).unwrap();
+    let mut damaged = good.clone();
+    *damaged.last_mut().unwrap() ^= 1;
+    let other = std::fs::read(dir.path().join("snapshots").join(format!("{}.snap", publications[1].0))).unwrap();
+    for (case, bytes) in [("damaged", Some(damaged)), ("another publication's", Some(other)), ("missing", None)] {
+        match bytes {
+            Some(bytes) => std::fs::write(&snapshot, bytes).unwrap(),
+            None => std::fs::remove_file(&snapshot).unwrap(),
+        }
+        let server = Server::start(bin(), dir.path(), &[]);
+        let admin = server.admin();
+        assert_eq!(reproduced(&admin, &id).await, digests, "{case} snapshot: the published bytes, folded");
+        assert_eq!((folds(&admin).await, snapshots(&admin).await), (1, 0), "{case} snapshot: one fold");
+        assert_eq!(std::fs::read(&snapshot).unwrap(), good, "{case} snapshot: kept again by the fold");
+    }
+
+    // Kept again: the next restart needs no fold.
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    assert_eq!(reproduced(&admin, &id).await, digests);
+    assert_eq!(reproduced(&admin, &publications[1].0).await, publications[1].1);
+    assert_eq!((folds(&admin).await, snapshots(&admin).await), (0, 2));
 }
 
 /// A server that opens a log of 200,000 events answers `/readyz` 503 while its projections

@@ -20,6 +20,7 @@ pub mod import_mappings;
 pub mod keys;
 mod locations;
 pub mod page;
+mod snapshots;
 mod stream_index;
 pub mod verifiable;
 mod verify;
@@ -38,6 +39,7 @@ use tokio::sync::watch;
 pub use bulk::{ImportReport, Seeded};
 pub use error::{AppendError, PartRefused, StoreError};
 pub use page::Hash;
+pub use snapshots::{SnapshotRead, SNAPSHOTS_DIR};
 pub use verify::{Problem, VerifyReport};
 
 use crate::limits::{PAGE_EVENTS_MAX, QUEUE_REQUESTS_MAX, REQUEST_EVENTS_MAX};
@@ -516,6 +518,18 @@ impl Store {
 
     pub fn dir(&self) -> &Path {
         &self.inner.dir
+    }
+
+    /// Keeps `payload` as the snapshot of the event `id` (`snapshots`: derived bytes beside the
+    /// log, never events), durably, replacing any other.
+    pub fn keep_snapshot(&self, id: EventId, payload: &[u8]) -> Result<(), StoreError> {
+        snapshots::write(&self.inner.dir, id, payload)
+    }
+
+    /// The snapshot of the event `id`, checked against its checksum: missing or unusable ones are
+    /// answers, not errors, for their reader does without them.
+    pub fn snapshot(&self, id: EventId) -> Result<SnapshotRead, StoreError> {
+        snapshots::read(&self.inner.dir, id)
     }
 
     /// Appends events to one stream, all or nothing, and returns once they are durable.

@@ -23,6 +23,7 @@ mod cells;
 mod changes;
 mod definitions;
 mod figure;
+mod inputs;
 mod lists;
 mod sections;
 mod withhold;
@@ -40,6 +41,7 @@ pub use changes::{changes, Cause, FigureChange, Reading, Span};
 pub use definitions::DefinitionsVersion;
 #[cfg(test)]
 pub(crate) use figure::GROUP_ATTENDANCE;
+pub use inputs::{InputsError, INPUTS_FORMAT};
 use lists::Filed;
 #[cfg(test)]
 pub(crate) use lists::COMMITTEE_ATTENDANCE;

@@ -409,7 +409,7 @@ fn a_plie_year_memberships_people_since_the_start_and_their_profile() {
 /// employed six months later, 24–25 job seeking. Support: 3 orientations to "SIAO 47" (one
 /// typed with a trailing space), one to "Wimoov", 2 mobility assistances, one health action
 /// without its nature, one housing orientation without a partner.
-fn ei_2024() -> Log {
+pub(super) fn ei_2024() -> Log {
     let mut log = Log::new("2025-02-01T09:00:00Z");
     log.structure("ei-batir", "2023-01-02", json!({"2024": 30000}));
     for n in 1..=30u128 {
@@ -617,7 +617,7 @@ fn evaluators_see_no_small_cell_and_no_lone_withheld_cell() {
 
 /// The demo of `parcours serve --demo`, recorded in a store and rebuilt twice, as two starts of
 /// the server would.
-fn demo() -> (Projections, Projections, Vec<String>) {
+pub(super) fn demo() -> (Projections, Projections, Vec<String>) {
     use parcours_core::demo::demo_config;
     use parcours_core::store::{Store, StoreOptions};
     let dir = tempfile::tempdir().unwrap();

@@ -18,12 +18,17 @@ use parcours_projections::Projections;
 use super::reports::ReportQuestion;
 use super::{blocking, disclosure, AppError, Caller};
 use crate::publication::{self, Changes, Publication, Reproduced};
+use crate::report_snapshot::{self, Unused};
 use crate::state::{AppState, COSTLY_WAIT};
 use tokio::sync::{OnceCell, Semaphore};
 
 /// Publishes the report of `query` as computed from `projections`, dated `today`: records the
-/// position counted and the SHA-256 of each format's bytes. The caller has checked the actor's
-/// right to publish for these structures.
+/// position counted and the SHA-256 of each format's bytes, then keeps what the report read of
+/// `projections` as its snapshot (`report_snapshot`), so that reproducing it after a restart need
+/// not fold the log. The caller has checked the actor's right to publish for these structures.
+///
+/// A snapshot that cannot be written is logged and the publication stands: the first reproduction
+/// folds the log then, and keeps the snapshot.
 pub fn publish_in(
     store: &Store,
     projections: &Projections,
@@ -32,8 +37,13 @@ pub fn publish_in(
     actor: Actor,
 ) -> Result<(Envelope, ReportPublished), AppError> {
     let (report, position) = publication::report_now(projections, query)?;
+    let inputs = projections.report_inputs(query)?;
     let Publication { step, .. } = Publication::of(report, query, position)?;
-    Ok(publication::record(store, step, today, actor)?)
+    let (envelope, published) = publication::record(store, step, today, actor)?;
+    if let Err(error) = report_snapshot::keep(store, envelope.id, &inputs) {
+        tracing::warn!(publication = %envelope.id, %error, "the publication's snapshot was not written: its first reproduction will fold the log");
+    }
+    Ok((envelope, published))
 }
 
 /// Publishes a report as of the log's current position, for a caller who may.
@@ -83,18 +93,24 @@ pub const LATER_EVENTS_READ_MAX: u64 = 256;
 
 /// Reproduced publications, kept by id (issues 16 and 19): a publication's bytes never change (they
 /// are checked against the digests it recorded), so the fold that reproduces one is done once,
-/// concurrent askers of the same publication wait for that one fold, and no two folds from position
-/// 0 run at once, whatever the publications (each holds a core and the memory of a whole fold).
+/// concurrent askers of the same publication wait for that one fold, and no two reproductions from
+/// disk run at once, whatever the publications: a fold from position 0 holds a core and the memory
+/// of a whole fold, and a snapshot's inputs (`report_snapshot`) the people of a report.
 pub struct Reproductions {
     kept: Mutex<Kept>,
     folding: Semaphore,
 }
 
+/// A publication, and whether its reproduction holds the lists behind its figures: the bytes need
+/// none, and the lists of a report on every structure cost several times its figures (BENCHMARKS.md),
+/// so only what changed since a publication asks for them.
+type KeptId = (EventId, bool);
+
 #[derive(Default)]
 struct Kept {
-    cells: BTreeMap<EventId, Arc<OnceCell<Arc<Reproduced>>>>,
+    cells: BTreeMap<KeptId, Arc<OnceCell<Arc<Reproduced>>>>,
     /// Ids in the order they were first asked: the oldest goes first past [`REPRODUCTIONS_KEPT`].
-    order: VecDeque<EventId>,
+    order: VecDeque<KeptId>,
 }
 
 impl Default for Reproductions {
@@ -104,8 +120,8 @@ impl Default for Reproductions {
 }
 
 impl Reproductions {
-    /// The cell of publication `id`, made if it is not kept.
-    fn cell(&self, id: EventId) -> Arc<OnceCell<Arc<Reproduced>>> {
+    /// The cell of publication `id` (with its lists or not), made if it is not kept.
+    fn cell(&self, id: KeptId) -> Arc<OnceCell<Arc<Reproduced>>> {
         let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(cell) = kept.cells.get(&id) {
             return cell.clone();
@@ -124,10 +140,11 @@ impl Reproductions {
 
 /// A publication recomputed as of the position it counted, each digest checked, for a caller who
 /// may read it: kept once reproduced, read off the live projections when nothing since counts in
-/// a report, else folded from the log, one fold at a time.
+/// a report, else computed from the snapshot kept when it was published, else folded from the log
+/// (and its snapshot kept then), one at a time.
 pub async fn reproduce(state: &AppState, caller: &Caller, id: String) -> Result<Arc<Reproduced>, AppError> {
     let (envelope, published) = readable_now(state, caller, id).await?;
-    kept_or_reproduced(state, &envelope, published).await
+    kept_or_reproduced(state, &envelope, published, false).await
 }
 
 /// [`readable`] off the async workers.
@@ -136,20 +153,27 @@ async fn readable_now(state: &AppState, caller: &Caller, id: String) -> Result<(
     blocking(move || readable(&state.store, &caller, &id)).await
 }
 
-/// The publication recorded by `envelope`, as kept, or reproduced now (and kept).
+/// The publication recorded by `envelope` (with its lists when `listed`), as kept, or reproduced
+/// now (and kept).
 async fn kept_or_reproduced(
     state: &AppState,
     envelope: &Envelope,
     published: ReportPublished,
+    listed: bool,
 ) -> Result<Arc<Reproduced>, AppError> {
-    let cell = state.reproductions.cell(envelope.id);
-    let reproduced = cell.get_or_try_init(|| reproduce_now(state, published)).await?;
+    let cell = state.reproductions.cell((envelope.id, listed));
+    let reproduced = cell.get_or_try_init(|| reproduce_now(state, envelope.id, published, listed)).await?;
     Ok(reproduced.clone())
 }
 
 /// Reproduces a publication not kept yet: from the live projections if they still give its
-/// figures, else by a fold of the log up to its position.
-async fn reproduce_now(state: &AppState, published: ReportPublished) -> Result<Arc<Reproduced>, AppError> {
+/// figures, else from its snapshot, else by a fold of the log up to its position.
+async fn reproduce_now(
+    state: &AppState,
+    id: EventId,
+    published: ReportPublished,
+    listed: bool,
+) -> Result<Arc<Reproduced>, AppError> {
     let _permit = state.costly().await?;
     let shared = state.clone();
     let from_live = {
@@ -162,7 +186,7 @@ async fn reproduce_now(state: &AppState, published: ReportPublished) -> Result<A
             }
             let later = shared.store.read_log(published.position, (at - published.position) as usize)?;
             // A mismatch here is not the last word: the fold below is.
-            Ok(publication::reproduce_from(&projections, &later, &published).ok().flatten())
+            Ok(publication::reproduce_from(&projections, &later, &published, listed).ok().flatten())
         })
         .await?
     };
@@ -177,9 +201,37 @@ async fn reproduce_now(state: &AppState, published: ReportPublished) -> Result<A
             ))
         }
     };
+    let store = state.store.clone();
+    let snapshot_published = published.clone();
+    let from_snapshot =
+        blocking(move || Ok(report_snapshot::reproduce(&store, id, &snapshot_published, listed))).await?;
+    match from_snapshot {
+        Ok(reproduced) => {
+            state.metrics.count_publication_snapshot();
+            return Ok(Arc::new(reproduced));
+        }
+        Err(Unused::Missing) => tracing::info!(publication = %id, "no snapshot of the publication: folding the log"),
+        // Never the last word either: the fold below is.
+        Err(unused) => {
+            tracing::warn!(publication = %id, reason = %unused, "the publication's snapshot is not used: folding the log")
+        }
+    }
     state.metrics.count_publication_fold();
     let store = state.store.clone();
-    let reproduced = blocking(move || Ok(publication::reproduce_with_lists(&store, &published)?)).await?;
+    let reproduced = blocking(move || {
+        let projections = publication::fold_until(&store, &published)?;
+        let reproduced = publication::reproduce_at(&projections, &published, listed)?;
+        // Only a reproduction that matched its digests keeps a snapshot: a mismatch is refused
+        // above, and so never kept.
+        let kept = report_snapshot::inputs_of(&projections, &published)
+            .map_err(|error| error.to_string())
+            .and_then(|inputs| report_snapshot::keep(&store, id, &inputs).map_err(|error| error.to_string()));
+        if let Err(error) = kept {
+            tracing::warn!(publication = %id, %error, "the publication's snapshot was not written");
+        }
+        Ok(reproduced)
+    })
+    .await?;
     Ok(Arc::new(reproduced))
 }
 
@@ -195,7 +247,7 @@ pub struct ChangesSince {
 /// that went or came, and the events recorded since that made each difference.
 pub async fn changes(state: &AppState, caller: &Caller, id: String) -> Result<ChangesSince, AppError> {
     let (envelope, published) = readable_now(state, caller, id).await?;
-    let then = kept_or_reproduced(state, &envelope, published.clone()).await?.report.clone();
+    let then = kept_or_reproduced(state, &envelope, published.clone(), true).await?.report.clone();
     state.caught_up().await?;
     let _permit = state.costly().await?;
     let state = state.clone();
