@@ -32,6 +32,11 @@ use parcours_core::store::{Author, Store, StoreOptions};
 use parcours_core::vocabulary::{Actor, Date, PersonalData, StreamId};
 use parcours_server::app::import::{self, ImportOptions, Mapping, Source};
 
+/// The binary's allocator, so that these figures are those of `parcours import-sheet` (until
+/// 2026-12-07's second series the child used glibc's `malloc`; BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FIRST_NAMES: [&str; 8] = ["Hélène", "Karim", "Aïssata", "Éric", "Samira", "Julien", "Françoise", "Mathéo"];
 
 fn argument(name: &str, default: u64) -> u64 {
@@ -162,6 +167,8 @@ fn peak_mib() -> f64 {
 
 /// In the child: one import, one line of figures on stdout.
 fn child(file: &Path, data: &Path) {
+    // As the binary does at its start (`main.rs`).
+    let _ = nix::sys::prctl::set_thp_disable(true);
     let mapping = Mapping::from_json(&std::fs::read(mapping_path()).expect("the mapping")).expect("a mapping");
     let store = Store::open(data, StoreOptions::default()).expect("a store");
     let today = Date(chrono::Utc::now().date_naive());
