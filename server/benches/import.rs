@@ -1,7 +1,7 @@
 //! The import and duplicate benchmarks of issue 17. Prints Markdown tables (see BENCHMARKS.md).
 //!
 //! ```text
-//! cargo bench -p parcours-server --bench import -- [--rows 100000] [--people 40000] [--registered 300000]
+//! cargo bench -p parcours-server --bench import -- [--rows 100000] [--people 40000] [--registered 300000] [--runs 3]
 //! ```
 //!
 //! Import: a sheet of `--rows` rows, one per contract, of `--people` people (sorted by person, as
@@ -9,7 +9,9 @@
 //! sample's mapping (`examples/import/`). Each import runs in a child process of this binary on a
 //! fresh store, through `parcours_server::import::run` as `parcours import-sheet` runs it, and
 //! reports its wall time and its peak resident memory (`VmHWM`); the same file is then imported
-//! again into the same store (the second run adds nothing). Baselines of the same run: reading
+//! again into the same store (the second run adds nothing). Each case runs `--runs` times, each
+//! time on a fresh store: the table gives the median of each figure, and every run is printed
+//! below it (the machine is shared: one run alone says little). Baselines of the same run: reading
 //! the CSV's rows alone (the parse every pass pays), and the CSV import of a sheet five times
 //! smaller (peak memory does not grow with the file). Input files and stores are deleted at the end.
 //!
@@ -29,6 +31,11 @@ use std::time::{Duration, Instant};
 use parcours_core::store::{Author, Store, StoreOptions};
 use parcours_core::vocabulary::{Actor, Date, PersonalData, StreamId};
 use parcours_server::app::import::{self, ImportOptions, Mapping, Source};
+
+/// The binary's allocator, so that these figures are those of `parcours import-sheet` (until
+/// 2026-12-07's second series the child used glibc's `malloc`; BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const FIRST_NAMES: [&str; 8] = ["Hélène", "Karim", "Aïssata", "Éric", "Samira", "Julien", "Françoise", "Mathéo"];
 
@@ -160,6 +167,8 @@ fn peak_mib() -> f64 {
 
 /// In the child: one import, one line of figures on stdout.
 fn child(file: &Path, data: &Path) {
+    // As the binary does at its start (`main.rs`).
+    let _ = nix::sys::prctl::set_thp_disable(true);
     let mapping = Mapping::from_json(&std::fs::read(mapping_path()).expect("the mapping")).expect("a mapping");
     let store = Store::open(data, StoreOptions::default()).expect("a store");
     let today = Date(chrono::Utc::now().date_naive());
@@ -179,6 +188,20 @@ struct Run {
     events_new: u64,
     already: u64,
     peak_mib: f64,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2} s, {}, {} new, {} there, {:.0} MiB",
+            self.seconds,
+            stats::rate(self.rows as f64 / self.seconds),
+            self.events_new,
+            self.already,
+            self.peak_mib
+        )
+    }
 }
 
 fn run_child(file: &Path, data: &Path) -> Run {
@@ -224,26 +247,40 @@ fn imports(dir: &Path) {
     let size = |path: &Path| std::fs::metadata(path).map(|meta| meta.len() as f64 / 1_048_576.0).unwrap_or(f64::NAN);
     println!("sheet: {row_count} rows, {people} people; CSV {:.1} MiB, XLSX {:.1} MiB\n", size(&csv), size(&xlsx));
     let parse = parse_only(&csv);
+    let runs = argument("--runs", 3).max(1);
+    let mut raw = Vec::new();
+    println!("median of {runs} runs, each on a fresh store\n");
     println!("| case | rows | wall s | rows/s | events new | already there | peak RSS MiB |");
     println!("|---|---|---|---|---|---|---|");
-    let row = |name: &str, run: &Run| {
+    let row = |name: &str, runs: &[Run]| {
+        let median = |figure: fn(&Run) -> f64| stats::median(runs.iter().map(figure).collect());
+        let seconds = median(|run| run.seconds);
+        let rows = runs[0].rows;
         println!(
-            "| {name} | {} | {:.2} | {} | {} | {} | {:.0} |",
-            run.rows,
-            run.seconds,
-            stats::rate(run.rows as f64 / run.seconds),
-            run.events_new,
-            run.already,
-            run.peak_mib
+            "| {name} | {rows} | {seconds:.2} | {} | {} | {} | {:.0} |",
+            stats::rate(median(|run| run.rows as f64 / run.seconds)),
+            median(|run| run.events_new as f64),
+            median(|run| run.already as f64),
+            median(|run| run.peak_mib)
         );
     };
     for (name, file) in [("CSV", &csv), ("XLSX", &xlsx), ("CSV, a fifth of the sheet", &small_csv)] {
-        let data = dir.join(format!("store-{}", name.len()));
-        let first = run_child(file, &data);
-        row(&format!("{name}, first import"), &first);
-        let second = run_child(file, &data);
-        row(&format!("{name}, same file again"), &second);
-        let _ = std::fs::remove_dir_all(&data);
+        let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
+        for attempt in 0..runs {
+            let data = dir.join(format!("store-{}-{attempt}", name.len()));
+            let first = run_child(file, &data);
+            let second = run_child(file, &data);
+            let _ = std::fs::remove_dir_all(&data);
+            raw.push(format!("{name}, run {}: first {first}; again {second}", attempt + 1));
+            firsts.push(first);
+            seconds.push(second);
+        }
+        row(&format!("{name}, first import"), &firsts);
+        row(&format!("{name}, same file again"), &seconds);
+    }
+    println!("\nevery run (wall s, rows/s, events new, already there, peak RSS MiB):");
+    for line in raw {
+        println!("- {line}");
     }
     println!("\nbaseline: reading the CSV's rows alone: {}", stats::rate(parse));
 }

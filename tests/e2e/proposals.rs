@@ -255,3 +255,66 @@ async fn referrals_of_a_log_written_before_proposals_count_at_once() {
     assert_eq!(pathway["current_structure"], B);
     assert_eq!(pathway["episodes"][1]["referred_on"], days_ago(30));
 }
+
+/// The likely-duplicate pairs of an answer of `GET /api/duplicates`, as (a, b).
+async fn duplicate_pairs(client: &Client) -> Vec<(String, String)> {
+    let answer = client.get("/api/duplicates").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| (pair["a"].as_str().unwrap().to_owned(), pair["b"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// B may read a person A proposed to it, to answer; that does not make the person one of B's own
+/// for duplicates (CONTRACT §10): neither a registration by B nor B's likely duplicates name them
+/// while the proposal waits, and both do once B accepts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_proposed_to_a_structure_is_among_its_duplicates_only_once_it_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let admin = server.admin();
+    for structure in [A, B] {
+        let body = json!({"name": structure, "kind": "aci", "agreed_hours": {}});
+        assert!([200, 201].contains(&admin.put_status(&format!("/api/structures/{structure}"), &body).await));
+    }
+    let (a, b) = (coordinator(&admin, A).await, coordinator(&admin, B).await);
+    let registration = |structure: &str| {
+        json!({"occurred_on": days_ago(50), "data": {"structure": structure, "gender": "female", "birth_year": 1988,
+            "identity": {"first_name": "Odile", "last_name": "Lacroix", "birth_date": "1988-06-12"}}})
+    };
+    let created = a.post("/api/beneficiaries", &registration(A)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let odile = created.body["id"].as_str().unwrap().to_owned();
+    let exit = json!({"type": "exited", "occurred_on": days_ago(40), "data": {"destination": "other_siae"}});
+    append(&a, &odile, json!([referral(A, 49), exit])).await;
+    let proposal = append(&a, &odile, json!([referral(B, 30)])).await["ids"][0].as_str().unwrap().to_owned();
+    assert_eq!(waiting(&b).await, [(odile.clone(), A.to_owned())]);
+
+    // While the proposal waits: B registers the same identity without a 409 or any hint of her.
+    let twin = b.post("/api/beneficiaries", &registration(B)).await;
+    assert_eq!(twin.status, 201, "a proposal waiting made her a candidate for B: {}", twin.text);
+    assert!(!twin.text.contains(&odile) && !twin.text.contains("candidates"), "{}", twin.text);
+    let twin = twin.body["id"].as_str().unwrap().to_owned();
+    let pair = if odile < twin { (odile.clone(), twin.clone()) } else { (twin.clone(), odile.clone()) };
+    assert_eq!(duplicate_pairs(&admin).await, std::slice::from_ref(&pair), "the admin sees the pair");
+    assert_eq!(duplicate_pairs(&b).await, [], "B reads her only to answer the proposal");
+    assert_eq!(duplicate_pairs(&a).await, [], "A does not read B's person");
+
+    // B accepts: she is B's too, a candidate of B's registrations and half of a pair B sees.
+    let accepted = b.post(&format!("/api/beneficiaries/{odile}/referrals/{proposal}/accept"), &json!({})).await;
+    assert_eq!(accepted.status, 201, "{}", accepted.text);
+    let again = b.post("/api/beneficiaries", &registration(B)).await;
+    assert_eq!((again.status, again.body["error"].as_str()), (409, Some("possible_duplicate")), "{}", again.text);
+    let mut candidates: Vec<&str> = again.body["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|candidate| candidate["id"].as_str().unwrap())
+        .collect();
+    candidates.sort_unstable();
+    assert_eq!(candidates, [pair.0.as_str(), pair.1.as_str()]);
+    assert_eq!(duplicate_pairs(&b).await, [pair]);
+}

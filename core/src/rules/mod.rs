@@ -100,6 +100,14 @@ impl Pathway {
             .or(self.registered_structure.as_ref())
     }
 
+    /// The structures that registered the person or took them in (a referral, or a proposal once
+    /// accepted): [`Pathway::structures`] without the one a proposal waiting for its answer names.
+    /// The structure asked reads the person to answer, but the person is not yet one of its own:
+    /// its registrations and likely duplicates (CONTRACT §10) do not name them.
+    pub fn followed_by(&self) -> BTreeSet<Slug> {
+        self.structures.difference(&self.declined_only).cloned().collect()
+    }
+
     /// Opens an episode in `structure` by the referral `referral`.
     fn open(&mut self, referral: EventId, referred_on: Date, structure: &Slug) {
         self.open_episode = Some(OpenEpisode { referral, referred_on, structure: structure.clone() });
@@ -264,11 +272,30 @@ pub fn holder_after(state: &StreamState, id: EventId) -> Option<Slug> {
 }
 
 /// [`Pathway::structures`] of a stream's events in version order: whose coordinators may read it.
+pub fn structures_of<'a, I>(events: I) -> BTreeSet<Slug>
+where
+    I: IntoIterator<Item = (EventId, Date, &'a Step)>,
+    I::IntoIter: Clone,
+{
+    structures_folded(events, |pathway| pathway.structures)
+}
+
+/// [`Pathway::followed_by`] of a stream's events in version order: the structures whose own the
+/// person is, a proposal counting once accepted (for duplicates).
+pub fn followed_by_of<'a, I>(events: I) -> BTreeSet<Slug>
+where
+    I: IntoIterator<Item = (EventId, Date, &'a Step)>,
+    I::IntoIter: Clone,
+{
+    structures_folded(events, |pathway| pathway.followed_by())
+}
+
+/// Structures of the pathway a stream's events fold into, as `of` reads them.
 ///
 /// Without a correction or a proposal every step is effective and every referral counts, so the
 /// registrations and referrals say it without the fold, which clones every step: a history read
 /// asks this on each request.
-pub fn structures_of<'a, I>(events: I) -> BTreeSet<Slug>
+fn structures_folded<'a, I>(events: I, of: impl FnOnce(Pathway) -> BTreeSet<Slug>) -> BTreeSet<Slug>
 where
     I: IntoIterator<Item = (EventId, Date, &'a Step)>,
     I::IntoIter: Clone,
@@ -280,7 +307,7 @@ where
         _ => false,
     };
     if events.clone().any(|(_, _, step)| needs_fold(step)) {
-        return StreamState::from_events(events).pathway.structures;
+        return of(StreamState::from_events(events).pathway);
     }
     events
         .filter_map(|(_, _, step)| match step {

@@ -307,6 +307,8 @@ fn the_structures_that_may_read_a_stream_are_those_of_its_effective_registration
             .collect();
         let structures = structures_of(steps.iter().map(|(id, on, step)| (*id, *on, step)));
         assert_eq!(structures, state.pathway.structures, "the shortcut agrees with the fold");
+        let followers = followed_by_of(steps.iter().map(|(id, on, step)| (*id, *on, step)));
+        assert_eq!(followers, state.pathway.followed_by(), "the shortcut agrees with the fold");
         assert_eq!(structures.iter().map(Slug::as_str).collect::<Vec<_>>(), expected);
     }
 }
@@ -335,6 +337,9 @@ fn a_proposed_referral_opens_nothing_until_its_structure_accepts_it() {
     assert_eq!(state.pathway.current_structure().unwrap().as_str(), "aci-agen", "the person is still the ACI's");
     let readers: Vec<&str> = state.pathway.structures.iter().map(Slug::as_str).collect();
     assert_eq!(readers, ["aci-agen", "ei-agen"], "the structure asked may read the person to answer");
+    let followed = state.pathway.followed_by();
+    let followers: Vec<&str> = followed.iter().map(Slug::as_str).collect();
+    assert_eq!(followers, ["aci-agen"], "but the person is not yet one of its own");
     expect(&proposed_after_exit, proposed(contract("2024-03-06", "c1")), Some("no_open_episode"));
     expect(&proposed_after_exit, proposed(referred("2024-03-06")), Some("referral_pending"));
     expect(&proposed_after_exit, proposed(answer("referral_accepted", "2024-03-04", 3)), Some("date_before_referral"));
@@ -346,6 +351,9 @@ fn a_proposed_referral_opens_nothing_until_its_structure_accepts_it() {
     let state = state_of(&accepted, &[]);
     let episode = state.pathway.open_episode.as_ref().unwrap();
     assert_eq!((episode.structure.as_str(), episode.referred_on), ("ei-agen", date("2024-03-05")));
+    let followed = state.pathway.followed_by();
+    let followers: Vec<&str> = followed.iter().map(Slug::as_str).collect();
+    assert_eq!(followers, ["aci-agen", "ei-agen"], "accepted, the person is the structure's own");
     expect(&accepted, proposed(contract("2024-03-11", "c1")), None);
     expect(&accepted, proposed(answer("referral_accepted", "2024-03-11", 3)), Some("no_pending_referral"));
 

@@ -23,6 +23,10 @@ pub enum StoreError {
     Encode(String),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// The keys of a batch of new people ([`super::Store::append_many`]) could not all be made
+    /// durable: nothing that would seal with them was appended.
+    #[error("the keys of new people could not be made durable, so nothing was recorded for them: {0}")]
+    KeysNotDurable(String),
     #[error("the store stopped accepting writes after a write failure; restart it (it repairs itself on open)")]
     Poisoned,
     #[error("the store is closed")]

@@ -99,6 +99,67 @@ fn create_private_file(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
+/// Gives the key file written (and synced) as `temporary` its name `path`, unless `path` exists
+/// (then `AlreadyExists`, and `temporary` is removed): another caller published that stream's key
+/// first, and a key that may already seal data must never be replaced.
+///
+/// A rename that refuses to replace (`RENAME_NOREPLACE`) where the filesystem has it, else a hard
+/// link and an unlink of the temporary name. The rename leaves no deleted inode behind: after an
+/// import had published 40,000 keys by link and unlink, ext4 spent most of each new file's
+/// creation stepping over the inodes freed in the last seconds (`recently_deleted`), so that the
+/// import slowed down as it went (BENCHMARKS.md, issue 17).
+fn give_name(temporary: &Path, path: &Path) -> io::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use nix::errno::Errno;
+        use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
+        match renameat2(AT_FDCWD, temporary, AT_FDCWD, path, RenameFlags::RENAME_NOREPLACE) {
+            Ok(()) => return Ok(()),
+            // A filesystem without the flag: the link below does the same.
+            Err(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP) => {}
+            Err(errno) => {
+                let _ = fs::remove_file(temporary);
+                return Err(errno.into());
+            }
+        }
+    }
+    let linked = fs::hard_link(temporary, path);
+    let _ = fs::remove_file(temporary);
+    linked
+}
+
+/// Threads that wait on the disk for [`KeyStore::create_many`]. Syncs are waits, not work: more
+/// threads than cores, so that many wait together and are answered by one journal commit.
+const KEY_SYNC_THREADS: usize = 32;
+
+/// A key [`KeyStore::create_many`] is creating: written under `temporary`, published at `path`.
+struct NewKey {
+    stream: StreamId,
+    key: Zeroizing<[u8; KEY_BYTES]>,
+    path: PathBuf,
+    temporary: PathBuf,
+}
+
+/// Runs `work` on every item, on up to [`KEY_SYNC_THREADS`] threads; the first failure (by
+/// position) with its item's position.
+fn on_threads<T: Sync>(items: &[T], work: impl Fn(&T) -> io::Result<()> + Sync) -> Result<(), (usize, io::Error)> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..items.len().min(KEY_SYNC_THREADS) {
+            scope.spawn(|| loop {
+                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(at) else { break };
+                if let Err(error) = work(item) {
+                    failures.lock().unwrap_or_else(PoisonError::into_inner).push((at, error));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap_or_else(PoisonError::into_inner);
+    failures.into_iter().min_by_key(|(at, _)| *at).map_or(Ok(()), Err)
+}
+
 /// The directory of erasures begun and not yet finished: one empty file per stream, written
 /// before the erasure is recorded and removed once the key is destroyed. Few files (only the
 /// erasures a crash interrupted), so opening the store can look at every one.
@@ -223,9 +284,7 @@ impl KeyStore {
             file.sync_all()
         })();
         written.map_err(io_error(&temporary))?;
-        let linked = fs::hard_link(&temporary, &path);
-        let _ = fs::remove_file(&temporary);
-        match linked {
+        match give_name(&temporary, &path) {
             Ok(()) => {
                 sync_dir(&dir)?;
                 Ok(Key(key))
@@ -235,6 +294,82 @@ impl KeyStore {
             }
             Err(error) => Err(KeyError::Io { path, source: error }),
         }
+    }
+
+    /// Gives each of `streams` a durable key, creating the missing ones together, and returns once
+    /// every key it created is durable: an append that seals with one of them afterwards can never
+    /// be durable before its key. Streams with a key keep it; erased streams are left out (sealing
+    /// for them is refused later, as after [`KeyStore::get_or_create`]).
+    ///
+    /// [`KeyStore::publish`] waits on the disk twice per key (the file's sync, then its
+    /// directory's): an import of 40,000 new people spent nearly all its time there (BENCHMARKS.md).
+    /// Here the keys are written to temporary files without waiting, their data synced by
+    /// [`KEY_SYNC_THREADS`] threads at once (the disk answers syncs that wait together far sooner
+    /// than one after the other), then each is given its name ([`give_name`]), and each shard
+    /// directory touched is synced once, after all the names. Every file and every
+    /// directory is still synced on its own: `syncfs` would do in one call on ext4, but not on a
+    /// filesystem that only honours what was synced (the power-loss test's, `tests/lazyfs`).
+    pub fn create_many(&self, streams: &[StreamId]) -> Result<(), KeyError> {
+        let mut fresh = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for &stream in streams {
+            // A key that cannot be read (a damaged file) is left to the append that needs it,
+            // which is refused alone, as it would be without this.
+            if !seen.insert(stream) || self.tombstone(stream).exists() || !matches!(self.get(stream), Ok(None)) {
+                continue;
+            }
+            let mut key = Zeroizing::new([0u8; KEY_BYTES]);
+            rand::rngs::OsRng.fill_bytes(key.as_mut());
+            let path = self.path(stream);
+            let temporary = path.with_file_name(format!("{}.{}.tmp", stream.0.simple(), uuid::Uuid::new_v4().simple()));
+            fresh.push(NewKey { stream, key, path, temporary });
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let shards: std::collections::BTreeSet<PathBuf> =
+            fresh.iter().map(|new| new.path.parent().unwrap_or(&self.dir).to_owned()).collect();
+        for shard in &shards {
+            create_private_dir(shard)?;
+        }
+        let written = on_threads(&fresh, |new| {
+            let mut file = create_private_file(&new.temporary)?;
+            file.write_all(new.key.as_ref())?;
+            file.sync_data()
+        });
+        if let Err((at, source)) = written {
+            for new in &fresh {
+                let _ = fs::remove_file(&new.temporary);
+            }
+            return Err(KeyError::Io { path: fresh[at].temporary.clone(), source });
+        }
+        let mut published = Vec::with_capacity(fresh.len());
+        let mut failed = None;
+        for new in &fresh {
+            match give_name(&new.temporary, &new.path) {
+                Ok(()) => published.push(new),
+                // Published meanwhile by another caller: its key is durable, and is the one.
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    failed.get_or_insert(KeyError::Io { path: new.path.clone(), source });
+                }
+            }
+        }
+        let shards: Vec<PathBuf> = shards.into_iter().collect();
+        on_threads(&shards, |shard| super::dirs::sync_dir(shard))
+            .map_err(|(at, source)| KeyError::Io { path: shards[at].clone(), source })?;
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        // Durable now: kept in memory as a read would keep them, unless an erasure began meanwhile
+        // (checked under the shard's lock, which a destruction holds throughout).
+        for new in published {
+            let mut shard = self.shard(new.stream);
+            if !self.tombstone(new.stream).exists() {
+                shard.put(new.stream, new.key.clone());
+            }
+        }
+        Ok(())
     }
 
     /// Every key there is, for a backup, in stream order. Erased keys are gone, so a backup made
@@ -479,6 +614,58 @@ mod tests {
         });
         assert!(keys.get(stream).unwrap().is_none());
         assert!(keys.clone().get(stream).unwrap().is_none());
+    }
+
+    #[test]
+    fn keys_created_together_are_on_disk_once_returned_and_keep_existing_and_erased_streams_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyStore::open(dir.path().join("keys")).unwrap();
+        let (existing, erased) = (StreamId::generate(), StreamId::generate());
+        let before = keys.get_or_create(existing).unwrap();
+        keys.get_or_create(erased).unwrap();
+        keys.destroy(erased).unwrap();
+        let fresh: Vec<StreamId> = (0..300).map(|_| StreamId::generate()).collect();
+        let mut asked = fresh.clone();
+        asked.extend([existing, erased, fresh[0]]);
+        keys.create_many(&asked).unwrap();
+
+        // Read back from the files, not from memory: a store opened afterwards finds the same keys.
+        let reopened = KeyStore::open(dir.path().join("keys")).unwrap();
+        for stream in &fresh {
+            let on_disk = reopened.get(*stream).unwrap().expect("a key created together is on disk");
+            assert_eq!(on_disk.bytes(), keys.get(*stream).unwrap().unwrap().bytes());
+            assert_ne!(on_disk.bytes(), &[0u8; KEY_BYTES]);
+        }
+        assert_eq!(reopened.get(existing).unwrap().unwrap().bytes(), before.bytes(), "an existing key is kept");
+        assert!(reopened.get(erased).unwrap().is_none(), "no key comes back after an erasure");
+        assert!(matches!(keys.get_or_create(erased), Err(KeyError::Erased)));
+        let leftovers: Vec<_> =
+            walk(dir.path()).into_iter().filter(|path| path.extension() == Some("tmp".as_ref())).collect();
+        assert!(leftovers.is_empty(), "no temporary file is left: {leftovers:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(keys.path(fresh[1])).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "a key created together is its owner's only");
+        }
+        keys.check_private().unwrap();
+        assert_eq!(reopened.all().unwrap().len(), fresh.len() + 1);
+    }
+
+    #[test]
+    fn a_key_published_meanwhile_is_kept_rather_than_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyStore::open(dir.path().join("keys")).unwrap();
+        let stream = StreamId::generate();
+        let first = keys.get_or_create(stream).unwrap();
+        let mut other = Zeroizing::new([7u8; KEY_BYTES]);
+        other[0] = 1;
+        let temporary = keys.path(stream).with_extension("race.tmp");
+        fs::write(&temporary, other.as_ref()).unwrap();
+        let refused = give_name(&temporary, &keys.path(stream)).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
+        assert!(!temporary.exists(), "the loser's file is removed");
+        assert_eq!(keys.read(stream).unwrap().unwrap().bytes(), first.bytes());
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -366,6 +366,16 @@ fn seal_free_text(
     Ok(Some(writer::SealedText { clear, sealed }))
 }
 
+/// Whether [`seal_personal_data`] or [`seal_free_text`] needs the stream's key for this step.
+fn needs_key(step: &Step) -> bool {
+    let personal = match (step.referral(), step.registration()) {
+        (Some(referred), _) => !referred.sensitive_answers().is_empty(),
+        (None, Some(registered)) => matches!(registered.identity, Some(IdentityField::Clear(_))),
+        (None, None) => false,
+    };
+    personal || step.has_free_text()
+}
+
 /// A referral is a proposal when its author may not write to the structure it names (CONTRACT
 /// §7): decided here from the author's scope, whatever the caller said.
 fn mark_proposal(scope: &WriteScope, step: &mut Step) {
@@ -389,9 +399,6 @@ fn mark_proposal(scope: &WriteScope, step: &mut Step) {
 fn erases(events: &[NewEvent]) -> bool {
     events.iter().any(|event| matches!(event.step, Step::PersonalDataErased(_)))
 }
-
-/// Threads that prepare the appends of [`Store::append_many`] (see there).
-const APPEND_MANY_PREPARERS: usize = 8;
 
 /// The head of the log: its last position and the hash of its last event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -630,51 +637,32 @@ impl Store {
     /// every one is answered, in the order given. All are queued before the first answer is awaited,
     /// so the writer takes them in as few group commits as it can: an import of thousands of people
     /// waits for a few fsyncs, not one per person.
+    ///
+    /// The new people's keys are created first, together ([`KeyStore::create_many`]), and are
+    /// durable before any of these appends is prepared, so no event sealed with one of them is
+    /// durable before its key. If they cannot be, every append that needed one is refused
+    /// ([`StoreError::KeysNotDurable`]) and the others go on.
     pub fn append_many(
         &self,
         appends: Vec<(StreamId, Option<u32>, Vec<NewEvent>)>,
         author: &Author,
     ) -> Vec<Result<Appended, AppendError>> {
-        // Preparing a new person's append creates their key file (two fsyncs): on several threads,
-        // so that those waits on the disk overlap instead of adding up.
-        let per_thread = appends.len().div_ceil(APPEND_MANY_PREPARERS).max(1);
-        let mut appends = appends.into_iter();
-        let mut chunks = Vec::new();
-        loop {
-            let chunk: Vec<_> = appends.by_ref().take(per_thread).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            chunks.push(chunk);
-        }
-        let pending: Vec<Result<_, AppendError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .into_iter()
-                .map(|chunk| {
-                    let count = chunk.len();
-                    let handle = scope.spawn(move || {
-                        chunk
-                            .into_iter()
-                            .map(|(stream, expected_version, events)| {
-                                let request = self.prepare(stream, expected_version, events, author.clone())?;
-                                let (reply_to, reply) = oneshot::channel();
-                                self.submit(writer::Submission::One(request, reply_to))?;
-                                Ok(reply)
-                            })
-                            .collect::<Vec<Result<_, AppendError>>>()
-                    });
-                    (count, handle)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|(count, handle)| match handle.join() {
-                    Ok(replies) => replies,
-                    // A preparer that panicked answered nothing it was given: each is refused.
-                    Err(_) => (0..count).map(|_| Err(AppendError::from(StoreError::Closed))).collect(),
-                })
-                .collect()
-        });
+        let needing_keys = |events: &[NewEvent]| events.iter().any(|event| needs_key(&event.step));
+        let new_keys: Vec<StreamId> =
+            appends.iter().filter(|(_, _, events)| needing_keys(events)).map(|(stream, _, _)| *stream).collect();
+        let keys_failed = self.inner.keys.create_many(&new_keys).err().map(|error| error.to_string());
+        let pending: Vec<Result<_, AppendError>> = appends
+            .into_iter()
+            .map(|(stream, expected_version, events)| {
+                if let (Some(error), true) = (&keys_failed, needing_keys(&events)) {
+                    return Err(StoreError::KeysNotDurable(error.clone()).into());
+                }
+                let request = self.prepare(stream, expected_version, events, author.clone())?;
+                let (reply_to, reply) = oneshot::channel();
+                self.submit(writer::Submission::One(request, reply_to))?;
+                Ok(reply)
+            })
+            .collect();
         pending.into_iter().map(|reply| reply?.recv().map_err(|_| AppendError::from(StoreError::Closed))?).collect()
     }
 

@@ -71,6 +71,40 @@ fn appends_read_back_in_order_with_gap_free_versions_and_positions() {
 }
 
 #[test]
+fn appends_of_many_new_people_are_answered_in_order_and_their_identities_open_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let taken = StreamId::generate();
+    store.append(taken, None, vec![registration("Zoé")], actor()).unwrap();
+    let people: Vec<StreamId> = (0..40).map(|_| StreamId::generate()).collect();
+    let mut appends: Vec<_> = people
+        .iter()
+        .enumerate()
+        .map(|(at, stream)| (*stream, Some(0), vec![registration(&format!("P{at}")), referral("2024-01-03")]))
+        .collect();
+    // Refused, each for its own reason, without stopping the others.
+    appends.insert(3, (taken, Some(0), vec![registration("Zoé")]));
+    appends.insert(7, (StreamId::generate(), Some(0), vec![]));
+    let answers = store.append_many(appends, &Author::from(actor()));
+    assert_eq!(answers.len(), people.len() + 2);
+    assert!(matches!(answers[3], Err(AppendError::VersionConflict { expected: 0, actual: 1 })));
+    assert!(matches!(answers[7], Err(AppendError::NoEvents)));
+    assert!(answers.iter().enumerate().filter(|(at, _)| ![3, 7].contains(at)).all(|(_, answer)| answer.is_ok()));
+    drop(store);
+
+    let store = open(dir.path());
+    for (at, stream) in people.iter().enumerate() {
+        let events = store.read_stream(*stream, None).unwrap();
+        assert_eq!(events.len(), 2);
+        let Some(IdentityField::Sealed(sealed)) = &events[0].step.registration().unwrap().identity else {
+            panic!("the identity is sealed in the store");
+        };
+        let identity = store.unseal(*stream, events[0].id, sealed).unwrap().expect("the key is there");
+        assert_eq!(identity.first_name.as_deref(), Some(format!("P{at}").as_str()));
+    }
+}
+
+#[test]
 fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

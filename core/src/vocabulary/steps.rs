@@ -687,6 +687,18 @@ impl Step {
 
     /// The referral this step states, directly or as the replacement of a corrected one: the
     /// steps that may carry sensitive ESF+ answers.
+    pub fn referral(&self) -> Option<&Referred> {
+        match self {
+            Step::Referred(referred) => Some(referred),
+            Step::Corrected(Corrected { replacement: Some(replacement), .. }) => match replacement.step.as_ref() {
+                Step::Referred(referred) => Some(referred),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// As [`Step::referral`], to seal its sensitive answers.
     pub fn referral_mut(&mut self) -> Option<&mut Referred> {
         match self {
             Step::Referred(referred) => Some(referred),

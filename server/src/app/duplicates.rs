@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use parcours_core::rules::structures_of;
+use parcours_core::rules::followed_by_of;
 use parcours_core::store::blind_keys::{normalise, LikelyPair};
 use parcours_core::vocabulary::{Date, Envelope, PersonalData, Slug, StepKind, StreamId};
 use serde::Serialize;
@@ -26,13 +26,15 @@ pub struct Candidate {
 /// A person's stream and the structures that follow them.
 type Person = (Vec<Envelope>, BTreeSet<Slug>);
 
-/// A person's stream and the structures that follow them, when it is someone's pathway.
+/// A person's stream and the structures that follow them, when it is someone's pathway. A
+/// structure a proposal waits on is not one of them: it may read the person to answer, not find
+/// them among its own duplicates (`Pathway::followed_by`).
 fn person(state: &AppState, stream: StreamId) -> Result<Option<Person>, AppError> {
     let events = state.store.read_stream(stream, None)?;
     if events.first().map(|event| event.step.kind()) != Some(StepKind::Registered) {
         return Ok(None);
     }
-    let structures = structures_of(events.iter().map(|event| (event.id, event.occurred_on, &event.step)));
+    let structures = followed_by_of(events.iter().map(|event| (event.id, event.occurred_on, &event.step)));
     Ok(Some((events, structures)))
 }
 

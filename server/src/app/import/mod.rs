@@ -11,7 +11,9 @@
 //!    whole sheet's mapped cells, never its raw bytes);
 //! 3. **write** (not on a dry run, and only if the check found no bad row or `skip_bad_rows` was
 //!    asked): the same walk again, each person's new steps appended, batches of people handed to
-//!    the writer together ([`Store::append_many`]) so that a batch costs a few fsyncs.
+//!    the writer together ([`Store::append_many`]) so that a batch costs a few fsyncs for its
+//!    events, and its new people's keys are made durable together before them. The batches are
+//!    written by a thread of their own while the walk plans the next people.
 //!
 //! All or nothing: without `skip_bad_rows`, nothing is written unless every row passed the check.
 //! Each append carries the stream's version at the check (`expected_version`): a step recorded
@@ -54,8 +56,10 @@ pub struct ImportOptions {
 pub const IMPORT_BODY_MAX: usize = 64 * 1024 * 1024;
 
 /// People handed to the writer at once. Each is one append request; the writer's queue takes them
-/// in group commits, so a batch of this size costs a handful of fsyncs.
-const WRITE_BATCH_PEOPLE: usize = 256;
+/// in group commits, so a batch of this size costs a handful of fsyncs for its events. The new
+/// people's keys cost a sync of each key file (made together) and one of each key directory the
+/// batch touches (256 shards): the larger the batch, the fewer syncs of directories per person.
+const WRITE_BATCH_PEOPLE: usize = 1024;
 /// People shown in the preview (CONTRACT §9).
 const PREVIEW_PEOPLE: usize = 20;
 /// Row errors listed in an answer; `errors_total` counts them all.
@@ -236,6 +240,10 @@ enum Pass {
 }
 
 /// One walk of the rows, people completed as their last row is read (see the module's doc).
+///
+/// The write pass hands its batches to a thread of their own, one batch waiting at most: the
+/// next people are read and planned while a batch's keys and events are made durable (those are
+/// waits on the disk, planning is work), and memory holds two batches at most.
 #[allow(clippy::too_many_arguments)]
 fn walk(
     store: &Store,
@@ -249,6 +257,58 @@ fn walk(
     report: &mut ImportReport,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), ImportError> {
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<person::Planned>>(1);
+        let writing = (pass == Pass::Write).then(|| {
+            scope.spawn(move || {
+                let mut written = ImportReport::default();
+                for batch in received {
+                    write(store, author, batch, &mut written);
+                }
+                written
+            })
+        });
+        let walked = walk_rows(store, source, mapping, columns, counts, options, pass, report, progress, &batches);
+        drop(batches);
+        if let Some(writing) = writing {
+            let written = writing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            add_written(report, written);
+        }
+        walked
+    })
+}
+
+/// Adds what the write thread of [`walk`] counted to the walk's own report.
+fn add_written(report: &mut ImportReport, written: ImportReport) {
+    report.people_new += written.people_new;
+    report.people_existing += written.people_existing;
+    report.events_new += written.events_new;
+    report.events_already_there += written.events_already_there;
+    report.errors_total += written.errors_total;
+    let room = ERRORS_LISTED_MAX.saturating_sub(report.errors.len());
+    report.errors.extend(written.errors.into_iter().take(room));
+    let room = PREVIEW_PEOPLE.saturating_sub(report.preview.len());
+    report.preview.extend(written.preview.into_iter().take(room));
+}
+
+/// The rows of [`walk`]; each batch to write is sent to `batches`.
+#[allow(clippy::too_many_arguments)]
+fn walk_rows(
+    store: &Store,
+    source: &Source,
+    mapping: &Mapping,
+    columns: &Columns,
+    counts: &HashMap<KeyDigest, u32>,
+    options: &ImportOptions,
+    pass: Pass,
+    report: &mut ImportReport,
+    progress: &mut dyn FnMut(u64),
+    batches: &std::sync::mpsc::SyncSender<Vec<person::Planned>>,
+) -> Result<(), ImportError> {
+    // A send fails only if the write thread panicked, which `walk` then raises again.
+    let send = |batch: Vec<person::Planned>| {
+        let _ = batches.send(batch);
+    };
     let mut in_flight: HashMap<KeyDigest, person::Rows> = HashMap::new();
     let mut batch: Vec<person::Planned> = Vec::new();
     let mut done = 0u64;
@@ -287,7 +347,7 @@ fn walk(
                 if pass == Pass::Write && !planned.events.is_empty() {
                     batch.push(planned);
                     if batch.len() == WRITE_BATCH_PEOPLE {
-                        write(store, author, std::mem::take(&mut batch), report);
+                        send(std::mem::take(&mut batch));
                     }
                 }
             }
@@ -305,7 +365,7 @@ fn walk(
         }
     }
     if !batch.is_empty() {
-        write(store, author, batch, report);
+        send(batch);
     }
     progress(done);
     Ok(())
