@@ -104,6 +104,26 @@ fn appends_of_many_new_people_are_answered_in_order_and_their_identities_open_af
     }
 }
 
+/// `append_many` makes the keys of a batch durable together before its events: every step that
+/// will be sealed asks for one, free text included (a person known by no name may have an employer).
+#[test]
+fn a_step_needs_its_persons_key_for_an_identity_sensitive_answers_or_free_text() {
+    let anonymous =
+        event("2024-01-02", "registered", json!({"structure": "aci-agen", "gender": "male", "birth_year": 1980}));
+    let contract = |employer: Option<&str>| {
+        event(
+            "2024-01-04",
+            "contract_started",
+            json!({"contract_id": "c1", "kind": "cddi", "weekly_hours": 26, "employer": employer}),
+        )
+    };
+    assert!(needs_key(&registration("Zoé").step));
+    assert!(!needs_key(&anonymous.step));
+    assert!(!needs_key(&referral("2024-01-03").step));
+    assert!(!needs_key(&contract(None).step));
+    assert!(needs_key(&contract(Some("Jardins du Gravier")).step), "free text is sealed with the key");
+}
+
 #[test]
 fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
