@@ -119,6 +119,18 @@ async fn names_read_each(admin: &Client, people: &[String]) -> Vec<usize> {
     counts
 }
 
+/// aci-agen with three people referred last year: the year, and the question of its report.
+async fn last_year_of_three_people(admin: &Client) -> (i32, Value) {
+    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap() - 1;
+    let structure = json!({"name": "ACI d'Agen", "kind": "aci", "agreed_hours": {year.to_string(): 4200}});
+    assert_eq!(admin.put_status("/api/structures/aci-agen", &structure).await, 201);
+    for (index, name) in ["Anne", "Bruno", "Chloé"].into_iter().enumerate() {
+        let person = register(admin, name, "Martin").await;
+        refer(admin, &person, &format!("{year}-0{}-10", index + 1)).await;
+    }
+    (year, json!({"structures": ["aci-agen"], "from": format!("{year}-01-01"), "to": format!("{year}-12-31")}))
+}
+
 /// Eight requests at once for a publication the log has moved past and whose snapshot is gone:
 /// one fold, kept; asking again, and asking what changed since, fold nothing more. A publication
 /// that nothing has changed since is read off the live projections: no fold at all.
@@ -127,14 +139,7 @@ async fn concurrent_reproductions_of_a_publication_share_one_fold() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(bin(), dir.path(), &[]);
     let admin = server.admin();
-    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap() - 1;
-    let structure = json!({"name": "ACI d'Agen", "kind": "aci", "agreed_hours": {year.to_string(): 4200}});
-    assert_eq!(admin.put_status("/api/structures/aci-agen", &structure).await, 201);
-    for (index, name) in ["Anne", "Bruno", "Chloé"].into_iter().enumerate() {
-        let person = register(&admin, name, "Martin").await;
-        refer(&admin, &person, &format!("{year}-0{}-10", index + 1)).await;
-    }
-    let question = json!({"structures": ["aci-agen"], "from": format!("{year}-01-01"), "to": format!("{year}-12-31")});
+    let (year, question) = last_year_of_three_people(&admin).await;
     let published = admin.post("/api/reports/activity/publish", &question).await;
     assert_eq!(published.status, 201, "{}", published.text);
     let id = published.body["id"].as_str().unwrap().to_owned();
@@ -195,14 +200,7 @@ async fn a_publication_reproduces_after_a_restart_from_its_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(bin(), dir.path(), &[]);
     let admin = server.admin();
-    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap() - 1;
-    let structure = json!({"name": "ACI d'Agen", "kind": "aci", "agreed_hours": {year.to_string(): 4200}});
-    assert_eq!(admin.put_status("/api/structures/aci-agen", &structure).await, 201);
-    for (index, name) in ["Anne", "Bruno", "Chloé"].into_iter().enumerate() {
-        let person = register(&admin, name, "Martin").await;
-        refer(&admin, &person, &format!("{year}-0{}-10", index + 1)).await;
-    }
-    let question = json!({"structures": ["aci-agen"], "from": format!("{year}-01-01"), "to": format!("{year}-12-31")});
+    let (year, question) = last_year_of_three_people(&admin).await;
     let mut publications = Vec::new();
     for _ in 0..2 {
         let published = admin.post("/api/reports/activity/publish", &question).await;
