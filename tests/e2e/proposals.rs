@@ -21,6 +21,15 @@ async fn coordinator(admin: &Client, structure: &str) -> Client {
     admin.with_token(created.body["token"].as_str().unwrap())
 }
 
+/// Structures A and B, and a coordinator of each.
+async fn structures_a_and_b(admin: &Client) -> (Client, Client) {
+    for structure in [A, B] {
+        let body = json!({"name": structure, "kind": "aci", "agreed_hours": {}});
+        assert!([200, 201].contains(&admin.put_status(&format!("/api/structures/{structure}"), &body).await));
+    }
+    (coordinator(admin, A).await, coordinator(admin, B).await)
+}
+
 fn referral(structure: &str, days: i64) -> Value {
     json!({"type": "referred", "occurred_on": days_ago(days),
         "data": {"structure": structure, "prescriber": {"kind": "plie"}, "situation": "unemployed"}})
@@ -104,11 +113,7 @@ async fn a_proposal_counts_for_the_structure_asked_once_it_accepts_and_never_if_
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(bin(), dir.path(), &[]);
     let admin = server.admin();
-    for structure in [A, B] {
-        let body = json!({"name": structure, "kind": "aci", "agreed_hours": {}});
-        assert!([200, 201].contains(&admin.put_status(&format!("/api/structures/{structure}"), &body).await));
-    }
-    let (a, b) = (coordinator(&admin, A).await, coordinator(&admin, B).await);
+    let (a, b) = structures_a_and_b(&admin).await;
 
     // Person 1 (Alice): proposed to B by A, then accepted. Person 2 (Berthe): proposed, then
     // declined. Person 3 (Chloé): A's, referred to B by an admin: counts at once. Person 4
@@ -276,11 +281,7 @@ async fn a_person_proposed_to_a_structure_is_among_its_duplicates_only_once_it_a
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(bin(), dir.path(), &[]);
     let admin = server.admin();
-    for structure in [A, B] {
-        let body = json!({"name": structure, "kind": "aci", "agreed_hours": {}});
-        assert!([200, 201].contains(&admin.put_status(&format!("/api/structures/{structure}"), &body).await));
-    }
-    let (a, b) = (coordinator(&admin, A).await, coordinator(&admin, B).await);
+    let (a, b) = structures_a_and_b(&admin).await;
     let registration = |structure: &str| {
         json!({"occurred_on": days_ago(50), "data": {"structure": structure, "gender": "female", "birth_year": 1988,
             "identity": {"first_name": "Odile", "last_name": "Lacroix", "birth_date": "1988-06-12"}}})
