@@ -152,8 +152,11 @@ async fn css(browser: &Client, selector: &str) -> fantoccini::elements::Element 
     found
 }
 
+/// The text of the element `selector` finds, found again when the page it was found in goes away
+/// before it is read (a click's page still loading: a stale element).
 async fn text(browser: &Client, selector: &str) -> String {
-    css(browser, selector).await.text().await.expect("an element's text")
+    eventually(PATIENCE, selector, || async { browser.find(Locator::Css(selector)).await.ok()?.text().await.ok() })
+        .await
 }
 
 async fn fill(browser: &Client, selector: &str, value: &str) {
