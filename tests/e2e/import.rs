@@ -318,3 +318,32 @@ async fn an_import_without_a_multipart_body_is_refused_in_json() {
         );
     }
 }
+
+/// A person another structure proposed to the sheet's structure is not one of its own until it
+/// accepts (CONTRACT §7, §10): the import does not match her, as a registration would not.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_matches_a_person_proposed_to_its_structure_only_once_it_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(bin(), dir.path(), &[]);
+    let (aci, gravier) =
+        (coordinator(&server, &["aci-agen"]).await, coordinator(&server, &["jardins-du-gravier"]).await);
+    let registered = aci.post("/api/beneficiaries", &registration("aci-agen", "Hélène", "Dupont", "1990-04-02")).await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    let helene = registered.body["id"].as_str().unwrap().to_owned();
+    let proposal = json!({"events": [{"type": "referred", "occurred_on": crate::days_ago(2),
+        "data": {"structure": "jardins-du-gravier", "prescriber": {"kind": "ccas"}, "situation": "unemployed"}}]});
+    let proposed = aci.post(&format!("/api/beneficiaries/{helene}/events"), &proposal).await;
+    assert_eq!(proposed.status, 201, "{}", proposed.text);
+    let referral = proposed.body["ids"][0].as_str().unwrap().to_owned();
+
+    let people =
+        |answer: &parcours_tests::Answer| (answer.body["people_new"].clone(), answer.body["people_existing"].clone());
+    let waiting = import(&gravier, "dry_run=true", read("aci-salaries.csv"), "salaries.csv", "aci-mapping.json").await;
+    assert_eq!(waiting.status, 200, "{}", waiting.text);
+    assert_eq!(people(&waiting), (json!(6), json!(0)), "Hélène is not the structure's own while the proposal waits");
+
+    let accept = format!("/api/beneficiaries/{helene}/referrals/{referral}/accept");
+    assert_eq!(gravier.post(&accept, &json!({})).await.status, 201);
+    let accepted = import(&gravier, "dry_run=true", read("aci-salaries.csv"), "salaries.csv", "aci-mapping.json").await;
+    assert_eq!(people(&accepted), (json!(5), json!(1)), "{}", accepted.text);
+}

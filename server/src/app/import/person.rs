@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use parcours_core::limits::REQUEST_EVENTS_MAX;
-use parcours_core::rules::{self, structures_of, StreamState};
+use parcours_core::rules::{self, followed_by_of, StreamState};
 use parcours_core::store::{AppendError, Store};
 use parcours_core::vocabulary::{Date, EventId, NewEvent, PersonalData, Step, StepKind, StreamId};
 use serde::Serialize;
@@ -263,7 +263,7 @@ fn apply(state: &mut StreamState, event: &NewEvent) {
     state.apply(event.id.unwrap_or(EventId(uuid::Uuid::nil())), event.occurred_on, &event.step);
 }
 
-/// A person already recorded in the mapping's structure with the same names and birth date (their
+/// A person already followed by the mapping's structure with the same names and birth date (their
 /// blind key), with their stream; the first by id when there are several.
 fn existing(
     store: &Store,
@@ -275,7 +275,8 @@ fn existing(
     for candidate in candidates {
         let events = store.read_stream(candidate, None)?;
         let is_person = events.first().is_some_and(|event| event.step.kind() == StepKind::Registered);
-        let structures = structures_of(events.iter().map(|event| (event.id, event.occurred_on, &event.step)));
+        // The structure's own people: not one a proposal names while it waits (as for duplicates).
+        let structures = followed_by_of(events.iter().map(|event| (event.id, event.occurred_on, &event.step)));
         if is_person && structures.contains(&mapping.structure) {
             return Ok(Some((candidate, events)));
         }
