@@ -1,18 +1,24 @@
 //! Filling an empty store in one pass: restoring an export (`import`) and seeding a store with a
 //! history recorded elsewhere or generated (`seed`: the demo, the benchmark logs).
 //!
-//! Both write pages and index entries as the writer does, but without group commit: nothing is
-//! acknowledged before the end, so they sync every [`BULK_SYNC_EVERY`] events and once at the end.
-//! Both run before the store is opened for appends, so no writer holds a stale head.
+//! Both write pages as the writer does, but without group commit: nothing is acknowledged before
+//! the end, so they sync every [`BULK_SYNC_EVERY`] events and once at the end. Their index entries
+//! are gathered and written in key order (`index_run`). Both run before the store is opened for
+//! appends, so no writer holds a stale head.
+//!
+//! A load that stops before its end (a refused event, a crash) leaves a store whose indexes miss
+//! events: a mark written first and removed last makes [`super::Store::open`] refuse it, rather
+//! than serve half a restore as a whole one.
 
 use std::collections::HashMap;
 use std::fs::File;
 
 use chrono_tz::Tz;
 
+use super::index_run::{IndexRun, RUN_EVENTS};
 use super::keys::KeyStore;
 use super::page::{self, Hash, PageBuilder};
-use super::writer::{index, sync};
+use super::writer::sync;
 use super::{seal_free_text, seal_personal_data};
 use super::{Head, Location, StoreError, Trees};
 use crate::limits::{EVENT_BYTES_MAX, PAGE_BYTES_MAX, PAGE_EVENTS_MAX};
@@ -21,6 +27,9 @@ use crate::vocabulary::{Actor, Date, Envelope, EventId, NewEvent, StreamId, Time
 
 /// Events per durability point in a bulk load: large, since nothing is acknowledged before the end.
 const BULK_SYNC_EVERY: u64 = 100_000;
+
+/// The key, in sled's default tree, of the mark of a bulk load not finished.
+pub(crate) const UNFINISHED: &[u8] = b"bulk_load_unfinished";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportReport {
@@ -37,6 +46,7 @@ struct BulkWriter<'a> {
     head: Head,
     /// Per stream: its version and the hash of its last event.
     streams: HashMap<StreamId, (u32, Hash)>,
+    index: IndexRun,
 }
 
 impl<'a> BulkWriter<'a> {
@@ -44,6 +54,7 @@ impl<'a> BulkWriter<'a> {
         if !trees.log.is_empty() {
             return Err(StoreError::NotEmpty);
         }
+        trees.db.insert(UNFINISHED, &[])?;
         Ok(BulkWriter {
             trees,
             data_file,
@@ -51,6 +62,7 @@ impl<'a> BulkWriter<'a> {
             page_key: 1,
             head: Head { position: 0, hash: [0; 32], recorded_at: None },
             streams: HashMap::new(),
+            index: IndexRun::default(),
         })
     }
 
@@ -81,10 +93,10 @@ impl<'a> BulkWriter<'a> {
         }
         let location = Location { page: self.page_key, index: self.builder.count() as u16 };
         self.builder.push(page::record_format(envelope), &record);
-        if self.trees.ids.get(envelope.id.as_bytes())?.is_some() {
-            return Err(StoreError::Import { position, problem: format!("event id {} appears twice", envelope.id) });
+        self.index.add(envelope.id, envelope.stream, envelope.version, position, location);
+        if self.index.len() >= RUN_EVENTS {
+            self.index.write(self.trees)?;
         }
-        index(self.trees, envelope, location)?;
         let hash = page::hash(&record);
         self.streams.insert(envelope.stream, (envelope.version, hash));
         self.head = Head { position, hash, recorded_at: Some(envelope.recorded_at) };
@@ -94,10 +106,13 @@ impl<'a> BulkWriter<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Result<Head, StoreError> {
+    fn finish(mut self) -> Result<Head, StoreError> {
         if self.builder.count() > 0 {
-            self.trees.log.insert(page::position_key(self.page_key), self.builder.finish())?;
+            self.trees.log.insert(page::position_key(self.page_key), std::mem::take(&mut self.builder).finish())?;
         }
+        self.index.write(self.trees)?;
+        sync(self.trees, self.data_file)?;
+        self.trees.db.remove(UNFINISHED)?;
         sync(self.trees, self.data_file)?;
         Ok(self.head)
     }

@@ -33,6 +33,13 @@ pub enum StoreError {
     Closed,
     #[error("the store is not empty: import needs an empty data directory")]
     NotEmpty,
+    /// A restore or a seeding (`parcours generate`, the demo) stopped before its end: the log
+    /// holds part of it, without all of its indexes.
+    #[error(
+        "the data directory {0} holds a restore or a generated log that did not finish; \
+         remove the directory and run the restore or the generation again"
+    )]
+    Unfinished(PathBuf),
     #[error("import refused at position {position}: {problem}")]
     Import { position: u64, problem: String },
 }

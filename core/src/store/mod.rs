@@ -17,6 +17,7 @@ mod bulk;
 mod dirs;
 mod error;
 pub mod import_mappings;
+mod index_run;
 pub mod keys;
 mod locations;
 pub mod page;
@@ -453,6 +454,9 @@ impl Store {
             tracing::warn!("power-loss control build: appends are acknowledged WITHOUT fdatasync (tests only)");
         }
         let (trees, data_file) = open_trees(dir, &options)?;
+        if trees.db.contains_key(bulk::UNFINISHED)? {
+            return Err(StoreError::Unfinished(dir.to_owned()));
+        }
         let keys = KeyStore::open(dir.join("keys"))?;
         let blind = blind_keys::BlindKeys::open(&dir.join("keys"), trees.db.open_tree(blind_keys::TREE)?)?;
         stream_index::reindex_if_old(&trees)?;

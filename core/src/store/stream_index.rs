@@ -59,6 +59,40 @@ pub(crate) fn add(tree: &sled::Tree, stream: StreamId, version: u32, location: L
     }
 }
 
+/// Records where versions `first_version..` of `stream` lie, writing each chunk they touch once:
+/// the bulk load's way (`index_run`). The stream's index must end just before `first_version`.
+pub(crate) fn extend(
+    tree: &sled::Tree,
+    stream: StreamId,
+    first_version: u32,
+    locations: &[Location],
+) -> Result<(), StoreError> {
+    let mut version = first_version;
+    let mut rest = locations;
+    while let Some(first) = rest.first() {
+        let (chunk, slot) = place(version);
+        let key = key(stream, chunk);
+        let mut value = if slot == 0 { Vec::new() } else { tree.get(key)?.map(|value| value.to_vec()).unwrap_or_default() };
+        if value.len() != slot * LOCATION_BYTES {
+            return Err(Trees::damaged(
+                first.page,
+                format!(
+                    "the stream index of {stream} cannot take version {version} after {} locations",
+                    value.len() / LOCATION_BYTES
+                ),
+            ));
+        }
+        let taken = rest.len().min(CHUNK as usize - slot);
+        for location in &rest[..taken] {
+            value.extend_from_slice(&location.to_bytes());
+        }
+        tree.insert(key, value)?;
+        rest = &rest[taken..];
+        version += taken as u32;
+    }
+    Ok(())
+}
+
 /// Where `version` of `stream` lies, if indexed.
 pub(crate) fn get(tree: &sled::Tree, stream: StreamId, version: u32) -> Result<Option<Location>, StoreError> {
     let (chunk, slot) = place(version);

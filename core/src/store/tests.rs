@@ -503,6 +503,36 @@ fn an_export_imports_into_an_empty_store_with_the_same_head() {
     let elsewhere = tempfile::tempdir().unwrap();
     let refused = Store::import(elsewhere.path(), StoreOptions::default(), tampered.into_iter().map(Ok));
     assert!(matches!(refused, Err(StoreError::Import { position: 2, .. })), "{refused:?}");
+    let reopened = Store::open(elsewhere.path(), StoreOptions::default());
+    assert!(matches!(reopened, Err(StoreError::Unfinished(_))), "half a restore is not served: {:?}", reopened.err());
+}
+
+/// Links events into both hash chains, as an export of a store would have them.
+fn chained(mut envelopes: Vec<Envelope>) -> Vec<Envelope> {
+    let mut head = [0u8; 32];
+    let mut streams = std::collections::HashMap::new();
+    for envelope in &mut envelopes {
+        envelope.prev_hash = head;
+        envelope.stream_prev_hash = streams.get(&envelope.stream).copied().unwrap_or([0u8; 32]);
+        head = page::hash(&page::encode_record(envelope).unwrap());
+        streams.insert(envelope.stream, head);
+    }
+    envelopes
+}
+
+#[test]
+fn a_restore_with_an_event_id_twice_is_refused_at_the_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    for name in ["A", "B"] {
+        let stream = StreamId::generate();
+        store.append(stream, None, vec![registration(name), referral("2024-02-01")], actor()).unwrap();
+    }
+    let mut exported = store.read_log(0, 100).unwrap();
+    exported[3].id = exported[1].id;
+    let copy = tempfile::tempdir().unwrap();
+    let refused = Store::import(copy.path(), StoreOptions::default(), chained(exported).into_iter().map(Ok));
+    assert!(matches!(refused, Err(StoreError::Import { position: 4, ref problem }) if problem.contains("twice")), "{refused:?}");
 }
 
 #[test]
