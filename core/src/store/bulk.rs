@@ -47,6 +47,8 @@ struct BulkWriter<'a> {
     /// Per stream: its version and the hash of its last event.
     streams: HashMap<StreamId, (u32, Hash)>,
     index: IndexRun,
+    /// Events per index run: [`RUN_EVENTS`] but in tests.
+    run_events: usize,
 }
 
 impl<'a> BulkWriter<'a> {
@@ -63,6 +65,7 @@ impl<'a> BulkWriter<'a> {
             head: Head { position: 0, hash: [0; 32], recorded_at: None },
             streams: HashMap::new(),
             index: IndexRun::default(),
+            run_events: RUN_EVENTS,
         })
     }
 
@@ -90,13 +93,14 @@ impl<'a> BulkWriter<'a> {
             let page = std::mem::take(&mut self.builder).finish();
             self.trees.log.insert(page::position_key(self.page_key), page)?;
             self.page_key = position;
+            // A run ends with a page, so that a look-up of its ids finds their pages written.
+            if self.index.len() >= self.run_events {
+                self.index.write(self.trees)?;
+            }
         }
         let location = Location { page: self.page_key, index: self.builder.count() as u16 };
         self.builder.push(page::record_format(envelope), &record);
         self.index.add(envelope.id, envelope.stream, envelope.version, position, location);
-        if self.index.len() >= RUN_EVENTS {
-            self.index.write(self.trees)?;
-        }
         let hash = page::hash(&record);
         self.streams.insert(envelope.stream, (envelope.version, hash));
         self.head = Head { position, hash, recorded_at: Some(envelope.recorded_at) };
@@ -124,7 +128,18 @@ pub(crate) fn import(
     data_file: &File,
     envelopes: impl Iterator<Item = Result<Envelope, StoreError>>,
 ) -> Result<ImportReport, StoreError> {
+    import_in_runs(trees, data_file, envelopes, RUN_EVENTS)
+}
+
+/// [`import`] with index runs of `run_events`: small ones let the tests cross runs.
+pub(crate) fn import_in_runs(
+    trees: &Trees,
+    data_file: &File,
+    envelopes: impl Iterator<Item = Result<Envelope, StoreError>>,
+    run_events: usize,
+) -> Result<ImportReport, StoreError> {
     let mut writer = BulkWriter::new(trees, data_file)?;
+    writer.run_events = run_events;
     for envelope in envelopes {
         let envelope = envelope?;
         let position = writer.head.position + 1;

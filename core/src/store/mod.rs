@@ -16,6 +16,7 @@ pub mod blind_keys;
 mod bulk;
 mod dirs;
 mod error;
+mod id_blocks;
 pub mod import_mappings;
 mod index_run;
 pub mod keys;
@@ -169,7 +170,10 @@ pub(crate) struct Trees {
     db: sled::Db,
     log: sled::Tree,
     streams: sled::Tree,
+    /// Event id → position and location, for events appended one request at a time.
     ids: sled::Tree,
+    /// The ids of bulk loads, packed (`id_blocks`).
+    id_blocks: sled::Tree,
     /// Token id → `TokenRecord` (see `access`).
     tokens: sled::Tree,
     /// SHA-256 of a token → token id.
@@ -254,10 +258,19 @@ impl Trees {
     }
 
     fn location_of_id(&self, id: EventId) -> Result<Option<Location>, StoreError> {
-        let Some(value) = self.ids.get(id.as_bytes())? else { return Ok(None) };
+        Ok(self.position_of_id(id)?.map(|(_, location)| location))
+    }
+
+    /// Where the event `id` lies: in the index of appends, or else in the blocks of a bulk load.
+    fn position_of_id(&self, id: EventId) -> Result<Option<(u64, Location)>, StoreError> {
+        let Some(value) = self.ids.get(id.as_bytes())? else { return id_blocks::find(self, id) };
         // Position (8 bytes), then the location; a shorter entry is damage, not a reason to panic.
+        let position = value.get(..8).and_then(|bytes| bytes.try_into().ok()).map(u64::from_be_bytes);
         let location = value.get(8..).and_then(Location::from_bytes);
-        location.map(Some).ok_or_else(|| Trees::damaged(0, "malformed id index entry"))
+        match (position, location) {
+            (Some(position), Some(location)) => Ok(Some((position, location))),
+            _ => Err(Trees::damaged(0, "malformed id index entry")),
+        }
     }
 
     /// The last page: its key and its decoded events.
@@ -320,6 +333,7 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         log: db.open_tree("log")?,
         streams: db.open_tree(stream_index::TREE)?,
         ids: db.open_tree("ids")?,
+        id_blocks: db.open_tree(id_blocks::TREE)?,
         tokens: db.open_tree("tokens")?,
         token_hashes: db.open_tree("token_hashes")?,
         token_cache: Default::default(),

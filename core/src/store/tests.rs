@@ -15,7 +15,7 @@ fn event(on: &str, kind: &str, data: serde_json::Value) -> NewEvent {
     NewEvent { id: None, occurred_on: on.parse::<Date>().unwrap(), step: step(kind, data) }
 }
 
-fn registration(name: &str) -> NewEvent {
+pub(super) fn registration(name: &str) -> NewEvent {
     event(
         "2024-01-02",
         "registered",
@@ -24,7 +24,7 @@ fn registration(name: &str) -> NewEvent {
     )
 }
 
-fn referral(on: &str) -> NewEvent {
+pub(super) fn referral(on: &str) -> NewEvent {
     event(
         on,
         "referred",
@@ -36,7 +36,7 @@ fn open(dir: &Path) -> Store {
     Store::open(dir, StoreOptions::default()).unwrap()
 }
 
-fn actor() -> Actor {
+pub(super) fn actor() -> Actor {
     Actor("test".into())
 }
 
@@ -508,7 +508,7 @@ fn an_export_imports_into_an_empty_store_with_the_same_head() {
 }
 
 /// Links events into both hash chains, as an export of a store would have them.
-fn chained(mut envelopes: Vec<Envelope>) -> Vec<Envelope> {
+pub(super) fn chained(mut envelopes: Vec<Envelope>) -> Vec<Envelope> {
     let mut head = [0u8; 32];
     let mut streams = std::collections::HashMap::new();
     for envelope in &mut envelopes {

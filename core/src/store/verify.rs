@@ -106,8 +106,8 @@ pub(crate) fn verify(trees: &Trees) -> Result<VerifyReport, StoreError> {
                 Some(indexed) if indexed == location => {}
                 _ => report.problem(position, "the stream index does not point to this event"),
             }
-            match trees.ids.get(envelope.id.as_bytes())? {
-                Some(value) if value.get(..8) == Some(&position.to_be_bytes()[..]) => {}
+            match trees.position_of_id(envelope.id)? {
+                Some((indexed, _)) if indexed == position => {}
                 _ => report.problem(position, "the id index does not point to this event"),
             }
             streams.insert(envelope.stream, (envelope.version, hash));
@@ -118,11 +118,9 @@ pub(crate) fn verify(trees: &Trees) -> Result<VerifyReport, StoreError> {
     }
     report.streams = streams.len() as u64;
     report.head_hash = prev_hash;
-    if trees.ids.len() as u64 != report.events {
-        report.problem(
-            expected_position,
-            format!("the id index holds {} entries for {} events", trees.ids.len(), report.events),
-        );
+    let ids = trees.ids.len() as u64 + super::id_blocks::count(&trees.id_blocks)?;
+    if ids != report.events {
+        report.problem(expected_position, format!("the id index holds {ids} entries for {} events", report.events));
     }
     let indexed = super::stream_index::count(&trees.streams)?;
     if indexed != report.events {

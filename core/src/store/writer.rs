@@ -687,7 +687,7 @@ pub(crate) fn repair(trees: &Trees, data_file: &File) -> Result<Head, StoreError
         let events = super::decode_page(first, &bytes)?;
         for (slot, (envelope, _)) in events.iter().enumerate() {
             let location = Location { page: first, index: slot as u16 };
-            let indexed = trees.ids.get(envelope.id.as_bytes())?.is_some()
+            let indexed = trees.location_of_id(envelope.id)?.is_some()
                 && super::stream_index::get(&trees.streams, envelope.stream, envelope.version)?.is_some();
             if !indexed {
                 index(trees, envelope, location)?;

@@ -1,0 +1,127 @@
+//! The id index of bulk loads: sorted blocks of (id prefix, position), beside the `ids` tree of
+//! appends.
+//!
+//! Why a second form: one sled key per event, even written in key order, took 3.4 times its 34
+//! bytes on disk (sled writes each insert as a fragment with its own header, rewrites a leaf of 16
+//! keys at each split, and keeps the replaced copies until it cleans a segment), and the ids were
+//! then a third of a generated store (BENCHMARKS.md, issue 19, item 2). A block holds up to
+//! [`BLOCK_ENTRIES`] entries of 16 bytes in one value, written once.
+//!
+//! An entry keeps the first [`PREFIX`] bytes of the id and the event's position: a look-up reads the
+//! event at each position whose prefix matches and compares the whole id, so a shared prefix
+//! (one chance in 2^64 per pair) costs a read, never a wrong answer.
+//!
+//! Key: the run (`u8`, see `index_run`), then the block's first prefix. The runs of one load cover
+//! overlapping ranges of ids, so a look-up searches each run; a load has a few runs at most.
+
+use super::page::position_key;
+use super::{Location, StoreError, Trees};
+use crate::limits::PAGE_EVENTS_MAX;
+use crate::vocabulary::EventId;
+
+pub(crate) const TREE: &str = "id_blocks";
+const PREFIX: usize = 8;
+const ENTRY: usize = PREFIX + 8;
+/// 4 KiB per block: a look-up reads one block per run.
+const BLOCK_ENTRIES: usize = 256;
+
+fn prefix(id: &[u8; 16]) -> [u8; PREFIX] {
+    let mut prefix = [0u8; PREFIX];
+    prefix.copy_from_slice(&id[..PREFIX]);
+    prefix
+}
+
+fn block_key(run: u8, first: [u8; PREFIX]) -> [u8; 1 + PREFIX] {
+    let mut key = [0u8; 1 + PREFIX];
+    key[0] = run;
+    key[1..].copy_from_slice(&first);
+    key
+}
+
+/// Writes one run's ids, sorted by id, as blocks. A block never ends between two equal prefixes,
+/// so all the candidates of a look-up lie in one block of each run.
+pub(crate) fn write_run(tree: &sled::Tree, run: u8, sorted: &[([u8; 16], u64)]) -> Result<(), StoreError> {
+    let mut rest = sorted;
+    while let Some((first, _)) = rest.first() {
+        let mut end = rest.len().min(BLOCK_ENTRIES);
+        while end < rest.len() && prefix(&rest[end].0) == prefix(&rest[end - 1].0) {
+            end += 1;
+        }
+        let mut value = Vec::with_capacity(end * ENTRY);
+        for (id, position) in &rest[..end] {
+            value.extend_from_slice(&prefix(id));
+            value.extend_from_slice(&position.to_be_bytes());
+        }
+        tree.insert(block_key(run, prefix(first)), value)?;
+        rest = &rest[end..];
+    }
+    Ok(())
+}
+
+/// The runs written so far: the next run's number.
+pub(crate) fn runs(tree: &sled::Tree) -> Result<u8, StoreError> {
+    Ok(match tree.last()? {
+        Some((key, _)) => key.first().map_or(0, |run| run.saturating_add(1)),
+        None => 0,
+    })
+}
+
+/// The positions of the events whose id starts as `id` does, in every run.
+fn candidates(tree: &sled::Tree, id: &[u8; 16]) -> Result<Vec<u64>, StoreError> {
+    let wanted = prefix(id);
+    let mut positions = Vec::new();
+    for run in 0..runs(tree)? {
+        let Some((_, block)) = tree.range(block_key(run, [0; PREFIX])..=block_key(run, wanted)).next_back().transpose()?
+        else {
+            continue;
+        };
+        if block.len() % ENTRY != 0 {
+            return Err(Trees::damaged(0, "malformed id block"));
+        }
+        let entries: Vec<&[u8]> = block.chunks_exact(ENTRY).collect();
+        let start = entries.partition_point(|entry| entry[..PREFIX] < wanted[..]);
+        for entry in &entries[start..] {
+            if entry[..PREFIX] != wanted[..] {
+                break;
+            }
+            let position = entry[PREFIX..].try_into().map(u64::from_be_bytes).map_err(|_| Trees::damaged(0, "malformed id block"))?;
+            positions.push(position);
+        }
+    }
+    Ok(positions)
+}
+
+/// Where the event `id` lies, if a bulk load wrote it.
+pub(crate) fn find(trees: &Trees, id: EventId) -> Result<Option<(u64, Location)>, StoreError> {
+    for position in candidates(&trees.id_blocks, id.as_bytes())? {
+        let location = locate(&trees.log, position)?;
+        if trees.envelope_at(location)?.id == id {
+            return Ok(Some((position, location)));
+        }
+    }
+    Ok(None)
+}
+
+/// The page and slot of the event at `position`: pages are keyed by their first position.
+fn locate(log: &sled::Tree, position: u64) -> Result<Location, StoreError> {
+    let first = log
+        .range(..=position_key(position))
+        .next_back()
+        .transpose()?
+        .and_then(|(key, _)| super::page::position_from_key(&key))
+        .ok_or_else(|| Trees::damaged(position, "an id block points before the first page"))?;
+    let index = position - first;
+    if index >= PAGE_EVENTS_MAX as u64 {
+        return Err(Trees::damaged(first, format!("an id block points to position {position}, past this page")));
+    }
+    Ok(Location { page: first, index: index as u16 })
+}
+
+/// Entries in every block.
+pub(crate) fn count(tree: &sled::Tree) -> Result<u64, StoreError> {
+    let mut count = 0;
+    for value in tree.iter().values() {
+        count += (value?.len() / ENTRY) as u64;
+    }
+    Ok(count)
+}
