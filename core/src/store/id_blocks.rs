@@ -5,11 +5,13 @@
 //! bytes on disk (sled writes each insert as a fragment with its own header, rewrites a leaf of 16
 //! keys at each split, and keeps the replaced copies until it cleans a segment), and the ids were
 //! then a third of a generated store (BENCHMARKS.md, issue 19, item 2). A block holds up to
-//! [`BLOCK_ENTRIES`] entries of 16 bytes in one value, written once.
+//! [`BLOCK_ENTRIES`] entries of 12 bytes in one value, written once.
 //!
-//! An entry keeps the first [`PREFIX`] bytes of the id and the event's position: a look-up reads the
-//! event at each position whose prefix matches and compares the whole id, so a shared prefix
-//! (one chance in 2^64 per pair) costs a read, never a wrong answer.
+//! An entry keeps the first [`PREFIX`] bytes of the id and the event's position in [`POSITION`]
+//! bytes (a trillion events): a look-up reads the event at each position whose prefix matches and
+//! compares the whole id, so a shared prefix (one chance in 2^56 per pair, a few per national
+//! decade) costs a read, never a wrong answer. Every byte counts: at ten million events, four
+//! more per entry put the store above twice its encoded bytes.
 //!
 //! Key: the run (`u8`, see `index_run`), then the block's first prefix. The runs of one load cover
 //! overlapping ranges of ids, so a look-up searches each run; a load has a few runs at most.
@@ -20,9 +22,10 @@ use crate::limits::PAGE_EVENTS_MAX;
 use crate::vocabulary::EventId;
 
 pub(crate) const TREE: &str = "id_blocks";
-const PREFIX: usize = 8;
-const ENTRY: usize = PREFIX + 8;
-/// 4 KiB per block: a look-up reads one block per run.
+const PREFIX: usize = 7;
+const POSITION: usize = 5;
+const ENTRY: usize = PREFIX + POSITION;
+/// 3 KiB per block: a look-up reads one block per run.
 const BLOCK_ENTRIES: usize = 256;
 
 fn prefix(id: &[u8; 16]) -> [u8; PREFIX] {
@@ -38,8 +41,12 @@ fn block_key(run: u8, first: [u8; PREFIX]) -> [u8; 1 + PREFIX] {
     key
 }
 
+/// The largest position an entry holds.
+pub(crate) const POSITION_MAX: u64 = (1 << (8 * POSITION)) - 1;
+
 /// Writes one run's ids, sorted by id, as blocks. A block never ends between two equal prefixes,
-/// so all the candidates of a look-up lie in one block of each run.
+/// so all the candidates of a look-up lie in one block of each run. Positions are at most
+/// [`POSITION_MAX`] (the caller checks).
 pub(crate) fn write_run(tree: &sled::Tree, run: u8, sorted: &[([u8; 16], u64)]) -> Result<(), StoreError> {
     let mut rest = sorted;
     while let Some((first, _)) = rest.first() {
@@ -50,7 +57,7 @@ pub(crate) fn write_run(tree: &sled::Tree, run: u8, sorted: &[([u8; 16], u64)]) 
         let mut value = Vec::with_capacity(end * ENTRY);
         for (id, position) in &rest[..end] {
             value.extend_from_slice(&prefix(id));
-            value.extend_from_slice(&position.to_be_bytes());
+            value.extend_from_slice(&position.to_be_bytes()[8 - POSITION..]);
         }
         tree.insert(block_key(run, prefix(first)), value)?;
         rest = &rest[end..];
@@ -84,8 +91,9 @@ fn candidates(tree: &sled::Tree, id: &[u8; 16]) -> Result<Vec<u64>, StoreError> 
             if entry[..PREFIX] != wanted[..] {
                 break;
             }
-            let position = entry[PREFIX..].try_into().map(u64::from_be_bytes).map_err(|_| Trees::damaged(0, "malformed id block"))?;
-            positions.push(position);
+            let mut position = [0u8; 8];
+            position[8 - POSITION..].copy_from_slice(&entry[PREFIX..]);
+            positions.push(u64::from_be_bytes(position));
         }
     }
     Ok(positions)

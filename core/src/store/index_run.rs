@@ -8,7 +8,7 @@
 //! `stream_chunks` is written about once per run.
 //!
 //! Ids go to packed blocks (`id_blocks`), one set per run; the stream index to whole chunks.
-//! A run holds at most [`RUN_EVENTS`] events (about 40 bytes each here), so that a load of any
+//! A run holds at most [`RUN_EVENTS`] events (about 40 bytes each while gathered), so that a load of any
 //! size keeps a bounded memory; each later run checks its ids against the ones already written.
 
 use std::collections::HashMap;
@@ -65,9 +65,9 @@ impl IndexRun {
                 }
             }
         }
-        if run == u8::MAX {
-            let position = ids.last().map_or(0, |(_, position)| *position);
-            return Err(StoreError::Import { position, problem: "too many events for one bulk load".into() });
+        let last = ids.iter().map(|(_, position)| *position).max().unwrap_or(0);
+        if run == u8::MAX || last > id_blocks::POSITION_MAX {
+            return Err(StoreError::Import { position: last, problem: "too many events for one bulk load".into() });
         }
         id_blocks::write_run(&trees.id_blocks, run, &ids)?;
         drop(ids);
@@ -133,6 +133,31 @@ mod tests {
         // loaded event is recognised from the blocks.
         let appended = store.append(StreamId::generate(), None, vec![registration("Q")], actor()).unwrap();
         assert!(store.read_event(appended.ids[0]).unwrap().is_some());
+        assert!(store.verify().unwrap().is_intact());
+    }
+
+    #[test]
+    fn ids_that_share_their_prefix_are_told_apart_within_a_run_and_across_runs() {
+        let mut log = exported(60);
+        let sharing = |id: EventId, last: u8| {
+            let mut bytes = *id.as_bytes();
+            bytes[15] = last;
+            EventId(uuid::Uuid::from_bytes(bytes))
+        };
+        log[5].id = sharing(log[4].id, log[4].id.as_bytes()[15].wrapping_add(1));
+        log[100].id = sharing(log[4].id, log[4].id.as_bytes()[15].wrapping_add(2));
+        let log = chained(log);
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (trees, data_file) = open_trees(dir.path(), &StoreOptions::default()).unwrap();
+            bulk::import_in_runs(&trees, &data_file, log.clone().into_iter().map(Ok), 5).unwrap();
+        }
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        for n in [4, 5, 100] {
+            assert_eq!(store.read_event(log[n].id).unwrap().map(|event| event.position), Some(log[n].position));
+        }
+        let unknown = sharing(log[4].id, log[4].id.as_bytes()[15].wrapping_add(3));
+        assert_eq!(store.read_event(unknown).unwrap(), None, "a prefix alone finds nothing");
         assert!(store.verify().unwrap().is_intact());
     }
 
