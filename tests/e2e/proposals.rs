@@ -244,6 +244,7 @@ async fn referrals_of_a_log_written_before_proposals_count_at_once() {
         event: NewEvent { id: None, occurred_on, step },
         recorded_at: Timestamp(today - chrono::Duration::days(1)),
         recorded_by: Actor("tok_coordinator_of_aci_agen".into()),
+        ends_stream: false,
     });
     Store::seed(dir.path(), StoreOptions::default(), seeded).unwrap();
 

@@ -69,7 +69,13 @@ pub struct DemoStructure {
 impl DemoConfig {
     /// The events, in recording order, each with the stream it is appended to.
     pub fn events(&self) -> DemoEvents {
-        DemoEvents { world: World::new(self), next_structure: 0, next_person: 0, active: BinaryHeap::new() }
+        DemoEvents {
+            world: World::new(self),
+            next_structure: 0,
+            next_person: 0,
+            active: BinaryHeap::new(),
+            ended: false,
+        }
     }
 
     /// The events as if recorded when they happened (at nine in Paris on their day, a millisecond
@@ -77,7 +83,9 @@ impl DemoConfig {
     /// `as_of` questions of a demo then have a history to show.
     pub fn seeded(&self, now: Timestamp) -> impl Iterator<Item = Seeded> {
         let mut last: Option<Timestamp> = None;
-        self.events().map(move |(stream, event)| {
+        let mut events = self.events();
+        std::iter::from_fn(move || {
+            let (stream, event) = events.next()?;
             let nine = event
                 .occurred_on
                 .0
@@ -87,7 +95,8 @@ impl DemoConfig {
             let next = last.and_then(|last| Timestamp::from_millis(last.millis() + 1)).unwrap_or(nine);
             let recorded_at = nine.max(next).min(now.max(next));
             last = Some(recorded_at);
-            Seeded { stream, event, recorded_at, recorded_by: Actor(DEMO_ACTOR.into()) }
+            let ends_stream = events.ended;
+            Some(Seeded { stream, event, recorded_at, recorded_by: Actor(DEMO_ACTOR.into()), ends_stream })
         })
     }
 
@@ -150,6 +159,8 @@ pub struct DemoEvents {
     next_person: u64,
     /// The people whose history has started and not ended, the earliest next event on top.
     active: BinaryHeap<Person>,
+    /// Whether the event just given was its person's last.
+    ended: bool,
 }
 
 impl Iterator for DemoEvents {
@@ -158,6 +169,7 @@ impl Iterator for DemoEvents {
     fn next(&mut self) -> Option<Self::Item> {
         if self.next_structure < self.world.structures.len() {
             self.next_structure += 1;
+            self.ended = false;
             return Some(self.world.structure_event(self.next_structure - 1));
         }
         // People are planned when their registration comes up, not before.
@@ -175,7 +187,8 @@ impl Iterator for DemoEvents {
         let mut top = self.active.peek_mut()?;
         let event = self.world.person_event(&top, top.next);
         top.next += 1;
-        if top.next == top.slots.len() {
+        self.ended = top.next == top.slots.len();
+        if self.ended {
             PeekMut::pop(top);
         }
         Some(event)

@@ -91,6 +91,21 @@ fn events_come_in_recording_order_structures_first() {
 }
 
 #[test]
+fn a_person_is_said_to_end_on_their_last_event_only_and_structures_never() {
+    let config = scaled_config(11, date("2025-03-14"), 1_000, 12);
+    let seeded: Vec<Seeded> = config.seeded(Timestamp::now()).collect();
+    let mut last = HashMap::new();
+    for (index, event) in seeded.iter().enumerate() {
+        last.insert(event.stream, index);
+    }
+    let structures: HashSet<StreamId> = seeded[..12].iter().map(|event| event.stream).collect();
+    for (index, event) in seeded.iter().enumerate() {
+        let expected = !structures.contains(&event.stream) && last[&event.stream] == index;
+        assert_eq!(event.ends_stream, expected, "event {index} of {}", event.stream);
+    }
+}
+
+#[test]
 fn the_same_configuration_gives_the_same_events_and_another_seed_others() {
     let config = scaled_config(2004, date("2025-06-18"), 1_500, 20);
     let first: Vec<(StreamId, NewEvent)> = config.events().collect();

@@ -10,7 +10,7 @@
 //! events: a mark written first and removed last makes [`super::Store::open`] refuse it, rather
 //! than serve half a restore as a whole one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 
 use chrono_tz::Tz;
@@ -173,6 +173,11 @@ pub struct Seeded {
     pub event: NewEvent,
     pub recorded_at: Timestamp,
     pub recorded_by: Actor,
+    /// No later event of this load goes to `stream`: the load forgets the stream's rule state, so
+    /// that its memory grows with the pathways under way rather than with everyone (about 13 KiB
+    /// a person: a national decade, 3 million people, would not fit). A later event for it is
+    /// refused.
+    pub ends_stream: bool,
 }
 
 /// Fills an empty store with events recorded in the past, as if each had been appended at its
@@ -187,12 +192,16 @@ pub(crate) fn seed(
 ) -> Result<ImportReport, StoreError> {
     let mut writer = BulkWriter::new(trees, data_file)?;
     let mut states: HashMap<StreamId, StreamState> = HashMap::new();
+    let mut ended: HashSet<StreamId> = HashSet::new();
     for seeded in events {
         let position = writer.head.position + 1;
         let refuse = |problem: String| StoreError::Import { position, problem };
-        let Seeded { stream, event, recorded_at, recorded_by } = seeded;
+        let Seeded { stream, event, recorded_at, recorded_by, ends_stream } = seeded;
         if writer.head.recorded_at.is_some_and(|previous| recorded_at < previous) {
             return Err(refuse("events must come in recording order".into()));
+        }
+        if ended.contains(&stream) {
+            return Err(refuse(format!("an event for stream {stream}, after the one said to end it")));
         }
         let today = Date(recorded_at.0.with_timezone(&timezone).date_naive());
         let state = states.entry(stream).or_default();
@@ -220,6 +229,10 @@ pub(crate) fn seed(
             stream_prev_hash,
         };
         writer.push(&envelope)?;
+        if ends_stream {
+            states.remove(&stream);
+            ended.insert(stream);
+        }
     }
     let head = writer.finish()?;
     Ok(ImportReport { events: head.position, head_hash: head.hash })

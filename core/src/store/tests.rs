@@ -1184,3 +1184,16 @@ fn a_coordinator_cannot_record_or_correct_anything_in_another_structures_time() 
     assert!(matches!(refused, Err(AppendError::Forbidden)), "B no longer holds the person: {refused:?}");
     store.append(stream, None, vec![correct(a_contract, None)], a.clone()).unwrap();
 }
+
+#[test]
+fn a_seeded_event_for_a_stream_said_to_have_ended_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let stream = StreamId::generate();
+    let at = |millis: i64| Timestamp::from_millis(1_706_778_000_000 + millis).unwrap();
+    let seeded = [(registration("A"), false), (referral("2024-02-01"), true), (referral("2024-02-01"), false)]
+        .into_iter()
+        .enumerate()
+        .map(|(n, (event, ends_stream))| Seeded { stream, event, recorded_at: at(n as i64), recorded_by: actor(), ends_stream });
+    let refused = Store::seed(dir.path(), StoreOptions::default(), seeded);
+    assert!(matches!(refused, Err(StoreError::Import { position: 3, ref problem }) if problem.contains("end")), "{refused:?}");
+}
