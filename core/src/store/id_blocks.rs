@@ -73,6 +73,41 @@ pub(crate) fn runs(tree: &sled::Tree) -> Result<u8, StoreError> {
     })
 }
 
+/// The first of `sorted` (ids in order) that an earlier run already holds, with its position in
+/// `sorted`. One pass over each earlier run's blocks, side by side with `sorted`: checked one id
+/// at a time, the later runs of a national decade took a block search per id and per run.
+pub(crate) fn first_already_held(trees: &Trees, sorted: &[([u8; 16], u64)]) -> Result<Option<usize>, StoreError> {
+    let mut held = None;
+    for run in 0..runs(&trees.id_blocks)? {
+        let mut next = 0;
+        'blocks: for block in trees.id_blocks.scan_prefix([run]).values() {
+            let block = block?;
+            if block.len() % ENTRY != 0 {
+                return Err(Trees::damaged(0, "malformed id block"));
+            }
+            for entry in block.chunks_exact(ENTRY) {
+                while next < sorted.len() && sorted[next].0[..PREFIX] < entry[..PREFIX] {
+                    next += 1;
+                }
+                // Every id of `sorted` from `next` on with this prefix is a candidate.
+                let mut candidate = next;
+                while candidate < sorted.len() && sorted[candidate].0[..PREFIX] == entry[..PREFIX] {
+                    let id = EventId(uuid::Uuid::from_bytes(sorted[candidate].0));
+                    if find(trees, id)?.is_some() {
+                        held = Some(held.map_or(candidate, |held: usize| held.min(candidate)));
+                        break 'blocks;
+                    }
+                    candidate += 1;
+                }
+                if next == sorted.len() {
+                    break 'blocks;
+                }
+            }
+        }
+    }
+    Ok(held)
+}
+
 /// The positions of the events whose id starts as `id` does, in every run.
 fn candidates(tree: &sled::Tree, id: &[u8; 16]) -> Result<Vec<u64>, StoreError> {
     let wanted = prefix(id);

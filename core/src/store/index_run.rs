@@ -57,14 +57,10 @@ impl IndexRun {
         if let Some(pair) = ids.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Err(twice(pair[0].0, pair[1].1));
         }
-        let run = id_blocks::runs(&trees.id_blocks)?;
-        if run > 0 {
-            for (id, position) in &ids {
-                if trees.location_of_id(EventId(uuid::Uuid::from_bytes(*id)))?.is_some() {
-                    return Err(twice(*id, *position));
-                }
-            }
+        if let Some(held) = id_blocks::first_already_held(trees, &ids)? {
+            return Err(twice(ids[held].0, ids[held].1));
         }
+        let run = id_blocks::runs(&trees.id_blocks)?;
         let last = ids.iter().map(|(_, position)| *position).max().unwrap_or(0);
         if run == u8::MAX || last > id_blocks::POSITION_MAX {
             return Err(StoreError::Import { position: last, problem: "too many events for one bulk load".into() });
