@@ -4,6 +4,7 @@
 //! ```text
 //! CARGO_TARGET_DIR=/work/target-bench cargo bench -p parcours-core --bench store [-- --quick] [--runs N]
 //!     [--only append,concurrent,read,scan,commit] [--stream-events N] [--dir /work/bench-tmp]
+//!     [--journal-mib N]
 //! ```
 //!
 //! Sections: `append` (1 writer), `concurrent` (8 and 64 writers), `read` (one stream), `scan`
@@ -142,6 +143,10 @@ fn parse_args() -> Result<Args> {
                 stream_events = Some(args.next().ok_or("--stream-events needs a number")?.parse::<usize>()?)
             }
             "--dir" => dir = PathBuf::from(args.next().ok_or("--dir needs a path")?),
+            "--journal-mib" => {
+                let mib = args.next().ok_or("--journal-mib needs a number")?.parse::<u64>()?;
+                JOURNAL_BYTES.set(mib.max(1) * 1024 * 1024).map_err(|_| "--journal-mib given twice")?;
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -319,8 +324,13 @@ fn scratch(root: &Path, name: &str) -> Result<TempDir> {
     Ok(tempfile::Builder::new().prefix(&format!("{name}-")).tempdir_in(root)?)
 }
 
+/// The size of the journal of the stores the bench creates (`--journal-mib`; the store's default
+/// without it).
+static JOURNAL_BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
 fn open_store(dir: &Path) -> Result<Store> {
-    Ok(Store::open(dir, StoreOptions::default())?)
+    let journal_bytes = JOURNAL_BYTES.get().copied().unwrap_or(parcours_core::store::JOURNAL_BYTES_DEFAULT);
+    Ok(Store::open(dir, StoreOptions { journal_bytes, ..StoreOptions::default() })?)
 }
 
 /// sled opened as the store opens it (same mode, cache, background flush), for the baselines.
