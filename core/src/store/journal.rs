@@ -39,7 +39,7 @@
 //! A store without a journal (made before it) opens as before: the file is created, empty.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -100,8 +100,9 @@ impl Journal {
 
     /// The valid entries from the beginning of the file (see the module's documentation).
     pub fn entries(&self) -> Result<Vec<Entry>, StoreError> {
-        let mut bytes = Vec::with_capacity(self.capacity as usize);
-        (&self.file).take(self.capacity).read_to_end(&mut bytes).map_err(|source| self.io(source))?;
+        // From offset 0 whatever was read or written before (`read_exact_at` moves no cursor).
+        let mut bytes = vec![0u8; self.capacity as usize];
+        self.file.read_exact_at(&mut bytes, 0).map_err(|source| self.io(source))?;
         let mut entries = Vec::new();
         let mut offset = 0usize;
         let mut previous: Option<u64> = None;
@@ -279,6 +280,7 @@ mod tests {
         journal.append(6, 7, &pages(6, 2)).unwrap();
         let read = journal.entries().unwrap();
         assert_eq!(read.iter().map(|e| (e.first, e.last)).collect::<Vec<_>>(), [(6, 7)]);
+        assert_eq!(journal.entries().unwrap(), read, "read again, from the beginning again");
         assert!(journal.fits(BLOCK) && !journal.fits(64 * 1024));
     }
 }

@@ -474,8 +474,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`, repairs the derived indexes from the log's tail if a
-    /// crash left them behind, and starts the writer.
+    /// Opens (or creates) the store in `dir`, puts back into sled the commits of the journal it
+    /// lost (a crash or power cut before a checkpoint: `writer::recover`), repairs the derived
+    /// indexes from the log's tail if a crash left them behind, and starts the writer.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         if cfg!(feature = "power-loss-control") {
             tracing::warn!("power-loss control build: appends are acknowledged WITHOUT fdatasync (tests only)");
