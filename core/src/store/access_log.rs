@@ -7,7 +7,8 @@
 //! every read recorded before the question.
 //!
 //! Durability is what it was with one insert per read: entries reach the disk with sled's next
-//! sync (the next group commit, or its background flush within a second), so a crash loses at
+//! sync (the writer's next checkpoint, or sled's background `sync_all` within a second: group
+//! commits no longer sync sled, the journal being their durability point), so a crash loses at
 //! most the last two seconds or so of reads, never an event.
 
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};

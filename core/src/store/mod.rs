@@ -6,9 +6,14 @@
 //!   from the log when opening;
 //! - `ids`: event id → where the event is: derived, makes retries idempotent.
 //!
-//! One writer thread owns every write (`writer`). An append is acknowledged only after sled's
-//! `flush()` **and** an `fdatasync` of sled's data file: `flush()` alone is `sync_file_range`, which
-//! survives the death of the process but not a power cut (STORAGE-NOTES.md).
+//! One writer thread owns every write (`writer`). An append is acknowledged only once the pages of
+//! its group commit are in the journal (`journal`, a file beside `log/`) and the journal is
+//! fdatasynced: one wait on the disk per commit. sled gets the same pages in memory and is made
+//! durable at checkpoints (its `flush()` **and** an `fdatasync` of its data file: `flush()` alone
+//! is `sync_file_range`, which survives the death of the process but not a power cut,
+//! STORAGE-NOTES.md), after which the journal starts again from its beginning. On open, the pages
+//! of the journal that sled lacks are put back (`writer::recover`), so nothing acknowledged is lost
+//! with sled's unsynced writes; a torn last entry was never acknowledged and is ignored.
 
 pub mod access;
 mod access_log;
@@ -19,6 +24,7 @@ mod error;
 mod id_blocks;
 pub mod import_mappings;
 mod index_run;
+mod journal;
 pub mod keys;
 mod locations;
 pub mod page;
@@ -40,6 +46,7 @@ use tokio::sync::watch;
 
 pub use bulk::{ImportReport, Seeded};
 pub use error::{AppendError, PartRefused, StoreError};
+pub use journal::{JOURNAL_BYTES_DEFAULT, JOURNAL_FILE};
 pub use page::Hash;
 pub use snapshots::{SnapshotRead, SNAPSHOTS_DIR};
 pub use verify::{Problem, VerifyReport};
@@ -62,6 +69,9 @@ pub struct StoreOptions {
     /// Told of every group commit once it is durable (for metrics); runs on the writer's thread,
     /// so it must be quick.
     pub on_commit: Option<CommitObserver>,
+    /// The size of the journal a new store creates (`journal`); an existing journal keeps its
+    /// own. The default is [`JOURNAL_BYTES_DEFAULT`].
+    pub journal_bytes: u64,
 }
 
 pub type CommitObserver = Arc<dyn Fn(&Commit) + Send + Sync>;
@@ -88,7 +98,12 @@ pub const CACHE_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { timezone: chrono_tz::Europe::Paris, cache_bytes: CACHE_BYTES_DEFAULT, on_commit: None }
+        StoreOptions {
+            timezone: chrono_tz::Europe::Paris,
+            cache_bytes: CACHE_BYTES_DEFAULT,
+            on_commit: None,
+            journal_bytes: JOURNAL_BYTES_DEFAULT,
+        }
     }
 }
 
@@ -98,6 +113,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("timezone", &self.timezone)
             .field("cache_bytes", &self.cache_bytes)
             .field("on_commit", &self.on_commit.is_some())
+            .field("journal_bytes", &self.journal_bytes)
             .finish()
     }
 }
@@ -346,6 +362,18 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
     Ok((trees, data_file))
 }
 
+/// [`open_trees`], then sled brought up to date from the journal if one is there: the bulk paths
+/// (which write into sled directly and sync at the end) then see every acknowledged event, and
+/// refuse a store that holds any.
+fn open_recovered(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), StoreError> {
+    let (trees, data_file) = open_trees(dir, options)?;
+    if dir.join(JOURNAL_FILE).exists() {
+        let mut journal = journal::Journal::open(dir, options.journal_bytes)?;
+        writer::recover(&trees, &data_file, &mut journal)?;
+    }
+    Ok((trees, data_file))
+}
+
 /// Seals the personal data a step carries with the stream's key, created on first use: the clear
 /// identity of a registration, or the sensitive ESF+ answers of a referral (CONTRACT §11), or those
 /// of the replacement of one. Refused once the stream's personal data was erased.
@@ -461,8 +489,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`, repairs the derived indexes from the log's tail if a
-    /// crash left them behind, and starts the writer.
+    /// Opens (or creates) the store in `dir`, puts back into sled the commits of the journal it
+    /// lost (a crash or power cut before a checkpoint: `writer::recover`), repairs the derived
+    /// indexes from the log's tail if a crash left them behind, and starts the writer.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         if cfg!(feature = "power-loss-control") {
             tracing::warn!("power-loss control build: appends are acknowledged WITHOUT fdatasync (tests only)");
@@ -474,6 +503,8 @@ impl Store {
         let keys = KeyStore::open(dir.join("keys"))?;
         let blind = blind_keys::BlindKeys::open(&dir.join("keys"), trees.db.open_tree(blind_keys::TREE)?)?;
         stream_index::reindex_if_old(&trees)?;
+        let mut journal = journal::Journal::open(dir, options.journal_bytes)?;
+        writer::recover(&trees, &data_file, &mut journal)?;
         let head = writer::repair(&trees, &data_file)?;
         let writer_file =
             data_file.try_clone().map_err(|source| StoreError::Io { path: dir.join("log").join("db"), source })?;
@@ -486,6 +517,7 @@ impl Store {
         let writer = writer::Writer::new(
             trees.clone(),
             writer_file,
+            journal,
             head,
             options.timezone,
             position_sender,
@@ -943,7 +975,7 @@ impl Store {
         options: StoreOptions,
         envelopes: impl Iterator<Item = Result<Envelope, StoreError>>,
     ) -> Result<ImportReport, StoreError> {
-        let (trees, data_file) = open_trees(dir, &options)?;
+        let (trees, data_file) = open_recovered(dir, &options)?;
         blind_keys::mark_incomplete(&trees.db)?;
         bulk::import(&trees, &data_file, envelopes)
     }
@@ -955,7 +987,7 @@ impl Store {
         options: StoreOptions,
         events: impl Iterator<Item = Seeded>,
     ) -> Result<ImportReport, StoreError> {
-        let (trees, data_file) = open_trees(dir, &options)?;
+        let (trees, data_file) = open_recovered(dir, &options)?;
         let keys = KeyStore::open(dir.join("keys"))?;
         blind_keys::mark_incomplete(&trees.db)?;
         bulk::seed(&trees, &data_file, &keys, options.timezone, events)

@@ -1,5 +1,6 @@
 //! The store as its callers see it, plus the crash-repair path seen from inside.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::json;
@@ -33,7 +34,24 @@ pub(super) fn referral(on: &str) -> NewEvent {
 }
 
 fn open(dir: &Path) -> Store {
-    Store::open(dir, StoreOptions::default()).unwrap()
+    open_with(dir, StoreOptions::default())
+}
+
+/// Opens the store, waiting a little while sled's lock is still held by the store just dropped in
+/// this process: sled 0.34 writes its buffers on threads of its own pool, each holding the data
+/// file until its write is done, so the file (and its lock) can outlive the `Db` by a moment
+/// (seen once, under load, in a test that closes and reopens). Between processes the lock goes
+/// with the process.
+fn open_with(dir: &Path, options: StoreOptions) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(dir, options.clone()) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => return opened.unwrap(),
+        }
+    }
 }
 
 pub(super) fn actor() -> Actor {
@@ -1196,4 +1214,216 @@ fn a_seeded_event_for_a_stream_said_to_have_ended_is_refused() {
         .map(|(n, (event, ends_stream))| Seeded { stream, event, recorded_at: at(n as i64), recorded_by: actor(), ends_stream });
     let refused = Store::seed(dir.path(), StoreOptions::default(), seeded);
     assert!(matches!(refused, Err(StoreError::Import { position: 3, ref problem }) if problem.contains("end")), "{refused:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The journal (`journal`): the durability point of a commit, replayed into sled on open.
+
+/// What a power cut between a commit's journal sync and the next checkpoint leaves: the journal
+/// holds the commits, sled lost them (its pages and index entries were never made durable).
+fn lose_from_sled(store: &Store, from: u64) {
+    let trees = &store.inner.trees;
+    let lost: Vec<Envelope> = store.read_log(from - 1, usize::MAX).unwrap();
+    let keys: Vec<sled::IVec> = trees.log.range(page::position_key(from)..).map(|entry| entry.unwrap().0).collect();
+    for key in keys {
+        trees.log.remove(key).unwrap();
+    }
+    for envelope in &lost {
+        trees.ids.remove(envelope.id.as_bytes()).unwrap();
+    }
+    let mut firsts: HashMap<StreamId, u32> = HashMap::new();
+    for envelope in &lost {
+        let first = firsts.entry(envelope.stream).or_insert(envelope.version);
+        *first = (*first).min(envelope.version);
+    }
+    for (stream, first) in firsts {
+        stream_index::forget_from(&trees.streams, stream, first);
+    }
+}
+
+/// The journal's entries as a reader of the file finds them (first and last positions).
+fn journal_entries(dir: &Path) -> Vec<(u64, u64)> {
+    let journal = journal::Journal::open(dir, 0).unwrap();
+    journal.entries().unwrap().iter().map(|entry| (entry.first, entry.last)).collect()
+}
+
+/// One event per append, each its own commit: `count` people registered.
+fn register_people(store: &Store, count: usize) -> Vec<Appended> {
+    (0..count)
+        .map(|n| store.append(StreamId::generate(), None, vec![registration(&format!("J{n}"))], actor()).unwrap())
+        .collect()
+}
+
+#[test]
+fn an_acknowledged_append_is_in_the_journal_before_sled_is_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let acks = register_people(&store, 3);
+    let stream = StreamId::generate();
+    let two = store.append(stream, None, vec![registration("K"), referral("2024-01-03")], actor()).unwrap();
+    // The store is still open: no checkpoint ran since it opened; the file holds every commit.
+    let entries = journal_entries(dir.path());
+    let mut expected: Vec<(u64, u64)> = acks.iter().map(|ack| (ack.position, ack.position)).collect();
+    expected.push((two.position - 1, two.position));
+    assert_eq!(entries, expected);
+}
+
+#[test]
+fn journal_replay_after_a_crash_before_the_checkpoint_restores_acknowledged_events_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    register_people(&store, 3);
+    let stream = StreamId::generate();
+    let kept = store.append(stream, None, vec![registration("L"), referral("2024-01-03")], actor()).unwrap();
+    register_people(&store, 2);
+    let log = store.read_log(0, usize::MAX).unwrap();
+    let head = store.head().unwrap();
+    assert_eq!(log.len(), 7);
+    // sled loses everything after the third registration: the stream's two events included.
+    lose_from_sled(&store, 4);
+    assert_eq!(store.head().unwrap().position, 3, "the crash is simulated");
+    drop(store);
+
+    let store = open(dir.path());
+    assert_eq!(store.read_log(0, usize::MAX).unwrap(), log, "the same events at the same positions");
+    assert_eq!(store.head().unwrap(), head, "the same hash chain");
+    assert_eq!(store.last_position(), 7);
+    assert_eq!(store.read_stream(stream, None).unwrap(), log[3..5].to_vec());
+    assert_eq!(store.read_event(kept.ids[1]).unwrap().as_ref(), Some(&log[4]));
+    let report = store.verify().unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    // The writer goes on from the replayed head, rules folded from the replayed stream.
+    let refused = store.append(stream, None, vec![referral("2024-01-04")], actor());
+    assert!(matches!(refused, Err(AppendError::Rule { .. })), "the replayed referral opened the episode");
+    assert_eq!(register_people(&store, 1)[0].position, 8);
+    assert!(store.verify().unwrap().is_intact());
+}
+
+#[test]
+fn journal_replay_is_idempotent_when_sled_already_holds_part_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    register_people(&store, 6);
+    let log = store.read_log(0, usize::MAX).unwrap();
+    // sled kept the first four commits (a background flush), lost the last two.
+    lose_from_sled(&store, 5);
+    drop(store);
+    let journal = std::fs::read(dir.path().join(journal::JOURNAL_FILE)).unwrap();
+    let store = open(dir.path());
+    assert_eq!(store.read_log(0, usize::MAX).unwrap(), log);
+    drop(store);
+    // The same journal once more, over a sled that holds all of it now: nothing changes.
+    std::fs::write(dir.path().join(journal::JOURNAL_FILE), &journal).unwrap();
+    assert_eq!(journal_entries(dir.path()).len(), 6, "the journal still holds the six commits");
+    let store = open(dir.path());
+    assert_eq!(store.read_log(0, usize::MAX).unwrap(), log);
+    assert!(store.verify().unwrap().is_intact());
+    assert_eq!(register_people(&store, 1)[0].position, 7);
+}
+
+#[test]
+fn a_torn_journal_tail_is_ignored_and_positions_go_on_from_the_last_whole_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let acks = register_people(&store, 4);
+    let log = store.read_log(0, usize::MAX).unwrap();
+    lose_from_sled(&store, 3);
+    drop(store);
+    // The power cut tore the last entry (position 4; one block per single-event commit): the
+    // second half of its block never reached the disk.
+    let path = dir.path().join(journal::JOURNAL_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let block = journal::BLOCK as usize;
+    let start = 3 * block;
+    assert_eq!(&bytes[start..start + 4], b"PJN1");
+    assert_eq!(u64::from_le_bytes(bytes[start + 8..start + 16].try_into().unwrap()), acks[3].position);
+    bytes[start + 40..start + block].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let store = open(dir.path());
+    assert_eq!(store.read_log(0, usize::MAX).unwrap(), log[..3].to_vec(), "nothing half-written appears");
+    assert_eq!(store.read_event(acks[3].ids[0]).unwrap(), None);
+    assert!(store.verify().unwrap().is_intact());
+    let next = register_people(&store, 1);
+    assert_eq!(next[0].position, 4, "the torn commit's position is taken by the next one");
+    assert!(store.verify().unwrap().is_intact());
+}
+
+#[test]
+fn a_journal_that_disagrees_with_the_log_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    register_people(&store, 2);
+    drop(store);
+    // Another event at position 2, whole and checksummed, but not the one the log holds.
+    let other = tempfile::tempdir().unwrap();
+    let store = open(other.path());
+    register_people(&store, 2);
+    drop(store);
+    std::fs::copy(other.path().join(journal::JOURNAL_FILE), dir.path().join(journal::JOURNAL_FILE)).unwrap();
+    // As `open_with`: the store dropped just before may hold sled's lock for a moment.
+    let mut tries = 0;
+    let opened = loop {
+        match Store::open(dir.path(), StoreOptions::default()) {
+            Err(StoreError::Locked(_)) if tries < 500 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => break opened,
+        }
+    };
+    assert!(matches!(opened, Err(StoreError::Damaged { .. })), "{:?}", opened.err());
+}
+
+#[test]
+fn a_store_without_a_journal_opens_unchanged_and_gets_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    register_people(&store, 3);
+    let log = store.read_log(0, usize::MAX).unwrap();
+    drop(store);
+    std::fs::remove_file(dir.path().join(journal::JOURNAL_FILE)).unwrap();
+    let store = open(dir.path());
+    assert_eq!(store.read_log(0, usize::MAX).unwrap(), log);
+    let length = std::fs::metadata(dir.path().join(journal::JOURNAL_FILE)).unwrap().len();
+    assert_eq!(length, journal::JOURNAL_BYTES_DEFAULT, "a journal of zeros, written whole");
+    assert_eq!(register_people(&store, 1)[0].position, 4);
+}
+
+#[test]
+fn a_small_journal_checkpoints_and_a_commit_larger_than_it_bypasses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions { journal_bytes: 2 * journal::BLOCK, ..StoreOptions::default() };
+    let store = open_with(dir.path(), options.clone());
+    // Two blocks: every third single-event commit checkpoints first.
+    register_people(&store, 7);
+    // Larger than the whole journal: written to sled and synced, as before the journal.
+    let stream = StreamId::generate();
+    let mut events = vec![registration("Big"), referral("2024-01-03")];
+    let hours = |n: usize| {
+        let month = 1 + n % 12;
+        let declared = if month == 12 { "2025-01-03".to_owned() } else { format!("2024-{:02}-03", month + 1) };
+        event(
+            &declared,
+            "hours_worked",
+            json!({"contract_id": "c1", "month": format!("2024-{month:02}"), "hours": 7.5}),
+        )
+    };
+    events.push(event(
+        "2024-01-04",
+        "contract_started",
+        json!({"contract_id": "c1", "kind": "cddi", "weekly_hours": 24}),
+    ));
+    events.extend((0..60).map(hours));
+    let big = store.append(stream, None, events, actor());
+    let big = big.unwrap();
+    assert_eq!(big.position, 7 + 63);
+    register_people(&store, 2);
+    let log = store.read_log(0, usize::MAX).unwrap();
+    assert_eq!(log.len(), 72);
+    lose_from_sled(&store, 71);
+    drop(store);
+    let store = open_with(dir.path(), options);
+    assert_eq!(store.read_log(0, usize::MAX).unwrap(), log);
+    assert!(store.verify().unwrap().is_intact());
 }

@@ -1,9 +1,11 @@
 //! The one writer: group commit at the disk's own pace.
 //!
 //! It takes every append waiting at that moment, checks each against its stream's state (appends
-//! to one stream within a batch see each other), writes the accepted events as pages, flushes and
-//! fdatasyncs once, and only then answers all of them. Durable throughput thus grows with
-//! concurrency instead of being one fsync per event.
+//! to one stream within a batch see each other), builds the accepted events into pages, appends
+//! them to the journal and fdatasyncs it once (`journal`: the durability point), puts them into
+//! sled (in memory), and only then answers all of them. Durable throughput thus grows with
+//! concurrency instead of being one fsync per event, and each commit waits on the disk once.
+//! sled is made durable at checkpoints (`Writer::checkpoint`), between commits.
 //!
 //! A write failure poisons the writer: the in-memory state may no longer match the disk, so every
 //! later append is refused until the store is opened again (which repairs the indexes from the log).
@@ -19,6 +21,7 @@ use chrono_tz::Tz;
 use lru::LruCache;
 use tokio::sync::watch;
 
+use super::journal::Journal;
 use super::page::{self, Hash, PageBuilder};
 use super::{
     AppendError, Appended, Author, Commit, CommitObserver, Head, Location, PartRefused, StoreError, Trees, WriteScope,
@@ -120,6 +123,7 @@ struct StreamTip {
 pub(crate) struct Writer {
     trees: Trees,
     data_file: File,
+    journal: Journal,
     head: Head,
     timezone: Tz,
     position: watch::Sender<u64>,
@@ -137,9 +141,11 @@ struct Pending {
 }
 
 impl Writer {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         trees: Trees,
         data_file: File,
+        journal: Journal,
         head: Head,
         timezone: Tz,
         position: watch::Sender<u64>,
@@ -147,7 +153,17 @@ impl Writer {
         on_commit: Option<CommitObserver>,
     ) -> Writer {
         let capacity = NonZeroUsize::new(STREAM_CACHE_MAX).unwrap_or(NonZeroUsize::MIN);
-        Writer { trees, data_file, head, timezone, position, poisoned, cache: LruCache::new(capacity), on_commit }
+        Writer {
+            trees,
+            data_file,
+            journal,
+            head,
+            timezone,
+            position,
+            poisoned,
+            cache: LruCache::new(capacity),
+            on_commit,
+        }
     }
 
     pub fn run(mut self, requests: Receiver<Submission>) {
@@ -171,6 +187,24 @@ impl Writer {
             }
             self.commit(batch);
         }
+        // The queue is closed: the store is closing. A checkpoint leaves sled whole, so that the
+        // next opening finds nothing to replay (it would be correct either way).
+        if !self.poisoned.load(Ordering::Acquire) {
+            if let Err(error) = self.checkpoint() {
+                tracing::warn!(%error, "the checkpoint at close failed; the journal is replayed at the next opening");
+            }
+        }
+    }
+
+    /// Makes sled durable (its `flush()`, then an `fdatasync` of its data file) up to the head,
+    /// then lets the journal start again from its beginning: what it held is in sled for good.
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        if self.journal.is_empty() {
+            return Ok(());
+        }
+        sync(&self.trees, &self.data_file)?;
+        self.journal.reset();
+        Ok(())
     }
 
     /// Takes the stream's tip out of the batch's working set or the cache, or folds it from the
@@ -504,33 +538,63 @@ impl Writer {
         }))
     }
 
-    /// Writes pages, then the derived indexes, then flushes and syncs: one durability point.
-    /// Returns where each pending event now lies.
-    fn write(&self, pending: &[Pending]) -> Result<Vec<Location>, StoreError> {
-        let mut locations = Vec::with_capacity(pending.len());
-        let mut builder = PageBuilder::new();
-        let mut page_key = pending[0].envelope.position;
-        for (at, event) in pending.iter().enumerate() {
-            // A glued group starts a page of its own when the current one cannot hold all of it.
-            let group =
-                if event.glued { 1 } else { 1 + pending[at + 1..].iter().take_while(|next| next.glued).count() };
-            let bytes: usize = pending[at..at + group].iter().map(|event| PageBuilder::framed_len(&event.record)).sum();
-            let full = builder.count() + group > PAGE_EVENTS_MAX || builder.len_bytes() + bytes > PAGE_BYTES_MAX;
-            if full && builder.count() > 0 {
-                let page = std::mem::take(&mut builder).finish();
-                self.trees.log.insert(page::position_key(page_key), page)?;
-                page_key = event.envelope.position;
-            }
-            locations.push(Location { page: page_key, index: builder.count() as u16 });
-            builder.push(page::record_format(&event.envelope), &event.record);
+    /// Builds the pages, appends them to the journal and syncs it (the durability point), then puts
+    /// them and their index entries into sled. Returns where each pending event now lies.
+    fn write(&mut self, pending: &[Pending]) -> Result<Vec<Location>, StoreError> {
+        let (pages, locations) = build_pages(pending);
+        let first = pending[0].envelope.position;
+        let last = first + pending.len() as u64 - 1;
+        let bytes = Journal::entry_bytes(&pages);
+        if !self.journal.fits(bytes) {
+            self.checkpoint()?;
         }
-        self.trees.log.insert(page::position_key(page_key), builder.finish())?;
+        let journaled = self.journal.could_fit(bytes);
+        if journaled {
+            self.journal.append(first, last, &pages)?;
+        }
+        for (key, page) in pages {
+            store_page(&self.trees, key, page)?;
+        }
         for (event, location) in pending.iter().zip(&locations) {
             index(&self.trees, &event.envelope, *location)?;
         }
-        sync(&self.trees, &self.data_file)?;
+        if !journaled {
+            // A commit larger than the whole journal (thousands of large events): sled's own
+            // durability, as before the journal. The journal is empty (checkpointed above).
+            sync(&self.trees, &self.data_file)?;
+        }
         Ok(locations)
     }
+}
+
+/// The pages of a commit, each with its key (the position of its first event), and where each
+/// pending event lies in them.
+fn build_pages(pending: &[Pending]) -> (Vec<(u64, Vec<u8>)>, Vec<Location>) {
+    let mut pages = Vec::with_capacity(1 + pending.len() / PAGE_EVENTS_MAX);
+    let mut locations = Vec::with_capacity(pending.len());
+    let mut builder = PageBuilder::new();
+    let mut page_key = pending[0].envelope.position;
+    for (at, event) in pending.iter().enumerate() {
+        // A glued group starts a page of its own when the current one cannot hold all of it.
+        let group = if event.glued { 1 } else { 1 + pending[at + 1..].iter().take_while(|next| next.glued).count() };
+        let bytes: usize = pending[at..at + group].iter().map(|event| PageBuilder::framed_len(&event.record)).sum();
+        let full = builder.count() + group > PAGE_EVENTS_MAX || builder.len_bytes() + bytes > PAGE_BYTES_MAX;
+        if full && builder.count() > 0 {
+            pages.push((page_key, std::mem::take(&mut builder).finish()));
+            page_key = event.envelope.position;
+        }
+        locations.push(Location { page: page_key, index: builder.count() as u16 });
+        builder.push(page::record_format(&event.envelope), &event.record);
+    }
+    pages.push((page_key, builder.finish()));
+    (pages, locations)
+}
+
+/// Puts one page into the log tree: the writer's commits and the journal's replay both go through
+/// here (and through [`index`] for the page's events).
+fn store_page(trees: &Trees, key: u64, page: Vec<u8>) -> Result<(), StoreError> {
+    trees.log.insert(page::position_key(key), page)?;
+    Ok(())
 }
 
 /// Whether the request may reach its stream at all, checked before anything else looks at what the
@@ -701,4 +765,87 @@ pub(crate) fn repair(trees: &Trees, data_file: &File) -> Result<Head, StoreError
         sync(trees, data_file)?;
     }
     Ok(head)
+}
+
+/// Brings sled up to date from the journal when the store opens (see `journal`): every page of
+/// the journal's valid entries that sled lacks is put back, every event of them not indexed is
+/// indexed, through the code the writer's commits use. The pages must follow one another and
+/// continue the log's hash chain; a page sled holds must be the same bytes. Then a checkpoint, so
+/// the journal may start again from its beginning. Returns how many events were put back.
+pub(crate) fn recover(trees: &Trees, data_file: &File, journal: &mut Journal) -> Result<usize, StoreError> {
+    let entries = journal.entries()?;
+    let (mut restored, mut reindexed) = (0usize, 0usize);
+    // The position and hash of the event the next page must follow.
+    let mut previous: Option<(u64, Hash)> = None;
+    for entry in &entries {
+        let mut expected = entry.first;
+        for (key, page) in &entry.pages {
+            let key = *key;
+            if key != expected {
+                return Err(Trees::damaged(key, format!("journal: a page at {key} where {expected} was expected")));
+            }
+            let events = super::decode_page(key, page)?;
+            let (before, mut hash) = match previous {
+                Some(previous) => previous,
+                None => event_before(trees, key)?,
+            };
+            if before + 1 != key {
+                return Err(Trees::damaged(key, "journal: the page does not follow the log"));
+            }
+            for (slot, (envelope, event_hash)) in events.iter().enumerate() {
+                if envelope.position != key + slot as u64 || envelope.prev_hash != hash {
+                    let detail =
+                        format!("journal: event {} breaks the log's positions or hash chain", envelope.position);
+                    return Err(Trees::damaged(key, detail));
+                }
+                hash = *event_hash;
+            }
+            match trees.log.get(page::position_key(key))? {
+                Some(stored) if stored.as_ref() == page.as_slice() => {}
+                Some(_) => return Err(Trees::damaged(key, "journal: the log holds another page at this position")),
+                None => {
+                    store_page(trees, key, page.clone())?;
+                    restored += events.len();
+                }
+            }
+            for (slot, (envelope, _)) in events.iter().enumerate() {
+                let indexed = trees.ids.get(envelope.id.as_bytes())?.is_some()
+                    && super::stream_index::get(&trees.streams, envelope.stream, envelope.version)?.is_some();
+                if !indexed {
+                    index(trees, envelope, Location { page: key, index: slot as u16 })?;
+                    reindexed += 1;
+                }
+            }
+            expected = key + events.len() as u64;
+            previous = Some((expected - 1, hash));
+        }
+        if expected != entry.last + 1 {
+            return Err(Trees::damaged(entry.first, "journal: an entry's pages do not hold its positions"));
+        }
+    }
+    if restored > 0 || reindexed > 0 {
+        tracing::warn!(
+            restored,
+            reindexed,
+            "replayed the journal: events acknowledged before a crash, put back into the log"
+        );
+    }
+    sync(trees, data_file)?;
+    journal.reset();
+    Ok(restored)
+}
+
+/// The position and hash of the last event before the page at `key` (position 0 and zeros for the
+/// first page): a journal always begins where sled is durable, so sled holds that event.
+fn event_before(trees: &Trees, key: u64) -> Result<(u64, Hash), StoreError> {
+    if key == 1 {
+        return Ok((0, [0; 32]));
+    }
+    let Some((page_key, bytes)) = trees.log.range(..page::position_key(key)).next_back().transpose()? else {
+        return Err(Trees::damaged(key, "journal: it begins after a gap in the log"));
+    };
+    let first = page::position_from_key(&page_key).ok_or_else(|| Trees::damaged(0, "malformed page key"))?;
+    let events = super::decode_page(first, &bytes)?;
+    let (envelope, hash) = events.last().ok_or_else(|| Trees::damaged(first, "a page holds no event"))?;
+    Ok((envelope.position, *hash))
 }
