@@ -292,8 +292,8 @@ impl KeyStore {
     /// for them is refused later, as after [`KeyStore::get_or_create`]).
     ///
     /// [`KeyStore::publish`] waits on the disk twice per key (the file's sync, then its
-    /// directory's): an import of 40,000 new people spent nearly all its time there, and still
-    /// most of it with 40,000 files synced by 32 threads at once (BENCHMARKS.md, issue 17). Here
+    /// directory's): an import of 40,000 new people spent nearly all its time there, and about 4 s
+    /// of 11 still with 40,000 files synced by 32 threads at once (BENCHMARKS.md, issue 17). Here
     /// the new keys go into one batch file ([`batches::Batches::write`]): one file's sync and one
     /// directory's, whatever the number of keys. Single keys wait meanwhile (see `creating`).
     pub fn create_many(&self, streams: &[StreamId]) -> Result<(), KeyError> {

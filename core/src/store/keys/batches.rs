@@ -14,6 +14,9 @@
 //!
 //! Which file holds a stream's key is known in memory only: every batch file's ids are read when
 //! the store opens (48 bytes per person created this way; a million people is 48 MB read once).
+//! A batch file that is not whole (its length, its header) refuses the opening: it was written
+//! whole and renamed, so it was damaged since, and skipping it would make its people's
+//! identities read as erased.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};

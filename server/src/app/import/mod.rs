@@ -62,8 +62,7 @@ pub const IMPORT_BODY_MAX: usize = 64 * 1024 * 1024;
 
 /// People handed to the writer at once. Each is one append request; the writer's queue takes them
 /// in group commits, so a batch of this size costs a handful of fsyncs for its events. The new
-/// people's keys cost a sync of each key file (made together) and one of each key directory the
-/// batch touches (256 shards): the larger the batch, the fewer syncs of directories per person.
+/// people's keys go into one file per batch (`KeyStore::create_many`): two syncs per batch.
 const WRITE_BATCH_PEOPLE: usize = 1024;
 /// The most new steps the check pass keeps for the write pass (see the module's doc): about
 /// 100 MiB, the steps of a 100,000-row sheet of contracts (280,000 for 40,000 people). Past it the
