@@ -1,9 +1,13 @@
 //! One key per beneficiary, outside the log, where deleting a key really removes its bytes.
 //!
 //! sled keeps old segments around, so a key deleted from a sled tree may stay on disk for a long
-//! time. Keys therefore live one per file (`keys/ab/<uuid>.key`): erasure overwrites the file with
-//! zeros, syncs it, unlinks it and syncs the directory. The sealed identity left in the log is then
-//! noise to everyone, while the log's hashes, which cover the ciphertext, still verify.
+//! time. Keys therefore live in files of their own: a key created alone (a registration) in a file
+//! of its own (`keys/ab/<uuid>.key`), which erasure overwrites with zeros, syncs, unlinks, and
+//! whose directory it syncs; the keys created together (an import's new people,
+//! [`KeyStore::create_many`]) in one file per batch (`keys/batches/<uuid>.keys`, see [`batches`]),
+//! where erasure overwrites the person's entry with zeros in place and syncs the file. The sealed
+//! identity left in the log is then noise to everyone, while the log's hashes, which cover the
+//! ciphertext, still verify.
 //!
 //! Keys that were read lately are also kept in memory (zeroed when they leave it): opening the
 //! identity of a history read over HTTP read its key file every time (an open, a read and a close,
@@ -13,7 +17,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use bincode::{Decode, Encode};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -25,6 +29,8 @@ use zeroize::Zeroizing;
 
 use crate::limits::KEY_CACHE_MAX;
 use crate::vocabulary::{EventId, Sealed, StreamId};
+
+mod batches;
 
 pub const KEY_BYTES: usize = 32;
 
@@ -68,6 +74,14 @@ pub struct KeyStore {
     /// Keys read lately, by stream. Shared by the clones of one store: a destruction through any
     /// of them takes the key out of every one.
     cache: Arc<[Mutex<KeyShard>]>,
+    /// The keys created together, one file per batch.
+    batches: Arc<batches::Batches>,
+    /// Creating a key and destroying one: shared by the creations of single keys (they race among
+    /// themselves through [`give_name`]) and by destructions, taken alone by
+    /// [`KeyStore::create_many`], so that no stream gets a key in a batch file and one of its own
+    /// (two keys, the data sealed with one of them unreadable), nor a key in a batch file while
+    /// its destruction runs. Always taken before a shard of `cache`.
+    creating: Arc<RwLock<()>>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -128,38 +142,6 @@ fn give_name(temporary: &Path, path: &Path) -> io::Result<()> {
     linked
 }
 
-/// Threads that wait on the disk for [`KeyStore::create_many`]. Syncs are waits, not work: more
-/// threads than cores, so that many wait together and are answered by one journal commit.
-const KEY_SYNC_THREADS: usize = 32;
-
-/// A key [`KeyStore::create_many`] is creating: written under `temporary`, published at `path`.
-struct NewKey {
-    stream: StreamId,
-    key: Zeroizing<[u8; KEY_BYTES]>,
-    path: PathBuf,
-    temporary: PathBuf,
-}
-
-/// Runs `work` on every item, on up to [`KEY_SYNC_THREADS`] threads; the first failure (by
-/// position) with its item's position.
-fn on_threads<T: Sync>(items: &[T], work: impl Fn(&T) -> io::Result<()> + Sync) -> Result<(), (usize, io::Error)> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failures = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..items.len().min(KEY_SYNC_THREADS) {
-            scope.spawn(|| loop {
-                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(item) = items.get(at) else { break };
-                if let Err(error) = work(item) {
-                    failures.lock().unwrap_or_else(PoisonError::into_inner).push((at, error));
-                }
-            });
-        }
-    });
-    let failures = failures.into_inner().unwrap_or_else(PoisonError::into_inner);
-    failures.into_iter().min_by_key(|(at, _)| *at).map_or(Ok(()), Err)
-}
-
 /// The directory of erasures begun and not yet finished: one empty file per stream, written
 /// before the erasure is recorded and removed once the key is destroyed. Few files (only the
 /// erasures a crash interrupted), so opening the store can look at every one.
@@ -172,7 +154,8 @@ impl KeyStore {
         sync_dir(&dir)?;
         let capacity = std::num::NonZeroUsize::new(KEY_CACHE_MAX / KEY_SHARDS).unwrap_or(std::num::NonZeroUsize::MIN);
         let cache = (0..KEY_SHARDS).map(|_| Mutex::new(LruCache::new(capacity))).collect();
-        Ok(KeyStore { dir, cache })
+        let batches = Arc::new(batches::Batches::open(&dir)?);
+        Ok(KeyStore { dir, cache, batches, creating: Arc::new(RwLock::new(())) })
     }
 
     fn shard(&self, stream: StreamId) -> MutexGuard<'_, KeyShard> {
@@ -238,8 +221,11 @@ impl KeyStore {
         Ok(key)
     }
 
-    /// The stream's key as its file holds it, without the memory.
+    /// The stream's key as its file (its own or its batch's) holds it, without the memory.
     fn read(&self, stream: StreamId) -> Result<Option<Key>, KeyError> {
+        if self.batches.contains(stream) {
+            return Ok(self.batches.read(stream)?.map(Key));
+        }
         let path = self.path(stream);
         let mut file = match File::open(&path) {
             Ok(file) => file,
@@ -271,8 +257,12 @@ impl KeyStore {
     /// Writes a key durably under its final name, unless the stream has one already (then that one
     /// is returned) or was erased.
     fn publish(&self, stream: StreamId, key: Zeroizing<[u8; KEY_BYTES]>) -> Result<Key, KeyError> {
+        let _creating = self.creating.read().unwrap_or_else(PoisonError::into_inner);
         if self.tombstone(stream).exists() {
             return Err(KeyError::Erased);
+        }
+        if let Some(key) = self.batches.read(stream)? {
+            return Ok(Key(key));
         }
         let path = self.path(stream);
         let dir = path.parent().unwrap_or(&self.dir).to_owned();
@@ -302,14 +292,12 @@ impl KeyStore {
     /// for them is refused later, as after [`KeyStore::get_or_create`]).
     ///
     /// [`KeyStore::publish`] waits on the disk twice per key (the file's sync, then its
-    /// directory's): an import of 40,000 new people spent nearly all its time there (BENCHMARKS.md).
-    /// Here the keys are written to temporary files without waiting, their data synced by
-    /// [`KEY_SYNC_THREADS`] threads at once (the disk answers syncs that wait together far sooner
-    /// than one after the other), then each is given its name ([`give_name`]), and each shard
-    /// directory touched is synced once, after all the names. Every file and every
-    /// directory is still synced on its own: `syncfs` would do in one call on ext4, but not on a
-    /// filesystem that only honours what was synced (the power-loss test's, `tests/lazyfs`).
+    /// directory's): an import of 40,000 new people spent nearly all its time there, and about 4 s
+    /// of 11 still with 40,000 files synced by 32 threads at once (BENCHMARKS.md, issue 17). Here
+    /// the new keys go into one batch file ([`batches::Batches::write`]): one file's sync and one
+    /// directory's, whatever the number of keys. Single keys wait meanwhile (see `creating`).
     pub fn create_many(&self, streams: &[StreamId]) -> Result<(), KeyError> {
+        let creating = self.creating.write().unwrap_or_else(PoisonError::into_inner);
         let mut fresh = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for &stream in streams {
@@ -320,53 +308,17 @@ impl KeyStore {
             }
             let mut key = Zeroizing::new([0u8; KEY_BYTES]);
             rand::rngs::OsRng.fill_bytes(key.as_mut());
-            let path = self.path(stream);
-            let temporary = path.with_file_name(format!("{}.{}.tmp", stream.0.simple(), uuid::Uuid::new_v4().simple()));
-            fresh.push(NewKey { stream, key, path, temporary });
+            fresh.push((stream, key));
         }
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        let shards: std::collections::BTreeSet<PathBuf> =
-            fresh.iter().map(|new| new.path.parent().unwrap_or(&self.dir).to_owned()).collect();
-        for shard in &shards {
-            create_private_dir(shard)?;
-        }
-        let written = on_threads(&fresh, |new| {
-            let mut file = create_private_file(&new.temporary)?;
-            file.write_all(new.key.as_ref())?;
-            file.sync_data()
-        });
-        if let Err((at, source)) = written {
-            for new in &fresh {
-                let _ = fs::remove_file(&new.temporary);
-            }
-            return Err(KeyError::Io { path: fresh[at].temporary.clone(), source });
-        }
-        let mut published = Vec::with_capacity(fresh.len());
-        let mut failed = None;
-        for new in &fresh {
-            match give_name(&new.temporary, &new.path) {
-                Ok(()) => published.push(new),
-                // Published meanwhile by another caller: its key is durable, and is the one.
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(source) => {
-                    failed.get_or_insert(KeyError::Io { path: new.path.clone(), source });
-                }
-            }
-        }
-        let shards: Vec<PathBuf> = shards.into_iter().collect();
-        on_threads(&shards, |shard| super::dirs::sync_dir(shard))
-            .map_err(|(at, source)| KeyError::Io { path: shards[at].clone(), source })?;
-        if let Some(error) = failed {
-            return Err(error);
-        }
+        let entries: Vec<_> = fresh.iter().map(|(stream, key)| (*stream, key)).collect();
+        self.batches.write(&entries)?;
+        drop(creating);
         // Durable now: kept in memory as a read would keep them, unless an erasure began meanwhile
         // (checked under the shard's lock, which a destruction holds throughout).
-        for new in published {
-            let mut shard = self.shard(new.stream);
-            if !self.tombstone(new.stream).exists() {
-                shard.put(new.stream, new.key.clone());
+        for (stream, key) in fresh {
+            let mut shard = self.shard(stream);
+            if !self.tombstone(stream).exists() {
+                shard.put(stream, key);
             }
         }
         Ok(())
@@ -378,7 +330,7 @@ impl KeyStore {
         let mut keys = Vec::new();
         for shard in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
             let shard = shard.map_err(io_error(&self.dir))?.path();
-            if !shard.is_dir() {
+            if !shard.is_dir() || shard.file_name() == Some(batches::BATCHES_DIR.as_ref()) {
                 continue;
             }
             for file in fs::read_dir(&shard).map_err(io_error(&shard))? {
@@ -396,6 +348,11 @@ impl KeyStore {
                 }
             }
         }
+        for stream in self.batches.streams() {
+            if let Some(key) = self.batches.read(stream)?.filter(|_| !self.tombstone(stream).exists()) {
+                keys.push((stream, Key(key)));
+            }
+        }
         keys.sort_by_key(|(stream, _)| *stream);
         Ok(keys)
     }
@@ -409,9 +366,10 @@ impl KeyStore {
         Ok(())
     }
 
-    /// Whether a key file is there, tombstone or not (what a leftover of an erasure looks like).
+    /// Whether a key is on disk, tombstone or not (what a leftover of an erasure looks like): a
+    /// file of its own, or an entry of a batch file.
     pub fn has_key_file(&self, stream: StreamId) -> bool {
-        self.path(stream).exists()
+        self.path(stream).exists() || self.batches.contains(stream)
     }
 
     /// Begins an erasure, before it is recorded: the key leaves memory, a tombstone makes it
@@ -477,19 +435,24 @@ impl KeyStore {
     }
 
     /// Destroys the stream's key: a tombstone is left first (see [`KeyStore::tombstone`]), then the
-    /// key is overwritten, synced, unlinked, and the directory synced; last, the erasure's mark (if
-    /// [`KeyStore::begin_erasure`] left one) goes. Returns whether there was a key.
+    /// key is overwritten, synced, unlinked, and the directory synced (or, for a key in a batch
+    /// file, its entry overwritten in place and the file synced, [`batches::Batches::destroy`]);
+    /// last, the erasure's mark (if [`KeyStore::begin_erasure`] left one) goes. Returns whether
+    /// there was a key.
     pub fn destroy(&self, stream: StreamId) -> Result<bool, KeyError> {
+        // No batch of keys is being written meanwhile, which could hold this stream's.
+        let _creating = self.creating.read().unwrap_or_else(PoisonError::into_inner);
         // Held to the end: no read may load the key from its file into memory meanwhile.
         let mut shard = self.shard(stream);
         shard.pop(&stream);
         let path = self.path(stream);
         self.write_tombstone(stream)?;
+        let in_batch = self.batches.destroy(stream)?;
         let mut file = match OpenOptions::new().write(true).open(&path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 self.end_pending(stream)?;
-                return Ok(false);
+                return Ok(in_batch);
             }
             Err(error) => return Err(KeyError::Io { path, source: error }),
         };
@@ -642,14 +605,85 @@ mod tests {
         let leftovers: Vec<_> =
             walk(dir.path()).into_iter().filter(|path| path.extension() == Some("tmp".as_ref())).collect();
         assert!(leftovers.is_empty(), "no temporary file is left: {leftovers:?}");
+        let batch_files: Vec<_> = walk(&dir.path().join("keys").join(batches::BATCHES_DIR))
+            .into_iter()
+            .filter(|path| path.is_file())
+            .collect();
+        assert_eq!(batch_files.len(), 1, "the keys created together are in one file: {batch_files:?}");
+        assert!(!keys.path(fresh[1]).exists(), "not in a file of its own");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(keys.path(fresh[1])).unwrap().permissions().mode();
+            let mode = fs::metadata(&batch_files[0]).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "a key created together is its owner's only");
         }
         keys.check_private().unwrap();
         assert_eq!(reopened.all().unwrap().len(), fresh.len() + 1);
+    }
+
+    #[test]
+    fn erasing_a_key_of_a_batch_removes_its_bytes_from_disk_and_leaves_the_others_of_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys_dir = dir.path().join("keys");
+        let keys = KeyStore::open(keys_dir.clone()).unwrap();
+        let streams: Vec<StreamId> = (0..50).map(|_| StreamId::generate()).collect();
+        keys.create_many(&streams).unwrap();
+        let bytes: Vec<[u8; KEY_BYTES]> =
+            streams.iter().map(|stream| *keys.get(*stream).unwrap().unwrap().bytes()).collect();
+        let on_disk = |needle: &[u8]| {
+            walk(&keys_dir)
+                .into_iter()
+                .filter(|path| path.is_file())
+                .any(|path| fs::read(&path).unwrap().windows(needle.len()).any(|window| window == needle))
+        };
+        assert!(on_disk(&bytes[7]), "the key is on disk before its erasure (the search can fail)");
+
+        keys.begin_erasure(streams[7]).unwrap();
+        assert!(keys.destroy(streams[7]).unwrap(), "there was a key");
+        assert!(!on_disk(&bytes[7]), "a destroyed key's bytes are in no file of the key directory");
+        assert!(!keys.has_key_file(streams[7]));
+        assert!(keys.pending_erasures().unwrap().is_empty());
+        assert!(keys.get(streams[7]).unwrap().is_none());
+        assert!(matches!(keys.get_or_create(streams[7]), Err(KeyError::Erased)), "no new key after an erasure");
+        assert!(!keys.destroy(streams[7]).unwrap(), "destroyed once");
+
+        // The batch's other keys open as before, also from a store opened afterwards.
+        let reopened = KeyStore::open(keys_dir.clone()).unwrap();
+        for (at, stream) in streams.iter().enumerate().filter(|(at, _)| *at != 7) {
+            assert_eq!(reopened.get(*stream).unwrap().unwrap().bytes(), &bytes[at], "key {at}");
+            assert!(on_disk(&bytes[at]));
+        }
+        assert!(reopened.get(streams[7]).unwrap().is_none());
+        assert_eq!(reopened.all().unwrap().len(), streams.len() - 1, "a backup holds no erased key");
+
+        // Erased through the reopened store too, with a key in a file of its own beside.
+        let alone = StreamId::generate();
+        let alone_key = *reopened.get_or_create(alone).unwrap().bytes();
+        assert!(reopened.destroy(streams[0]).unwrap() && reopened.destroy(alone).unwrap());
+        assert!(!on_disk(&bytes[0]) && !on_disk(&alone_key));
+        assert_eq!(KeyStore::open(keys_dir).unwrap().get(streams[1]).unwrap().unwrap().bytes(), &bytes[1]);
+    }
+
+    #[test]
+    fn a_key_store_of_key_files_alone_opens_and_gets_batches_beside_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys_dir = dir.path().join("keys");
+        let old = KeyStore::open(keys_dir.clone()).unwrap();
+        let before: Vec<StreamId> = (0..3).map(|_| StreamId::generate()).collect();
+        let old_keys: Vec<[u8; KEY_BYTES]> =
+            before.iter().map(|stream| *old.get_or_create(*stream).unwrap().bytes()).collect();
+        drop(old);
+        assert!(!keys_dir.join(batches::BATCHES_DIR).exists(), "a key created alone has a file of its own");
+
+        let keys = KeyStore::open(keys_dir.clone()).unwrap();
+        let fresh = StreamId::generate();
+        keys.create_many(&[before[0], fresh]).unwrap();
+        let reopened = KeyStore::open(keys_dir).unwrap();
+        for (stream, key) in before.iter().zip(&old_keys) {
+            assert_eq!(reopened.get(*stream).unwrap().unwrap().bytes(), key, "an older key file still opens");
+        }
+        assert!(reopened.get(fresh).unwrap().is_some());
+        assert_eq!(reopened.all().unwrap().len(), 4);
     }
 
     #[test]

@@ -1016,6 +1016,50 @@ fn an_erasure_destroys_the_key_whatever_path_records_it_and_a_crash_between_is_f
     assert!(store.inner.keys.pending_erasures().unwrap().is_empty());
 }
 
+/// The people of an import have their keys in one batch file: erasing one of them leaves their
+/// key's bytes in no file of the key directory, and the others' identities open, after reopening too.
+#[test]
+fn erasing_a_person_whose_key_an_import_batch_holds_removes_the_key_from_disk_and_keeps_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let people: Vec<StreamId> = (0..20).map(|_| StreamId::generate()).collect();
+    let appends = people.iter().map(|stream| (*stream, Some(0), vec![registration("Canarybird")])).collect();
+    assert!(store.append_many(appends, &Author::from(actor())).iter().all(Result::is_ok));
+    let keys = store.keys_for_backup().unwrap();
+    let erased = people[5];
+    let key = *keys.iter().find(|(stream, _)| *stream == erased).unwrap().1.bytes();
+    assert!(!key_file(dir.path(), erased).exists(), "the key is not in a file of its own");
+    let in_a_key_file = |needle: &[u8]| {
+        let mut dirs = vec![dir.path().join("keys")];
+        let mut found = false;
+        while let Some(at) = dirs.pop() {
+            for entry in std::fs::read_dir(at).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    found |= std::fs::read(&path).unwrap().windows(needle.len()).any(|window| window == needle);
+                }
+            }
+        }
+        found
+    };
+    assert!(in_a_key_file(&key), "the key is on disk before the erasure (the search can fail)");
+
+    store
+        .erase_identity(erased, crate::vocabulary::ErasureReason::Request, "2024-01-08".parse().unwrap(), actor())
+        .unwrap();
+    assert!(!in_a_key_file(&key), "the erased person's key is still in a file of the key directory");
+    assert!(!store.has_key_file(erased));
+    assert_eq!(identity_of(&store, erased), None);
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(identity_of(&store, erased), None);
+    for stream in people.iter().filter(|stream| **stream != erased) {
+        assert_eq!(identity_of(&store, *stream).and_then(|data| data.first_name).as_deref(), Some("Canarybird"));
+    }
+}
+
 /// The keys are the owner's only: directories 0700, files 0600, and a key directory others can
 /// enter is refused by name.
 #[cfg(unix)]

@@ -10,10 +10,15 @@
 //!    one person; for an unsorted sheet, every person whose rows are not all read yet (at worst the
 //!    whole sheet's mapped cells, never its raw bytes);
 //! 3. **write** (not on a dry run, and only if the check found no bad row or `skip_bad_rows` was
-//!    asked): the same walk again, each person's new steps appended, batches of people handed to
-//!    the writer together ([`Store::append_many`]) so that a batch costs a few fsyncs for its
-//!    events, and its new people's keys are made durable together before them. The batches are
-//!    written by a thread of their own while the walk plans the next people.
+//!    asked): each person's new steps appended, batches of people handed to the writer together
+//!    ([`Store::append_many`]) so that a batch costs a few fsyncs for its events, and its new
+//!    people's keys are made durable together before them (one batch file of keys). The steps are
+//!    those the check planned, kept in memory while they are at most [`KEPT_EVENTS_MAX`] (a sheet
+//!    of the issue's size, 100,000 rows of contracts): planning every person twice and reading
+//!    the sheet a third time was most of an import's time once the keys were written together
+//!    (BENCHMARKS.md, issue 17). A larger sheet is walked again instead, each person planned
+//!    again, the batches written by a thread of their own while the walk plans the next people:
+//!    memory stays bounded whatever the sheet's size.
 //!
 //! All or nothing: without `skip_bad_rows`, nothing is written unless every row passed the check.
 //! Each append carries the stream's version at the check (`expected_version`): a step recorded
@@ -57,9 +62,12 @@ pub const IMPORT_BODY_MAX: usize = 64 * 1024 * 1024;
 
 /// People handed to the writer at once. Each is one append request; the writer's queue takes them
 /// in group commits, so a batch of this size costs a handful of fsyncs for its events. The new
-/// people's keys cost a sync of each key file (made together) and one of each key directory the
-/// batch touches (256 shards): the larger the batch, the fewer syncs of directories per person.
+/// people's keys go into one file per batch (`KeyStore::create_many`): two syncs per batch.
 const WRITE_BATCH_PEOPLE: usize = 1024;
+/// The most new steps the check pass keeps for the write pass (see the module's doc): about
+/// 100 MiB, the steps of a 100,000-row sheet of contracts (280,000 for 40,000 people). Past it the
+/// kept steps are dropped and the write pass walks the sheet again.
+const KEPT_EVENTS_MAX: usize = 320_000;
 /// People shown in the preview (CONTRACT §9).
 const PREVIEW_PEOPLE: usize = 20;
 /// Row errors listed in an answer; `errors_total` counts them all.
@@ -122,21 +130,60 @@ pub fn run(
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
+    run_keeping(store, author, source, mapping, options, KEPT_EVENTS_MAX, progress)
+}
+
+/// [`run`], keeping at most `kept_events_max` planned steps for the write pass (tests walk the
+/// sheet again with 0).
+fn run_keeping(
+    store: &Store,
+    author: &Author,
+    source: &Source,
+    mapping: &Mapping,
+    options: &ImportOptions,
+    kept_events_max: usize,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportReport, ImportError> {
     let columns = Columns::read(source, mapping)?;
     let counts = count_rows(source, mapping, &columns, progress)?;
     let rows_total = counts.values().map(|count| u64::from(*count)).sum::<u64>();
     let mut report = ImportReport::default();
-    walk(store, author, source, mapping, &columns, &counts, options, Pass::Check, &mut report, &mut |done| {
-        progress(Progress { pass: 2, rows_done: done, rows_total: Some(rows_total) })
-    })?;
+    let mut kept = (!options.dry_run).then(|| Kept::new(kept_events_max));
+    walk(
+        store,
+        author,
+        source,
+        mapping,
+        &columns,
+        &counts,
+        options,
+        Pass::Check,
+        &mut report,
+        &mut kept,
+        &mut |done| progress(Progress { pass: 2, rows_done: done, rows_total: Some(rows_total) }),
+    )?;
     let clean = report.errors_total == 0;
     if options.dry_run || !(clean || options.skip_bad_rows) {
         return Ok(report);
     }
     let mut written = ImportReport::default();
-    walk(store, author, source, mapping, &columns, &counts, options, Pass::Write, &mut written, &mut |done| {
-        progress(Progress { pass: 3, rows_done: done, rows_total: Some(rows_total) })
-    })?;
+    let mut write_progress = |done| progress(Progress { pass: 3, rows_done: done, rows_total: Some(rows_total) });
+    match kept {
+        Some(kept) => write_kept(store, author, kept, rows_total, &mut written, &mut write_progress),
+        None => walk(
+            store,
+            author,
+            source,
+            mapping,
+            &columns,
+            &counts,
+            options,
+            Pass::Write,
+            &mut written,
+            &mut None,
+            &mut write_progress,
+        )?,
+    }
     // What was written is what counts now; the rows' errors are those of the check, plus any
     // append refused in between.
     written.errors.splice(0..0, report.errors);
@@ -239,6 +286,65 @@ enum Pass {
     Write,
 }
 
+/// What the check pass planned, kept for the write pass (see [`KEPT_EVENTS_MAX`]).
+struct Kept {
+    max: usize,
+    /// The people with new steps, in the order the check completed them.
+    people: Vec<person::Planned>,
+    events: usize,
+    /// Of the people with nothing new: how many are in the store already, and their steps there.
+    existing_unchanged: u64,
+    already_there_unchanged: u64,
+}
+
+impl Kept {
+    fn new(max: usize) -> Kept {
+        Kept { max, people: Vec::new(), events: 0, existing_unchanged: 0, already_there_unchanged: 0 }
+    }
+
+    /// Keeps a planned person; `false` once the kept steps are too many to keep.
+    fn keep(&mut self, planned: person::Planned) -> bool {
+        if planned.events.is_empty() {
+            self.existing_unchanged += u64::from(planned.existing.is_some());
+            self.already_there_unchanged += planned.already_there;
+            return true;
+        }
+        self.events += planned.events.len();
+        self.people.push(planned);
+        self.events <= self.max
+    }
+}
+
+/// The write pass from what the check pass kept: the people written in batches of
+/// [`WRITE_BATCH_PEOPLE`], counted as [`walk`]'s write pass counts them.
+fn write_kept(
+    store: &Store,
+    author: &Author,
+    kept: Kept,
+    rows_total: u64,
+    report: &mut ImportReport,
+    progress: &mut dyn FnMut(u64),
+) {
+    report.people_existing += kept.existing_unchanged;
+    report.events_already_there += kept.already_there_unchanged;
+    let people = kept.people.len().max(1) as u64;
+    let mut done = 0u64;
+    let mut planned = kept.people.into_iter();
+    loop {
+        let batch: Vec<person::Planned> = planned.by_ref().take(WRITE_BATCH_PEOPLE).collect();
+        if batch.is_empty() {
+            break;
+        }
+        done += batch.len() as u64;
+        for person in &batch {
+            account(report, person, Pass::Write);
+        }
+        write(store, author, batch, report);
+        progress(rows_total * done / people);
+    }
+    progress(rows_total);
+}
+
 /// One walk of the rows, people completed as their last row is read (see the module's doc).
 ///
 /// The write pass hands its batches to a thread of their own, one batch waiting at most: the
@@ -255,6 +361,7 @@ fn walk(
     options: &ImportOptions,
     pass: Pass,
     report: &mut ImportReport,
+    kept: &mut Option<Kept>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), ImportError> {
     std::thread::scope(|scope| {
@@ -268,7 +375,8 @@ fn walk(
                 written
             })
         });
-        let walked = walk_rows(store, source, mapping, columns, counts, options, pass, report, progress, &batches);
+        let walked =
+            walk_rows(store, source, mapping, columns, counts, options, pass, report, kept, progress, &batches);
         drop(batches);
         if let Some(writing) = writing {
             let written = writing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -302,6 +410,7 @@ fn walk_rows(
     options: &ImportOptions,
     pass: Pass,
     report: &mut ImportReport,
+    kept: &mut Option<Kept>,
     progress: &mut dyn FnMut(u64),
     batches: &std::sync::mpsc::SyncSender<Vec<person::Planned>>,
 ) -> Result<(), ImportError> {
@@ -349,6 +458,8 @@ fn walk_rows(
                     if batch.len() == WRITE_BATCH_PEOPLE {
                         send(std::mem::take(&mut batch));
                     }
+                } else if pass == Pass::Check {
+                    keep(kept, planned);
                 }
             }
         }
@@ -362,6 +473,8 @@ fn walk_rows(
         account(report, &planned, pass);
         if pass == Pass::Write && !planned.events.is_empty() {
             batch.push(planned);
+        } else if pass == Pass::Check {
+            keep(kept, planned);
         }
     }
     if !batch.is_empty() {
@@ -369,6 +482,13 @@ fn walk_rows(
     }
     progress(done);
     Ok(())
+}
+
+/// Keeps a person the check planned, while the kept steps are few enough (then drops them all).
+fn keep(kept: &mut Option<Kept>, planned: person::Planned) {
+    if kept.as_mut().is_some_and(|kept| !kept.keep(planned)) {
+        *kept = None;
+    }
 }
 
 fn push_error(report: &mut ImportReport, error: RowError) {
@@ -437,5 +557,58 @@ fn write(store: &Store, author: &Author, batch: Vec<person::Planned>, report: &m
                 },
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use parcours_core::store::StoreOptions;
+    use parcours_core::vocabulary::Actor;
+
+    use super::*;
+
+    fn example(name: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/import").join(name)).unwrap()
+    }
+
+    /// The steps the check planned are written as the walk of the write pass would write them: the
+    /// same answer and the same events, whether the check's plans were kept or not.
+    #[test]
+    fn an_import_writes_the_same_with_the_checks_plans_kept_or_the_sheet_walked_again() {
+        let mapping = Mapping::from_json(&example("aci-mapping.json")).unwrap();
+        let source = Source::Bytes(example("aci-salaries.csv").into());
+        let today = "2026-01-15".parse().unwrap();
+        let options = ImportOptions { dry_run: false, skip_bad_rows: false, today };
+        let author = Author::from(Actor("system:import-test".into()));
+        let import = |kept_events_max: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+            let first =
+                run_keeping(&store, &author, &source, &mapping, &options, kept_events_max, &mut |_| {}).unwrap();
+            let again =
+                run_keeping(&store, &author, &source, &mapping, &options, kept_events_max, &mut |_| {}).unwrap();
+            let mut events: Vec<_> = store
+                .read_log(0, 10_000)
+                .unwrap()
+                .into_iter()
+                .map(|event| (event.stream, event.id, event.occurred_on))
+                .collect();
+            events.sort();
+            (first, again, events)
+        };
+        let (kept, kept_again, kept_events) = import(KEPT_EVENTS_MAX);
+        let (walked, walked_again, walked_events) = import(0);
+        assert!(kept.events_new > 0 && kept.people_new > 0 && kept.errors_total == 0, "{kept:?}");
+        let figures = |report: &ImportReport| {
+            (report.rows, report.people_new, report.people_existing, report.events_new, report.events_already_there)
+        };
+        assert_eq!(figures(&kept), figures(&walked));
+        assert_eq!(kept_events.len() as u64, kept.events_new);
+        assert_eq!(kept_events, walked_events, "the same events, the same ids");
+        assert_eq!(kept_again.events_new, 0, "a second import adds nothing");
+        assert_eq!(figures(&kept_again), figures(&walked_again));
+        assert_eq!(kept_again.events_already_there, kept.events_new + kept.events_already_there);
     }
 }
