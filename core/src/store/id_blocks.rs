@@ -16,6 +16,9 @@
 //! Key: the run (`u8`, see `index_run`), then the block's first prefix. The runs of one load cover
 //! overlapping ranges of ids, so a look-up searches each run; a load has a few runs at most.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
 use super::page::position_key;
 use super::{Location, StoreError, Trees};
 use crate::limits::PAGE_EVENTS_MAX;
@@ -41,46 +44,73 @@ fn block_key(run: u8, first: [u8; PREFIX]) -> [u8; 1 + PREFIX] {
     key
 }
 
+/// The blocks' tree, and how many runs it holds: known from the opening on, so that a look-up of
+/// an id appended one request at a time (none of them in a block) costs no sled call here.
+#[derive(Clone)]
+pub(crate) struct IdBlocks {
+    tree: sled::Tree,
+    runs: Arc<AtomicU8>,
+}
+
+impl IdBlocks {
+    pub(crate) fn open(db: &sled::Db) -> Result<IdBlocks, StoreError> {
+        let tree = db.open_tree(TREE)?;
+        let runs = match tree.last()? {
+            Some((key, _)) => key.first().map_or(0, |run| run.saturating_add(1)),
+            None => 0,
+        };
+        Ok(IdBlocks { tree, runs: Arc::new(AtomicU8::new(runs)) })
+    }
+
+    /// The runs written so far: the next run's number.
+    pub(crate) fn runs(&self) -> u8 {
+        self.runs.load(Ordering::Acquire)
+    }
+
+    /// Writes the next run's ids, sorted by id, as blocks. A block never ends between two equal
+    /// prefixes, so all the candidates of a look-up lie in one block of each run. Positions are at
+    /// most [`POSITION_MAX`] and runs fewer than 255 (the caller checks).
+    pub(crate) fn write_run(&self, sorted: &[([u8; 16], u64)]) -> Result<(), StoreError> {
+        let run = self.runs();
+        let mut rest = sorted;
+        while let Some((first, _)) = rest.first() {
+            let mut end = rest.len().min(BLOCK_ENTRIES);
+            while end < rest.len() && prefix(&rest[end].0) == prefix(&rest[end - 1].0) {
+                end += 1;
+            }
+            let mut value = Vec::with_capacity(end * ENTRY);
+            for (id, position) in &rest[..end] {
+                value.extend_from_slice(&prefix(id));
+                value.extend_from_slice(&position.to_be_bytes()[8 - POSITION..]);
+            }
+            self.tree.insert(block_key(run, prefix(first)), value)?;
+            rest = &rest[end..];
+        }
+        self.runs.store(run.saturating_add(1), Ordering::Release);
+        Ok(())
+    }
+
+    /// Entries in every block.
+    pub(crate) fn count(&self) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for value in self.tree.iter().values() {
+            count += (value?.len() / ENTRY) as u64;
+        }
+        Ok(count)
+    }
+}
+
 /// The largest position an entry holds.
 pub(crate) const POSITION_MAX: u64 = (1 << (8 * POSITION)) - 1;
-
-/// Writes one run's ids, sorted by id, as blocks. A block never ends between two equal prefixes,
-/// so all the candidates of a look-up lie in one block of each run. Positions are at most
-/// [`POSITION_MAX`] (the caller checks).
-pub(crate) fn write_run(tree: &sled::Tree, run: u8, sorted: &[([u8; 16], u64)]) -> Result<(), StoreError> {
-    let mut rest = sorted;
-    while let Some((first, _)) = rest.first() {
-        let mut end = rest.len().min(BLOCK_ENTRIES);
-        while end < rest.len() && prefix(&rest[end].0) == prefix(&rest[end - 1].0) {
-            end += 1;
-        }
-        let mut value = Vec::with_capacity(end * ENTRY);
-        for (id, position) in &rest[..end] {
-            value.extend_from_slice(&prefix(id));
-            value.extend_from_slice(&position.to_be_bytes()[8 - POSITION..]);
-        }
-        tree.insert(block_key(run, prefix(first)), value)?;
-        rest = &rest[end..];
-    }
-    Ok(())
-}
-
-/// The runs written so far: the next run's number.
-pub(crate) fn runs(tree: &sled::Tree) -> Result<u8, StoreError> {
-    Ok(match tree.last()? {
-        Some((key, _)) => key.first().map_or(0, |run| run.saturating_add(1)),
-        None => 0,
-    })
-}
 
 /// The first of `sorted` (ids in order) that an earlier run already holds, with its position in
 /// `sorted`. One pass over each earlier run's blocks, side by side with `sorted`: checked one id
 /// at a time, the later runs of a national decade took a block search per id and per run.
 pub(crate) fn first_already_held(trees: &Trees, sorted: &[([u8; 16], u64)]) -> Result<Option<usize>, StoreError> {
     let mut held = None;
-    for run in 0..runs(&trees.id_blocks)? {
+    for run in 0..trees.id_blocks.runs() {
         let mut next = 0;
-        'blocks: for block in trees.id_blocks.scan_prefix([run]).values() {
+        'blocks: for block in trees.id_blocks.tree.scan_prefix([run]).values() {
             let block = block?;
             if block.len() % ENTRY != 0 {
                 return Err(Trees::damaged(0, "malformed id block"));
@@ -109,11 +139,11 @@ pub(crate) fn first_already_held(trees: &Trees, sorted: &[([u8; 16], u64)]) -> R
 }
 
 /// The positions of the events whose id starts as `id` does, in every run.
-fn candidates(tree: &sled::Tree, id: &[u8; 16]) -> Result<Vec<u64>, StoreError> {
+fn candidates(blocks: &IdBlocks, id: &[u8; 16]) -> Result<Vec<u64>, StoreError> {
     let wanted = prefix(id);
     let mut positions = Vec::new();
-    for run in 0..runs(tree)? {
-        let Some((_, block)) = tree.range(block_key(run, [0; PREFIX])..=block_key(run, wanted)).next_back().transpose()?
+    for run in 0..blocks.runs() {
+        let Some((_, block)) = blocks.tree.range(block_key(run, [0; PREFIX])..=block_key(run, wanted)).next_back().transpose()?
         else {
             continue;
         };
@@ -158,13 +188,4 @@ fn locate(log: &sled::Tree, position: u64) -> Result<Location, StoreError> {
         return Err(Trees::damaged(first, format!("an id block points to position {position}, past this page")));
     }
     Ok(Location { page: first, index: index as u16 })
-}
-
-/// Entries in every block.
-pub(crate) fn count(tree: &sled::Tree) -> Result<u64, StoreError> {
-    let mut count = 0;
-    for value in tree.iter().values() {
-        count += (value?.len() / ENTRY) as u64;
-    }
-    Ok(count)
 }

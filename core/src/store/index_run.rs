@@ -60,12 +60,12 @@ impl IndexRun {
         if let Some(held) = id_blocks::first_already_held(trees, &ids)? {
             return Err(twice(ids[held].0, ids[held].1));
         }
-        let run = id_blocks::runs(&trees.id_blocks)?;
+        let run = trees.id_blocks.runs();
         let last = ids.iter().map(|(_, position)| *position).max().unwrap_or(0);
         if run == u8::MAX || last > id_blocks::POSITION_MAX {
             return Err(StoreError::Import { position: last, problem: "too many events for one bulk load".into() });
         }
-        id_blocks::write_run(&trees.id_blocks, run, &ids)?;
+        trees.id_blocks.write_run(&ids)?;
         drop(ids);
         let mut streams: Vec<(StreamId, StreamRun)> = std::mem::take(&mut self.streams).into_iter().collect();
         streams.sort_unstable_by_key(|(stream, _)| *stream.as_bytes());
@@ -113,7 +113,7 @@ mod tests {
             // Runs end with a page: 300 events in pages of 64 make 5 runs, and each stream's
             // chunk is continued in a later run.
             bulk::import_in_runs(&trees, &data_file, log.clone().into_iter().map(Ok), 7).unwrap();
-            assert_eq!(id_blocks::runs(&trees.id_blocks).unwrap(), 5);
+            assert_eq!(trees.id_blocks.runs(), 5);
             assert_eq!(trees.ids.len(), 0, "a bulk load writes no id key per event");
         }
         let store = Store::open(dir.path(), StoreOptions::default()).unwrap();

@@ -189,7 +189,7 @@ pub(crate) struct Trees {
     /// Event id → position and location, for events appended one request at a time.
     ids: sled::Tree,
     /// The ids of bulk loads, packed (`id_blocks`).
-    id_blocks: sled::Tree,
+    id_blocks: id_blocks::IdBlocks,
     /// Token id → `TokenRecord` (see `access`).
     tokens: sled::Tree,
     /// SHA-256 of a token → token id.
@@ -349,7 +349,7 @@ fn open_trees(dir: &Path, options: &StoreOptions) -> Result<(Trees, File), Store
         log: db.open_tree("log")?,
         streams: db.open_tree(stream_index::TREE)?,
         ids: db.open_tree("ids")?,
-        id_blocks: db.open_tree(id_blocks::TREE)?,
+        id_blocks: id_blocks::IdBlocks::open(&db)?,
         tokens: db.open_tree("tokens")?,
         token_hashes: db.open_tree("token_hashes")?,
         token_cache: Default::default(),

@@ -118,7 +118,7 @@ pub(crate) fn verify(trees: &Trees) -> Result<VerifyReport, StoreError> {
     }
     report.streams = streams.len() as u64;
     report.head_hash = prev_hash;
-    let ids = trees.ids.len() as u64 + super::id_blocks::count(&trees.id_blocks)?;
+    let ids = trees.ids.len() as u64 + trees.id_blocks.count()?;
     if ids != report.events {
         report.problem(expected_position, format!("the id index holds {ids} entries for {} events", report.events));
     }
