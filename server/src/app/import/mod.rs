@@ -149,19 +149,12 @@ fn run_keeping(
     let rows_total = counts.values().map(|count| u64::from(*count)).sum::<u64>();
     let mut report = ImportReport::default();
     let mut kept = (!options.dry_run).then(|| Kept::new(kept_events_max));
-    walk(
-        store,
-        author,
-        source,
-        mapping,
-        &columns,
-        &counts,
-        options,
-        Pass::Check,
-        &mut report,
-        &mut kept,
-        &mut |done| progress(Progress { pass: 2, rows_done: done, rows_total: Some(rows_total) }),
-    )?;
+    let walk_pass = |pass, report: &mut ImportReport, kept: &mut Option<Kept>, progress: &mut dyn FnMut(u64)| {
+        walk(store, author, source, mapping, &columns, &counts, options, pass, report, kept, progress)
+    };
+    walk_pass(Pass::Check, &mut report, &mut kept, &mut |done| {
+        progress(Progress { pass: 2, rows_done: done, rows_total: Some(rows_total) })
+    })?;
     let clean = report.errors_total == 0;
     if options.dry_run || !(clean || options.skip_bad_rows) {
         return Ok(report);
@@ -170,19 +163,7 @@ fn run_keeping(
     let mut write_progress = |done| progress(Progress { pass: 3, rows_done: done, rows_total: Some(rows_total) });
     match kept {
         Some(kept) => write_kept(store, author, kept, rows_total, &mut written, &mut write_progress),
-        None => walk(
-            store,
-            author,
-            source,
-            mapping,
-            &columns,
-            &counts,
-            options,
-            Pass::Write,
-            &mut written,
-            &mut None,
-            &mut write_progress,
-        )?,
+        None => walk_pass(Pass::Write, &mut written, &mut None, &mut write_progress)?,
     }
     // What was written is what counts now; the rows' errors are those of the check, plus any
     // append refused in between.
