@@ -143,7 +143,8 @@ fn candidates(blocks: &IdBlocks, id: &[u8; 16]) -> Result<Vec<u64>, StoreError> 
     let wanted = prefix(id);
     let mut positions = Vec::new();
     for run in 0..blocks.runs() {
-        let Some((_, block)) = blocks.tree.range(block_key(run, [0; PREFIX])..=block_key(run, wanted)).next_back().transpose()?
+        let Some((_, block)) =
+            blocks.tree.range(block_key(run, [0; PREFIX])..=block_key(run, wanted)).next_back().transpose()?
         else {
             continue;
         };

@@ -122,7 +122,10 @@ mod tests {
         }
         assert_eq!(store.read_event(EventId::generate()).unwrap(), None);
         let stream = log[0].stream;
-        assert_eq!(store.read_stream(stream, None).unwrap(), log.iter().filter(|e| e.stream == stream).cloned().collect::<Vec<_>>());
+        assert_eq!(
+            store.read_stream(stream, None).unwrap(),
+            log.iter().filter(|e| e.stream == stream).cloned().collect::<Vec<_>>()
+        );
         assert!(store.verify().unwrap().is_intact());
 
         // An append after the load: its id goes to the index of appends, and a retry of a
@@ -164,6 +167,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (trees, data_file) = open_trees(dir.path(), &StoreOptions::default()).unwrap();
         let refused = bulk::import_in_runs(&trees, &data_file, chained(log).into_iter().map(Ok), 5);
-        assert!(matches!(refused, Err(StoreError::Import { position: 98, ref problem }) if problem.contains("twice")), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::Import { position: 98, ref problem }) if problem.contains("twice")),
+            "{refused:?}"
+        );
     }
 }

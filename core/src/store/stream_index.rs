@@ -72,7 +72,8 @@ pub(crate) fn extend(
     while let Some(first) = rest.first() {
         let (chunk, slot) = place(version);
         let key = key(stream, chunk);
-        let mut value = if slot == 0 { Vec::new() } else { tree.get(key)?.map(|value| value.to_vec()).unwrap_or_default() };
+        let mut value =
+            if slot == 0 { Vec::new() } else { tree.get(key)?.map(|value| value.to_vec()).unwrap_or_default() };
         if value.len() != slot * LOCATION_BYTES {
             return Err(Trees::damaged(
                 first.page,

@@ -550,7 +550,10 @@ fn a_restore_with_an_event_id_twice_is_refused_at_the_second() {
     exported[3].id = exported[1].id;
     let copy = tempfile::tempdir().unwrap();
     let refused = Store::import(copy.path(), StoreOptions::default(), chained(exported).into_iter().map(Ok));
-    assert!(matches!(refused, Err(StoreError::Import { position: 4, ref problem }) if problem.contains("twice")), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Import { position: 4, ref problem }) if problem.contains("twice")),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -1255,9 +1258,18 @@ fn a_seeded_event_for_a_stream_said_to_have_ended_is_refused() {
     let seeded = [(registration("A"), false), (referral("2024-02-01"), true), (referral("2024-02-01"), false)]
         .into_iter()
         .enumerate()
-        .map(|(n, (event, ends_stream))| Seeded { stream, event, recorded_at: at(n as i64), recorded_by: actor(), ends_stream });
+        .map(|(n, (event, ends_stream))| Seeded {
+            stream,
+            event,
+            recorded_at: at(n as i64),
+            recorded_by: actor(),
+            ends_stream,
+        });
     let refused = Store::seed(dir.path(), StoreOptions::default(), seeded);
-    assert!(matches!(refused, Err(StoreError::Import { position: 3, ref problem }) if problem.contains("end")), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Import { position: 3, ref problem }) if problem.contains("end")),
+        "{refused:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
