@@ -103,39 +103,44 @@ impl IdBlocks {
 /// The largest position an entry holds.
 pub(crate) const POSITION_MAX: u64 = (1 << (8 * POSITION)) - 1;
 
-/// The first of `sorted` (ids in order) that an earlier run already holds, with its position in
-/// `sorted`. One pass over each earlier run's blocks, side by side with `sorted`: checked one id
-/// at a time, the later runs of a national decade took a block search per id and per run.
-pub(crate) fn first_already_held(trees: &Trees, sorted: &[([u8; 16], u64)]) -> Result<Option<usize>, StoreError> {
-    let mut held = None;
+/// A block's entries: each id prefix with its position.
+fn entries(block: &[u8]) -> Result<impl Iterator<Item = (&[u8], u64)>, StoreError> {
+    if block.len() % ENTRY != 0 {
+        return Err(Trees::damaged(0, "malformed id block"));
+    }
+    Ok(block.chunks_exact(ENTRY).map(|entry| {
+        let mut position = [0u8; 8];
+        position[8 - POSITION..].copy_from_slice(&entry[PREFIX..]);
+        (&entry[..PREFIX], u64::from_be_bytes(position))
+    }))
+}
+
+/// The index in `sorted` (ids in order) of an id that an earlier run already holds. One pass over
+/// each earlier run's blocks, side by side with `sorted`: checked one id at a time, the later
+/// runs of a national decade took a block search per id and per run.
+pub(crate) fn already_held(trees: &Trees, sorted: &[([u8; 16], u64)]) -> Result<Option<usize>, StoreError> {
     for run in 0..trees.id_blocks.runs() {
         let mut next = 0;
-        'blocks: for block in trees.id_blocks.tree.scan_prefix([run]).values() {
-            let block = block?;
-            if block.len() % ENTRY != 0 {
-                return Err(Trees::damaged(0, "malformed id block"));
-            }
-            for entry in block.chunks_exact(ENTRY) {
-                while next < sorted.len() && sorted[next].0[..PREFIX] < entry[..PREFIX] {
+        for block in trees.id_blocks.tree.scan_prefix([run]).values() {
+            for (prefix, _) in entries(&block?)? {
+                while next < sorted.len() && sorted[next].0[..PREFIX] < *prefix {
                     next += 1;
                 }
-                // Every id of `sorted` from `next` on with this prefix is a candidate.
-                let mut candidate = next;
-                while candidate < sorted.len() && sorted[candidate].0[..PREFIX] == entry[..PREFIX] {
-                    let id = EventId(uuid::Uuid::from_bytes(sorted[candidate].0));
-                    if find(trees, id)?.is_some() {
-                        held = Some(held.map_or(candidate, |held: usize| held.min(candidate)));
-                        break 'blocks;
-                    }
-                    candidate += 1;
-                }
                 if next == sorted.len() {
-                    break 'blocks;
+                    break;
+                }
+                // Every id of `sorted` from `next` on with this prefix is a candidate.
+                for (offset, (id, _)) in
+                    sorted[next..].iter().enumerate().take_while(|(_, (id, _))| id[..PREFIX] == *prefix)
+                {
+                    if find(trees, EventId(uuid::Uuid::from_bytes(*id)))?.is_some() {
+                        return Ok(Some(next + offset));
+                    }
                 }
             }
         }
     }
-    Ok(held)
+    Ok(None)
 }
 
 /// The positions of the events whose id starts as `id` does, in every run.
@@ -148,19 +153,8 @@ fn candidates(blocks: &IdBlocks, id: &[u8; 16]) -> Result<Vec<u64>, StoreError> 
         else {
             continue;
         };
-        if block.len() % ENTRY != 0 {
-            return Err(Trees::damaged(0, "malformed id block"));
-        }
-        let entries: Vec<&[u8]> = block.chunks_exact(ENTRY).collect();
-        let start = entries.partition_point(|entry| entry[..PREFIX] < wanted[..]);
-        for entry in &entries[start..] {
-            if entry[..PREFIX] != wanted[..] {
-                break;
-            }
-            let mut position = [0u8; 8];
-            position[8 - POSITION..].copy_from_slice(&entry[PREFIX..]);
-            positions.push(u64::from_be_bytes(position));
-        }
+        let matching = entries(&block)?.skip_while(|(prefix, _)| *prefix < &wanted[..]);
+        positions.extend(matching.take_while(|(prefix, _)| *prefix == &wanted[..]).map(|(_, position)| position));
     }
     Ok(positions)
 }

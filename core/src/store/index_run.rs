@@ -4,12 +4,12 @@
 //! and the stream index a read and rewrite of the stream's last chunk. sled appends each change of
 //! a leaf to its log and keeps the replaced versions until it cleans a segment, so a 1M-event
 //! generated store took 7.3 times its encoded bytes on disk, and the inserts were most of the
-//! generator's time (BENCHMARKS.md, issue 19). Sorted, each leaf of `ids` and each chunk of
-//! `stream_chunks` is written about once per run.
+//! generator's time (BENCHMARKS.md, issue 19). Sorted, ids go to packed blocks (`id_blocks`),
+//! one set per run, and each chunk of `stream_chunks` is written about once per run.
 //!
-//! Ids go to packed blocks (`id_blocks`), one set per run; the stream index to whole chunks.
-//! A run holds at most [`RUN_EVENTS`] events (about 40 bytes each while gathered), so that a load of any
-//! size keeps a bounded memory; each later run checks its ids against the ones already written.
+//! A run holds at most [`RUN_EVENTS`] events (about 40 bytes each while gathered), so that a load
+//! of any size keeps a bounded memory; each later run checks its ids against the ones already
+//! written.
 
 use std::collections::HashMap;
 
@@ -57,7 +57,7 @@ impl IndexRun {
         if let Some(pair) = ids.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Err(twice(pair[0].0, pair[1].1));
         }
-        if let Some(held) = id_blocks::first_already_held(trees, &ids)? {
+        if let Some(held) = id_blocks::already_held(trees, &ids)? {
             return Err(twice(ids[held].0, ids[held].1));
         }
         let run = trees.id_blocks.runs();
