@@ -49,13 +49,7 @@ pub(crate) fn add(tree: &sled::Tree, stream: StreamId, version: u32, location: L
             Ok(())
         }
         std::cmp::Ordering::Greater if value.get(start..).and_then(Location::from_bytes) == Some(location) => Ok(()),
-        _ => Err(Trees::damaged(
-            location.page,
-            format!(
-                "the stream index of {stream} cannot take version {version} after {} locations",
-                value.len() / LOCATION_BYTES
-            ),
-        )),
+        _ => Err(out_of_order(stream, version, &value, location)),
     }
 }
 
@@ -75,13 +69,7 @@ pub(crate) fn extend(
         let mut value =
             if slot == 0 { Vec::new() } else { tree.get(key)?.map(|value| value.to_vec()).unwrap_or_default() };
         if value.len() != slot * LOCATION_BYTES {
-            return Err(Trees::damaged(
-                first.page,
-                format!(
-                    "the stream index of {stream} cannot take version {version} after {} locations",
-                    value.len() / LOCATION_BYTES
-                ),
-            ));
+            return Err(out_of_order(stream, version, &value, *first));
         }
         let taken = rest.len().min(CHUNK as usize - slot);
         for location in &rest[..taken] {
@@ -92,6 +80,15 @@ pub(crate) fn extend(
         version += taken as u32;
     }
     Ok(())
+}
+
+/// A version that does not follow the `chunk` its stream's index ends with: damage.
+fn out_of_order(stream: StreamId, version: u32, chunk: &[u8], location: Location) -> StoreError {
+    let held = chunk.len() / LOCATION_BYTES;
+    Trees::damaged(
+        location.page,
+        format!("the stream index of {stream} cannot take version {version} after {held} locations"),
+    )
 }
 
 /// Where `version` of `stream` lies, if indexed.
